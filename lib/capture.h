@@ -1,0 +1,36 @@
+/* capture: libpcap on one interface inside one namespace.
+ * Immediate mode (buffered capture loses the last segments of a short case
+ * when the handle closes), non-blocking, nanosecond timestamps converted to
+ * CLOCK_MONOTONIC so they sort with every other timeline event, BPF filter
+ * "tcp" so only segments are seen. Snap length CAPTURE_SNAPLEN keeps headers
+ * and options, which is all a teardown needs; pcap records the true length. */
+#ifndef FW_CAPTURE_H
+#define FW_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAPTURE_SNAPLEN 256
+
+struct capture;
+
+struct capture_packet {
+	int64_t t_ns;        /* CLOCK_MONOTONIC */
+	int64_t t_real_ns;   /* the original CLOCK_REALTIME stamp, for pcap files */
+	const uint8_t *data; /* Ethernet frame (DLT_EN10MB) */
+	uint32_t caplen, len;
+};
+
+typedef void (*capture_fn)(void *ctx, const struct capture_packet *p);
+
+/* Open ifname inside ns_fd. Returns 0 or -errno with err filled. */
+int capture_open(struct capture **out, int ns_fd, const char *ifname, char *err, size_t errlen);
+/* A file descriptor that polls readable when packets wait. */
+int capture_fd(const struct capture *c);
+/* Deliver every packet waiting now, without blocking. Returns how many, or -errno. */
+int capture_dispatch(struct capture *c, capture_fn fn, void *ctx);
+/* Packets the kernel dropped for lack of buffer (pcap_stats ps_drop). */
+unsigned capture_dropped(struct capture *c);
+void capture_free(struct capture *c); /* accepts NULL */
+
+#endif

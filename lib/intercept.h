@@ -1,0 +1,60 @@
+/* intercept: the NFQUEUE consumer in the wire namespace.
+ * Installs, inside the wire namespace only, iptables/ip6tables FORWARD rules
+ * that queue to NFQUEUE just the TCP segments some fault rule could match
+ * (a kernel pre-filter on input interface and TCP flags), then gives each
+ * queued segment the verdict fault_set_decide() chose. Delayed segments wait
+ * on a timerfd while others flow: verdicts are given out of order.
+ * iptables is used because this kernel has the xt NFQUEUE target but no
+ * nftables queue expression; "iptables" (nft backend) is tried first, then
+ * "iptables-legacy". The rules die with the namespace. */
+#ifndef FW_INTERCEPT_H
+#define FW_INTERCEPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fault.h"
+#include "seg.h"
+#include "topo.h"
+
+struct intercept_config {
+	int wire_ns_fd;
+	/* wire-side interface on which each host's segments arrive ("cl0", "sv0");
+	 * NULL for HOST_WIRE */
+	const char *in_ifname[HOST_COUNT];
+	struct fault_set *faults; /* borrowed; must outlive the interceptor */
+	uint16_t queue_num;
+};
+
+enum intercept_event_kind {
+	INTERCEPT_ACTED,    /* a rule acted: dropped, or started a delay */
+	INTERCEPT_RELEASED, /* a delayed segment was let through */
+};
+
+struct intercept_event {
+	enum intercept_event_kind kind;
+	int64_t t_ns; /* CLOCK_MONOTONIC */
+	enum fw_host from;
+	struct seg seg;
+	struct fault_decision decision;
+	int64_t queued_ns; /* when the segment entered the queue */
+};
+
+typedef void (*intercept_fn)(void *ctx, const struct intercept_event *ev);
+
+struct intercept;
+
+/* Returns 0; -ENOTSUP when NFQUEUE or iptables is unusable (err says what to
+ * install or load); other -errno with err filled. */
+int intercept_open(struct intercept **out, const struct intercept_config *cfg, char *err,
+		   size_t errlen);
+int intercept_fd(const struct intercept *ic);       /* the queue's netlink socket */
+int intercept_timer_fd(const struct intercept *ic); /* expires when a delay ends */
+/* Handle everything ready on both fds without blocking; reports each action. */
+int intercept_process(struct intercept *ic, intercept_fn fn, void *ctx);
+/* Segments still held (delayed) right now. */
+size_t intercept_pending(const struct intercept *ic);
+/* Releases anything still held (accept) and closes; accepts NULL. */
+void intercept_free(struct intercept *ic);
+
+#endif

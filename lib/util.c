@@ -1,0 +1,125 @@
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t fw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * FW_NS_PER_SEC + ts.tv_nsec;
+}
+
+int64_t fw_realtime_to_mono_offset(void)
+{
+	struct timespec mono, real;
+
+	/* Read the two clocks back to back; the error is well below a microsecond. */
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return ((int64_t)mono.tv_sec - real.tv_sec) * FW_NS_PER_SEC + (mono.tv_nsec - real.tv_nsec);
+}
+
+int fw_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static const struct {
+	const char *suffix;
+	int64_t scale;
+} duration_units[] = {
+	{ "us", 1000LL }, { "ms", FW_NS_PER_MS }, { "s", FW_NS_PER_SEC },
+};
+
+int fw_duration_parse(const char *s, int64_t *ns_out)
+{
+	char *end;
+	double v;
+	size_t i;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || !isfinite(v))
+		return -EINVAL;
+	if (*end == '\0') {
+		if (v != 0)
+			return -EINVAL; /* a bare number is ambiguous: demand a unit */
+		*ns_out = 0;
+		return 0;
+	}
+	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+		if (strcmp(end, duration_units[i].suffix) == 0) {
+			double ns = v * (double)duration_units[i].scale;
+
+			if (ns > 86400.0 * FW_NS_PER_SEC)
+				return -EINVAL;
+			*ns_out = (int64_t)llround(ns);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void fw_duration_format(int64_t ns, char *buf, size_t len)
+{
+	if (ns < 0)
+		ns = 0;
+	if (ns >= FW_NS_PER_SEC)
+		snprintf(buf, len, "%.3fs", (double)ns / FW_NS_PER_SEC);
+	else if (ns >= FW_NS_PER_MS)
+		snprintf(buf, len, "%.1fms", (double)ns / FW_NS_PER_MS);
+	else
+		snprintf(buf, len, "%lldus", (long long)(ns / 1000));
+}
+
+#define ERRNO_ENTRY(e) { e, #e }
+static const struct {
+	int num;
+	const char *name;
+} errno_table[] = {
+	{ 0, "OK" },
+	ERRNO_ENTRY(ECONNREFUSED), ERRNO_ENTRY(ECONNRESET), ERRNO_ENTRY(ECONNABORTED),
+	ERRNO_ENTRY(ETIMEDOUT), ERRNO_ENTRY(EADDRINUSE), ERRNO_ENTRY(EADDRNOTAVAIL),
+	ERRNO_ENTRY(EPIPE), ERRNO_ENTRY(ENOTCONN), ERRNO_ENTRY(EINPROGRESS),
+	ERRNO_ENTRY(EAGAIN), ERRNO_ENTRY(EHOSTUNREACH), ERRNO_ENTRY(ENETUNREACH),
+	ERRNO_ENTRY(EINVAL), ERRNO_ENTRY(EPERM), ERRNO_ENTRY(EACCES), ERRNO_ENTRY(EISCONN),
+	ERRNO_ENTRY(EALREADY), ERRNO_ENTRY(EBADF), ERRNO_ENTRY(ENOBUFS),
+};
+
+const char *fw_errno_name(int err)
+{
+	size_t i;
+
+	if (err < 0)
+		err = -err;
+	for (i = 0; i < sizeof(errno_table) / sizeof(errno_table[0]); i++)
+		if (errno_table[i].num == err)
+			return errno_table[i].name;
+	return "E?";
+}
+
+int fw_errno_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(errno_table) / sizeof(errno_table[0]); i++)
+		if (strcmp(errno_table[i].name, name) == 0)
+			return errno_table[i].num;
+	return -1;
+}

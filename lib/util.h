@@ -1,0 +1,34 @@
+/* util: small shared helpers: time, error buffers, durations.
+ * Everything in lib/ reports failure as 0 / -errno plus a message in a
+ * caller-provided buffer; fw_err() formats that message and returns ret. */
+#ifndef FW_UTIL_H
+#define FW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FW_ERRLEN 512
+#define FW_NS_PER_MS 1000000LL
+#define FW_NS_PER_SEC 1000000000LL
+
+/* CLOCK_MONOTONIC now, in nanoseconds. */
+int64_t fw_now_ns(void);
+
+/* Offset to add to a CLOCK_REALTIME timestamp (pcap) to get CLOCK_MONOTONIC. */
+int64_t fw_realtime_to_mono_offset(void);
+
+/* Format a message into err (may be NULL) and return ret (a negative errno). */
+int fw_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Parse "200ms", "2s", "1.5s", "60s", "500us", "0"; returns 0 or -EINVAL. */
+int fw_duration_parse(const char *s, int64_t *ns_out);
+
+/* "1.234s" / "200ms" / "15us": shortest readable form of a duration. */
+void fw_duration_format(int64_t ns, char *buf, size_t len);
+
+/* Errno name <-> number for the errors sockets return ("ECONNREFUSED"). */
+const char *fw_errno_name(int err);
+int fw_errno_parse(const char *name); /* -1 when unknown */
+
+#endif
