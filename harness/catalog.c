@@ -1,0 +1,185 @@
+#include "catalog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+struct pathlist {
+	char **v;
+	size_t n, cap;
+};
+
+static int pathlist_add(struct pathlist *pl, const char *p)
+{
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 32;
+		char **grown = realloc(pl->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		pl->v = grown;
+		pl->cap = cap;
+	}
+	pl->v[pl->n] = strdup(p);
+	return pl->v[pl->n++] ? 0 : -ENOMEM;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_yaml(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && strcmp(name + n - 5, ".yaml") == 0;
+}
+
+/* Recursive walk, bounded in depth so a symlink loop cannot run away. */
+static int walk(const char *dir, struct pathlist *pl, int depth)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (depth > 16)
+		return -ELOOP;
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while (ret == 0 && (de = readdir(d))) {
+		char path[1024];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			ret = walk(path, pl, depth + 1);
+		else if (S_ISREG(st.st_mode) && is_yaml(de->d_name))
+			ret = pathlist_add(pl, path);
+	}
+	closedir(d);
+	return ret;
+}
+
+static void default_name(const char *path, const char *root, char *out, size_t len)
+{
+	const char *rel = path, *p;
+	size_t n;
+
+	if (root && strncmp(path, root, strlen(root)) == 0 && path[strlen(root)] == '/')
+		rel = path + strlen(root) + 1;
+	else if ((p = strstr(path, "cases/")))
+		for (rel = p + 6; (p = strstr(rel, "cases/")); rel = p + 6)
+			;
+	else if ((p = strrchr(path, '/')))
+		rel = p + 1;
+	n = strlen(rel);
+	if (n > 5)
+		n -= 5;
+	snprintf(out, len, "%.*s", (int)n, rel);
+}
+
+static int add_case(struct catalog *cat, const char *path, const char *root, char *err,
+		    size_t errlen)
+{
+	char name[CASE_MAX_NAME];
+	struct fw_case *c, **grown;
+	size_t i;
+	int ret;
+
+	default_name(path, root, name, sizeof(name));
+	ret = case_load(path, name, &c, err, errlen);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < cat->n; i++) {
+		if (strcmp(cat->cases[i]->name, c->name) == 0) {
+			ret = fw_err(err, errlen, -EINVAL, "%s: case name '%s' is already used by %s",
+				     path, c->name, cat->cases[i]->path);
+			case_free(c);
+			return ret;
+		}
+	}
+	grown = realloc(cat->cases, (cat->n + 1) * sizeof(*grown));
+	if (!grown) {
+		case_free(c);
+		return fw_err(err, errlen, -ENOMEM, "out of memory");
+	}
+	cat->cases = grown;
+	cat->cases[cat->n++] = c;
+	return 0;
+}
+
+int catalog_load(struct catalog *cat, char *const *paths, size_t npaths, char *err, size_t errlen)
+{
+	size_t i, j;
+	int ret = 0;
+
+	memset(cat, 0, sizeof(*cat));
+	for (i = 0; i < npaths && ret == 0; i++) {
+		char root[1024];
+		struct pathlist pl = { 0 };
+		struct stat st;
+		size_t len;
+
+		if (stat(paths[i], &st) < 0) {
+			ret = fw_err(err, errlen, -ENOENT, "%s: no such file or directory", paths[i]);
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			ret = add_case(cat, paths[i], NULL, err, errlen);
+			continue;
+		}
+		snprintf(root, sizeof(root), "%s", paths[i]);
+		len = strlen(root);
+		while (len > 1 && root[len - 1] == '/')
+			root[--len] = '\0';
+		ret = walk(root, &pl, 0);
+		if (ret < 0)
+			fw_err(err, errlen, ret, "%s: cannot read the directory: %s", root, strerror(-ret));
+		qsort(pl.v, pl.n, sizeof(*pl.v), cmp_str);
+		for (j = 0; j < pl.n && ret == 0; j++)
+			ret = add_case(cat, pl.v[j], root, err, errlen);
+		for (j = 0; j < pl.n; j++)
+			free(pl.v[j]);
+		free(pl.v);
+	}
+	if (ret == 0 && cat->n == 0)
+		ret = fw_err(err, errlen, -ENOENT, "no case files (*.yaml) found in the given paths");
+	if (ret < 0)
+		catalog_free(cat);
+	return ret;
+}
+
+void catalog_filter(struct catalog *cat, const char *glob)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < cat->n; i++) {
+		if (fnmatch(glob, cat->cases[i]->name, 0) == 0)
+			cat->cases[kept++] = cat->cases[i];
+		else
+			case_free(cat->cases[i]);
+	}
+	cat->n = kept;
+}
+
+void catalog_free(struct catalog *cat)
+{
+	size_t i;
+
+	for (i = 0; i < cat->n; i++)
+		case_free(cat->cases[i]);
+	free(cat->cases);
+	memset(cat, 0, sizeof(*cat));
+}

@@ -1,0 +1,24 @@
+/* catalog: the case files named on the command line, found and loaded.
+ * A directory contributes every *.yaml below it, sorted; a case's default
+ * name is its path below the catalog root (the directory given, or the
+ * nearest "cases/" in a file's path) without ".yaml". */
+#ifndef FW_CATALOG_H
+#define FW_CATALOG_H
+
+#include <stddef.h>
+
+#include "case.h"
+
+struct catalog {
+	struct fw_case **cases;
+	size_t n;
+};
+
+/* Loads every case; on the first invalid one returns -EINVAL with err set
+ * ("cases/x.yaml:12:5: ..."); an empty selection is -ENOENT. */
+int catalog_load(struct catalog *cat, char *const *paths, size_t npaths, char *err, size_t errlen);
+/* Keep only cases whose name matches the fnmatch(3) glob. */
+void catalog_filter(struct catalog *cat, const char *glob);
+void catalog_free(struct catalog *cat);
+
+#endif

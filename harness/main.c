@@ -1,0 +1,335 @@
+/* finwave: the command. Parses arguments, loads the catalog, checks that
+ * this machine can run cases, schedules them and maps outcomes to exit codes:
+ *   0 every case passed (or was skipped)   1 a case failed or errored
+ *   2 bad usage or an invalid case file    3 this environment cannot run cases
+ *   130 interrupted (SIGINT/SIGTERM)
+ * Nothing here touches the host namespace: cases build their own. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "engine.h"
+#include "fault.h"
+#include "intercept.h"
+#include "netns.h"
+#include "report.h"
+#include "scheduler.h"
+#include "util.h"
+
+enum exit_code {
+	EXIT_ALL_PASSED = 0,
+	EXIT_CASE_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_ENVIRONMENT = 3,
+	EXIT_INTERRUPTED = 130,
+};
+
+#define MAX_WRITERS 4
+
+struct options {
+	const char *report_dir;
+	const char *format; /* console | tap */
+	const char *filter;
+	long jobs;
+	bool verbose, quiet;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: finwave run   [options] PATH...   run the cases (files or directories)\n"
+		"       finwave check PATH...             validate case files, run nothing\n"
+		"       finwave list  PATH...             case names and summaries\n"
+		"options for run:\n"
+		"  --report-dir DIR   write DIR/results.tap and DIR/<case>.pcap\n"
+		"  --format FMT       what goes to stdout: console (default) or tap\n"
+		"  --jobs N           cases run at once (default: 2 x CPUs; cases mostly wait)\n"
+		"  --filter GLOB      only cases whose name matches (fnmatch)\n"
+		"  --verbose          print each case's timeline\n"
+		"  --quiet            print only failures and the summary\n"
+		"exit codes: 0 all passed, 1 a case failed, 2 bad usage or case file,\n"
+		"            3 environment cannot run cases, 130 interrupted\n");
+}
+
+/* ---- run ------------------------------------------------------------------ */
+
+struct run_state {
+	const struct report_ops *writers[MAX_WRITERS];
+	void *wstate[MAX_WRITERS];
+	size_t nwriters;
+	struct report_summary sum;
+	bool writer_failed;
+};
+
+static void on_case_done(void *ctx, size_t index, const struct case_result *r)
+{
+	struct run_state *rs = ctx;
+	size_t i;
+
+	rs->sum.counts[r->status]++;
+	for (i = 0; i < rs->nwriters; i++)
+		if (rs->writers[i]->case_done(rs->wstate[i], r, index) < 0 && !rs->writer_failed) {
+			fprintf(stderr, "finwave: %s report for %s could not be written\n",
+				rs->writers[i]->name, r->name);
+			rs->writer_failed = true;
+		}
+}
+
+/* Can this machine run cases at all? Exit code 3 material. */
+static int preflight(const struct catalog *cat, char *err, size_t errlen, int *exit_code)
+{
+	struct fault_rule probe_rule = { .name = "preflight", .from = HOST_CLIENT,
+					 .flags_mask = SEG_FIN, .flags_value = SEG_FIN, .nth = 1,
+					 .count = 1, .action = FAULT_DROP, .armed = true };
+	struct intercept_config icfg = { 0 };
+	struct fault_set *fs = NULL;
+	struct intercept *ic = NULL;
+	bool need_queue = false;
+	int ns, ret;
+	size_t i;
+
+	*exit_code = EXIT_ENVIRONMENT;
+	ns = netns_create();
+	if (ns < 0)
+		return fw_err(err, errlen, ns,
+			      "cannot create a network namespace (%s): finwave needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN); run it as root",
+			      strerror(-ns));
+	ret = 0;
+	for (i = 0; i < cat->n && ret == 0; i++) {
+		need_queue |= cat->cases[i]->nfaults > 0;
+		ret = engine_check_sysctls(cat->cases[i], ns, err, errlen);
+		if (ret < 0)
+			*exit_code = EXIT_USAGE;
+	}
+	if (ret == 0 && need_queue) {
+		ret = fault_set_create(&fs, &probe_rule, 1);
+		if (ret == 0) {
+			icfg.wire_ns_fd = ns;
+			icfg.in_ifname[HOST_CLIENT] = "lo";
+			icfg.in_ifname[HOST_SERVER] = "lo";
+			icfg.faults = fs;
+			ret = intercept_open(&ic, &icfg, err, errlen);
+		}
+		intercept_free(ic);
+		fault_set_free(fs);
+	}
+	close(ns);
+	if (ret == 0)
+		*exit_code = EXIT_ALL_PASSED;
+	return ret;
+}
+
+static int add_writer(struct run_state *rs, const struct report_ops *ops,
+		      const struct report_ctx *ctx)
+{
+	int ret = ops->begin(ctx, &rs->wstate[rs->nwriters]);
+
+	if (ret < 0) {
+		fprintf(stderr, "finwave: cannot start the %s report in %s: %s\n", ops->name,
+			ctx->dir ? ctx->dir : "stdout", strerror(-ret));
+		return ret;
+	}
+	rs->writers[rs->nwriters++] = ops;
+	return 0;
+}
+
+static long default_jobs(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus > 0 ? 2 * cpus : 2;
+}
+
+static int cmd_run(const struct options *o, struct catalog *cat)
+{
+	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .verbose = o->verbose,
+				  .quiet = o->quiet, .color = isatty(STDOUT_FILENO) };
+	struct run_state rs;
+	struct sigaction sa;
+	char err[FW_ERRLEN];
+	int64_t t0 = fw_now_ns();
+	int code, ret;
+	size_t i;
+
+	if (preflight(cat, err, sizeof(err), &code) < 0) {
+		fprintf(stderr, "finwave: %s\n", err);
+		return code;
+	}
+	memset(&rs, 0, sizeof(rs));
+	ctx.total = cat->n;
+	if (add_writer(&rs, strcmp(o->format, "tap") == 0 ? &report_tap : &report_console, &ctx) < 0)
+		return EXIT_USAGE;
+	if (o->report_dir && (add_writer(&rs, &report_tap_file, &ctx) < 0 ||
+			      add_writer(&rs, &report_pcap, &ctx) < 0)) {
+		for (i = 0; i < rs.nwriters; i++)
+			rs.writers[i]->end(rs.wstate[i], &rs.sum);
+		return EXIT_USAGE;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = sched_run(cat->cases, cat->n, (size_t)o->jobs, &stop_requested, on_case_done, &rs);
+	rs.sum.wall_ns = fw_now_ns() - t0;
+	rs.sum.interrupted = ret == -EINTR;
+	for (i = 0; i < rs.nwriters; i++)
+		if (rs.writers[i]->end(rs.wstate[i], &rs.sum) < 0)
+			rs.writer_failed = true;
+	if (ret == -EINTR)
+		return EXIT_INTERRUPTED;
+	if (ret < 0) {
+		fprintf(stderr, "finwave: cannot run cases: %s\n", strerror(-ret));
+		return EXIT_ENVIRONMENT;
+	}
+	if (rs.sum.counts[CASE_FAIL] || rs.sum.counts[CASE_ERROR] || rs.writer_failed)
+		return EXIT_CASE_FAILED;
+	return EXIT_ALL_PASSED;
+}
+
+/* ---- check / list ----------------------------------------------------------- */
+
+static int cmd_check(const struct catalog *cat)
+{
+	printf("%zu case file(s) valid\n", cat->n);
+	return EXIT_ALL_PASSED;
+}
+
+static int cmd_list(const struct catalog *cat)
+{
+	size_t i, k;
+
+	for (i = 0; i < cat->n; i++) {
+		const struct fw_case *c = cat->cases[i];
+
+		printf("%-40s %s", c->name, c->summary);
+		if (c->nclaims) {
+			printf(" [");
+			for (k = 0; k < c->nclaims; k++)
+				printf("%s%s", k ? " " : "", c->claims[k]);
+			printf("]");
+		}
+		putchar('\n');
+	}
+	return EXIT_ALL_PASSED;
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	bool runs;
+} commands[] = { { "run", true }, { "check", false }, { "list", false } };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "report-dir", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "filter", required_argument, NULL, 'F' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct options o = { .format = "console", .jobs = default_jobs() };
+	struct catalog cat;
+	char err[FW_ERRLEN], *end;
+	const char *cmd;
+	size_t ci;
+	int opt, code;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_ALL_PASSED;
+	}
+	cmd = argv[1];
+	for (ci = 0; ci < sizeof(commands) / sizeof(commands[0]); ci++)
+		if (strcmp(commands[ci].name, cmd) == 0)
+			break;
+	if (ci == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "finwave: unknown command '%s' (expected run, check, list)\n", cmd);
+		return EXIT_USAGE;
+	}
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "hvq", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			o.report_dir = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "console") && strcmp(optarg, "tap")) {
+				fprintf(stderr, "finwave: unknown format '%s' (expected console, tap)\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.format = optarg;
+			break;
+		case 'j':
+			o.jobs = strtol(optarg, &end, 10);
+			if (*end || o.jobs < 1 || o.jobs > 256) {
+				fprintf(stderr, "finwave: --jobs needs a number from 1 to 256, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'F':
+			o.filter = optarg;
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_ALL_PASSED;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!commands[ci].runs && (o.report_dir || o.filter || o.verbose || o.quiet)) {
+		fprintf(stderr, "finwave: options apply only to 'run'\n");
+		return EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "finwave: %s needs at least one case file or directory (e.g. cases/)\n", cmd);
+		return EXIT_USAGE;
+	}
+	if (catalog_load(&cat, argv + optind, (size_t)(argc - optind), err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	if (o.filter) {
+		catalog_filter(&cat, o.filter);
+		if (cat.n == 0) {
+			fprintf(stderr, "finwave: no case matches --filter '%s'\n", o.filter);
+			catalog_free(&cat);
+			return EXIT_USAGE;
+		}
+	}
+	if (strcmp(cmd, "run") == 0)
+		code = cmd_run(&o, &cat);
+	else if (strcmp(cmd, "check") == 0)
+		code = cmd_check(&cat);
+	else
+		code = cmd_list(&cat);
+	catalog_free(&cat);
+	return code;
+}

@@ -1,0 +1,259 @@
+#include "scheduler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "util.h"
+
+#define SCHED_BUDGET_MARGIN_NS (30 * FW_NS_PER_SEC)
+
+struct slot {
+	pid_t pid;
+	int fd;
+	size_t index;
+	int64_t deadline;
+	char *buf;
+	size_t len, cap;
+};
+
+/* Upper bound of a case's run time: every wait at its deadline, plus room
+ * for setup and teardown. */
+static int64_t case_budget(const struct fw_case *c)
+{
+	int64_t sum = SCHED_BUDGET_MARGIN_NS;
+	size_t i;
+
+	for (i = 0; i < c->nsteps; i++)
+		sum += c->steps[i].within_ns + 2 * FW_NS_PER_SEC;
+	return sum;
+}
+
+static void write_all(int fd, const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void run_child(const struct fw_case *c, int fd, pid_t parent)
+{
+	struct case_result r;
+	char *json;
+
+	/* Die with the harness, however it dies: the namespaces go with us. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	signal(SIGINT, SIG_IGN); /* the harness decides; it kills us if needed */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	engine_run(c, &r);
+	json = result_to_json(&r);
+	if (json)
+		write_all(fd, json, strlen(json));
+	_exit(json ? 0 : 1);
+}
+
+static int slot_start(struct slot *s, const struct fw_case *c, size_t index)
+{
+	int p[2];
+	pid_t parent = getpid();
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	s->pid = fork();
+	if (s->pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (s->pid == 0) {
+		close(p[0]);
+		run_child(c, p[1], parent);
+	}
+	close(p[1]);
+	s->fd = p[0];
+	s->index = index;
+	s->deadline = fw_now_ns() + case_budget(c);
+	s->len = 0;
+	return 0;
+}
+
+static void result_died(struct case_result *r, const struct fw_case *c, const char *why)
+{
+	result_init(r, c);
+	r->status = CASE_ERROR;
+	snprintf(r->message, sizeof(r->message), "%s: %s", c->path, why);
+}
+
+/* The case process closed its pipe: collect its result. */
+static void slot_finish(struct slot *s, const struct fw_case *c, struct case_result *r,
+			bool killed, int64_t started)
+{
+	char why[FW_ERRLEN + 64], err[FW_ERRLEN];
+	int status = 0;
+
+	close(s->fd);
+	s->fd = -1;
+	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	s->pid = 0;
+	if (killed) {
+		snprintf(why, sizeof(why), "the case overran its time budget and was killed");
+		result_died(r, c, why);
+	} else if (WIFSIGNALED(status)) {
+		snprintf(why, sizeof(why), "the case process died of signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+		result_died(r, c, why);
+	} else if (!s->buf || s->len == 0) {
+		result_died(r, c, "the case process exited without a result");
+	} else {
+		s->buf[s->len] = '\0';
+		if (result_from_json(s->buf, r, err, sizeof(err)) < 0) {
+			snprintf(why, sizeof(why), "unreadable result: %s", err);
+			result_died(r, c, why);
+		}
+	}
+	if (r->duration_ns == 0)
+		r->duration_ns = fw_now_ns() - started;
+}
+
+static int slot_read(struct slot *s)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (s->cap - s->len < 65536) {
+			size_t cap = s->cap ? s->cap * 2 : 1 << 20;
+			char *grown = realloc(s->buf, cap + 1);
+
+			if (!grown)
+				return -ENOMEM;
+			s->buf = grown;
+			s->cap = cap;
+		}
+		n = read(s->fd, s->buf + s->len, s->cap - s->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0)
+			return 1; /* EOF */
+		s->len += (size_t)n;
+		return 0;
+	}
+}
+
+int sched_run(struct fw_case *const *cases, size_t n, size_t jobs, volatile sig_atomic_t *stop,
+	      sched_done_fn done, void *ctx)
+{
+	struct case_result *results = calloc(n ? n : 1, sizeof(*results));
+	bool *finished = calloc(n ? n : 1, sizeof(*finished));
+	int64_t *started = calloc(n ? n : 1, sizeof(*started));
+	struct slot *slots = calloc(jobs, sizeof(*slots));
+	struct pollfd *pfd = calloc(jobs, sizeof(*pfd));
+	size_t next = 0, reported = 0, running = 0, i;
+	int ret = 0;
+
+	if (!results || !finished || !started || !slots || !pfd) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < jobs; i++)
+		slots[i].fd = -1;
+	while (reported < n) {
+		int64_t now = fw_now_ns(), wait_ns = 1000 * FW_NS_PER_MS;
+		int np;
+
+		if (*stop) {
+			ret = -EINTR;
+			break;
+		}
+		for (i = 0; i < jobs && next < n; i++) {
+			if (slots[i].pid)
+				continue;
+			started[next] = fw_now_ns();
+			ret = slot_start(&slots[i], cases[next], next);
+			if (ret < 0)
+				goto out;
+			next++;
+			running++;
+		}
+		for (i = 0; i < jobs; i++) {
+			pfd[i].fd = slots[i].pid ? slots[i].fd : -1;
+			pfd[i].events = POLLIN;
+			if (slots[i].pid && slots[i].deadline - now < wait_ns)
+				wait_ns = slots[i].deadline - now;
+		}
+		np = poll(pfd, jobs, wait_ns > 0 ? (int)(wait_ns / FW_NS_PER_MS) + 1 : 0);
+		if (np < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		now = fw_now_ns();
+		for (i = 0; i < jobs; i++) {
+			struct slot *s = &slots[i];
+			bool killed = false;
+			int r = 0;
+
+			if (!s->pid)
+				continue;
+			if (np > 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				r = slot_read(s);
+			if (r == 0 && now > s->deadline) {
+				kill(s->pid, SIGKILL);
+				killed = true;
+				r = 1;
+			}
+			if (r < 0) {
+				ret = r;
+				goto out;
+			}
+			if (r == 1) {
+				slot_finish(s, cases[s->index], &results[s->index], killed,
+					    started[s->index]);
+				finished[s->index] = true;
+				running--;
+			}
+		}
+		while (reported < n && finished[reported]) {
+			done(ctx, reported, &results[reported]);
+			reported++;
+		}
+	}
+out:
+	for (i = 0; slots && i < jobs; i++) {
+		if (slots[i].pid) {
+			kill(slots[i].pid, SIGKILL);
+			while (waitpid(slots[i].pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		if (slots[i].fd >= 0)
+			close(slots[i].fd);
+		free(slots[i].buf);
+	}
+	for (i = 0; results && i < n; i++)
+		result_clear(&results[i]);
+	free(results);
+	free(finished);
+	free(started);
+	free(slots);
+	free(pfd);
+	return ret;
+}

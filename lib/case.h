@@ -1,0 +1,125 @@
+/* case: a case file (YAML) loaded and validated into struct fw_case.
+ *
+ * Parsing uses libyaml's document API: every node keeps its line and column,
+ * so every error, from a YAML syntax error to an unknown host in step 7, is
+ * reported as "cases/x.yaml:12:5: message". A table per mapping type lists
+ * the keys it accepts; unknown keys, bad enum values, missing fields and
+ * fields that do not apply to a step are all rejected before anything runs. */
+#ifndef FW_CASE_H
+#define FW_CASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fault.h"
+#include "topo.h"
+
+#define CASE_MAX_NAME 128
+#define CASE_MAX_TEXT 256
+#define CASE_MAX_LIST 16
+
+/* Step kinds: actions ("do:") then expectations ("expect:"). */
+enum step_kind {
+	STEP_LISTEN,
+	STEP_CONNECT,
+	STEP_ACCEPT,
+	STEP_SEND,
+	STEP_RECV,
+	STEP_SHUTDOWN,
+	STEP_CLOSE,
+	STEP_SETSOCKOPT,
+	STEP_INJECT,
+	STEP_ARM,
+	STEP_DISARM,
+	STEP_EXPECT_SEGMENT,
+	STEP_EXPECT_NO_SEGMENT,
+	STEP_EXPECT_STATE,
+	STEP_EXPECT_GONE,
+};
+#define STEP_KIND_COUNT (STEP_EXPECT_GONE + 1)
+
+const char *step_kind_name(enum step_kind k); /* "listen", ..., "segment" */
+bool step_kind_is_expect(enum step_kind k);
+
+/* A number taken from what capture has seen, plus an offset:
+ * seq/ack of an injected segment, TS values. */
+enum expr_base {
+	EXPR_NUMBER,  /* relative to the sender's ISN (seq) or the target's (ack) */
+	EXPR_RCV_NXT, /* next sequence number the target expects from the sender */
+	EXPR_SND_NXT, /* the target's next sequence number (what the sender would ACK) */
+	EXPR_TSVAL,   /* last TSval the (spoofed) sender sent */
+	EXPR_TSECR,   /* last TSval the target sent (what the sender would echo) */
+};
+
+struct fw_expr {
+	bool set;
+	enum expr_base base;
+	int64_t offset;
+};
+
+struct fw_step {
+	enum step_kind kind;
+	int line; /* where the step starts in the file */
+	enum fw_host host;  /* actor; for segment expectations and inject: the sender */
+	enum fw_host peer;  /* connect: the server; inject: the target */
+	char sock[32];      /* socket name; "" = the host's latest connection */
+	uint16_t port;      /* listen / connect destination port */
+	uint16_t from_port; /* connect source port, 0 = kernel's choice */
+	uint32_t bytes;     /* send / recv */
+	bool eof;           /* recv: expect end of stream */
+	int expect_errno;   /* actions: the result expected, 0 = success */
+	int linger;         /* SO_LINGER seconds, -1 = leave alone */
+	int reuseaddr;      /* SO_REUSEADDR 0/1, -1 = leave alone */
+	bool has_flags;
+	uint8_t flags_mask, flags_value; /* segment match / injected flags (value) */
+	struct fw_expr seq, ack, tsval, tsecr;
+	bool ts; /* inject: add a timestamp option */
+	int64_t len; /* segment payload length to match, -1 = any; inject: payload */
+	int win;     /* inject: window (-1 = 65535); segment: -1 = any */
+	int state;   /* expect state */
+	int64_t within_ns; /* deadline of a wait */
+	int fault;         /* arm/disarm: index into faults */
+	char text[CASE_MAX_TEXT]; /* the step in words, for reports */
+};
+
+struct fw_sysctl {
+	enum fw_host host;
+	char name[96];
+	char value[64];
+	int line;
+};
+
+struct fw_case {
+	char path[512];
+	char name[CASE_MAX_NAME];
+	char summary[CASE_MAX_TEXT];
+	char verdict[CASE_MAX_TEXT]; /* why the claim does not hold, "" when it does */
+	char claims[CASE_MAX_LIST][8];
+	size_t nclaims;
+	char refs[CASE_MAX_LIST][CASE_MAX_TEXT];
+	size_t nrefs;
+	int family; /* AF_INET or AF_INET6 */
+	struct fw_sysctl *sysctls;
+	size_t nsysctls;
+	struct fault_rule *faults;
+	size_t nfaults;
+	struct fw_step *steps;
+	size_t nsteps;
+};
+
+/* Load and validate path. default_name is used when the file has no name:
+ * (the harness passes the path relative to the catalog root, minus .yaml).
+ * Returns 0, or -EINVAL with err = "path:line:col: message" (-errno for I/O).
+ * Caller frees with case_free(). */
+int case_load(const char *path, const char *default_name, struct fw_case **out, char *err,
+	      size_t errlen);
+/* Same, from a string (tests, fuzzing); label stands in for the path. */
+int case_load_string(const char *yaml, size_t len, const char *label, const char *default_name,
+		     struct fw_case **out, char *err, size_t errlen);
+void case_free(struct fw_case *c); /* accepts NULL */
+
+/* Parse "rcv_nxt+1", "tsval-1", "1001", "rcv_nxt+2^30"; 0 or -EINVAL. */
+int expr_parse(const char *s, struct fw_expr *out);
+
+#endif

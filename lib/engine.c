@@ -1,0 +1,1412 @@
+/* engine: one case, end to end. See engine.h. */
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "inject.h"
+#include "intercept.h"
+#include "netns.h"
+#include "sockprobe.h"
+#include "util.h"
+
+#define ENGINE_MAX_SOCKS 32
+#define ENGINE_MAX_FLOWS 16
+#define ENGINE_MAX_PENDING_INJECT 16
+/* sock_diag offers no notification of TCP state changes, so a wait on a
+ * state re-probes on every segment seen and at least this often. */
+#define ENGINE_STATE_POLL_NS (2 * FW_NS_PER_MS)
+/* How many segments and states a failure message shows. */
+#define ENGINE_CONTEXT_SEGMENTS 8
+
+enum epoll_tag {
+	TAG_CAPTURE_CLIENT = 1,
+	TAG_CAPTURE_SERVER,
+	TAG_INTERCEPT,
+	TAG_INTERCEPT_TIMER,
+	TAG_SOCKET,
+};
+
+struct esock {
+	enum fw_host host;
+	char name[32];
+	int fd;
+	bool listener;
+	bool has_tuple;
+	uint16_t lport, rport;
+};
+
+/* What the wire has shown of one connection (keyed by the client host's
+ * port and the server host's port): ISNs, next sequence numbers, the last
+ * ACK each side sent (its rcv_nxt) and the last TSval each side sent. */
+struct flow {
+	uint16_t port[HOST_COUNT];
+	bool has_isn[HOST_COUNT], has_nxt[HOST_COUNT], has_ack[HOST_COUNT], has_ts[HOST_COUNT];
+	uint32_t isn[HOST_COUNT], snd_nxt[HOST_COUNT], ack[HOST_COUNT], tsval[HOST_COUNT];
+};
+
+struct host_snapshot {
+	struct sock_info *socks;
+	size_t n;
+};
+
+struct engine {
+	const struct fw_case *c;
+	struct case_result *res;
+	struct topo *topo;
+	struct capture *cap[2]; /* [HOST_CLIENT], [HOST_SERVER] legs */
+	struct fault_set *faults;
+	struct intercept *ic;
+	struct inject *inj[2];
+	struct sockprobe *probe[2];
+	struct host_snapshot snap[2];
+	struct fw_addr addr[2];
+	int epfd;
+	struct esock socks[ENGINE_MAX_SOCKS];
+	size_t nsocks;
+	struct flow flows[ENGINE_MAX_FLOWS];
+	size_t nflows;
+	int cur_flow; /* the connection the latest SYN opened, -1 before any */
+	struct seg pending_inject[ENGINE_MAX_PENDING_INJECT];
+	size_t npending_inject;
+	int64_t t0;
+	int64_t cursor_t; /* start of the last action step (absolute, monotonic) */
+	size_t cursor_idx; /* segment expectations match events after this index */
+	int step;         /* step being run */
+	int socket_ready; /* set by the pump when the awaited socket polls ready */
+	char err[FW_ERRLEN];
+};
+
+/* ---- timeline helpers ---------------------------------------------------- */
+
+static struct fw_event *add_event(struct engine *E, enum ev_kind kind, int64_t t_abs,
+				  enum fw_host host, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static struct fw_event *add_event(struct engine *E, enum ev_kind kind, int64_t t_abs,
+				  enum fw_host host, const char *fmt, ...)
+{
+	struct fw_event ev;
+	va_list ap;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.t_ns = t_abs - E->t0;
+	ev.step = E->step;
+	ev.host = host;
+	ev.rule = -1;
+	va_start(ap, fmt);
+	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
+	va_end(ap);
+	return timeline_add(&E->res->tl, &ev);
+}
+
+static int host_of_addr(const struct engine *E, const struct fw_addr *a, enum fw_host *out)
+{
+	if (fw_addr_equal(a, &E->addr[HOST_CLIENT]))
+		*out = HOST_CLIENT;
+	else if (fw_addr_equal(a, &E->addr[HOST_SERVER]))
+		*out = HOST_SERVER;
+	else
+		return -1;
+	return 0;
+}
+
+static enum fw_host other(enum fw_host h)
+{
+	return h == HOST_CLIENT ? HOST_SERVER : HOST_CLIENT;
+}
+
+/* ---- flows ------------------------------------------------------------------ */
+
+static struct flow *flow_for(struct engine *E, enum fw_host sender, const struct seg *s,
+			     bool create)
+{
+	uint16_t cport = sender == HOST_CLIENT ? s->sport : s->dport;
+	uint16_t sport = sender == HOST_CLIENT ? s->dport : s->sport;
+	size_t i;
+
+	for (i = E->nflows; i-- > 0;)
+		if (E->flows[i].port[HOST_CLIENT] == cport && E->flows[i].port[HOST_SERVER] == sport)
+			return &E->flows[i];
+	if (!create || E->nflows == ENGINE_MAX_FLOWS)
+		return NULL;
+	memset(&E->flows[E->nflows], 0, sizeof(E->flows[0]));
+	E->flows[E->nflows].port[HOST_CLIENT] = cport;
+	E->flows[E->nflows].port[HOST_SERVER] = sport;
+	return &E->flows[E->nflows++];
+}
+
+/* Learn from a segment the sender really put on the wire. */
+static void flow_learn(struct engine *E, enum fw_host h, const struct seg *s)
+{
+	struct flow *f = flow_for(E, h, s, (s->flags & SEG_SYN) != 0);
+	uint32_t end;
+
+	if (!f)
+		return;
+	if ((s->flags & SEG_SYN) && (!f->has_isn[h] || f->isn[h] != s->seq)) {
+		if (!(s->flags & SEG_ACK) && f->has_isn[h]) {
+			/* A new SYN on a known 4-tuple: a new incarnation starts. */
+			uint16_t cp = f->port[HOST_CLIENT], sp = f->port[HOST_SERVER];
+
+			memset(f, 0, sizeof(*f));
+			f->port[HOST_CLIENT] = cp;
+			f->port[HOST_SERVER] = sp;
+		}
+		f->has_isn[h] = true;
+		f->isn[h] = s->seq;
+		f->has_nxt[h] = false;
+		E->cur_flow = (int)(f - E->flows);
+	}
+	end = s->seq + seg_seq_len(s);
+	if (!f->has_nxt[h] || seq_after(end, f->snd_nxt[h])) {
+		f->snd_nxt[h] = end;
+		f->has_nxt[h] = true;
+	}
+	if (s->flags & SEG_ACK) {
+		f->ack[h] = s->ack;
+		f->has_ack[h] = true;
+	}
+	if (s->has_ts) {
+		f->tsval[h] = s->tsval;
+		f->has_ts[h] = true;
+	}
+}
+
+static void seg_text(struct engine *E, enum fw_host sender, const struct seg *s,
+		     struct fw_event *ev, const char *prefix)
+{
+	struct flow *f = flow_for(E, sender, s, false);
+	struct seg_names names = { fw_host_name(sender), fw_host_name(other(sender)), false, false,
+				   0, 0 };
+	char line[256];
+
+	if (f) {
+		names.has_src_isn = f->has_isn[sender];
+		names.src_isn = f->isn[sender];
+		names.has_dst_isn = f->has_isn[other(sender)];
+		names.dst_isn = f->isn[other(sender)];
+	}
+	ev->rel_seq = names.has_src_isn ? seq_rel(s->seq, names.src_isn) : s->seq;
+	ev->rel_ack = names.has_dst_isn ? seq_rel(s->ack, names.dst_isn) : s->ack;
+	seg_format(s, &names, line, sizeof(line));
+	snprintf(ev->text, sizeof(ev->text), "%s%s", prefix, line);
+}
+
+/* ---- socket probing ---------------------------------------------------------- */
+
+static struct esock *sock_find(struct engine *E, enum fw_host h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < E->nsocks; i++)
+		if (E->socks[i].host == h && strcmp(E->socks[i].name, name) == 0)
+			return &E->socks[i];
+	return NULL;
+}
+
+static const char *sock_label(struct engine *E, enum fw_host h, const struct sock_info *si)
+{
+	size_t i;
+
+	for (i = 0; i < E->nsocks; i++) {
+		struct esock *s = &E->socks[i];
+
+		if (s->host == h && s->has_tuple && s->lport == si->sport &&
+		    (s->listener ? si->state == 10 : s->rport == si->dport))
+			return s->name;
+	}
+	return si->state == 10 ? "listener" : "socket";
+}
+
+static bool sock_same(const struct sock_info *a, const struct sock_info *b)
+{
+	return a->sport == b->sport && a->dport == b->dport && fw_addr_equal(&a->src, &b->src) &&
+	       fw_addr_equal(&a->dst, &b->dst);
+}
+
+static void state_event(struct engine *E, enum fw_host h, const struct sock_info *si, int state,
+			int64_t now)
+{
+	struct fw_event *ev;
+
+	ev = add_event(E, EV_STATE, now, h, "%s %s :%u > :%u %s%s%s", fw_host_name(h),
+		       sock_label(E, h, si), si->sport, si->dport, tcp_state_name(state),
+		       si->timer && state ? " timer " : "",
+		       si->timer && state ? sock_timer_name(si->timer) : "");
+	if (ev) {
+		ev->seg.src = si->src;
+		ev->seg.dst = si->dst;
+		ev->seg.sport = si->sport;
+		ev->seg.dport = si->dport;
+		ev->state = state;
+		ev->timer = state ? si->timer : 0;
+		ev->expires_ms = state ? si->expires_ms : 0;
+	}
+}
+
+/* Dump the host's sockets; record every appearance, change and disappearance. */
+static int probe_host(struct engine *E, enum fw_host h)
+{
+	struct host_snapshot *old = &E->snap[h];
+	struct sock_info *now_socks = NULL;
+	int64_t now = fw_now_ns();
+	size_t n = 0, i, j;
+	int ret;
+
+	ret = sockprobe_dump(E->probe[h], &now_socks, &n, E->err, sizeof(E->err));
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < old->n; j++)
+			if (sock_same(&now_socks[i], &old->socks[j]))
+				break;
+		if (j == old->n || old->socks[j].state != now_socks[i].state)
+			state_event(E, h, &now_socks[i], now_socks[i].state, now);
+	}
+	for (j = 0; j < old->n; j++) {
+		for (i = 0; i < n; i++)
+			if (sock_same(&now_socks[i], &old->socks[j]))
+				break;
+		if (i == n)
+			state_event(E, h, &old->socks[j], 0, now);
+	}
+	free(old->socks);
+	old->socks = now_socks;
+	old->n = n;
+	return 0;
+}
+
+static int probe_all(struct engine *E)
+{
+	int ret = probe_host(E, HOST_CLIENT);
+
+	return ret < 0 ? ret : probe_host(E, HOST_SERVER);
+}
+
+/* State of a named socket in the last snapshot: 0 when it is gone. */
+static const struct sock_info *sock_state(struct engine *E, const struct esock *s)
+{
+	const struct host_snapshot *snap = &E->snap[s->host];
+	size_t i;
+
+	if (!s->has_tuple)
+		return NULL;
+	for (i = 0; i < snap->n; i++) {
+		const struct sock_info *si = &snap->socks[i];
+
+		if (si->sport != s->lport)
+			continue;
+		if (s->listener ? si->state == 10 : si->dport == s->rport)
+			return si;
+	}
+	return NULL;
+}
+
+/* ---- event pump ----------------------------------------------------------- */
+
+static void on_intercept(void *ctx, const struct intercept_event *iev);
+
+/* Packets of both legs are gathered and handled in time order, so that
+ * ISNs and sequence knowledge are learned in the order things happened. */
+struct captured {
+	enum fw_host leg;
+	struct capture_packet p;
+	uint8_t data[CAPTURE_SNAPLEN];
+};
+
+struct capture_batch {
+	struct captured *v;
+	size_t n, cap;
+	enum fw_host leg;
+};
+
+static void batch_add(void *ctx, const struct capture_packet *p)
+{
+	struct capture_batch *b = ctx;
+	struct captured *c;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct captured *grown = realloc(b->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return;
+		b->v = grown;
+		b->cap = cap;
+	}
+	c = &b->v[b->n++];
+	c->leg = b->leg;
+	c->p = *p;
+	c->p.caplen = p->caplen < CAPTURE_SNAPLEN ? p->caplen : CAPTURE_SNAPLEN;
+	memcpy(c->data, p->data, c->p.caplen);
+	c->p.data = NULL; /* set when handled: the array may still move */
+}
+
+static int cmp_captured(const void *a, const void *b)
+{
+	const struct captured *x = a, *y = b;
+
+	return (x->p.t_ns > y->p.t_ns) - (x->p.t_ns < y->p.t_ns);
+}
+
+static void on_packet(struct engine *E, enum fw_host leg, const struct capture_packet *p)
+{
+	struct fw_event ev;
+	enum fw_host sender;
+	struct seg s;
+	size_t i;
+
+	if (seg_parse_ether(p->data, p->caplen, &s) < 0 || host_of_addr(E, &s.src, &sender) < 0)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_SEGMENT;
+	ev.t_ns = p->t_ns - E->t0;
+	ev.step = E->step;
+	ev.host = sender;
+	ev.leg = leg;
+	ev.sent = leg == sender;
+	ev.rule = -1;
+	ev.seg = s;
+	if (ev.sent) {
+		for (i = 0; i < E->npending_inject; i++) {
+			const struct seg *q = &E->pending_inject[i];
+
+			if (q->seq == s.seq && q->ack == s.ack && q->flags == s.flags &&
+			    q->sport == s.sport && q->dport == s.dport) {
+				ev.injected = true;
+				E->pending_inject[i] = E->pending_inject[--E->npending_inject];
+				break;
+			}
+		}
+		/* Only what the kernel itself sent teaches us its numbers. */
+		if (!ev.injected)
+			flow_learn(E, sender, &s);
+		ev.raw = (uint8_t *)p->data;
+		ev.caplen = p->caplen;
+		ev.len = p->len;
+		ev.t_real_ns = p->t_real_ns;
+	}
+	seg_text(E, sender, &s, &ev, ev.sent ? (ev.injected ? "injected " : "") : "arrived ");
+	timeline_add(&E->res->tl, &ev);
+}
+
+static void on_intercept(void *ctx, const struct intercept_event *iev)
+{
+	struct engine *E = ctx;
+	const struct fault_rule *rule = fault_set_rule(E->faults, (size_t)iev->decision.rule);
+	struct fw_event ev;
+	char prefix[160];
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_FAULT;
+	ev.t_ns = iev->t_ns - E->t0;
+	ev.step = E->step;
+	ev.host = iev->from;
+	ev.seg = iev->seg;
+	ev.action = iev->decision.action;
+	ev.rule = iev->decision.rule;
+	ev.released = iev->kind == INTERCEPT_RELEASED;
+	if (ev.released) {
+		char held[32];
+
+		ev.held_ns = iev->t_ns - iev->queued_ns;
+		fw_duration_format(ev.held_ns, held, sizeof(held));
+		snprintf(prefix, sizeof(prefix), "fault '%s' released after %s: ",
+			 rule ? rule->name : "?", held);
+	} else {
+		snprintf(prefix, sizeof(prefix), "fault '%s' %s #%u: ", rule ? rule->name : "?",
+			 fault_action_name(ev.action), iev->decision.occurrence);
+	}
+	seg_text(E, iev->from, &iev->seg, &ev, prefix);
+	timeline_add(&E->res->tl, &ev);
+}
+
+static int capture_both(struct engine *E)
+{
+	struct capture_batch b = { 0 };
+	size_t i;
+	int h, ret = 0;
+
+	for (h = HOST_CLIENT; h <= HOST_SERVER && ret >= 0; h++) {
+		b.leg = (enum fw_host)h;
+		ret = capture_dispatch(E->cap[h], batch_add, &b);
+	}
+	qsort(b.v, b.n, sizeof(*b.v), cmp_captured);
+	for (i = 0; i < b.n; i++) {
+		b.v[i].p.data = b.v[i].data;
+		on_packet(E, b.v[i].leg, &b.v[i].p);
+	}
+	free(b.v);
+	return ret < 0 ? ret : probe_all(E);
+}
+
+static int pump_fd(struct engine *E, uint32_t tag)
+{
+	int ret = 0;
+
+	switch ((enum epoll_tag)tag) {
+	case TAG_CAPTURE_CLIENT:
+	case TAG_CAPTURE_SERVER:
+		ret = capture_both(E);
+		break;
+	case TAG_INTERCEPT:
+	case TAG_INTERCEPT_TIMER:
+		ret = intercept_process(E->ic, on_intercept, E);
+		if (ret == -ENOBUFS)
+			ret = 0; /* reported by intercept in err; the case goes on */
+		break;
+	case TAG_SOCKET:
+		E->socket_ready = 1;
+		break;
+	}
+	return ret < 0 ? ret : 0;
+}
+
+/* Wait for events until deadline (absolute) or until something was handled;
+ * returns 0 or -errno. Callers loop, re-checking what they wait for. */
+static int pump(struct engine *E, int64_t deadline)
+{
+	struct epoll_event evs[8];
+	int64_t wait = deadline - fw_now_ns();
+	struct timespec ts;
+	int n, i, ret;
+
+	if (wait < 0)
+		wait = 0;
+	ts.tv_sec = wait / FW_NS_PER_SEC;
+	ts.tv_nsec = wait % FW_NS_PER_SEC;
+	n = epoll_pwait2(E->epfd, evs, 8, &ts, NULL);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (i = 0; i < n; i++) {
+		ret = pump_fd(E, evs[i].data.u32);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Drain whatever is already waiting, without blocking. */
+static int drain(struct engine *E)
+{
+	int ret = pump(E, 0);
+
+	return ret < 0 ? ret : capture_both(E);
+}
+
+static int watch_socket(struct engine *E, int fd, uint32_t events, bool on)
+{
+	struct epoll_event ev = { .events = events, .data.u32 = TAG_SOCKET };
+
+	E->socket_ready = 0;
+	if (epoll_ctl(E->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, on ? &ev : NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* ---- failure reporting -------------------------------------------------------- */
+
+static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static void append_context(struct engine *E)
+{
+	struct case_result *r = E->res;
+	size_t i, shown = 0, start = r->tl.n;
+	char t[32];
+	int h;
+
+	while (start > 0 && shown < ENGINE_CONTEXT_SEGMENTS) {
+		const struct fw_event *e = &r->tl.ev[--start];
+
+		if ((e->kind == EV_SEGMENT && e->sent) || e->kind == EV_FAULT || e->kind == EV_INJECT)
+			shown++;
+	}
+	append(r->message, sizeof(r->message), "\n  last segments:");
+	if (!shown)
+		append(r->message, sizeof(r->message), " none");
+	for (i = start; i < r->tl.n; i++) {
+		const struct fw_event *e = &r->tl.ev[i];
+
+		if ((e->kind == EV_SEGMENT && e->sent) || e->kind == EV_FAULT || e->kind == EV_INJECT) {
+			fw_duration_format(e->t_ns, t, sizeof(t));
+			append(r->message, sizeof(r->message), "\n    %9s  %s", t, e->text);
+		}
+	}
+	append(r->message, sizeof(r->message), "\n  socket states:");
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
+		if (!E->snap[h].n)
+			append(r->message, sizeof(r->message), "\n    %s: no TCP sockets", fw_host_name(h));
+		for (i = 0; i < E->snap[h].n; i++) {
+			const struct sock_info *si = &E->snap[h].socks[i];
+
+			append(r->message, sizeof(r->message), "\n    %s %s :%u > :%u %s",
+			       fw_host_name(h), sock_label(E, (enum fw_host)h, si), si->sport,
+			       si->dport, tcp_state_name(si->state));
+			if (si->timer)
+				append(r->message, sizeof(r->message), " (timer %s, %ums left)",
+				       sock_timer_name(si->timer), si->expires_ms);
+		}
+	}
+}
+
+/* Decide the case as failed at the current step, with expected vs actual. */
+static int step_fail(struct engine *E, const struct fw_step *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int step_fail(struct engine *E, const struct fw_step *s, const char *fmt, ...)
+{
+	struct case_result *r = E->res;
+	char actual[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(actual, sizeof(actual), fmt, ap);
+	va_end(ap);
+	r->status = CASE_FAIL;
+	snprintf(r->message, sizeof(r->message), "%s:%d: step %d: expected %s\n  actual: %s",
+		 E->c->path, s->line, E->step + 1, s->text, actual);
+	if (step_kind_is_expect(s->kind)) {
+		struct fw_event *ev = add_event(E, EV_EXPECT, fw_now_ns(), s->host, "FAIL: %s (%s)",
+						s->text, actual);
+
+		if (ev)
+			ev->pass = false;
+	}
+	append_context(E);
+	return 1;
+}
+
+static int step_error(struct engine *E, const struct fw_step *s, int ret, const char *what)
+{
+	E->res->status = CASE_ERROR;
+	snprintf(E->res->message, sizeof(E->res->message), "%s:%d: step %d (%s): %s: %s",
+		 E->c->path, s->line, E->step + 1, s->text, what, E->err[0] ? E->err : strerror(-ret));
+	return 1;
+}
+
+static void expect_pass(struct engine *E, const struct fw_step *s)
+{
+	struct fw_event *ev = add_event(E, EV_EXPECT, fw_now_ns(), s->host, "PASS: %s", s->text);
+
+	if (ev)
+		ev->pass = true;
+}
+
+/* ---- actions ---------------------------------------------------------------- */
+
+static void sockaddr_of(const struct fw_addr *a, uint16_t port, struct sockaddr_storage *ss,
+			socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, a->bytes, 16);
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, a->bytes, 4);
+		*len = sizeof(*s4);
+	}
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port :
+						  ((const struct sockaddr_in *)ss)->sin_port);
+}
+
+static void sock_learn_tuple(struct esock *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0)
+		s->lport = port_of(&ss);
+	len = sizeof(ss);
+	if (!s->listener && getpeername(s->fd, (struct sockaddr *)&ss, &len) == 0)
+		s->rport = port_of(&ss);
+	s->has_tuple = true;
+}
+
+static int sock_options(const struct fw_step *st, int fd)
+{
+	if (st->reuseaddr >= 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &st->reuseaddr, sizeof(st->reuseaddr)) < 0)
+		return -errno;
+	if (st->linger >= 0) {
+		struct linger l = { .l_onoff = 1, .l_linger = st->linger };
+
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static struct esock *sock_new(struct engine *E, const struct fw_step *st, int fd)
+{
+	struct esock *s = sock_find(E, st->host, st->sock);
+
+	if (!s) {
+		if (E->nsocks == ENGINE_MAX_SOCKS)
+			return NULL;
+		s = &E->socks[E->nsocks++];
+	} else if (s->fd >= 0) {
+		close(s->fd);
+	}
+	memset(s, 0, sizeof(*s));
+	s->host = st->host;
+	snprintf(s->name, sizeof(s->name), "%s", st->sock);
+	s->fd = fd;
+	return s;
+}
+
+/* Wait until fd polls for events or the deadline passes; 1 ready, 0 timeout. */
+static int wait_socket(struct engine *E, int fd, uint32_t events, int64_t deadline)
+{
+	int ret = watch_socket(E, fd, events, true);
+
+	if (ret < 0)
+		return ret;
+	int ready;
+
+	while (!E->socket_ready && fw_now_ns() < deadline) {
+		ret = pump(E, deadline);
+		if (ret < 0)
+			break;
+	}
+	ready = E->socket_ready;
+	watch_socket(E, fd, 0, false);
+	return ret < 0 ? ret : ready;
+}
+
+/* Runs an action; returns its errno result (0 = success) in *result, or a
+ * negative error of the engine itself. */
+static int do_action(struct engine *E, const struct fw_step *st, int *result)
+{
+	int64_t deadline = fw_now_ns() + st->within_ns;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct esock *s = NULL;
+	int fd = -1, ret, one = 1;
+
+	*result = 0;
+	if (st->kind != STEP_LISTEN && st->kind != STEP_CONNECT && st->kind != STEP_INJECT &&
+	    st->kind != STEP_ARM && st->kind != STEP_DISARM) {
+		/* accept names the socket it creates; it takes from the listener. */
+		s = sock_find(E, st->host, st->kind == STEP_ACCEPT ? "listen" : st->sock);
+		if (!s || s->fd < 0)
+			return fw_err(E->err, sizeof(E->err), -EBADF,
+				      "%s has no open socket '%s' (create it with listen, connect or accept)",
+				      fw_host_name(st->host), st->sock);
+	}
+	switch (st->kind) {
+	case STEP_LISTEN:
+	case STEP_CONNECT:
+		fd = netns_socket(topo_ns_fd(E->topo, st->host), E->c->family,
+				  SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return fw_err(E->err, sizeof(E->err), fd, "socket: %s", strerror(-fd));
+		ret = sock_options(st, fd);
+		if (ret < 0) {
+			*result = -ret;
+			break;
+		}
+		s = sock_new(E, st, fd);
+		if (!s) {
+			close(fd);
+			return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many sockets");
+		}
+		if (st->kind == STEP_LISTEN) {
+			s->listener = true;
+			sockaddr_of(&E->addr[st->host], st->port, &ss, &len);
+			if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 64) < 0)
+				*result = errno;
+			else
+				sock_learn_tuple(s);
+			break;
+		}
+		if (st->from_port) {
+			sockaddr_of(&E->addr[st->host], st->from_port, &ss, &len);
+			if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+				*result = errno;
+				break;
+			}
+		}
+		sockaddr_of(&E->addr[st->peer], st->port, &ss, &len);
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+			*result = errno;
+			break;
+		}
+		ret = wait_socket(E, fd, EPOLLOUT, deadline);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			*result = ETIMEDOUT;
+			break;
+		}
+		len = sizeof(*result);
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, result, &len);
+		if (*result == 0)
+			sock_learn_tuple(s);
+		break;
+	case STEP_ACCEPT:
+		ret = wait_socket(E, s->fd, EPOLLIN, deadline);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			*result = ETIMEDOUT;
+			break;
+		}
+		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			*result = errno;
+			break;
+		}
+		s = sock_new(E, st, fd);
+		if (!s) {
+			close(fd);
+			return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many sockets");
+		}
+		sock_learn_tuple(s);
+		break;
+	case STEP_SEND: {
+		char buf[4096];
+		uint32_t sent = 0;
+
+		memset(buf, 'x', sizeof(buf));
+		while (sent < st->bytes) {
+			size_t chunk = st->bytes - sent < sizeof(buf) ? st->bytes - sent : sizeof(buf);
+			ssize_t n = send(s->fd, buf, chunk, MSG_NOSIGNAL);
+
+			if (n >= 0) {
+				sent += (uint32_t)n;
+				continue;
+			}
+			if (errno != EAGAIN) {
+				*result = errno;
+				break;
+			}
+			ret = wait_socket(E, s->fd, EPOLLOUT, fw_now_ns() + 2 * FW_NS_PER_SEC);
+			if (ret <= 0) {
+				*result = ret < 0 ? -ret : ETIMEDOUT;
+				break;
+			}
+		}
+		break;
+	}
+	case STEP_RECV: {
+		char buf[4096];
+		uint32_t got = 0;
+
+		for (;;) {
+			ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+
+			if (n > 0) {
+				got += (uint32_t)n;
+				if (!st->eof && got >= st->bytes)
+					break;
+				continue;
+			}
+			if (n == 0) {
+				if (!st->eof)
+					*result = ECONNRESET == 0 ? 0 : EPIPE; /* EOF before the bytes */
+				break;
+			}
+			if (errno != EAGAIN) {
+				*result = errno;
+				break;
+			}
+			ret = wait_socket(E, s->fd, EPOLLIN | EPOLLRDHUP, deadline);
+			if (ret < 0)
+				return ret;
+			if (ret == 0) {
+				*result = ETIMEDOUT;
+				break;
+			}
+		}
+		break;
+	}
+	case STEP_SHUTDOWN:
+		if (shutdown(s->fd, SHUT_WR) < 0)
+			*result = errno;
+		break;
+	case STEP_CLOSE:
+		if (close(s->fd) < 0)
+			*result = errno;
+		s->fd = -1;
+		break;
+	case STEP_SETSOCKOPT:
+		ret = sock_options(st, s->fd);
+		if (ret < 0)
+			*result = -ret;
+		break;
+	case STEP_INJECT:
+		return -ENOSYS; /* handled by do_inject */
+	case STEP_ARM:
+	case STEP_DISARM:
+		fault_set_arm(E->faults, (size_t)st->fault, st->kind == STEP_ARM);
+		break;
+	case STEP_EXPECT_SEGMENT:
+	case STEP_EXPECT_NO_SEGMENT:
+	case STEP_EXPECT_STATE:
+	case STEP_EXPECT_GONE:
+		return -EINVAL;
+	}
+	(void)one;
+	return 0;
+}
+
+/* Value of an injection expression from what the wire has shown. */
+static int expr_value(struct engine *E, const struct flow *f, const struct fw_expr *x,
+		      enum fw_host sender, enum fw_host target, uint32_t number_base,
+		      uint32_t *out)
+{
+	const char *missing = NULL;
+
+	switch (x->base) {
+	case EXPR_NUMBER:
+		*out = number_base + (uint32_t)x->offset;
+		return 0;
+	case EXPR_RCV_NXT:
+		if (!f->has_ack[target])
+			missing = "rcv_nxt: the target has sent no ACK yet";
+		else
+			*out = f->ack[target] + (uint32_t)x->offset;
+		break;
+	case EXPR_SND_NXT:
+		if (!f->has_nxt[target])
+			missing = "snd_nxt: the target has sent nothing yet";
+		else
+			*out = f->snd_nxt[target] + (uint32_t)x->offset;
+		break;
+	case EXPR_TSVAL:
+		if (!f->has_ts[sender])
+			missing = "tsval: the sender has sent no timestamp option";
+		else
+			*out = f->tsval[sender] + (uint32_t)x->offset;
+		break;
+	case EXPR_TSECR:
+		if (!f->has_ts[target])
+			missing = "tsecr: the target has sent no timestamp option";
+		else
+			*out = f->tsval[target] + (uint32_t)x->offset;
+		break;
+	}
+	if (missing)
+		return fw_err(E->err, sizeof(E->err), -ENODATA, "%s", missing);
+	return 0;
+}
+
+static int do_inject(struct engine *E, const struct fw_step *st)
+{
+	static const struct fw_expr def_seq = { true, EXPR_RCV_NXT, 0 };
+	static const struct fw_expr def_ack = { true, EXPR_SND_NXT, 0 };
+	static const struct fw_expr def_tsval = { true, EXPR_TSVAL, 1 };
+	static const struct fw_expr def_tsecr = { true, EXPR_TSECR, 0 };
+	enum fw_host h = st->host, p = st->peer;
+	struct inject_spec spec;
+	struct fw_event ev, *added;
+	struct flow *f;
+	int ret;
+
+	if (E->cur_flow < 0)
+		return fw_err(E->err, sizeof(E->err), -ENODATA,
+			      "no connection has been seen on the wire to aim at");
+	f = &E->flows[E->cur_flow];
+	memset(&spec, 0, sizeof(spec));
+	spec.src = E->addr[h];
+	spec.dst = E->addr[p];
+	spec.sport = f->port[h];
+	spec.dport = f->port[p];
+	spec.flags = st->flags_value;
+	spec.win = st->win >= 0 ? (uint16_t)st->win : 65535;
+	spec.payload_len = st->len > 0 ? (uint32_t)st->len : 0;
+	ret = expr_value(E, f, st->seq.set ? &st->seq : &def_seq, h, p, f->isn[h], &spec.seq);
+	if (ret < 0)
+		return ret;
+	if (spec.flags & SEG_ACK) {
+		ret = expr_value(E, f, st->ack.set ? &st->ack : &def_ack, h, p, f->isn[p], &spec.ack);
+		if (ret < 0)
+			return ret;
+	}
+	if (st->ts) {
+		spec.has_ts = true;
+		ret = expr_value(E, f, st->tsval.set ? &st->tsval : &def_tsval, h, p, 0, &spec.tsval);
+		if (ret < 0)
+			return ret;
+		ret = expr_value(E, f, st->tsecr.set ? &st->tsecr : &def_tsecr, h, p, 0, &spec.tsecr);
+		if (ret < 0)
+			return ret;
+	}
+	ret = inject_send(E->inj[h], &spec, E->err, sizeof(E->err));
+	if (ret < 0)
+		return ret;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_INJECT;
+	ev.t_ns = fw_now_ns() - E->t0;
+	ev.step = E->step;
+	ev.host = h;
+	ev.rule = -1;
+	ev.seg.src = spec.src;
+	ev.seg.dst = spec.dst;
+	ev.seg.sport = spec.sport;
+	ev.seg.dport = spec.dport;
+	ev.seg.seq = spec.seq;
+	ev.seg.ack = spec.ack;
+	ev.seg.flags = spec.flags;
+	ev.seg.win = spec.win;
+	ev.seg.len = spec.payload_len;
+	ev.seg.has_ts = spec.has_ts;
+	ev.seg.tsval = spec.tsval;
+	ev.seg.tsecr = spec.tsecr;
+	ev.seg.wscale = -1;
+	seg_text(E, h, &ev.seg, &ev, "inject ");
+	added = timeline_add(&E->res->tl, &ev);
+	if (added && E->npending_inject < ENGINE_MAX_PENDING_INJECT)
+		E->pending_inject[E->npending_inject++] = ev.seg;
+	return 0;
+}
+
+/* ---- expectations ------------------------------------------------------------ */
+
+static bool seg_matches(struct engine *E, const struct fw_step *st, const struct fw_event *e)
+{
+	struct flow *f;
+
+	if (e->kind != EV_SEGMENT || !e->sent || e->injected || e->host != st->host)
+		return false;
+	if (st->has_flags && (e->seg.flags & st->flags_mask) != st->flags_value)
+		return false;
+	if (st->len >= 0 && e->seg.len != (uint32_t)st->len)
+		return false;
+	f = flow_for(E, e->host, &e->seg, false);
+	if (st->seq.set && st->seq.base == EXPR_NUMBER && e->rel_seq != (uint32_t)st->seq.offset)
+		return false;
+	if (st->ack.set && st->ack.base == EXPR_NUMBER &&
+	    (!(e->seg.flags & SEG_ACK) || e->rel_ack != (uint32_t)st->ack.offset))
+		return false;
+	(void)f;
+	return true;
+}
+
+/* Segments from the host since the last action, for "actual:" lines. */
+static void describe_seen(struct engine *E, const struct fw_step *st, char *buf, size_t len)
+{
+	size_t i, n = 0;
+	char t[32];
+
+	buf[0] = '\0';
+	for (i = E->cursor_idx; i < E->res->tl.n; i++) {
+		const struct fw_event *e = &E->res->tl.ev[i];
+
+		if (e->kind != EV_SEGMENT || !e->sent || e->host != st->host ||
+		    e->t_ns < E->cursor_t - E->t0)
+			continue;
+		fw_duration_format(e->t_ns, t, sizeof(t));
+		append(buf, len, "%s%s at %s", n++ ? "; " : "", e->text, t);
+	}
+	if (!n)
+		snprintf(buf, len, "no segment from %s", fw_host_name(st->host));
+}
+
+/* Find a matching segment after the cursor; returns its index or -1. */
+static long find_segment(struct engine *E, const struct fw_step *st, int64_t until_abs)
+{
+	size_t i;
+
+	for (i = E->cursor_idx; i < E->res->tl.n; i++) {
+		const struct fw_event *e = &E->res->tl.ev[i];
+
+		if (e->t_ns < E->cursor_t - E->t0 || e->t_ns > until_abs - E->t0)
+			continue;
+		if (seg_matches(E, st, e))
+			return (long)i;
+	}
+	return -1;
+}
+
+static int expect_segment(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	char seen[1024];
+	long idx;
+	int ret;
+
+	for (;;) {
+		idx = find_segment(E, st, deadline);
+		if (idx >= 0)
+			break;
+		if (fw_now_ns() >= deadline) {
+			ret = drain(E); /* a segment stamped before the deadline may still wait */
+			if (ret < 0)
+				return ret;
+			idx = find_segment(E, st, deadline);
+			break;
+		}
+		ret = pump(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	if (idx < 0) {
+		describe_seen(E, st, seen, sizeof(seen));
+		return step_fail(E, st, "%s", seen);
+	}
+	E->cursor_idx = (size_t)idx + 1;
+	expect_pass(E, st);
+	return 0;
+}
+
+static int expect_no_segment(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	long idx;
+	int ret;
+
+	for (;;) {
+		idx = find_segment(E, st, deadline);
+		if (idx >= 0) {
+			char t[32];
+
+			fw_duration_format(E->res->tl.ev[idx].t_ns - (E->cursor_t - E->t0), t, sizeof(t));
+			return step_fail(E, st, "%s, %s after the last action", E->res->tl.ev[idx].text, t);
+		}
+		if (fw_now_ns() >= deadline)
+			break;
+		ret = pump(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	ret = drain(E);
+	if (ret < 0)
+		return ret;
+	idx = find_segment(E, st, deadline);
+	if (idx >= 0)
+		return step_fail(E, st, "%s", E->res->tl.ev[idx].text);
+	expect_pass(E, st);
+	return 0;
+}
+
+/* Did the socket pass through the state since the last action? Short-lived
+ * states (FIN_WAIT_1 for the round trip of one ACK) may be gone by the time
+ * the expectation runs, but the probe that saw them left an event. */
+static bool state_seen_since(struct engine *E, const struct esock *s, int state)
+{
+	size_t i;
+
+	for (i = E->res->tl.n; i-- > 0;) {
+		const struct fw_event *e = &E->res->tl.ev[i];
+
+		if (e->t_ns < E->cursor_t - E->t0)
+			break;
+		if (e->kind == EV_STATE && e->host == s->host && e->state == state &&
+		    e->seg.sport == s->lport && (s->listener || e->seg.dport == s->rport))
+			return true;
+	}
+	return false;
+}
+
+static int expect_state(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns, next;
+	const struct esock *s = sock_find(E, st->host, st->sock);
+	const struct sock_info *si = NULL;
+	bool want_gone = st->kind == STEP_EXPECT_GONE;
+	int ret;
+
+	if (!s || !s->has_tuple) {
+		fw_err(E->err, sizeof(E->err), -EBADF, "%s has no socket '%s' to observe",
+		       fw_host_name(st->host), st->sock);
+		return step_error(E, st, -EBADF, "bad step");
+	}
+	for (;;) {
+		ret = probe_host(E, st->host);
+		if (ret < 0)
+			return ret;
+		si = sock_state(E, s);
+		if (want_gone ? si == NULL :
+				((si && si->state == st->state) || state_seen_since(E, s, st->state)))
+			break;
+		if (fw_now_ns() >= deadline) {
+			if (want_gone)
+				return step_fail(E, st, "still %s (timer %s, %ums left)",
+						 tcp_state_name(si->state), sock_timer_name(si->timer),
+						 si->expires_ms);
+			return step_fail(E, st, "%s", si ? tcp_state_name(si->state) : "the socket is gone (CLOSED)");
+		}
+		next = fw_now_ns() + ENGINE_STATE_POLL_NS;
+		ret = pump(E, next < deadline ? next : deadline);
+		if (ret < 0)
+			return ret;
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
+/* ---- setup and teardown ------------------------------------------------------ */
+
+int engine_check_sysctls(const struct fw_case *c, int scratch_ns_fd, char *err, size_t errlen)
+{
+	char path[160];
+	size_t i, k;
+	int saved, ret;
+
+	ret = netns_enter(scratch_ns_fd, &saved);
+	if (ret < 0)
+		return fw_err(err, errlen, ret, "cannot enter a scratch namespace: %s", strerror(-ret));
+	for (i = 0; i < c->nsysctls; i++) {
+		snprintf(path, sizeof(path), "/proc/sys/%s", c->sysctls[i].name);
+		for (k = strlen("/proc/sys/"); path[k]; k++)
+			if (path[k] == '.')
+				path[k] = '/';
+		if (access(path, F_OK) < 0) {
+			ret = fw_err(err, errlen, -ENOENT,
+				     "%s:%d: unknown sysctl '%s' (this kernel has no %s in a network namespace)",
+				     c->path, c->sysctls[i].line, c->sysctls[i].name, path);
+			break;
+		}
+	}
+	if (netns_leave(saved) < 0 && ret == 0)
+		ret = fw_err(err, errlen, -EIO, "cannot leave the scratch namespace");
+	return ret;
+}
+
+static int engine_setup(struct engine *E)
+{
+	static const uint32_t cap_tags[] = { TAG_CAPTURE_CLIENT, TAG_CAPTURE_SERVER };
+	struct intercept_config icfg;
+	struct epoll_event ev;
+	size_t i;
+	int h, ret;
+
+	ret = topo_create(&E->topo, E->err, sizeof(E->err));
+	if (ret < 0)
+		return ret;
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++)
+		topo_addr(E->topo, (enum fw_host)h, E->c->family, &E->addr[h]);
+	for (i = 0; i < E->c->nsysctls; i++) {
+		const struct fw_sysctl *s = &E->c->sysctls[i];
+		char msg[FW_ERRLEN];
+
+		ret = topo_sysctl_set(E->topo, s->host, s->name, s->value, msg, sizeof(msg));
+		if (ret < 0) {
+			fw_err(E->err, sizeof(E->err), ret, "%s:%d: %s", E->c->path, s->line, msg);
+			return ret;
+		}
+	}
+	E->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (E->epfd < 0)
+		return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
+		ret = capture_open(&E->cap[h], topo_ns_fd(E->topo, (enum fw_host)h),
+				   topo_ifname(E->topo, (enum fw_host)h), E->err, sizeof(E->err));
+		if (ret < 0)
+			return ret;
+		ev.events = EPOLLIN;
+		ev.data.u32 = cap_tags[h];
+		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, capture_fd(E->cap[h]), &ev) < 0)
+			return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+		ret = inject_open(&E->inj[h], topo_ns_fd(E->topo, (enum fw_host)h), E->c->family,
+				  E->err, sizeof(E->err));
+		if (ret < 0)
+			return ret;
+		ret = sockprobe_open(&E->probe[h], topo_ns_fd(E->topo, (enum fw_host)h), E->err,
+				     sizeof(E->err));
+		if (ret < 0)
+			return ret;
+	}
+	ret = fault_set_create(&E->faults, E->c->faults, E->c->nfaults);
+	if (ret < 0)
+		return fw_err(E->err, sizeof(E->err), ret, "out of memory");
+	if (E->c->nfaults) {
+		memset(&icfg, 0, sizeof(icfg));
+		icfg.wire_ns_fd = topo_ns_fd(E->topo, HOST_WIRE);
+		icfg.in_ifname[HOST_CLIENT] = topo_wire_ifname(E->topo, HOST_CLIENT);
+		icfg.in_ifname[HOST_SERVER] = topo_wire_ifname(E->topo, HOST_SERVER);
+		icfg.faults = E->faults;
+		ret = intercept_open(&E->ic, &icfg, E->err, sizeof(E->err));
+		if (ret < 0)
+			return ret;
+		ev.events = EPOLLIN;
+		ev.data.u32 = TAG_INTERCEPT;
+		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, intercept_fd(E->ic), &ev) < 0)
+			return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+		ev.data.u32 = TAG_INTERCEPT_TIMER;
+		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, intercept_timer_fd(E->ic), &ev) < 0)
+			return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+	}
+	return probe_all(E);
+}
+
+static void engine_teardown(struct engine *E)
+{
+	size_t i;
+	int h;
+
+	/* Stop watching before the sockets close: their final RSTs are not
+	 * part of the case. */
+	intercept_free(E->ic);
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
+		capture_free(E->cap[h]);
+		inject_free(E->inj[h]);
+		sockprobe_free(E->probe[h]);
+		free(E->snap[h].socks);
+	}
+	for (i = 0; i < E->nsocks; i++)
+		if (E->socks[i].fd >= 0)
+			close(E->socks[i].fd);
+	fault_set_free(E->faults);
+	if (E->epfd >= 0)
+		close(E->epfd);
+	topo_free(E->topo);
+}
+
+/* Every fault a case declares must act at least once, unless optional:
+ * a fault that never fired proves nothing. */
+static void check_faults_fired(struct engine *E)
+{
+	size_t i;
+
+	for (i = 0; i < fault_set_count(E->faults); i++) {
+		const struct fault_rule *r = fault_set_rule(E->faults, i);
+
+		if (r->optional || fault_set_fired(E->faults, i) > 0)
+			continue;
+		E->res->status = CASE_FAIL;
+		snprintf(E->res->message, sizeof(E->res->message),
+			 "%s: fault '%s' never acted (it matched %u segment(s); its window starts at occurrence %u): the case proves nothing",
+			 E->c->path, r->name, fault_set_matched(E->faults, i), r->nth);
+		append_context(E);
+		return;
+	}
+}
+
+static int run_steps(struct engine *E)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < E->c->nsteps; i++) {
+		const struct fw_step *st = &E->c->steps[i];
+		int result = 0;
+
+		E->step = (int)i;
+		E->err[0] = '\0';
+		switch (st->kind) {
+		case STEP_EXPECT_SEGMENT:
+			ret = expect_segment(E, st);
+			break;
+		case STEP_EXPECT_NO_SEGMENT:
+			ret = expect_no_segment(E, st);
+			break;
+		case STEP_EXPECT_STATE:
+		case STEP_EXPECT_GONE:
+			ret = expect_state(E, st);
+			break;
+		case STEP_INJECT:
+			E->cursor_t = fw_now_ns();
+			ret = do_inject(E, st);
+			if (ret < 0)
+				return step_error(E, st, ret, "cannot inject");
+			add_event(E, EV_STEP, E->cursor_t, st->host, "%s", st->text);
+			ret = drain(E);
+			break;
+		case STEP_LISTEN:
+		case STEP_CONNECT:
+		case STEP_ACCEPT:
+		case STEP_SEND:
+		case STEP_RECV:
+		case STEP_SHUTDOWN:
+		case STEP_CLOSE:
+		case STEP_SETSOCKOPT:
+		case STEP_ARM:
+		case STEP_DISARM: {
+			int64_t started = fw_now_ns();
+			struct fw_event *ev;
+
+			E->cursor_t = started;
+			ret = do_action(E, st, &result);
+			if (ret < 0)
+				return step_error(E, st, ret, "cannot run the action");
+			ev = add_event(E, EV_STEP, started, st->host, "%s: %s", st->text,
+				       fw_errno_name(result));
+			if (ev)
+				ev->err = result;
+			/* Probe right away: transient states (FIN_WAIT_1) live only
+			 * until the peer's answer arrives. */
+			ret = drain(E);
+			if (ret == 0 && result != st->expect_errno)
+				ret = step_fail(E, st, "the call returned %s, expected %s",
+						fw_errno_name(result), fw_errno_name(st->expect_errno));
+			break;
+		}
+		}
+		if (ret < 0)
+			return step_error(E, st, ret, "engine failure");
+		if (ret > 0)
+			return ret; /* decided: failed */
+	}
+	return 0;
+}
+
+int engine_run(const struct fw_case *c, struct case_result *res)
+{
+	struct engine *E = calloc(1, sizeof(*E));
+	int ret;
+
+	result_init(res, c);
+	if (!E)
+		return -ENOMEM;
+	E->c = c;
+	E->res = res;
+	E->epfd = -1;
+	E->cur_flow = -1;
+	E->step = -1;
+	E->t0 = fw_now_ns();
+	E->cursor_t = E->t0;
+	ret = engine_setup(E);
+	if (ret < 0) {
+		res->status = CASE_ERROR;
+		snprintf(res->message, sizeof(res->message), "%s: setup failed: %s", c->path, E->err);
+		goto out;
+	}
+	res->status = CASE_PASS;
+	ret = run_steps(E);
+	if (ret == 0) {
+		ret = drain(E);
+		if (ret == 0)
+			check_faults_fired(E);
+	}
+out:
+	engine_teardown(E);
+	timeline_sort(&res->tl);
+	res->duration_ns = fw_now_ns() - E->t0;
+	free(E);
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* engine: runs one case end to end in the calling process.
+ *
+ * Builds the case's namespaces, starts capture on both legs, the interceptor
+ * in the wire namespace, the injectors and socket probes, then walks the
+ * steps. Every wait is an epoll loop with a deadline: segments, fault actions
+ * and socket states are recorded into the timeline as they happen, and an
+ * expectation is decided as soon as the timeline satisfies it or its deadline
+ * passes. The first failed expectation ends the case.
+ *
+ * The caller must be single-threaded (setns() switches the whole process while
+ * handles are opened) and is expected to be a process of its own per case, so
+ * that a crash or kill takes the namespaces with it. */
+#ifndef FW_ENGINE_H
+#define FW_ENGINE_H
+
+#include "case.h"
+#include "result.h"
+
+/* Runs c and fills res (status, message, timeline, duration). Returns 0 when
+ * res holds a verdict (any status); -errno only when res could not be filled. */
+int engine_run(const struct fw_case *c, struct case_result *res);
+
+/* Check that every sysctl the case sets exists in a fresh namespace of this
+ * kernel. Returns 0, or -ENOENT with err = "path:line: unknown sysctl ...". */
+int engine_check_sysctls(const struct fw_case *c, int scratch_ns_fd, char *err, size_t errlen);
+
+#endif

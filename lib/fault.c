@@ -1,0 +1,161 @@
+#include "fault.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fault_set {
+	size_t n;
+	struct fault_rule *rules;
+	unsigned *matched; /* per rule: armed matches counted so far */
+	unsigned *fired;   /* per rule: occurrences it acted on */
+};
+
+static const char *const fault_action_names[] = {
+	[FAULT_PASS] = "pass",
+	[FAULT_DROP] = "drop",
+	[FAULT_DELAY] = "delay",
+};
+
+const char *fault_action_name(enum fault_action a)
+{
+	if ((size_t)a >= sizeof(fault_action_names) / sizeof(fault_action_names[0]) ||
+	    !fault_action_names[a])
+		return "?";
+	return fault_action_names[a];
+}
+
+int fault_set_create(struct fault_set **out, const struct fault_rule *rules, size_t n)
+{
+	struct fault_set *fs;
+	int ret = -ENOMEM;
+
+	*out = NULL;
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		goto out;
+	fs->n = n;
+	/* n + 1: calloc(0) may return NULL, which must not read as ENOMEM. */
+	fs->rules = calloc(n + 1, sizeof(*fs->rules));
+	fs->matched = calloc(n + 1, sizeof(*fs->matched));
+	fs->fired = calloc(n + 1, sizeof(*fs->fired));
+	if (!fs->rules || !fs->matched || !fs->fired)
+		goto out;
+	if (n)
+		memcpy(fs->rules, rules, n * sizeof(*rules));
+	*out = fs;
+	fs = NULL;
+	ret = 0;
+out:
+	fault_set_free(fs);
+	return ret;
+}
+
+void fault_set_free(struct fault_set *fs)
+{
+	if (!fs)
+		return;
+	free(fs->fired);
+	free(fs->matched);
+	free(fs->rules);
+	free(fs);
+}
+
+static bool fault_rule_match(const struct fault_rule *r, enum fw_host from, const struct seg *s)
+{
+	if (r->from != from)
+		return false;
+	if ((s->flags & r->flags_mask) != r->flags_value)
+		return false;
+	switch (r->payload) {
+	case FAULT_PAYLOAD_ANY:
+		return true;
+	case FAULT_PAYLOAD_NONE:
+		return s->len == 0;
+	case FAULT_PAYLOAD_SOME:
+		return s->len > 0;
+	}
+	return false;
+}
+
+static bool fault_rule_window_holds(const struct fault_rule *r, unsigned occurrence)
+{
+	/* nth is 1-based; a rule written with nth 0 means "from the first". */
+	unsigned nth = r->nth ? r->nth : 1;
+
+	if (occurrence < nth)
+		return false;
+	/* Subtract instead of computing nth + count, which could wrap. */
+	return r->count == 0 || occurrence - nth < r->count;
+}
+
+struct fault_decision fault_set_decide(struct fault_set *fs, enum fw_host from,
+				       const struct seg *s)
+{
+	struct fault_decision d = { .action = FAULT_PASS, .rule = -1 };
+	size_t i;
+
+	if (!fs || !s)
+		return d;
+	/* Every armed matching rule counts the segment, even after one has acted:
+	 * a later rule's "nth" means the nth such segment on the wire, not the nth
+	 * one that an earlier rule happened to leave alone. */
+	for (i = 0; i < fs->n; i++) {
+		const struct fault_rule *r = &fs->rules[i];
+		unsigned occ;
+
+		if (!r->armed || !fault_rule_match(r, from, s))
+			continue;
+		occ = ++fs->matched[i];
+		if (d.rule >= 0 || !fault_rule_window_holds(r, occ))
+			continue;
+		fs->fired[i]++;
+		d.action = r->action;
+		d.rule = (int)i;
+		d.occurrence = occ;
+		d.delay_ns = r->action == FAULT_DELAY ? r->delay_ns : 0;
+	}
+	return d;
+}
+
+size_t fault_set_count(const struct fault_set *fs)
+{
+	return fs ? fs->n : 0;
+}
+
+const struct fault_rule *fault_set_rule(const struct fault_set *fs, size_t idx)
+{
+	if (!fs || idx >= fs->n)
+		return NULL;
+	return &fs->rules[idx];
+}
+
+int fault_set_find(const struct fault_set *fs, const char *name)
+{
+	size_t i;
+
+	if (!fs || !name)
+		return -1;
+	/* name[] may fill its array without a terminator: compare bounded. */
+	for (i = 0; i < fs->n; i++)
+		if (strnlen(fs->rules[i].name, sizeof(fs->rules[i].name)) == strlen(name) &&
+		    memcmp(fs->rules[i].name, name, strlen(name)) == 0)
+			return (int)i;
+	return -1;
+}
+
+void fault_set_arm(struct fault_set *fs, size_t idx, bool armed)
+{
+	if (fs && idx < fs->n)
+		fs->rules[idx].armed = armed;
+}
+
+unsigned fault_set_matched(const struct fault_set *fs, size_t idx)
+{
+	return fs && idx < fs->n ? fs->matched[idx] : 0;
+}
+
+unsigned fault_set_fired(const struct fault_set *fs, size_t idx)
+{
+	return fs && idx < fs->n ? fs->fired[idx] : 0;
+}

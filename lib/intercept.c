@@ -1,0 +1,829 @@
+#include "intercept.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/netfilter.h> /* NF_ACCEPT, NF_DROP */
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "netns.h"
+#include "util.h"
+
+/* IPv6 (40) + the longest TCP header (60) fit with room to spare; a teardown
+ * needs headers only, and copying less keeps each queued segment cheap. Same
+ * figure as the capture snap length so both views of a segment agree. */
+#define INTERCEPT_COPY_RANGE 256
+/* Delayed segments stay in the kernel queue until their verdict, so the queue
+ * must hold a case's worth of them besides those in flight. */
+#define INTERCEPT_QUEUE_MAXLEN 4096
+/* A burst that outruns us overflows the socket and the kernel drops those
+ * segments (ENOBUFS): a teardown case must never lose one by accident. */
+#define INTERCEPT_RCVBUF (8u << 20)
+/* Datagrams handled per intercept_process() call, so a flood cannot starve
+ * the rest of the event loop; the fd stays readable for the next round. */
+#define INTERCEPT_RECV_BATCH 1024
+/* One iptables run: -w waits for the xtables lock, the kill comes after. */
+#define INTERCEPT_CMD_LOCK_WAIT "5"
+#define INTERCEPT_CMD_TIMEOUT_NS (10 * FW_NS_PER_SEC)
+#define INTERCEPT_CMD_OUTLEN 512
+
+enum intercept_family {
+	INTERCEPT_V4,
+	INTERCEPT_V6,
+};
+#define INTERCEPT_FAMILIES 2
+
+/* Per family: the nft-backed tool first, then the legacy one. */
+static const char *const intercept_tools[INTERCEPT_FAMILIES][2] = {
+	[INTERCEPT_V4] = { "iptables", "iptables-legacy" },
+	[INTERCEPT_V6] = { "ip6tables", "ip6tables-legacy" },
+};
+
+/* --tcp-flags names, in the order iptables itself prints them. iptables
+ * (1.8.9, both backends) knows no ECE or CWR: "Unknown TCP flag `ECE'". */
+static const struct {
+	uint8_t bit;
+	const char *name;
+} intercept_tcp_flags[] = {
+	{ SEG_FIN, "FIN" }, { SEG_SYN, "SYN" }, { SEG_RST, "RST" },
+	{ SEG_PSH, "PSH" }, { SEG_ACK, "ACK" }, { SEG_URG, "URG" },
+};
+/* The flags the kernel filter can test; the others are left to userspace. */
+#define INTERCEPT_FILTER_FLAGS (SEG_FIN | SEG_SYN | SEG_RST | SEG_PSH | SEG_ACK | SEG_URG)
+
+/* One kernel pre-filter rule: segments arriving from a host with these flags. */
+struct intercept_filter {
+	enum fw_host from;
+	uint8_t mask, value; /* mask 0: every TCP segment */
+	bool installed[INTERCEPT_FAMILIES];
+};
+
+/* A delayed segment: the kernel keeps the packet, we keep its verdict. */
+struct intercept_held {
+	uint32_t id;
+	int64_t queued_ns, release_ns;
+	enum fw_host from;
+	struct seg seg;
+	struct fault_decision decision;
+};
+
+struct intercept {
+	int ns_fd; /* our own dup of the wire namespace, for iptables at free time */
+	struct fault_set *faults;
+	uint16_t queue_num;
+	struct nfq_handle *h;
+	struct nfq_q_handle *qh;
+	int fd, timer_fd;
+	char ifname[HOST_COUNT][IF_NAMESIZE];
+	unsigned ifindex[HOST_COUNT]; /* 0: no interface for that host */
+	int backend[INTERCEPT_FAMILIES]; /* index into intercept_tools, -1 unknown yet */
+	char tool_path[INTERCEPT_FAMILIES][PATH_MAX];
+	struct intercept_filter *filters;
+	size_t nfilters;
+	struct intercept_held *held; /* sorted by release_ns, FIFO among equals */
+	size_t nheld, held_cap;
+	/* Valid during intercept_process() only: where the callback reports. */
+	intercept_fn fn;
+	void *ctx;
+	int cb_err;
+	bool closing; /* intercept_free(): accept whatever is still queued */
+	char buf[65536] __attribute__((aligned(8)));
+};
+
+/* ---- running iptables inside the wire namespace ---- */
+
+/* Look a tool up in PATH and the sbin directories (a root shell's PATH may
+ * lack them), so the child only has to execv(): after fork() in a process that
+ * may have threads, only async-signal-safe calls are allowed before exec. */
+static int intercept_tool_find(const char *name, char *path, size_t len)
+{
+	const char *env = getenv("PATH");
+	char dirs[4096];
+	char *save = NULL, *dir;
+	int ret = -ENOENT;
+
+	snprintf(dirs, sizeof(dirs), "%s:/usr/sbin:/sbin:/usr/bin:/bin", env ? env : "");
+	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		if (!*dir)
+			continue;
+		if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len)
+			continue;
+		if (access(path, X_OK) == 0) {
+			ret = 0;
+			break;
+		}
+	}
+	if (ret < 0 && len)
+		path[0] = '\0';
+	return ret;
+}
+
+static void intercept_first_line(const char *text, char *line, size_t len)
+{
+	size_t n = strcspn(text, "\n");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(line, text, n);
+	line[n] = '\0';
+}
+
+/* Run argv (argv[0] a full path) inside ns_fd with stdout and stderr in out.
+ * Returns 0 when it exits 0; -EIO when it fails (out says why), -ETIMEDOUT
+ * when it had to be killed, or another -errno when it could not be started. */
+static int intercept_run(int ns_fd, char *const argv[], char *out, size_t outlen)
+{
+	static const char setns_msg[] = "cannot enter the wire namespace\n";
+	static const char exec_msg[] = "cannot execute the command\n";
+	int64_t deadline = fw_now_ns() + INTERCEPT_CMD_TIMEOUT_NS;
+	int pipefd[2] = { -1, -1 };
+	size_t used = 0;
+	pid_t pid = -1;
+	int ret, status = 0;
+
+	out[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null >= 0)
+			dup2(null, 0);
+		if (dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0)
+			_exit(126);
+		if (setns(ns_fd, CLONE_NEWNET) < 0) {
+			(void)!write(2, setns_msg, sizeof(setns_msg) - 1);
+			_exit(126);
+		}
+		/* The tool needs none of our descriptors (queue socket, pcap, ...). */
+		close_range(3, ~0u, 0);
+		execv(argv[0], argv);
+		(void)!write(2, exec_msg, sizeof(exec_msg) - 1);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	pipefd[1] = -1;
+
+	for (;;) {
+		int64_t left = deadline - fw_now_ns();
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		char tmp[256];
+		ssize_t r;
+		int n;
+
+		if (left <= 0)
+			break;
+		n = poll(&pfd, 1, (int)(left / FW_NS_PER_MS) + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		r = read(pipefd[0], tmp, sizeof(tmp));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break; /* EOF: the tool is done writing */
+		if (used + 1 < outlen) {
+			size_t take = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
+
+			memcpy(out + used, tmp, take);
+			used += take;
+			out[used] = '\0';
+		}
+	}
+
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		struct timespec nap = { 0, 1000000 };
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			ret = -errno;
+			pid = -1;
+			goto out;
+		}
+		if (fw_now_ns() >= deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			pid = -1;
+			snprintf(out, outlen, "no answer within %llds, killed",
+				 (long long)(INTERCEPT_CMD_TIMEOUT_NS / FW_NS_PER_SEC));
+			ret = -ETIMEDOUT;
+			goto out;
+		}
+		nanosleep(&nap, NULL);
+	}
+	pid = -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (!out[0]) {
+		if (WIFEXITED(status))
+			snprintf(out, outlen, "exit status %d", WEXITSTATUS(status));
+		else
+			snprintf(out, outlen, "killed by signal %d", WTERMSIG(status));
+	}
+	ret = -EIO;
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	return ret;
+}
+
+static void intercept_flags_list(uint8_t flags, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(intercept_tcp_flags) / sizeof(intercept_tcp_flags[0]); i++) {
+		if (!(flags & intercept_tcp_flags[i].bit))
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+					 intercept_tcp_flags[i].name);
+		if (used >= len)
+			break;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "NONE");
+}
+
+/* iptables -w 5 -A FORWARD -i cl0 -p tcp [--tcp-flags M V] -j NFQUEUE --queue-num N
+ * run with the given tool; cmd receives the command line for messages. */
+static int intercept_filter_run(struct intercept *ic, const char *tool,
+				const struct intercept_filter *f, const char *op, char *out,
+				size_t outlen)
+{
+	char mask[48], value[48], qnum[8];
+	char *argv[20];
+	int argc = 0;
+
+	intercept_flags_list(f->mask, mask, sizeof(mask));
+	intercept_flags_list(f->value, value, sizeof(value));
+	snprintf(qnum, sizeof(qnum), "%u", ic->queue_num);
+	argv[argc++] = (char *)tool;
+	argv[argc++] = "-w";
+	argv[argc++] = INTERCEPT_CMD_LOCK_WAIT;
+	argv[argc++] = (char *)op;
+	argv[argc++] = "FORWARD";
+	argv[argc++] = "-i";
+	argv[argc++] = ic->ifname[f->from];
+	argv[argc++] = "-p";
+	argv[argc++] = "tcp";
+	if (f->mask) {
+		argv[argc++] = "--tcp-flags";
+		argv[argc++] = mask;
+		argv[argc++] = value;
+	}
+	argv[argc++] = "-j";
+	argv[argc++] = "NFQUEUE";
+	argv[argc++] = "--queue-num";
+	argv[argc++] = qnum;
+	argv[argc] = NULL;
+	return intercept_run(ic->ns_fd, argv, out, outlen);
+}
+
+static void intercept_filter_describe(const struct intercept *ic, const struct intercept_filter *f,
+				      const char *tool, char *buf, size_t len)
+{
+	char mask[48], value[48];
+
+	intercept_flags_list(f->mask, mask, sizeof(mask));
+	intercept_flags_list(f->value, value, sizeof(value));
+	if (f->mask)
+		snprintf(buf, len, "%s -A FORWARD -i %s -p tcp --tcp-flags %s %s -j NFQUEUE --queue-num %u",
+			 tool, ic->ifname[f->from], mask, value, ic->queue_num);
+	else
+		snprintf(buf, len, "%s -A FORWARD -i %s -p tcp -j NFQUEUE --queue-num %u", tool,
+			 ic->ifname[f->from], ic->queue_num);
+}
+
+/* Install one filter for one family. The first command of a family picks the
+ * backend: the nft-backed tool, else the legacy one; later commands stick to
+ * it, since rules split over two backends would be hard to reason about. */
+static int intercept_filter_install(struct intercept *ic, enum intercept_family fam,
+				    struct intercept_filter *f, char *err, size_t errlen)
+{
+	char out[2][INTERCEPT_CMD_OUTLEN], line[2][160], cmd[256];
+	int b, first, last, ret = -ENOTSUP;
+
+	first = ic->backend[fam] >= 0 ? ic->backend[fam] : 0;
+	last = ic->backend[fam] >= 0 ? ic->backend[fam] : 1;
+	for (b = first; b <= last; b++) {
+		const char *name = intercept_tools[fam][b];
+
+		line[b][0] = '\0';
+		if (intercept_tool_find(name, ic->tool_path[fam], sizeof(ic->tool_path[fam])) < 0) {
+			snprintf(line[b], sizeof(line[b]), "not found in PATH or /usr/sbin, /sbin");
+			ret = -ENOENT;
+			continue;
+		}
+		ret = intercept_filter_run(ic, ic->tool_path[fam], f, "-A", out[b],
+					   sizeof(out[b]));
+		if (ret == 0) {
+			ic->backend[fam] = b;
+			f->installed[fam] = true;
+			goto out;
+		}
+		intercept_first_line(out[b], line[b], sizeof(line[b]));
+	}
+	if (ic->backend[fam] < 0) {
+		ret = fw_err(err, errlen, -ENOTSUP,
+			     "wire: NFQUEUE unavailable in a network namespace: %s failed: %s; "
+			     "%s failed: %s; install iptables and load xt_NFQUEUE/nfnetlink_queue",
+			     intercept_tools[fam][0], line[0], intercept_tools[fam][1], line[1]);
+		goto out;
+	}
+	intercept_filter_describe(ic, f, intercept_tools[fam][ic->backend[fam]], cmd, sizeof(cmd));
+	ret = fw_err(err, errlen, ret == -ETIMEDOUT ? -ETIMEDOUT : -EIO, "wire: %s: %s", cmd,
+		     line[ic->backend[fam]]);
+out:
+	return ret;
+}
+
+/* Best effort: used at free time and after a failed open, when there is
+ * nobody left to report to. */
+static void intercept_filters_remove(struct intercept *ic)
+{
+	char out[INTERCEPT_CMD_OUTLEN];
+	size_t i;
+	int fam;
+
+	for (i = 0; i < ic->nfilters; i++) {
+		for (fam = 0; fam < INTERCEPT_FAMILIES; fam++) {
+			if (!ic->filters[i].installed[fam])
+				continue;
+			intercept_filter_run(ic, ic->tool_path[fam], &ic->filters[i], "-D", out,
+					     sizeof(out));
+			ic->filters[i].installed[fam] = false;
+		}
+	}
+}
+
+/* One filter per distinct (sender, mask, value). Disarmed rules are included:
+ * a case may arm them mid-run and the interceptor is not told. */
+static int intercept_filters_build(struct intercept *ic, char *err, size_t errlen)
+{
+	size_t i, j, n = fault_set_count(ic->faults);
+	int ret = 0;
+
+	ic->filters = calloc(n + 1, sizeof(*ic->filters));
+	if (!ic->filters) {
+		ret = fw_err(err, errlen, -ENOMEM, "wire: out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct fault_rule *r = fault_set_rule(ic->faults, i);
+		struct intercept_filter f = { .from = r->from };
+
+		/* The wire namespace sends nothing through FORWARD itself. */
+		if (r->from != HOST_CLIENT && r->from != HOST_SERVER)
+			continue;
+		/* (flags & mask) == value cannot hold: the rule never matches. */
+		if (r->flags_value & ~r->flags_mask)
+			continue;
+		if (!ic->ifname[r->from][0]) {
+			ret = fw_err(err, errlen, -EINVAL,
+				     "wire: fault rule '%s': no wire interface given for its sender",
+				     r->name);
+			goto out;
+		}
+		/* Dropping ECE/CWR from both sides loosens the kernel test into a
+		 * superset of the rule; fault_set_decide() still checks them exactly. */
+		f.mask = r->flags_mask & INTERCEPT_FILTER_FLAGS;
+		f.value = r->flags_value & INTERCEPT_FILTER_FLAGS;
+		for (j = 0; j < ic->nfilters; j++)
+			if (ic->filters[j].from == f.from && ic->filters[j].mask == f.mask &&
+			    ic->filters[j].value == f.value)
+				break;
+		if (j == ic->nfilters)
+			ic->filters[ic->nfilters++] = f;
+	}
+out:
+	return ret;
+}
+
+/* ---- verdicts ---- */
+
+static void intercept_emit(struct intercept *ic, enum intercept_event_kind kind,
+			   const struct intercept_held *h)
+{
+	struct intercept_event ev = {
+		.kind = kind,
+		.t_ns = fw_now_ns(),
+		.from = h->from,
+		.seg = h->seg,
+		.decision = h->decision,
+		.queued_ns = h->queued_ns,
+	};
+
+	if (ic->fn)
+		ic->fn(ic->ctx, &ev);
+}
+
+static void intercept_verdict(struct intercept *ic, uint32_t id, uint32_t verdict)
+{
+	if (nfq_set_verdict(ic->qh, id, verdict, 0, NULL) < 0 && !ic->cb_err)
+		ic->cb_err = errno ? -errno : -EIO;
+}
+
+static void intercept_timer_arm(struct intercept *ic)
+{
+	struct itimerspec its;
+
+	if (ic->timer_fd < 0)
+		return;
+	/* An all-zero it_value disarms; an absolute time already past fires at once. */
+	memset(&its, 0, sizeof(its));
+	if (ic->nheld) {
+		its.it_value.tv_sec = ic->held[0].release_ns / FW_NS_PER_SEC;
+		its.it_value.tv_nsec = ic->held[0].release_ns % FW_NS_PER_SEC;
+	}
+	if (timerfd_settime(ic->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 && !ic->cb_err)
+		ic->cb_err = -errno;
+}
+
+static int intercept_hold(struct intercept *ic, const struct intercept_held *h)
+{
+	size_t pos;
+
+	if (ic->nheld == ic->held_cap) {
+		size_t cap = ic->held_cap ? ic->held_cap * 2 : 16;
+		struct intercept_held *n = realloc(ic->held, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		ic->held = n;
+		ic->held_cap = cap;
+	}
+	/* Delays are short and few: insertion keeps the earliest release first. */
+	for (pos = ic->nheld; pos > 0 && ic->held[pos - 1].release_ns > h->release_ns; pos--)
+		;
+	memmove(&ic->held[pos + 1], &ic->held[pos], (ic->nheld - pos) * sizeof(*ic->held));
+	ic->held[pos] = *h;
+	ic->nheld++;
+	intercept_timer_arm(ic);
+	return 0;
+}
+
+/* Accept every held segment due by now (all of them when all is set), in
+ * release order; the kernel takes verdicts in any order. */
+static void intercept_release_due(struct intercept *ic, int64_t now, bool all)
+{
+	size_t k = 0;
+
+	while (k < ic->nheld && (all || ic->held[k].release_ns <= now)) {
+		intercept_verdict(ic, ic->held[k].id, NF_ACCEPT);
+		intercept_emit(ic, INTERCEPT_RELEASED, &ic->held[k]);
+		k++;
+	}
+	if (!k)
+		return;
+	memmove(&ic->held[0], &ic->held[k], (ic->nheld - k) * sizeof(*ic->held));
+	ic->nheld -= k;
+	intercept_timer_arm(ic);
+}
+
+static enum fw_host intercept_host_of(const struct intercept *ic, uint32_t ifindex)
+{
+	int h;
+
+	for (h = 0; h < HOST_COUNT; h++)
+		if (ic->ifindex[h] && ic->ifindex[h] == ifindex)
+			return (enum fw_host)h;
+	/* Not from a host interface: no client/server rule may claim it. */
+	return HOST_WIRE;
+}
+
+static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
+			       struct nfq_data *nfad, void *data)
+{
+	struct intercept *ic = data;
+	struct nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfad);
+	struct intercept_held h;
+	unsigned char *payload = NULL;
+	int plen;
+
+	(void)qh;
+	(void)nfmsg;
+	if (!ph)
+		return 0; /* no packet id: nothing we could give a verdict to */
+	memset(&h, 0, sizeof(h));
+	h.id = ntohl(ph->packet_id);
+	h.queued_ns = fw_now_ns();
+	if (ic->closing) {
+		intercept_verdict(ic, h.id, NF_ACCEPT);
+		return 0;
+	}
+	plen = nfq_get_payload(nfad, &payload);
+	/* A segment we cannot read is not one any rule could have meant: let it go. */
+	if (plen < 0 || seg_parse_ip(payload, (size_t)plen, &h.seg) < 0) {
+		intercept_verdict(ic, h.id, NF_ACCEPT);
+		return 0;
+	}
+	h.from = intercept_host_of(ic, nfq_get_indev(nfad));
+	h.decision = fault_set_decide(ic->faults, h.from, &h.seg);
+	switch (h.decision.action) {
+	case FAULT_PASS:
+		intercept_verdict(ic, h.id, NF_ACCEPT);
+		break;
+	case FAULT_DROP:
+		intercept_verdict(ic, h.id, NF_DROP);
+		intercept_emit(ic, INTERCEPT_ACTED, &h);
+		break;
+	case FAULT_DELAY:
+		h.release_ns = h.queued_ns + (h.decision.delay_ns > 0 ? h.decision.delay_ns : 0);
+		if (intercept_hold(ic, &h) < 0) {
+			/* Better an undelayed segment than one stuck in the kernel. */
+			intercept_verdict(ic, h.id, NF_ACCEPT);
+			if (!ic->cb_err)
+				ic->cb_err = -ENOMEM;
+			break;
+		}
+		intercept_emit(ic, INTERCEPT_ACTED, &h);
+		break;
+	}
+	return 0;
+}
+
+/* ---- open / process / free ---- */
+
+/* Everything that must happen inside the wire namespace: the queue socket
+ * and the interface indexes belong to it. */
+static int intercept_queue_open(struct intercept *ic, char *err, size_t errlen)
+{
+	static const uint16_t pfs[] = { AF_INET, AF_INET6 };
+	size_t i;
+	int h, flags, ret = 0;
+
+	ic->h = nfq_open();
+	if (!ic->h) {
+		ret = fw_err(err, errlen, -ENOTSUP,
+			     "wire: NFQUEUE unavailable: nfq_open: %s (need CAP_NET_ADMIN and "
+			     "nfnetlink_queue)", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < sizeof(pfs) / sizeof(pfs[0]); i++) {
+		/* Since Linux 3.8 both are no-ops; older kernels want the unbind
+		 * first and may fail it harmlessly. */
+		nfq_unbind_pf(ic->h, pfs[i]);
+		if (nfq_bind_pf(ic->h, pfs[i]) < 0) {
+			ret = fw_err(err, errlen, -ENOTSUP,
+				     "wire: NFQUEUE unavailable: nfq_bind_pf(%s): %s (need "
+				     "CAP_NET_ADMIN and nfnetlink_queue)",
+				     pfs[i] == AF_INET ? "AF_INET" : "AF_INET6", strerror(errno));
+			goto out;
+		}
+	}
+	ic->qh = nfq_create_queue(ic->h, ic->queue_num, intercept_on_packet, ic);
+	if (!ic->qh) {
+		int e = errno ? errno : EIO;
+
+		/* The capability was checked when binding; here the kernel answers
+		 * EPERM when another socket owns the queue (nfqnl_recv_config). */
+		if (e == EPERM || e == EBUSY)
+			ret = fw_err(err, errlen, -EBUSY,
+				     "wire: NFQUEUE queue %u already has a listener in this namespace",
+				     ic->queue_num);
+		else
+			ret = fw_err(err, errlen, -e, "wire: NFQUEUE queue %u: %s", ic->queue_num,
+				     strerror(e));
+		goto out;
+	}
+	if (nfq_set_mode(ic->qh, NFQNL_COPY_PACKET, INTERCEPT_COPY_RANGE) < 0) {
+		ret = fw_err(err, errlen, errno ? -errno : -EIO, "wire: NFQUEUE copy mode: %s",
+			     strerror(errno));
+		goto out;
+	}
+	if (nfq_set_queue_maxlen(ic->qh, INTERCEPT_QUEUE_MAXLEN) < 0) {
+		ret = fw_err(err, errlen, errno ? -errno : -EIO, "wire: NFQUEUE queue length: %s",
+			     strerror(errno));
+		goto out;
+	}
+	ic->fd = nfq_fd(ic->h);
+	/* Uses SO_RCVBUFFORCE (we are root), so rmem_max does not cap it. */
+	nfnl_rcvbufsiz(nfq_nfnlh(ic->h), INTERCEPT_RCVBUF);
+	/* Non-blocking only now: the setup above waits for the kernel's acks. */
+	flags = fcntl(ic->fd, F_GETFL);
+	if (flags < 0 || fcntl(ic->fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(ic->fd, F_SETFD, FD_CLOEXEC) < 0) {
+		ret = fw_err(err, errlen, -errno, "wire: NFQUEUE socket flags: %s", strerror(errno));
+		goto out;
+	}
+	for (h = 0; h < HOST_COUNT; h++) {
+		if (!ic->ifname[h][0])
+			continue;
+		ic->ifindex[h] = if_nametoindex(ic->ifname[h]);
+		if (!ic->ifindex[h]) {
+			ret = fw_err(err, errlen, -ENODEV, "wire: no interface %s: %s", ic->ifname[h],
+				     strerror(errno));
+			goto out;
+		}
+	}
+out:
+	return ret;
+}
+
+int intercept_open(struct intercept **out, const struct intercept_config *cfg, char *err,
+		   size_t errlen)
+{
+	struct intercept *ic = NULL;
+	int saved = -1, ret, lret, h;
+	size_t i;
+	int fam;
+
+	*out = NULL;
+	if (!cfg || cfg->wire_ns_fd < 0 || !cfg->faults) {
+		ret = fw_err(err, errlen, -EINVAL, "wire: interceptor needs a namespace and faults");
+		goto out;
+	}
+	ic = calloc(1, sizeof(*ic));
+	if (!ic) {
+		ret = fw_err(err, errlen, -ENOMEM, "wire: out of memory");
+		goto out;
+	}
+	ic->fd = ic->timer_fd = ic->ns_fd = -1;
+	ic->backend[INTERCEPT_V4] = ic->backend[INTERCEPT_V6] = -1;
+	ic->faults = cfg->faults;
+	ic->queue_num = cfg->queue_num;
+	/* Our own reference: intercept_free() still needs the namespace to take
+	 * the rules out, whatever the caller closed by then. */
+	ic->ns_fd = fcntl(cfg->wire_ns_fd, F_DUPFD_CLOEXEC, 0);
+	if (ic->ns_fd < 0) {
+		ret = fw_err(err, errlen, -errno, "wire: namespace fd: %s", strerror(errno));
+		goto out;
+	}
+	for (h = 0; h < HOST_COUNT; h++) {
+		const char *name = cfg->in_ifname[h];
+
+		if (!name)
+			continue;
+		if (!*name || strlen(name) >= IF_NAMESIZE) {
+			ret = fw_err(err, errlen, -EINVAL, "wire: bad interface name '%s'", name);
+			goto out;
+		}
+		strcpy(ic->ifname[h], name);
+	}
+	ret = intercept_filters_build(ic, err, errlen);
+	if (ret < 0)
+		goto out;
+
+	ret = netns_enter(ic->ns_fd, &saved);
+	if (ret < 0) {
+		fw_err(err, errlen, ret, "wire: cannot enter namespace: %s", strerror(-ret));
+		goto out;
+	}
+	ret = intercept_queue_open(ic, err, errlen);
+	lret = netns_leave(saved);
+	saved = -1;
+	if (ret < 0)
+		goto out;
+	if (lret < 0) {
+		ret = fw_err(err, errlen, lret, "wire: cannot return from namespace: %s",
+			     strerror(-lret));
+		goto out;
+	}
+
+	ic->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ic->timer_fd < 0) {
+		ret = fw_err(err, errlen, -errno, "wire: timerfd: %s", strerror(errno));
+		goto out;
+	}
+
+	/* Rules last: the queue already has its listener, so no segment meets a
+	 * queue nobody reads (the kernel would drop it). */
+	for (fam = 0; fam < INTERCEPT_FAMILIES; fam++) {
+		for (i = 0; i < ic->nfilters; i++) {
+			ret = intercept_filter_install(ic, (enum intercept_family)fam,
+						       &ic->filters[i], err, errlen);
+			if (ret < 0)
+				goto out;
+		}
+	}
+	*out = ic;
+	ic = NULL;
+	ret = 0;
+out:
+	intercept_free(ic);
+	return ret;
+}
+
+int intercept_fd(const struct intercept *ic)
+{
+	return ic ? ic->fd : -1;
+}
+
+int intercept_timer_fd(const struct intercept *ic)
+{
+	return ic ? ic->timer_fd : -1;
+}
+
+size_t intercept_pending(const struct intercept *ic)
+{
+	return ic ? ic->nheld : 0;
+}
+
+/* Read and handle up to INTERCEPT_RECV_BATCH datagrams. */
+static int intercept_drain(struct intercept *ic)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < INTERCEPT_RECV_BATCH; i++) {
+		ssize_t n = recv(ic->fd, ic->buf, sizeof(ic->buf), MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			/* The socket overflowed and the kernel dropped the segments it
+			 * could not deliver: a case must hear of it, but the segments
+			 * behind them still wait for verdicts. */
+			if (errno == ENOBUFS) {
+				ret = -ENOBUFS;
+				continue;
+			}
+			if (!ret)
+				ret = -errno;
+			break;
+		}
+		nfq_handle_packet(ic->h, ic->buf, (int)n);
+	}
+	return ret;
+}
+
+int intercept_process(struct intercept *ic, intercept_fn fn, void *ctx)
+{
+	uint64_t expirations;
+	int ret;
+
+	if (!ic)
+		return -EINVAL;
+	ic->fn = fn;
+	ic->ctx = ctx;
+	ic->cb_err = 0;
+	ret = intercept_drain(ic);
+	/* Only to clear readiness: the held list, not the count, says what is due. */
+	(void)!read(ic->timer_fd, &expirations, sizeof(expirations));
+	intercept_release_due(ic, fw_now_ns(), false);
+	if (!ret)
+		ret = ic->cb_err;
+	ic->fn = NULL;
+	ic->ctx = NULL;
+	return ret;
+}
+
+void intercept_free(struct intercept *ic)
+{
+	if (!ic)
+		return;
+	/* Stop queueing first, then let through what is queued or held: a
+	 * destroyed queue would drop them. */
+	intercept_filters_remove(ic);
+	ic->fn = NULL;
+	ic->closing = true;
+	if (ic->h && ic->qh && ic->fd >= 0)
+		intercept_drain(ic);
+	if (ic->qh)
+		intercept_release_due(ic, 0, true);
+	if (ic->qh)
+		nfq_destroy_queue(ic->qh);
+	if (ic->h)
+		nfq_close(ic->h);
+	if (ic->timer_fd >= 0)
+		close(ic->timer_fd);
+	if (ic->ns_fd >= 0)
+		close(ic->ns_fd);
+	free(ic->held);
+	free(ic->filters);
+	free(ic);
+}

@@ -1,0 +1,347 @@
+/* result: JSON (de)serialisation of a case result with jansson. The field
+ * names here are the documented schema (README, "JSON results"). */
+#include "result.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *const status_names[] = {
+	[CASE_PASS] = "PASS", [CASE_FAIL] = "FAIL", [CASE_SKIP] = "SKIP", [CASE_ERROR] = "ERROR",
+};
+
+const char *case_status_name(enum case_status s)
+{
+	return s <= CASE_ERROR ? status_names[s] : "?";
+}
+
+void result_init(struct case_result *r, const struct fw_case *c)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", c->name);
+	snprintf(r->path, sizeof(r->path), "%s", c->path);
+	snprintf(r->summary, sizeof(r->summary), "%s", c->summary);
+	snprintf(r->verdict, sizeof(r->verdict), "%s", c->verdict);
+	memcpy(r->claims, c->claims, sizeof(r->claims));
+	r->nclaims = c->nclaims;
+}
+
+void result_clear(struct case_result *r)
+{
+	timeline_clear(&r->tl);
+}
+
+static json_t *addr_json(const struct fw_addr *a)
+{
+	char buf[64];
+
+	fw_addr_format(a, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *seg_json(const struct fw_event *e)
+{
+	char flags[16];
+	json_t *o;
+
+	seg_flags_format(e->seg.flags, flags, sizeof(flags));
+	o = json_pack("{s:o,s:o,s:i,s:i,s:I,s:I,s:I,s:I,s:s,s:i,s:I,s:i}", "src",
+		      addr_json(&e->seg.src), "dst", addr_json(&e->seg.dst), "sport", e->seg.sport,
+		      "dport", e->seg.dport, "seq", (json_int_t)e->seg.seq, "ack",
+		      (json_int_t)e->seg.ack, "rel_seq", (json_int_t)e->rel_seq, "rel_ack",
+		      (json_int_t)e->rel_ack, "flags", flags, "win", e->seg.win, "len",
+		      (json_int_t)e->seg.len, "ttl", e->seg.ttl);
+	if (o && e->seg.has_ts)
+		json_object_set_new(o, "ts", json_pack("{s:I,s:I}", "val", (json_int_t)e->seg.tsval,
+						       "ecr", (json_int_t)e->seg.tsecr));
+	return o;
+}
+
+static json_t *event_json(const struct fw_event *e)
+{
+	json_t *o = json_pack("{s:s,s:I,s:i,s:s,s:s}", "kind", ev_kind_name(e->kind), "t_ns",
+			      (json_int_t)e->t_ns, "step", e->step, "host", fw_host_name(e->host),
+			      "text", e->text);
+
+	if (!o)
+		return NULL;
+	switch (e->kind) {
+	case EV_STEP:
+		json_object_set_new(o, "result", json_string(fw_errno_name(e->err)));
+		break;
+	case EV_SEGMENT:
+		json_object_set_new(o, "leg", json_string(fw_host_name(e->leg)));
+		json_object_set_new(o, "sent", json_boolean(e->sent));
+		json_object_set_new(o, "injected", json_boolean(e->injected));
+		json_object_set_new(o, "segment", seg_json(e));
+		if (e->raw) {
+			char *hex = malloc(e->caplen * 2 + 1);
+			uint32_t i;
+
+			if (hex) {
+				for (i = 0; i < e->caplen; i++)
+					sprintf(hex + 2 * i, "%02x", e->raw[i]);
+				json_object_set_new(o, "frame", json_pack("{s:s,s:I,s:I}", "hex", hex, "len",
+									  (json_int_t)e->len, "t_real_ns",
+									  (json_int_t)e->t_real_ns));
+				free(hex);
+			}
+		}
+		break;
+	case EV_FAULT:
+		json_object_set_new(o, "action", json_string(fault_action_name(e->action)));
+		json_object_set_new(o, "rule", json_integer(e->rule));
+		json_object_set_new(o, "released", json_boolean(e->released));
+		json_object_set_new(o, "held_ns", json_integer(e->held_ns));
+		json_object_set_new(o, "segment", seg_json(e));
+		break;
+	case EV_INJECT:
+		json_object_set_new(o, "segment", seg_json(e));
+		break;
+	case EV_STATE:
+		json_object_set_new(o, "state", json_integer(e->state));
+		json_object_set_new(o, "timer", json_integer(e->timer));
+		json_object_set_new(o, "expires_ms", json_integer(e->expires_ms));
+		break;
+	case EV_EXPECT:
+		json_object_set_new(o, "pass", json_boolean(e->pass));
+		break;
+	}
+	return o;
+}
+
+char *result_to_json(const struct case_result *r)
+{
+	json_t *o, *claims, *events;
+	char *s = NULL;
+	size_t i;
+
+	claims = json_array();
+	for (i = 0; i < r->nclaims; i++)
+		json_array_append_new(claims, json_string(r->claims[i]));
+	events = json_array();
+	for (i = 0; i < r->tl.n; i++)
+		json_array_append_new(events, event_json(&r->tl.ev[i]));
+	o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o,s:s,s:I,s:s,s:o}", "schema", RESULT_SCHEMA_VERSION,
+		      "name", r->name, "path", r->path, "summary", r->summary, "verdict", r->verdict,
+		      "claims", claims, "status", case_status_name(r->status), "duration_ns",
+		      (json_int_t)r->duration_ns, "message", r->message, "timeline", events);
+	if (o) {
+		s = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+	}
+	return s;
+}
+
+/* ---- parsing back ------------------------------------------------------- */
+
+static void copy_str(json_t *o, const char *key, char *out, size_t len)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	snprintf(out, len, "%s", s ? s : "");
+}
+
+static void addr_parse(const char *s, struct fw_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!s)
+		return;
+	if (inet_pton(AF_INET, s, a->bytes) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, s, a->bytes) == 1)
+		a->family = AF_INET6;
+}
+
+static void seg_parse_json(json_t *o, struct fw_event *e)
+{
+	json_t *ts;
+
+	if (!o)
+		return;
+	addr_parse(json_string_value(json_object_get(o, "src")), &e->seg.src);
+	addr_parse(json_string_value(json_object_get(o, "dst")), &e->seg.dst);
+	e->seg.sport = (uint16_t)json_integer_value(json_object_get(o, "sport"));
+	e->seg.dport = (uint16_t)json_integer_value(json_object_get(o, "dport"));
+	e->seg.seq = (uint32_t)json_integer_value(json_object_get(o, "seq"));
+	e->seg.ack = (uint32_t)json_integer_value(json_object_get(o, "ack"));
+	e->rel_seq = (uint32_t)json_integer_value(json_object_get(o, "rel_seq"));
+	e->rel_ack = (uint32_t)json_integer_value(json_object_get(o, "rel_ack"));
+	seg_flags_parse(json_string_value(json_object_get(o, "flags")) ?
+				json_string_value(json_object_get(o, "flags")) : "none",
+			&e->seg.flags);
+	e->seg.win = (uint16_t)json_integer_value(json_object_get(o, "win"));
+	e->seg.len = (uint32_t)json_integer_value(json_object_get(o, "len"));
+	e->seg.ttl = (uint8_t)json_integer_value(json_object_get(o, "ttl"));
+	ts = json_object_get(o, "ts");
+	if (ts) {
+		e->seg.has_ts = true;
+		e->seg.tsval = (uint32_t)json_integer_value(json_object_get(ts, "val"));
+		e->seg.tsecr = (uint32_t)json_integer_value(json_object_get(ts, "ecr"));
+	}
+}
+
+static int kind_parse(const char *s, enum ev_kind *k)
+{
+	int i;
+
+	for (i = EV_STEP; i <= EV_EXPECT; i++)
+		if (s && strcmp(s, ev_kind_name((enum ev_kind)i)) == 0) {
+			*k = (enum ev_kind)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int hex_decode(const char *hex, uint8_t **out, uint32_t *len)
+{
+	size_t n = strlen(hex) / 2, i;
+	uint8_t *b = malloc(n ? n : 1);
+
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
+			free(b);
+			return -EINVAL;
+		}
+		b[i] = (uint8_t)v;
+	}
+	*out = b;
+	*len = (uint32_t)n;
+	return 0;
+}
+
+static int event_parse(json_t *o, struct fw_event *e)
+{
+	json_t *frame;
+	enum fw_host h;
+
+	memset(e, 0, sizeof(*e));
+	if (kind_parse(json_string_value(json_object_get(o, "kind")), &e->kind) < 0)
+		return -EINVAL;
+	e->t_ns = json_integer_value(json_object_get(o, "t_ns"));
+	e->step = (int)json_integer_value(json_object_get(o, "step"));
+	if (fw_host_parse(json_string_value(json_object_get(o, "host")), &h) == 0)
+		e->host = h;
+	copy_str(o, "text", e->text, sizeof(e->text));
+	switch (e->kind) {
+	case EV_STEP:
+		e->err = fw_errno_parse(json_string_value(json_object_get(o, "result")) ?
+						json_string_value(json_object_get(o, "result")) : "OK");
+		break;
+	case EV_SEGMENT:
+		if (fw_host_parse(json_string_value(json_object_get(o, "leg")), &h) == 0)
+			e->leg = h;
+		e->sent = json_is_true(json_object_get(o, "sent"));
+		e->injected = json_is_true(json_object_get(o, "injected"));
+		seg_parse_json(json_object_get(o, "segment"), e);
+		frame = json_object_get(o, "frame");
+		if (frame && json_string_value(json_object_get(frame, "hex"))) {
+			if (hex_decode(json_string_value(json_object_get(frame, "hex")), &e->raw,
+				       &e->caplen) < 0)
+				return -EINVAL;
+			e->len = (uint32_t)json_integer_value(json_object_get(frame, "len"));
+			e->t_real_ns = json_integer_value(json_object_get(frame, "t_real_ns"));
+		}
+		break;
+	case EV_FAULT: {
+		const char *a = json_string_value(json_object_get(o, "action"));
+
+		e->action = FAULT_PASS;
+		if (a && strcmp(a, "drop") == 0)
+			e->action = FAULT_DROP;
+		else if (a && strcmp(a, "delay") == 0)
+			e->action = FAULT_DELAY;
+		e->rule = (int)json_integer_value(json_object_get(o, "rule"));
+		e->released = json_is_true(json_object_get(o, "released"));
+		e->held_ns = json_integer_value(json_object_get(o, "held_ns"));
+		seg_parse_json(json_object_get(o, "segment"), e);
+		break;
+	}
+	case EV_INJECT:
+		seg_parse_json(json_object_get(o, "segment"), e);
+		break;
+	case EV_STATE:
+		e->state = (int)json_integer_value(json_object_get(o, "state"));
+		e->timer = (uint8_t)json_integer_value(json_object_get(o, "timer"));
+		e->expires_ms = (uint32_t)json_integer_value(json_object_get(o, "expires_ms"));
+		break;
+	case EV_EXPECT:
+		e->pass = json_is_true(json_object_get(o, "pass"));
+		break;
+	}
+	return 0;
+}
+
+int result_from_json(const char *json, struct case_result *r, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *o, *arr, *it;
+	const char *status;
+	size_t i;
+	int k, ret = -EINVAL;
+
+	memset(r, 0, sizeof(*r));
+	o = json_loads(json, 0, &jerr);
+	if (!o)
+		return fw_err(err, errlen, -EINVAL, "result is not JSON: %s (line %d)", jerr.text,
+			      jerr.line);
+	if (json_integer_value(json_object_get(o, "schema")) != RESULT_SCHEMA_VERSION) {
+		fw_err(err, errlen, -EINVAL, "result has schema %lld, expected %d",
+		       (long long)json_integer_value(json_object_get(o, "schema")),
+		       RESULT_SCHEMA_VERSION);
+		goto out;
+	}
+	copy_str(o, "name", r->name, sizeof(r->name));
+	copy_str(o, "path", r->path, sizeof(r->path));
+	copy_str(o, "summary", r->summary, sizeof(r->summary));
+	copy_str(o, "verdict", r->verdict, sizeof(r->verdict));
+	copy_str(o, "message", r->message, sizeof(r->message));
+	arr = json_object_get(o, "claims");
+	json_array_foreach(arr, i, it) {
+		if (r->nclaims < CASE_MAX_LIST)
+			snprintf(r->claims[r->nclaims++], sizeof(r->claims[0]), "%s",
+				 json_string_value(it) ? json_string_value(it) : "");
+	}
+	status = json_string_value(json_object_get(o, "status"));
+	for (k = CASE_PASS; k <= CASE_ERROR; k++)
+		if (status && strcmp(status, case_status_name((enum case_status)k)) == 0)
+			break;
+	if (k > CASE_ERROR) {
+		fw_err(err, errlen, -EINVAL, "result has an unknown status");
+		goto out;
+	}
+	r->status = (enum case_status)k;
+	r->duration_ns = json_integer_value(json_object_get(o, "duration_ns"));
+	arr = json_object_get(o, "timeline");
+	json_array_foreach(arr, i, it) {
+		struct fw_event e;
+
+		if (event_parse(it, &e) < 0) {
+			free(e.raw);
+			fw_err(err, errlen, -EINVAL, "result timeline event %zu is malformed", i);
+			goto out;
+		}
+		if (!timeline_add(&r->tl, &e)) {
+			free(e.raw);
+			fw_err(err, errlen, -ENOMEM, "out of memory");
+			ret = -ENOMEM;
+			goto out;
+		}
+		free(e.raw);
+	}
+	ret = 0;
+out:
+	json_decref(o);
+	if (ret < 0)
+		result_clear(r);
+	return ret;
+}

@@ -1,0 +1,317 @@
+/* sockprobe: TCP sockets of one namespace through sock_diag.
+ * One netlink socket per probe, opened inside the namespace (a netlink socket
+ * answers for the namespace it was created in, net/core/sock_diag.c), and one
+ * SOCK_DIAG_BY_FAMILY dump per address family per call: the inet_diag handler
+ * is registered for AF_INET and AF_INET6 separately, so AF_UNSPEC is refused. */
+#include "sockprobe.h"
+
+#include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "netns.h"
+#include "util.h"
+
+/* The kernel sizes a dump skb by the largest buffer recvmsg() has been given,
+ * capped at 32 KiB (netlink_recvmsg(), max_recvmsg_len): a buffer this size
+ * lets each read carry the most sockets; a larger one would never fill. */
+#define SOCKPROBE_BUF_SIZE 32768
+/* A dump is a handful of reads; this only stops a kernel that never says DONE. */
+#define SOCKPROBE_DUMP_DEADLINE_NS (5 * FW_NS_PER_SEC)
+
+struct sockprobe {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	uint32_t seq;
+	uint8_t *buf;
+};
+
+struct dump_ctx {
+	struct sock_info *v;
+	size_t n, cap;
+};
+
+static const struct {
+	int num;
+	const char *name;
+} tcp_state_table[] = {
+	/* 0 is not a kernel state: finwave's word for a socket that is gone. */
+	{ 0, "CLOSED" },
+	{ 1, "ESTABLISHED" },
+	{ 2, "SYN_SENT" },
+	{ 3, "SYN_RECV" },
+	{ 4, "FIN_WAIT_1" },
+	{ 5, "FIN_WAIT_2" },
+	{ 6, "TIME_WAIT" },
+	{ 7, "CLOSE" },
+	{ 8, "CLOSE_WAIT" },
+	{ 9, "LAST_ACK" },
+	{ 10, "LISTEN" },
+	{ 11, "CLOSING" },
+	{ 12, "NEW_SYN_RECV" },
+};
+
+/* idiag_timer values, as inet_sk_diag_fill() and inet_twsk_diag_fill() set them. */
+static const char *const sock_timer_table[] = { "off", "on", "keepalive", "timewait", "probe" };
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *tcp_state_name(int state)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(tcp_state_table); i++)
+		if (tcp_state_table[i].num == state)
+			return tcp_state_table[i].name;
+	return "?";
+}
+
+int tcp_state_parse(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return -1;
+	for (i = 0; i < ARRAY_LEN(tcp_state_table); i++)
+		if (strcmp(tcp_state_table[i].name, name) == 0)
+			return tcp_state_table[i].num;
+	return -1;
+}
+
+const char *sock_timer_name(int timer)
+{
+	if (timer < 0 || (size_t)timer >= ARRAY_LEN(sock_timer_table))
+		return "?";
+	return sock_timer_table[timer];
+}
+
+int sockprobe_open(struct sockprobe **out, int ns_fd, char *err, size_t errlen)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	struct sockprobe *p = NULL;
+	int fd = -1, ret;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		ret = fw_err(err, errlen, -ENOMEM, "sockprobe: out of memory");
+		goto out;
+	}
+	p->buf = malloc(SOCKPROBE_BUF_SIZE);
+	if (!p->buf) {
+		ret = fw_err(err, errlen, -ENOMEM, "sockprobe: out of memory");
+		goto out;
+	}
+	fd = netns_socket(ns_fd, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
+	if (fd < 0) {
+		ret = fw_err(err, errlen, fd, "sockprobe: NETLINK_SOCK_DIAG socket in netns: %s",
+			     strerror(-fd));
+		goto out;
+	}
+	/* A reply that never comes must fail the step, not hang the case. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		ret = -errno;
+		fw_err(err, errlen, ret, "sockprobe: SO_RCVTIMEO: %s", strerror(-ret));
+		goto out;
+	}
+	p->nl = mnl_socket_fdopen(fd);
+	if (!p->nl) {
+		ret = -errno;
+		fw_err(err, errlen, ret, "sockprobe: mnl_socket_fdopen: %s", strerror(-ret));
+		goto out;
+	}
+	fd = -1; /* owned by p->nl now */
+	if (mnl_socket_bind(p->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		fw_err(err, errlen, ret, "sockprobe: bind netlink socket: %s", strerror(-ret));
+		goto out;
+	}
+	p->portid = mnl_socket_get_portid(p->nl);
+	p->seq = (uint32_t)fw_now_ns();
+	*out = p;
+	p = NULL;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	sockprobe_free(p);
+	return ret;
+}
+
+void sockprobe_free(struct sockprobe *p)
+{
+	if (!p)
+		return;
+	if (p->nl)
+		mnl_socket_close(p->nl);
+	free(p->buf);
+	free(p);
+}
+
+static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* A dual-stack AF_INET6 socket talking to an IPv4 peer reports ::ffff:a.b.c.d;
+ * the wire (and so every struct seg) carries plain IPv4, so report it as such
+ * to let callers match sockets to segments with fw_addr_equal(). */
+static void addr_from_diag(struct fw_addr *a, int family, const __be32 raw[4])
+{
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET6 && memcmp(raw, v4mapped_prefix, sizeof(v4mapped_prefix)) != 0) {
+		a->family = AF_INET6;
+		memcpy(a->bytes, raw, 16);
+	} else if (family == AF_INET6) {
+		a->family = AF_INET;
+		memcpy(a->bytes, (const uint8_t *)raw + 12, 4);
+	} else {
+		a->family = AF_INET;
+		memcpy(a->bytes, raw, 4);
+	}
+}
+
+static int dump_ctx_add(struct dump_ctx *c, const struct inet_diag_msg *m)
+{
+	struct sock_info *si;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct sock_info *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	si = &c->v[c->n++];
+	memset(si, 0, sizeof(*si));
+	addr_from_diag(&si->src, m->idiag_family, m->id.idiag_src);
+	addr_from_diag(&si->dst, m->idiag_family, m->id.idiag_dst);
+	si->sport = ntohs(m->id.idiag_sport);
+	si->dport = ntohs(m->id.idiag_dport);
+	si->state = m->idiag_state;
+	si->timer = m->idiag_timer;
+	si->retrans = m->idiag_retrans;
+	si->expires_ms = m->idiag_expires;
+	si->inode = m->idiag_inode;
+	return 0;
+}
+
+/* One dump request for one family; appends to c. */
+static int sockprobe_dump_family(struct sockprobe *p, int family, struct dump_ctx *c, char *err,
+				 size_t errlen)
+{
+	char req_buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
+	const char *fam = family == AF_INET ? "IPv4" : "IPv6";
+	struct inet_diag_req_v2 *req;
+	struct nlmsghdr *nlh;
+	int64_t deadline;
+	uint32_t seq;
+	int ret;
+
+	memset(req_buf, 0, sizeof(req_buf));
+	nlh = mnl_nlmsg_put_header(req_buf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq = ++p->seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = family;
+	req->sdiag_protocol = IPPROTO_TCP;
+	/* Every state: TIME_WAIT and NEW_SYN_RECV live in other tables than
+	 * full sockets and are walked only when their bits are asked for. */
+	req->idiag_states = ~0U;
+	if (mnl_socket_sendto(p->nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		fw_err(err, errlen, ret, "sockprobe: send %s dump request: %s", fam, strerror(-ret));
+		goto out;
+	}
+
+	deadline = fw_now_ns() + SOCKPROBE_DUMP_DEADLINE_NS;
+	for (;;) {
+		ssize_t len;
+		int rem;
+
+		if (fw_now_ns() > deadline) {
+			ret = fw_err(err, errlen, -ETIMEDOUT, "sockprobe: %s dump did not end", fam);
+			goto out;
+		}
+		len = mnl_socket_recvfrom(p->nl, p->buf, SOCKPROBE_BUF_SIZE);
+		if (len < 0) {
+			ret = -errno;
+			if (ret == -EAGAIN || ret == -EWOULDBLOCK)
+				ret = -ETIMEDOUT;
+			fw_err(err, errlen, ret, "sockprobe: read %s dump: %s", fam, strerror(-ret));
+			goto out;
+		}
+		/* Walk by hand rather than with mnl_cb_run(): a dump abandoned
+		 * after a timeout leaves replies with an older sequence number
+		 * behind, and those must be skipped, not fail this dump. */
+		rem = (int)len;
+		for (nlh = (struct nlmsghdr *)p->buf; mnl_nlmsg_ok(nlh, rem);
+		     nlh = mnl_nlmsg_next(nlh, &rem)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				int32_t status = 0;
+
+				/* netlink_dump_done() puts the dump's error, if any, here. */
+				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(status))
+					memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
+				if (status < 0) {
+					ret = fw_err(err, errlen, status, "sockprobe: %s dump: %s",
+						     fam, strerror(-status));
+					goto out;
+				}
+				ret = 0;
+				goto out;
+			}
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+				ret = e->error ? e->error : -EPROTO;
+				fw_err(err, errlen, ret, "sockprobe: %s dump refused: %s", fam,
+				       strerror(-ret));
+				goto out;
+			}
+			if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+			    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
+				continue;
+			ret = dump_ctx_add(c, mnl_nlmsg_get_payload(nlh));
+			if (ret < 0) {
+				fw_err(err, errlen, ret, "sockprobe: out of memory");
+				goto out;
+			}
+		}
+	}
+out:
+	return ret;
+}
+
+int sockprobe_dump(struct sockprobe *p, struct sock_info **out, size_t *n, char *err,
+		   size_t errlen)
+{
+	struct dump_ctx c = { 0 };
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = sockprobe_dump_family(p, AF_INET, &c, err, errlen);
+	if (ret < 0)
+		goto out;
+	ret = sockprobe_dump_family(p, AF_INET6, &c, err, errlen);
+	if (ret < 0)
+		goto out;
+	*out = c.v;
+	*n = c.n;
+	c.v = NULL;
+out:
+	free(c.v);
+	return ret;
+}

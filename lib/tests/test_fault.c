@@ -1,0 +1,383 @@
+/* Unit tests of fault: rule matching, occurrence windows and counters.
+ * Pure logic: no namespaces, no root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fault.h"
+
+static struct seg test_seg(uint8_t flags, uint32_t len)
+{
+	struct seg s;
+
+	memset(&s, 0, sizeof(s));
+	s.src.family = s.dst.family = 2; /* AF_INET; fault never looks at it */
+	s.flags = flags;
+	s.len = len;
+	s.wscale = -1;
+	return s;
+}
+
+static struct fault_rule test_rule(const char *name, enum fw_host from, uint8_t mask,
+				   uint8_t value, unsigned nth, unsigned count,
+				   enum fault_action action)
+{
+	struct fault_rule r;
+
+	memset(&r, 0, sizeof(r));
+	strncpy(r.name, name, sizeof(r.name) - 1);
+	r.from = from;
+	r.flags_mask = mask;
+	r.flags_value = value;
+	r.payload = FAULT_PAYLOAD_ANY;
+	r.nth = nth;
+	r.count = count;
+	r.action = action;
+	r.armed = true;
+	return r;
+}
+
+static struct fault_set *test_set(const struct fault_rule *rules, size_t n)
+{
+	struct fault_set *fs = NULL;
+
+	assert_int_equal(fault_set_create(&fs, rules, n), 0);
+	assert_non_null(fs);
+	return fs;
+}
+
+static void test_action_names(void **state)
+{
+	(void)state;
+	assert_string_equal(fault_action_name(FAULT_PASS), "pass");
+	assert_string_equal(fault_action_name(FAULT_DROP), "drop");
+	assert_string_equal(fault_action_name(FAULT_DELAY), "delay");
+	assert_string_equal(fault_action_name((enum fault_action)42), "?");
+}
+
+static void test_empty_set_and_null(void **state)
+{
+	struct fault_set *fs = test_set(NULL, 0);
+	struct seg s = test_seg(SEG_FIN | SEG_ACK, 0);
+	struct fault_decision d = fault_set_decide(fs, HOST_CLIENT, &s);
+
+	(void)state;
+	assert_int_equal(d.action, FAULT_PASS);
+	assert_int_equal(d.rule, -1);
+	assert_int_equal(fault_set_count(fs), 0);
+	assert_null(fault_set_rule(fs, 0));
+	assert_int_equal(fault_set_matched(fs, 0), 0);
+	fault_set_free(fs);
+	fault_set_free(NULL);
+}
+
+/* The classic teardown fault: lose the first two FINs, let the third through. */
+static void test_nth_count_window(void **state)
+{
+	struct fault_rule r = test_rule("fin", HOST_CLIENT, SEG_FIN, SEG_FIN, 1, 2, FAULT_DROP);
+	struct fault_set *fs = test_set(&r, 1);
+	struct seg fin = test_seg(SEG_FIN | SEG_ACK, 0);
+	struct fault_decision d;
+
+	(void)state;
+	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	assert_int_equal(d.action, FAULT_DROP);
+	assert_int_equal(d.rule, 0);
+	assert_int_equal(d.occurrence, 1);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	assert_int_equal(d.action, FAULT_DROP);
+	assert_int_equal(d.occurrence, 2);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	assert_int_equal(d.action, FAULT_PASS);
+	assert_int_equal(d.rule, -1);
+	assert_int_equal(fault_set_matched(fs, 0), 3);
+	assert_int_equal(fault_set_fired(fs, 0), 2);
+	fault_set_free(fs);
+}
+
+static void test_window_starts_late(void **state)
+{
+	struct fault_rule r = test_rule("third", HOST_SERVER, 0, 0, 3, 1, FAULT_DROP);
+	struct fault_set *fs = test_set(&r, 1);
+	struct seg ack = test_seg(SEG_ACK, 0);
+	int i;
+
+	(void)state;
+	for (i = 1; i <= 5; i++) {
+		struct fault_decision d = fault_set_decide(fs, HOST_SERVER, &ack);
+
+		assert_int_equal(d.action, i == 3 ? FAULT_DROP : FAULT_PASS);
+		if (i == 3)
+			assert_int_equal(d.occurrence, 3);
+	}
+	assert_int_equal(fault_set_matched(fs, 0), 5);
+	assert_int_equal(fault_set_fired(fs, 0), 1);
+	fault_set_free(fs);
+}
+
+static void test_count_zero_means_all(void **state)
+{
+	struct fault_rule r = test_rule("all", HOST_CLIENT, 0, 0, 2, 0, FAULT_DROP);
+	struct fault_set *fs = test_set(&r, 1);
+	struct seg s = test_seg(SEG_ACK, 100);
+	int i;
+
+	(void)state;
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_PASS);
+	for (i = 2; i <= 50; i++) {
+		struct fault_decision d = fault_set_decide(fs, HOST_CLIENT, &s);
+
+		assert_int_equal(d.action, FAULT_DROP);
+		assert_int_equal(d.occurrence, (unsigned)i);
+	}
+	assert_int_equal(fault_set_fired(fs, 0), 49);
+	fault_set_free(fs);
+}
+
+/* A huge count must not wrap nth + count into a tiny window. */
+static void test_count_no_overflow(void **state)
+{
+	struct fault_rule r = test_rule("big", HOST_CLIENT, 0, 0, 2, UINT32_MAX, FAULT_DROP);
+	struct fault_set *fs = test_set(&r, 1);
+	struct seg s = test_seg(SEG_ACK, 0);
+
+	(void)state;
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_DROP);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_DROP);
+	fault_set_free(fs);
+}
+
+/* nth 0 is read as 1 rather than a window that can never open. */
+static void test_nth_zero_is_first(void **state)
+{
+	struct fault_rule r = test_rule("z", HOST_CLIENT, 0, 0, 0, 1, FAULT_DROP);
+	struct fault_set *fs = test_set(&r, 1);
+	struct seg s = test_seg(SEG_ACK, 0);
+
+	(void)state;
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_DROP);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_PASS);
+	fault_set_free(fs);
+}
+
+/* mask FIN value FIN matches F. and FP.; mask FIN|ACK value FIN only a bare F. */
+static void test_flags_mask_vs_exact(void **state)
+{
+	struct fault_rule rules[2] = {
+		test_rule("anyfin", HOST_CLIENT, SEG_FIN, SEG_FIN, 1, 0, FAULT_PASS),
+		test_rule("barefin", HOST_SERVER, SEG_FIN | SEG_ACK, SEG_FIN, 1, 0, FAULT_DROP),
+	};
+	struct fault_set *fs = test_set(rules, 2);
+	struct seg fin_ack = test_seg(SEG_FIN | SEG_ACK, 0);
+	struct seg fin_psh = test_seg(SEG_FIN | SEG_PSH | SEG_ACK, 10);
+	struct seg bare_fin = test_seg(SEG_FIN, 0);
+	struct seg ack = test_seg(SEG_ACK, 0);
+	struct seg syn = test_seg(SEG_SYN, 0);
+
+	(void)state;
+	fault_set_decide(fs, HOST_CLIENT, &fin_ack);
+	fault_set_decide(fs, HOST_CLIENT, &fin_psh);
+	fault_set_decide(fs, HOST_CLIENT, &bare_fin);
+	fault_set_decide(fs, HOST_CLIENT, &ack);
+	fault_set_decide(fs, HOST_CLIENT, &syn);
+	assert_int_equal(fault_set_matched(fs, 0), 3);
+
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &fin_ack).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &ack).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &bare_fin).action, FAULT_DROP);
+	assert_int_equal(fault_set_matched(fs, 1), 1);
+	fault_set_free(fs);
+}
+
+/* mask 0 value 0 matches every segment, flags or not. */
+static void test_mask_zero_matches_all(void **state)
+{
+	struct fault_rule r = test_rule("any", HOST_CLIENT, 0, 0, 1, 0, FAULT_PASS);
+	struct fault_set *fs = test_set(&r, 1);
+	uint8_t flags[] = { 0, SEG_SYN, SEG_SYN | SEG_ACK, SEG_ACK, SEG_RST, SEG_FIN | SEG_ACK };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(flags); i++) {
+		struct seg s = test_seg(flags[i], 0);
+
+		fault_set_decide(fs, HOST_CLIENT, &s);
+	}
+	assert_int_equal(fault_set_matched(fs, 0), sizeof(flags));
+	assert_int_equal(fault_set_fired(fs, 0), sizeof(flags));
+	fault_set_free(fs);
+}
+
+/* A value with bits outside the mask can never match. */
+static void test_value_outside_mask(void **state)
+{
+	struct fault_rule r = test_rule("never", HOST_CLIENT, SEG_FIN, SEG_FIN | SEG_ACK, 1, 0,
+					FAULT_DROP);
+	struct fault_set *fs = test_set(&r, 1);
+	struct seg s = test_seg(SEG_FIN | SEG_ACK, 0);
+
+	(void)state;
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_PASS);
+	assert_int_equal(fault_set_matched(fs, 0), 0);
+	fault_set_free(fs);
+}
+
+static void test_payload_filter(void **state)
+{
+	struct fault_rule rules[3] = {
+		test_rule("none", HOST_CLIENT, 0, 0, 1, 0, FAULT_PASS),
+		test_rule("some", HOST_CLIENT, 0, 0, 1, 0, FAULT_PASS),
+		test_rule("any", HOST_CLIENT, 0, 0, 1, 0, FAULT_PASS),
+	};
+	struct fault_set *fs;
+	struct seg empty = test_seg(SEG_ACK, 0);
+	struct seg data = test_seg(SEG_ACK | SEG_PSH, 1448);
+	struct seg fin_data = test_seg(SEG_FIN | SEG_ACK, 1);
+
+	(void)state;
+	rules[0].payload = FAULT_PAYLOAD_NONE;
+	rules[1].payload = FAULT_PAYLOAD_SOME;
+	fs = test_set(rules, 3);
+	fault_set_decide(fs, HOST_CLIENT, &empty);
+	fault_set_decide(fs, HOST_CLIENT, &data);
+	fault_set_decide(fs, HOST_CLIENT, &fin_data);
+	fault_set_decide(fs, HOST_CLIENT, &empty);
+	assert_int_equal(fault_set_matched(fs, 0), 2);
+	assert_int_equal(fault_set_matched(fs, 1), 2);
+	assert_int_equal(fault_set_matched(fs, 2), 4);
+	fault_set_free(fs);
+}
+
+static void test_sender_filter(void **state)
+{
+	struct fault_rule r = test_rule("cfin", HOST_CLIENT, SEG_FIN, SEG_FIN, 1, 1, FAULT_DROP);
+	struct fault_set *fs = test_set(&r, 1);
+	struct seg fin = test_seg(SEG_FIN | SEG_ACK, 0);
+	struct fault_decision d;
+
+	(void)state;
+	/* The server's FIN and a wire-originated one are not the client's. */
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &fin).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_WIRE, &fin).action, FAULT_PASS);
+	assert_int_equal(fault_set_matched(fs, 0), 0);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	assert_int_equal(d.action, FAULT_DROP);
+	assert_int_equal(d.occurrence, 1);
+	fault_set_free(fs);
+}
+
+/* A disarmed rule neither counts nor acts; once armed it counts from where it is. */
+static void test_disarmed(void **state)
+{
+	struct fault_rule r = test_rule("later", HOST_CLIENT, SEG_FIN, SEG_FIN, 1, 1, FAULT_DROP);
+	struct fault_set *fs;
+	struct seg fin = test_seg(SEG_FIN | SEG_ACK, 0);
+	struct fault_decision d;
+
+	(void)state;
+	r.armed = false;
+	fs = test_set(&r, 1);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	assert_int_equal(d.action, FAULT_PASS);
+	assert_int_equal(d.rule, -1);
+	assert_int_equal(fault_set_matched(fs, 0), 0);
+	assert_int_equal(fault_set_fired(fs, 0), 0);
+
+	fault_set_arm(fs, 0, true);
+	assert_true(fault_set_rule(fs, 0)->armed);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	assert_int_equal(d.action, FAULT_DROP);
+	assert_int_equal(d.occurrence, 1);
+
+	fault_set_arm(fs, 0, false);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &fin).action, FAULT_PASS);
+	assert_int_equal(fault_set_matched(fs, 0), 1);
+	assert_int_equal(fault_set_fired(fs, 0), 1);
+	fault_set_arm(fs, 7, true); /* out of range: ignored */
+	fault_set_free(fs);
+}
+
+/* Two rules match: the first in order acts, both count; when the first's
+ * window is closed, the second acts. */
+static void test_first_rule_wins_both_count(void **state)
+{
+	struct fault_rule rules[2] = {
+		test_rule("drop1", HOST_CLIENT, SEG_FIN, SEG_FIN, 1, 1, FAULT_DROP),
+		test_rule("delay", HOST_CLIENT, SEG_FIN | SEG_ACK, SEG_FIN | SEG_ACK, 1, 0,
+			  FAULT_DELAY),
+	};
+	struct fault_set *fs;
+	struct seg fin = test_seg(SEG_FIN | SEG_ACK, 0);
+	struct fault_decision d;
+
+	(void)state;
+	rules[1].delay_ns = 150000000;
+	fs = test_set(rules, 2);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	assert_int_equal(d.action, FAULT_DROP);
+	assert_int_equal(d.rule, 0);
+	assert_int_equal(d.delay_ns, 0);
+
+	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	assert_int_equal(d.action, FAULT_DELAY);
+	assert_int_equal(d.rule, 1);
+	assert_int_equal(d.occurrence, 2); /* counted the dropped FIN too */
+	assert_int_equal(d.delay_ns, 150000000);
+
+	assert_int_equal(fault_set_matched(fs, 0), 2);
+	assert_int_equal(fault_set_matched(fs, 1), 2);
+	assert_int_equal(fault_set_fired(fs, 0), 1);
+	assert_int_equal(fault_set_fired(fs, 1), 1);
+	fault_set_free(fs);
+}
+
+static void test_lookup_and_copy(void **state)
+{
+	struct fault_rule rules[2] = {
+		test_rule("a", HOST_CLIENT, 0, 0, 1, 1, FAULT_DROP),
+		test_rule("b", HOST_SERVER, 0, 0, 1, 1, FAULT_DROP),
+	};
+	struct fault_set *fs = test_set(rules, 2);
+
+	(void)state;
+	/* The set owns a copy: changing the caller's array changes nothing. */
+	strcpy(rules[0].name, "changed");
+	assert_int_equal(fault_set_count(fs), 2);
+	assert_int_equal(fault_set_find(fs, "a"), 0);
+	assert_int_equal(fault_set_find(fs, "b"), 1);
+	assert_int_equal(fault_set_find(fs, "changed"), -1);
+	assert_int_equal(fault_set_find(fs, ""), -1);
+	assert_int_equal(fault_set_find(fs, NULL), -1);
+	assert_int_equal(fault_set_rule(fs, 1)->from, HOST_SERVER);
+	assert_null(fault_set_rule(fs, 2));
+	assert_int_equal(fault_set_fired(fs, 9), 0);
+	fault_set_free(fs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_action_names),
+		cmocka_unit_test(test_empty_set_and_null),
+		cmocka_unit_test(test_nth_count_window),
+		cmocka_unit_test(test_window_starts_late),
+		cmocka_unit_test(test_count_zero_means_all),
+		cmocka_unit_test(test_count_no_overflow),
+		cmocka_unit_test(test_nth_zero_is_first),
+		cmocka_unit_test(test_flags_mask_vs_exact),
+		cmocka_unit_test(test_mask_zero_matches_all),
+		cmocka_unit_test(test_value_outside_mask),
+		cmocka_unit_test(test_payload_filter),
+		cmocka_unit_test(test_sender_filter),
+		cmocka_unit_test(test_disarmed),
+		cmocka_unit_test(test_first_rule_wins_both_count),
+		cmocka_unit_test(test_lookup_and_copy),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

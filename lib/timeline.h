@@ -1,0 +1,69 @@
+/* timeline: everything that happened in one case, in order of time.
+ * Segments on both legs, fault actions, injections, syscalls, socket state
+ * changes and expectation verdicts. Expectations are judged on it, reports
+ * are drawn from it, and it crosses from the case process to the harness as
+ * JSON (result.h). Times are nanoseconds since the case started. */
+#ifndef FW_TIMELINE_H
+#define FW_TIMELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "fault.h"
+#include "seg.h"
+#include "topo.h"
+
+enum ev_kind {
+	EV_STEP,    /* an action ran: text, err = its result (0 or errno) */
+	EV_SEGMENT, /* a segment seen by capture on one leg */
+	EV_FAULT,   /* the interceptor dropped / delayed / released a segment */
+	EV_INJECT,  /* the injector sent a segment */
+	EV_STATE,   /* a socket changed state (sock_diag) */
+	EV_EXPECT,  /* an expectation was decided: pass or fail */
+};
+
+struct fw_event {
+	enum ev_kind kind;
+	int64_t t_ns;
+	int step; /* step index (0-based) it belongs to, -1 for none */
+	enum fw_host host; /* STEP/STATE: the host; SEGMENT/FAULT/INJECT: the sender */
+	/* SEGMENT, FAULT, INJECT */
+	struct seg seg;
+	uint32_t rel_seq, rel_ack; /* relative to the ISNs, as printed */
+	enum fw_host leg;  /* SEGMENT: capture point (client or server leg) */
+	bool sent;         /* SEGMENT: the copy on the sender's own leg */
+	bool injected;     /* SEGMENT: crafted by the injector, not the kernel */
+	enum fault_action action; /* FAULT */
+	int rule;          /* FAULT: rule index */
+	bool released;     /* FAULT: a delayed segment let through */
+	int64_t held_ns;   /* FAULT released: how long it was held */
+	/* STATE */
+	int state;
+	uint8_t timer;
+	uint32_t expires_ms;
+	/* STEP */
+	int err;
+	/* EXPECT */
+	bool pass;
+	/* SEGMENT raw frame (sent copies only), for pcap */
+	uint8_t *raw;
+	uint32_t caplen, len;
+	int64_t t_real_ns;
+	char text[320];
+};
+
+struct timeline {
+	struct fw_event *ev;
+	size_t n, cap;
+};
+
+/* Append a copy of ev (raw is duplicated). Returns the new event or NULL. */
+struct fw_event *timeline_add(struct timeline *tl, const struct fw_event *ev);
+void timeline_clear(struct timeline *tl);
+/* Order events by time, keeping the order of equal times (stable). */
+void timeline_sort(struct timeline *tl);
+const char *ev_kind_name(enum ev_kind k);
+
+#endif
