@@ -77,7 +77,12 @@ struct engine {
 	struct flow flows[ENGINE_MAX_FLOWS];
 	size_t nflows;
 	int cur_flow; /* the connection the latest SYN opened, -1 before any */
-	struct seg pending_inject[ENGINE_MAX_PENDING_INJECT];
+	/* Injected segments not yet seen on both legs, so capture can tell
+	 * them from what the kernels sent. */
+	struct {
+		struct seg seg;
+		bool seen_sent, seen_arrived;
+	} pending_inject[ENGINE_MAX_PENDING_INJECT];
 	size_t npending_inject;
 	int64_t t0;
 	int64_t cursor_t; /* start of the last action step (absolute, monotonic) */
@@ -378,17 +383,21 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 	ev.sent = leg == sender;
 	ev.rule = -1;
 	ev.seg = s;
-	if (ev.sent) {
-		for (i = 0; i < E->npending_inject; i++) {
-			const struct seg *q = &E->pending_inject[i];
+	for (i = 0; i < E->npending_inject; i++) {
+		const struct seg *q = &E->pending_inject[i].seg;
+		bool *seen = ev.sent ? &E->pending_inject[i].seen_sent :
+				       &E->pending_inject[i].seen_arrived;
 
-			if (q->seq == s.seq && q->ack == s.ack && q->flags == s.flags &&
-			    q->sport == s.sport && q->dport == s.dport) {
-				ev.injected = true;
+		if (!*seen && q->seq == s.seq && q->ack == s.ack && q->flags == s.flags &&
+		    q->sport == s.sport && q->dport == s.dport) {
+			ev.injected = true;
+			*seen = true;
+			if (E->pending_inject[i].seen_sent && E->pending_inject[i].seen_arrived)
 				E->pending_inject[i] = E->pending_inject[--E->npending_inject];
-				break;
-			}
+			break;
 		}
+	}
+	if (ev.sent) {
 		/* Only what the kernel itself sent teaches us its numbers. */
 		if (!ev.injected)
 			flow_learn(E, sender, &s);
@@ -397,7 +406,8 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 		ev.len = p->len;
 		ev.t_real_ns = p->t_real_ns;
 	}
-	seg_text(E, sender, &s, &ev, ev.sent ? (ev.injected ? "injected " : "") : "arrived ");
+	seg_text(E, sender, &s, &ev,
+		 ev.sent ? (ev.injected ? "injected " : "") : (ev.injected ? "injected, arrived " : "arrived "));
 	timeline_add(&E->res->tl, &ev);
 }
 
@@ -924,6 +934,31 @@ static int expr_value(struct engine *E, const struct flow *f, const struct fw_ex
 	return 0;
 }
 
+/* The target's reaction can only be judged once the injected segment has
+ * reached it: wait (bounded) until capture sees it on the target's leg. A
+ * fault may drop it on the way; then there is nothing more to wait for. */
+static int wait_injected_arrival(struct engine *E, const struct seg *q)
+{
+	int64_t deadline = fw_now_ns() + FW_NS_PER_SEC;
+	size_t i;
+	int ret;
+
+	for (;;) {
+		bool pending = false;
+
+		for (i = 0; i < E->npending_inject; i++)
+			if (E->pending_inject[i].seg.seq == q->seq &&
+			    E->pending_inject[i].seg.flags == q->flags &&
+			    E->pending_inject[i].seg.sport == q->sport)
+				pending = true;
+		if (!pending || fw_now_ns() >= deadline)
+			return 0;
+		ret = pump(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+}
+
 static int do_inject(struct engine *E, const struct fw_step *st)
 {
 	static const struct fw_expr def_seq = { true, EXPR_RCV_NXT, 0 };
@@ -989,9 +1024,13 @@ static int do_inject(struct engine *E, const struct fw_step *st)
 	ev.seg.wscale = -1;
 	seg_text(E, h, &ev.seg, &ev, "inject ");
 	added = timeline_add(&E->res->tl, &ev);
-	if (added && E->npending_inject < ENGINE_MAX_PENDING_INJECT)
-		E->pending_inject[E->npending_inject++] = ev.seg;
-	return 0;
+	if (!added || E->npending_inject == ENGINE_MAX_PENDING_INJECT)
+		return 0;
+	E->pending_inject[E->npending_inject].seg = ev.seg;
+	E->pending_inject[E->npending_inject].seen_sent = false;
+	E->pending_inject[E->npending_inject].seen_arrived = false;
+	E->npending_inject++;
+	return wait_injected_arrival(E, &ev.seg);
 }
 
 /* ---- expectations ------------------------------------------------------------ */

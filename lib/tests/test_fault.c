@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -15,7 +16,7 @@ static struct seg test_seg(uint8_t flags, uint32_t len)
 	struct seg s;
 
 	memset(&s, 0, sizeof(s));
-	s.src.family = s.dst.family = 2; /* AF_INET; fault never looks at it */
+	s.src.family = s.dst.family = AF_INET;
 	s.flags = flags;
 	s.len = len;
 	s.wscale = -1;
