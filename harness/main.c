@@ -158,7 +158,6 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .verbose = o->verbose,
 				  .quiet = o->quiet, .color = isatty(STDOUT_FILENO) };
 	struct run_state rs;
-	struct sigaction sa;
 	char err[FW_ERRLEN];
 	int64_t t0 = fw_now_ns();
 	int code, ret;
@@ -168,6 +167,8 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 		fprintf(stderr, "finwave: %s\n", err);
 		return code;
 	}
+	if (stop_requested)
+		return EXIT_INTERRUPTED;
 	memset(&rs, 0, sizeof(rs));
 	ctx.total = cat->n;
 	if (add_writer(&rs, strcmp(o->format, "tap") == 0 ? &report_tap : &report_console, &ctx) < 0)
@@ -178,12 +179,6 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 			rs.writers[i]->end(rs.wstate[i], &rs.sum);
 		return EXIT_USAGE;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
 	ret = sched_run(cat->cases, cat->n, (size_t)o->jobs, &stop_requested, on_case_done, &rs);
 	rs.sum.wall_ns = fw_now_ns() - t0;
 	rs.sum.interrupted = ret == -EINTR;
@@ -248,11 +243,20 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .format = "console", .jobs = default_jobs() };
+	struct sigaction sa;
 	struct catalog cat;
 	char err[FW_ERRLEN], *end;
 	const char *cmd;
 	size_t ci;
 	int opt, code;
+
+	/* First thing: a stop request at any moment must end in an orderly exit
+	 * (a background shell job even starts with SIGINT ignored). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {

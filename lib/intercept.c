@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,7 +168,12 @@ static int intercept_run(int ns_fd, char *const argv[], char *out, size_t outlen
 		goto out;
 	}
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
+		int null;
+
+		/* The tool joins the wire namespace: if the case dies, it must die
+		 * too, or it would keep the namespace alive. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		null = open("/dev/null", O_RDONLY);
 
 		if (null >= 0)
 			dup2(null, 0);

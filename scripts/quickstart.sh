@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# README command 1: install what is missing, build, run the default catalog.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+exec build/finwave run --report-dir out cases/

@@ -1,0 +1,55 @@
+# Shared helpers for the end-to-end tests (sourced).
+set -u
+: "${FINWAVE:?set FINWAVE to the finwave binary}"
+: "${FW_SOURCE_DIR:?set FW_SOURCE_DIR to the source tree}"
+cd "$FW_SOURCE_DIR"
+failures=0
+work=$(mktemp -d /tmp/finwave-e2e.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+pass() { echo "ok: $*"; }
+fail() { echo "FAILED: $*"; failures=$((failures + 1)); }
+
+# Run finwave, capture stdout+stderr in $work/out and the exit code in $rc.
+fw() { "$FINWAVE" "$@" >"$work/out" 2>&1; rc=$?; }
+
+expect_rc() { # expect_rc WANT WHAT
+  if [ "$rc" -eq "$1" ]; then pass "$2 (exit $rc)"; else fail "$2: exit $rc, wanted $1"; sed 's/^/    /' "$work/out" | head -30; fi
+}
+
+expect_out() { # expect_out FIXED-STRING WHAT
+  if grep -qF -- "$1" "$work/out"; then pass "$2"; else fail "$2: output lacks '$1'"; sed 's/^/    /' "$work/out" | head -30; fi
+}
+
+# What the host namespace looks like: links, routes, rules, the net sysctls
+# cases set, named namespaces. Must be identical before and after any run.
+host_snapshot() {
+  {
+    ip -o link show | sed 's/ qlen [0-9]*//'
+    ip -o addr show; ip route show table all; ip -6 route show table all 2>/dev/null
+    ip netns list
+    iptables-save 2>/dev/null | grep -v '^#'; ip6tables-save 2>/dev/null | grep -v '^#'
+    iptables-legacy-save 2>/dev/null | grep -v '^#'
+    for s in ipv4/tcp_rfc1337 ipv4/tcp_fin_timeout ipv4/tcp_tw_reuse ipv4/tcp_timestamps \
+             ipv4/tcp_max_tw_buckets ipv4/ip_forward ipv6/conf/all/forwarding ipv4/tcp_orphan_retries; do
+      echo "$s=$(cat /proc/sys/net/$s)"
+    done
+  } 2>&1
+}
+
+# Processes finwave started (case processes, iptables helpers) must be gone.
+# They die with the harness through PR_SET_PDEATHSIG; allow the kernel a
+# bounded moment to deliver the signals.
+wait_no_processes() {
+  local deadline=$((SECONDS + 10))
+  while pgrep -f "$FINWAVE" >/dev/null || pgrep -x iptables >/dev/null || pgrep -f 'xtables-nft-multi' >/dev/null; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.05
+  done
+  return 0
+}
+
+finish() {
+  if [ "$failures" -eq 0 ]; then echo "all checks passed"; exit 0; fi
+  echo "$failures check(s) failed"; exit 1
+}
