@@ -482,8 +482,8 @@ out:
 /* RTM_NEWLINK kind veth, created in nl's namespace (the wire) with the peer
  * born directly in peer_ns: a veth moved afterwards would first appear in
  * the wire namespace under the peer's name and could clash there. */
-static int nl_veth_create(struct nl *nl, const char *name, const char *peer_name, int peer_ns,
-			  char *err, size_t errlen)
+static int nl_veth_create(struct nl *nl, const char *name, int index, const char *peer_name,
+			  int peer_ns, int peer_index, char *err, size_t errlen)
 {
 	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifinfomsg *ifi;
@@ -492,6 +492,7 @@ static int nl_veth_create(struct nl *nl, const char *name, const char *peer_name
 
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = index;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
@@ -502,6 +503,7 @@ static int nl_veth_create(struct nl *nl, const char *name, const char *peer_name
 	 * inside the open nest here. */
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = peer_index;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_name);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_ns);
 	mnl_attr_nest_end(nlh, peer);
@@ -711,8 +713,13 @@ int topo_create(struct topo **out, char *err, size_t errlen)
 			goto out;
 	}
 	for (i = 0; i < TOPO_LEG_COUNT; i++) {
-		ret = nl_veth_create(&nl[HOST_WIRE], topo_legs[i].wire_ifname, TOPO_HOST_IFNAME,
-				     t->ns[topo_legs[i].host], err, errlen);
+		/* Explicit, distinct ifindexes: when both ends of a veth have the
+		 * same index (2 and 2 in fresh namespaces), linkwatch treats the
+		 * carrier change as not urgent and delays it up to a second, and
+		 * IPv6 neighbour discovery waits for it. */
+		ret = nl_veth_create(&nl[HOST_WIRE], topo_legs[i].wire_ifname, 10 + 10 * (int)i,
+				     TOPO_HOST_IFNAME, t->ns[topo_legs[i].host], 11 + 10 * (int)i,
+				     err, errlen);
 		if (ret < 0)
 			goto out;
 	}
