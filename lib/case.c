@@ -33,7 +33,9 @@ static int fail(struct loader *L, const yaml_node_t *node, const char *fmt, ...)
 	if (node)
 		return fw_err(L->err, L->errlen, -EINVAL, "%s:%zu:%zu: %s", L->label,
 			      node->start_mark.line + 1, node->start_mark.column + 1, msg);
-	return fw_err(L->err, L->errlen, -EINVAL, "%s: %s", L->label, msg);
+	/* No node (an empty file): point at its start, so every message keeps
+	 * the "path:line:col: " form case.h promises and editors can jump to. */
+	return fw_err(L->err, L->errlen, -EINVAL, "%s:1:1: %s", L->label, msg);
 }
 
 static yaml_node_t *node_at(struct loader *L, int id)
@@ -711,6 +713,10 @@ static int load_sysctls(struct loader *L, struct fw_case *c, yaml_node_t *top)
 			    strchr(name, '/'))
 				return fail(L, kn, "sysctl '%s' is not a net.* name (only per-namespace net.* sysctls can be set)",
 					    name ? name : "?");
+			for (size_t k = 0; k < c->nsysctls; k++)
+				if (c->sysctls[k].host == host && strcmp(c->sysctls[k].name, name) == 0)
+					return fail(L, kn, "sysctl '%s' is set twice for %s", name,
+						    fw_host_name(host));
 			grown = realloc(c->sysctls, (c->nsysctls + 1) * sizeof(*grown));
 			if (!grown)
 				return fw_err(L->err, L->errlen, -ENOMEM, "out of memory");

@@ -24,7 +24,7 @@ int fw_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 /* Parse "200ms", "2s", "1.5s", "60s", "500us", "0"; returns 0 or -EINVAL. */
 int fw_duration_parse(const char *s, int64_t *ns_out);
 
-/* "1.234s" / "200ms" / "15us": shortest readable form of a duration. */
+/* "1.234s" / "200.0ms" / "15us": fixed decimals so timeline columns line up. */
 void fw_duration_format(int64_t ns, char *buf, size_t len);
 
 /* Errno name <-> number for the errors sockets return ("ECONNREFUSED"). */

@@ -1,0 +1,824 @@
+/* Unit tests of case: YAML case files into struct fw_case, the defaults the
+ * loader fills in, located error messages, and seq/ack/TS expressions.
+ * Fixtures are strings in this file; no namespaces, no root. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "case.h"
+#include "seg.h"
+#include "util.h"
+
+#define TCP_TIME_WAIT_STATE 6 /* include/net/tcp_states.h */
+
+static struct fw_case *load_ok(const char *yaml)
+{
+	struct fw_case *c = NULL;
+	char err[FW_ERRLEN] = "";
+	int ret = case_load_string(yaml, strlen(yaml), "t.yaml", "t", &c, err, sizeof(err));
+
+	if (ret != 0)
+		fail_msg("case_load_string returned %d: %s", ret, err);
+	assert_non_null(c);
+	return c;
+}
+
+/* The load fails with -EINVAL, no case, and a message that starts with
+ * where ("t.yaml:LINE:COL: ") followed by msg. */
+static void expect_error(const char *yaml, const char *where, const char *msg)
+{
+	struct fw_case *c = (struct fw_case *)&c; /* must be reset to NULL */
+	char err[FW_ERRLEN] = "";
+	int ret = case_load_string(yaml, strlen(yaml), "t.yaml", "t", &c, err, sizeof(err));
+
+	if (ret != -EINVAL)
+		fail_msg("expected -EINVAL, got %d (%s) for:\n%s", ret, err, yaml);
+	assert_null(c);
+	if (strncmp(err, where, strlen(where)) != 0 ||
+	    strncmp(err + strlen(where), msg, strlen(msg)) != 0)
+		fail_msg("error message\n  '%s'\nexpected to start with\n  '%s%s'", err, where,
+			 msg);
+}
+
+/* ---- a valid case with every step kind ------------------------------------- */
+
+/* Line numbers matter: the step and sysctl tests below check them. */
+/* clang-format off */
+static const char all_kinds[] =
+	"name: test/all-kinds\n"                                       /* 1 */
+	"summary: every step kind once\n"                              /* 2 */
+	"verdict: the kernel disagrees\n"                              /* 3 */
+	"claims: [C16, C03]\n"                                         /* 4 */
+	"refs:\n"                                                      /* 5 */
+	"  - RFC 9293 3.6\n"                                           /* 6 */
+	"  - tcp_timewait_state_process()\n"                           /* 7 */
+	"family: ipv6\n"                                               /* 8 */
+	"sysctl:\n"                                                    /* 9 */
+	"  client: {net.ipv4.tcp_rfc1337: 1}\n"                        /* 10 */
+	"  server:\n"                                                  /* 11 */
+	"    net.ipv4.tcp_fin_timeout: 5\n"                            /* 12 */
+	"    net.core.somaxconn: \"128\"\n"                            /* 13 */
+	"faults:\n"                                                    /* 14 */
+	"  - {name: lose-fin, from: client, flags: F., action: drop}\n" /* 15 */
+	"  - name: slow-ack\n"                                         /* 16 */
+	"    from: server\n"                                           /* 17 */
+	"    has: .\n"                                                 /* 18 */
+	"    payload: none\n"                                          /* 19 */
+	"    nth: 2\n"                                                 /* 20 */
+	"    count: 3\n"                                               /* 21 */
+	"    action: delay\n"                                          /* 22 */
+	"    delay: 200ms\n"                                           /* 23 */
+	"    armed: false\n"                                           /* 24 */
+	"    optional: true\n"                                         /* 25 */
+	"steps:\n"                                                     /* 26 */
+	"  - {do: listen, host: server, port: 8080, reuseaddr: true}\n"            /* 27: 0 */
+	"  - {do: connect, port: 8080, from_port: 40000, linger: 0}\n"             /* 28: 1 */
+	"  - {do: accept, host: server, within: 500ms}\n"                          /* 29: 2 */
+	"  - {do: send, bytes: 1000}\n"                                            /* 30: 3 */
+	"  - {do: recv, host: server, bytes: 1000}\n"                              /* 31: 4 */
+	"  - {do: recv, host: server, sock: other, eof: true}\n"                   /* 32: 5 */
+	"  - {do: shutdown}\n"                                                     /* 33: 6 */
+	"  - {do: close, host: server, result: ECONNRESET}\n"                      /* 34: 7 */
+	"  - {do: setsockopt, linger: 5}\n"                                        /* 35: 8 */
+	"  - {do: setsockopt, host: server, reuseaddr: false}\n"                   /* 36: 9 */
+	"  - {do: inject, from: server, to: client, flags: R., seq: rcv_nxt+1, ack: snd_nxt,\n"
+	"     win: 1000, ts: true, tsval: tsval+10, tsecr: tsecr, len: 0}\n"     /* 37: 10 */
+	"  - {do: inject, flags: S, seq: 1001, tsval: 5}\n"                        /* 39: 11 */
+	"  - {do: arm, fault: slow-ack}\n"                                         /* 40: 12 */
+	"  - {do: disarm, fault: lose-fin}\n"                                      /* 41: 13 */
+	"  - {expect: segment, from: client, flags: F., seq: 1001, ack: 1, len: 0}\n" /* 42: 14 */
+	"  - {expect: segment, from: server, has: R, within: 300ms}\n"             /* 43: 15 */
+	"  - {expect: no_segment, from: client, within: 300ms}\n"                  /* 44: 16 */
+	"  - {expect: state, host: client, state: TIME_WAIT}\n"                    /* 45: 17 */
+	"  - {expect: gone, host: server, sock: listen}\n"                         /* 46: 18 */
+	"  - {do: connect, host: client, to: server, port: 8081, result: ECONNREFUSED}\n"; /* 47: 19 */
+/* clang-format on */
+
+static void assert_expr(const struct fw_expr *e, enum expr_base base, int64_t offset)
+{
+	assert_true(e->set);
+	assert_int_equal(e->base, base);
+	assert_int_equal(e->offset, offset);
+}
+
+/* Fields no step sets keep the loader's "leave alone / any" values. */
+static void assert_step_defaults(const struct fw_step *s)
+{
+	assert_int_equal(s->expect_errno, 0);
+	assert_int_equal(s->linger, -1);
+	assert_int_equal(s->reuseaddr, -1);
+	assert_false(s->has_flags);
+	assert_false(s->seq.set);
+	assert_false(s->ack.set);
+	assert_false(s->tsval.set);
+	assert_false(s->tsecr.set);
+	assert_false(s->ts);
+	assert_int_equal(s->len, -1);
+	assert_int_equal(s->win, -1);
+	assert_int_equal(s->fault, -1);
+}
+
+/* The case-level fields: name, summary, verdict, claims, refs, family, sysctls with their lines. */
+static void test_valid_case_header(void **state)
+{
+	struct fw_case *c = load_ok(all_kinds);
+
+	(void)state;
+	assert_string_equal(c->path, "t.yaml");
+	assert_string_equal(c->name, "test/all-kinds");
+	assert_string_equal(c->summary, "every step kind once");
+	assert_string_equal(c->verdict, "the kernel disagrees");
+	assert_int_equal(c->nclaims, 2);
+	assert_string_equal(c->claims[0], "C16");
+	assert_string_equal(c->claims[1], "C03");
+	assert_int_equal(c->nrefs, 2);
+	assert_string_equal(c->refs[0], "RFC 9293 3.6");
+	assert_string_equal(c->refs[1], "tcp_timewait_state_process()");
+	assert_int_equal(c->family, AF_INET6);
+
+	assert_int_equal(c->nsysctls, 3);
+	assert_int_equal(c->sysctls[0].host, HOST_CLIENT);
+	assert_string_equal(c->sysctls[0].name, "net.ipv4.tcp_rfc1337");
+	assert_string_equal(c->sysctls[0].value, "1");
+	assert_int_equal(c->sysctls[0].line, 10);
+	assert_int_equal(c->sysctls[1].host, HOST_SERVER);
+	assert_string_equal(c->sysctls[1].name, "net.ipv4.tcp_fin_timeout");
+	assert_string_equal(c->sysctls[1].value, "5");
+	assert_int_equal(c->sysctls[1].line, 12);
+	assert_int_equal(c->sysctls[2].host, HOST_SERVER);
+	assert_string_equal(c->sysctls[2].name, "net.core.somaxconn");
+	assert_string_equal(c->sysctls[2].value, "128");
+	assert_int_equal(c->sysctls[2].line, 13);
+	case_free(c);
+}
+
+/* Faults: explicit fields, and the defaults (nth 1, count 1, armed, not optional, any payload). */
+static void test_valid_case_faults(void **state)
+{
+	struct fw_case *c = load_ok(all_kinds);
+	const struct fault_rule *f;
+
+	(void)state;
+	assert_int_equal(c->nfaults, 2);
+	f = &c->faults[0];
+	assert_string_equal(f->name, "lose-fin");
+	assert_int_equal(f->from, HOST_CLIENT);
+	assert_int_equal(f->flags_mask, 0xff); /* flags: is the exact set */
+	assert_int_equal(f->flags_value, SEG_FIN | SEG_ACK);
+	assert_int_equal(f->payload, FAULT_PAYLOAD_ANY);
+	assert_int_equal(f->nth, 1);
+	assert_int_equal(f->count, 1);
+	assert_int_equal(f->action, FAULT_DROP);
+	assert_int_equal(f->delay_ns, 0);
+	assert_true(f->armed);
+	assert_false(f->optional);
+
+	f = &c->faults[1];
+	assert_string_equal(f->name, "slow-ack");
+	assert_int_equal(f->from, HOST_SERVER);
+	assert_int_equal(f->flags_mask, SEG_ACK); /* has: only these bits matter */
+	assert_int_equal(f->flags_value, SEG_ACK);
+	assert_int_equal(f->payload, FAULT_PAYLOAD_NONE);
+	assert_int_equal(f->nth, 2);
+	assert_int_equal(f->count, 3);
+	assert_int_equal(f->action, FAULT_DELAY);
+	assert_int_equal(f->delay_ns, 200 * FW_NS_PER_MS);
+	assert_false(f->armed);
+	assert_true(f->optional);
+	case_free(c);
+}
+
+/* Socket actions: hosts, peers (the other host by default), sock names, ports, errno results,
+ * within. */
+static void test_valid_case_socket_steps(void **state)
+{
+	struct fw_case *c = load_ok(all_kinds);
+	const struct fw_step *s = c->steps;
+
+	(void)state;
+	assert_int_equal(c->nsteps, 20);
+
+	assert_int_equal(s[0].kind, STEP_LISTEN);
+	assert_int_equal(s[0].line, 27);
+	assert_int_equal(s[0].host, HOST_SERVER);
+	assert_int_equal(s[0].peer, HOST_CLIENT);
+	assert_string_equal(s[0].sock, "listen");
+	assert_int_equal(s[0].port, 8080);
+	assert_int_equal(s[0].within_ns, 0);
+	assert_string_equal(s[0].text, "server listens on port 8080");
+	assert_int_equal(s[0].reuseaddr, 1);
+
+	assert_int_equal(s[1].kind, STEP_CONNECT);
+	assert_int_equal(s[1].line, 28);
+	assert_int_equal(s[1].host, HOST_CLIENT); /* host defaults to client */
+	assert_int_equal(s[1].peer, HOST_SERVER);
+	assert_string_equal(s[1].sock, "conn");
+	assert_int_equal(s[1].port, 8080);
+	assert_int_equal(s[1].from_port, 40000);
+	assert_int_equal(s[1].linger, 0);
+	assert_int_equal(s[1].reuseaddr, -1);
+	assert_int_equal(s[1].within_ns, 2 * FW_NS_PER_SEC);
+	assert_string_equal(s[1].text, "client connects to server port 8080");
+
+	assert_int_equal(s[2].kind, STEP_ACCEPT);
+	assert_int_equal(s[2].host, HOST_SERVER);
+	assert_int_equal(s[2].peer, HOST_CLIENT);
+	assert_string_equal(s[2].sock, "conn");
+	assert_int_equal(s[2].within_ns, 500 * FW_NS_PER_MS);
+	assert_step_defaults(&s[2]);
+
+	assert_int_equal(s[3].kind, STEP_SEND);
+	assert_int_equal(s[3].host, HOST_CLIENT);
+	assert_int_equal(s[3].bytes, 1000);
+	assert_int_equal(s[3].within_ns, 0);
+	assert_step_defaults(&s[3]);
+
+	assert_int_equal(s[4].kind, STEP_RECV);
+	assert_int_equal(s[4].host, HOST_SERVER);
+	assert_int_equal(s[4].bytes, 1000);
+	assert_false(s[4].eof);
+	assert_int_equal(s[4].within_ns, 2 * FW_NS_PER_SEC);
+	assert_step_defaults(&s[4]);
+
+	assert_int_equal(s[5].kind, STEP_RECV);
+	assert_string_equal(s[5].sock, "other");
+	assert_int_equal(s[5].bytes, 0);
+	assert_true(s[5].eof);
+	assert_string_equal(s[5].text, "server reads until end of stream within 2.000s");
+
+	assert_int_equal(s[6].kind, STEP_SHUTDOWN);
+	assert_int_equal(s[6].host, HOST_CLIENT);
+	assert_int_equal(s[6].within_ns, 0);
+	assert_step_defaults(&s[6]);
+
+	assert_int_equal(s[7].kind, STEP_CLOSE);
+	assert_int_equal(s[7].host, HOST_SERVER);
+	assert_int_equal(s[7].expect_errno, ECONNRESET);
+	assert_int_equal(s[7].within_ns, 0);
+
+	assert_int_equal(s[8].kind, STEP_SETSOCKOPT);
+	assert_int_equal(s[8].host, HOST_CLIENT);
+	assert_int_equal(s[8].linger, 5);
+	assert_int_equal(s[8].reuseaddr, -1);
+
+	assert_int_equal(s[9].kind, STEP_SETSOCKOPT);
+	assert_int_equal(s[9].host, HOST_SERVER);
+	assert_int_equal(s[9].linger, -1);
+	assert_int_equal(s[9].reuseaddr, 0);
+
+	assert_int_equal(s[19].kind, STEP_CONNECT);
+	assert_int_equal(s[19].line, 47);
+	assert_int_equal(s[19].peer, HOST_SERVER);
+	assert_int_equal(s[19].port, 8081);
+	assert_int_equal(s[19].from_port, 0); /* kernel's choice */
+	assert_int_equal(s[19].expect_errno, ECONNREFUSED);
+	case_free(c);
+}
+
+/* Inject, arm and disarm: exact flags, seq/ack/TS expressions, ts implied by tsval, fault indexes.
+ */
+static void test_valid_case_inject_arm(void **state)
+{
+	struct fw_case *c = load_ok(all_kinds);
+	const struct fw_step *s = c->steps;
+
+	(void)state;
+	assert_int_equal(s[10].kind, STEP_INJECT);
+	assert_int_equal(s[10].line, 37); /* a flow mapping over two lines starts at its '{' */
+	assert_int_equal(s[10].host, HOST_SERVER);
+	assert_int_equal(s[10].peer, HOST_CLIENT);
+	assert_true(s[10].has_flags);
+	assert_int_equal(s[10].flags_mask, 0xff);
+	assert_int_equal(s[10].flags_value, SEG_RST | SEG_ACK);
+	assert_expr(&s[10].seq, EXPR_RCV_NXT, 1);
+	assert_expr(&s[10].ack, EXPR_SND_NXT, 0);
+	assert_expr(&s[10].tsval, EXPR_TSVAL, 10);
+	assert_expr(&s[10].tsecr, EXPR_TSECR, 0);
+	assert_true(s[10].ts);
+	assert_int_equal(s[10].win, 1000);
+	assert_int_equal(s[10].len, 0);
+	assert_int_equal(s[10].within_ns, 0);
+	assert_string_equal(s[10].text, "inject R. from server to client");
+
+	assert_int_equal(s[11].kind, STEP_INJECT);
+	assert_int_equal(s[11].line, 39);
+	assert_int_equal(s[11].host, HOST_CLIENT); /* from defaults to client, to to the other */
+	assert_int_equal(s[11].peer, HOST_SERVER);
+	assert_int_equal(s[11].flags_mask, 0xff);
+	assert_int_equal(s[11].flags_value, SEG_SYN);
+	assert_expr(&s[11].seq, EXPR_NUMBER, 1001);
+	assert_expr(&s[11].tsval, EXPR_NUMBER, 5);
+	assert_false(s[11].ack.set);
+	assert_false(s[11].tsecr.set);
+	assert_true(s[11].ts); /* a tsval alone asks for the option */
+	assert_int_equal(s[11].win, -1);
+	assert_int_equal(s[11].len, -1);
+
+	assert_int_equal(s[12].kind, STEP_ARM);
+	assert_int_equal(s[12].fault, 1);
+	assert_int_equal(s[12].within_ns, 0);
+	assert_string_equal(s[12].text, "arm fault 'slow-ack'");
+	assert_int_equal(s[13].kind, STEP_DISARM);
+	assert_int_equal(s[13].fault, 0);
+	assert_string_equal(s[13].text, "disarm fault 'lose-fin'");
+	case_free(c);
+}
+
+/* Expectations: segment (flags vs has), no_segment, state, gone, and their within defaults. */
+static void test_valid_case_expectations(void **state)
+{
+	struct fw_case *c = load_ok(all_kinds);
+	const struct fw_step *s = c->steps;
+
+	(void)state;
+	assert_int_equal(s[14].kind, STEP_EXPECT_SEGMENT);
+	assert_int_equal(s[14].host, HOST_CLIENT);
+	assert_int_equal(s[14].peer, HOST_SERVER);
+	assert_true(s[14].has_flags);
+	assert_int_equal(s[14].flags_mask, 0xff);
+	assert_int_equal(s[14].flags_value, SEG_FIN | SEG_ACK);
+	assert_expr(&s[14].seq, EXPR_NUMBER, 1001);
+	assert_expr(&s[14].ack, EXPR_NUMBER, 1);
+	assert_int_equal(s[14].len, 0);
+	assert_int_equal(s[14].within_ns, FW_NS_PER_SEC);
+	assert_string_equal(s[14].text, "client sends F. within 1.000s");
+
+	assert_int_equal(s[15].kind, STEP_EXPECT_SEGMENT);
+	assert_int_equal(s[15].host, HOST_SERVER);
+	assert_int_equal(s[15].flags_mask, SEG_RST);
+	assert_int_equal(s[15].flags_value, SEG_RST);
+	assert_int_equal(s[15].len, -1);
+	assert_int_equal(s[15].within_ns, 300 * FW_NS_PER_MS);
+	assert_string_equal(s[15].text, "server sends a segment with R within 300.0ms");
+
+	assert_int_equal(s[16].kind, STEP_EXPECT_NO_SEGMENT);
+	assert_int_equal(s[16].host, HOST_CLIENT);
+	assert_false(s[16].has_flags);
+	assert_int_equal(s[16].within_ns, 300 * FW_NS_PER_MS);
+	assert_step_defaults(&s[16]);
+
+	assert_int_equal(s[17].kind, STEP_EXPECT_STATE);
+	assert_int_equal(s[17].host, HOST_CLIENT);
+	assert_string_equal(s[17].sock, "conn");
+	assert_int_equal(s[17].state, TCP_TIME_WAIT_STATE);
+	assert_int_equal(s[17].within_ns, 2 * FW_NS_PER_SEC);
+	assert_string_equal(s[17].text, "client's socket 'conn' reaches TIME_WAIT within 2.000s");
+
+	assert_int_equal(s[18].kind, STEP_EXPECT_GONE);
+	assert_int_equal(s[18].host, HOST_SERVER);
+	assert_string_equal(s[18].sock, "listen");
+	assert_int_equal(s[18].within_ns, 2 * FW_NS_PER_SEC);
+	assert_step_defaults(&s[18]);
+	case_free(c);
+}
+
+/* A minimal case: the name comes from default_name, ipv4, no sysctls/faults/claims. */
+static void test_minimal_case_defaults(void **state)
+{
+	static const char yaml[] = "summary: s\nsteps:\n  - do: close\n";
+	struct fw_case *c = NULL;
+	char err[FW_ERRLEN] = "";
+
+	(void)state;
+	assert_int_equal(
+	    case_load_string(yaml, strlen(yaml), "x/y.yaml", "x/y", &c, err, sizeof(err)), 0);
+	assert_string_equal(c->name, "x/y");
+	assert_string_equal(c->path, "x/y.yaml");
+	assert_string_equal(c->verdict, "");
+	assert_int_equal(c->family, AF_INET);
+	assert_int_equal(c->nclaims, 0);
+	assert_int_equal(c->nrefs, 0);
+	assert_int_equal(c->nsysctls, 0);
+	assert_int_equal(c->nfaults, 0);
+	assert_int_equal(c->nsteps, 1);
+	assert_int_equal(c->steps[0].kind, STEP_CLOSE);
+	assert_int_equal(c->steps[0].line, 3);
+	assert_int_equal(c->steps[0].host, HOST_CLIENT);
+	assert_int_equal(c->steps[0].peer, HOST_SERVER);
+	assert_string_equal(c->steps[0].sock, "conn");
+	assert_step_defaults(&c->steps[0]);
+	case_free(c);
+	case_free(NULL);
+}
+
+/* A fault without flags matches every segment (mask 0); sysctls may target the wire. */
+static void test_fault_without_flags(void **state)
+{
+	struct fw_case *c = load_ok("summary: s\n"
+				    "sysctl: {wire: {net.ipv4.ip_forward: 1}}\n"
+				    "faults: [{name: all, from: server, action: pass, count: 0}]\n"
+				    "steps: [{do: close}]\n");
+
+	(void)state;
+	assert_int_equal(c->faults[0].flags_mask, 0);
+	assert_int_equal(c->faults[0].flags_value, 0);
+	assert_int_equal(c->faults[0].action, FAULT_PASS);
+	assert_int_equal(c->faults[0].count, 0);
+	assert_int_equal(c->sysctls[0].host, HOST_WIRE);
+	case_free(c);
+}
+
+/* Step kind names and which of them are expectations. */
+static void test_step_kind_names(void **state)
+{
+	static const char *const names[STEP_KIND_COUNT] = {
+	    "listen",	"connect", "accept",	 "send",   "recv",
+	    "shutdown", "close",   "setsockopt", "inject", "arm",
+	    "disarm",	"segment", "no_segment", "state",  "gone",
+	};
+	int k;
+
+	(void)state;
+	for (k = 0; k < STEP_KIND_COUNT; k++) {
+		assert_string_equal(step_kind_name((enum step_kind)k), names[k]);
+		assert_int_equal(step_kind_is_expect((enum step_kind)k), k >= STEP_EXPECT_SEGMENT);
+	}
+	assert_string_equal(step_kind_name((enum step_kind)STEP_KIND_COUNT), "?");
+}
+
+/* ---- errors: -EINVAL, "t.yaml:LINE:COL: message" at the offending token ---- */
+
+/* Unknown keys at the top, in a step and in a fault, each listing what is accepted. */
+static void test_error_unknown_key(void **state)
+{
+	(void)state;
+	expect_error("summary: s\ncolour: red\nsteps: [{do: close}]\n", "t.yaml:2:1: ",
+		     "unknown case key 'colour' (expected name, summary, claims, refs, verdict, "
+		     "family, sysctl, faults, steps)");
+	expect_error("summary: s\nsteps:\n  - {do: close, colour: red}\n",
+		     "t.yaml:3:17: ", "unknown step key 'colour' (expected do, expect, host,");
+	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: drop, when: now}\n"
+		     "steps: [{do: close}]\n",
+		     "t.yaml:3:43: ", "unknown fault key 'when'");
+	expect_error(
+	    "summary: s\nsysctl: {router: {net.ipv4.ip_forward: 1}}\nsteps: [{do: close}]\n",
+	    "t.yaml:2:10: ", "unknown sysctl block key 'router' (expected client, server, wire)");
+}
+
+/* A fault action that is not drop/delay/pass is located at its value and lists the choices. */
+static void test_error_unknown_fault_action(void **state)
+{
+	(void)state;
+	expect_error("summary: s\n"
+		     "faults:\n"
+		     "  - {name: f, from: client, action: dorp}\n"
+		     "steps: [{do: close}]\n",
+		     "t.yaml:3:37: ", "unknown action 'dorp' (expected drop, delay, pass)");
+}
+
+/* An unknown step action or expectation lists only the kinds of its own family. */
+static void test_error_unknown_step_kind(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: dance}\n", "t.yaml:3:10: ",
+		     "unknown action 'dance' (expected listen, connect, accept, send, recv, "
+		     "shutdown, close, setsockopt, inject, arm, disarm)");
+	expect_error("summary: s\nsteps:\n  - {expect: close}\n", "t.yaml:3:14: ",
+		     "unknown expectation 'close' (expected segment, no_segment, state, gone)");
+}
+
+/* Hosts: unknown names, "wire" where only an endpoint makes sense, 'to' naming the actor. */
+static void test_error_unknown_host(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: close, host: router}\n",
+		     "t.yaml:3:23: ", "unknown host 'router' in 'host' (expected client, server)");
+	expect_error("summary: s\nsteps:\n  - {do: close, host: wire}\n",
+		     "t.yaml:3:23: ", "unknown host 'wire' in 'host'");
+	expect_error(
+	    "summary: s\nfaults: [{name: f, from: Client, action: drop}]\nsteps: [{do: close}]\n",
+	    "t.yaml:2:26: ", "unknown host 'Client' in 'from'");
+	expect_error("summary: s\nsteps:\n  - {do: connect, port: 1, to: client}\n",
+		     "t.yaml:3:32: ", "'to' must name the other host, not client");
+}
+
+/* TCP flags in anything but tcpdump notation are refused where they are written. */
+static void test_error_bad_flags(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {expect: segment, from: client, flags: FX}\n",
+		     "t.yaml:3:44: ", "bad TCP flags 'FX' (tcpdump notation");
+	expect_error("summary: s\nsteps:\n  - {expect: segment, from: client, has: FF}\n",
+		     "t.yaml:3:42: ", "bad TCP flags 'FF'");
+	expect_error("summary: s\nsteps:\n  - {expect: segment, from: client, flags: F, has: F}\n",
+		     "t.yaml:3:52: ", "give either 'flags' (the exact set) or 'has'");
+	expect_error("summary: s\nsteps:\n  - {do: inject, seq: 1}\n",
+		     "t.yaml:3:5: ", "action 'inject' needs 'flags'");
+}
+
+/* A duration needs a unit; a bare number or an unknown unit is refused at its value. */
+static void test_error_duration(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {expect: no_segment, from: client, within: 2}\n",
+		     "t.yaml:3:48: ", "'within' must be a duration such as 200ms or 2s, not '2'");
+	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: delay, delay: 1h}\n"
+		     "steps: [{do: close}]\n",
+		     "t.yaml:3:51: ", "'delay' must be a duration such as 200ms or 2s, not '1h'");
+	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: delay}\n"
+		     "steps: [{do: close}]\n",
+		     "t.yaml:3:5: ", "fault 'f': action 'delay' needs 'delay: <duration>'");
+	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: drop, delay: 1s}\n"
+		     "steps: [{do: close}]\n",
+		     "t.yaml:3:50: ", "'delay' applies only to action 'delay'");
+}
+
+/* Only per-namespace net.* sysctls, without path tricks, may be set. */
+static void test_error_sysctl_not_net(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsysctl:\n  server: {kernel.panic: 1}\nsteps: [{do: close}]\n",
+		     "t.yaml:3:12: ", "sysctl 'kernel.panic' is not a net.* name");
+	expect_error(
+	    "summary: s\nsysctl:\n  server: {net..kernel.panic: 1}\nsteps: [{do: close}]\n",
+	    "t.yaml:3:12: ", "sysctl 'net..kernel.panic' is not a net.* name");
+	expect_error(
+	    "summary: s\nsysctl:\n  server: {net/../kernel/panic: 1}\nsteps: [{do: close}]\n",
+	    "t.yaml:3:12: ", "sysctl 'net/../kernel/panic' is not a net.* name");
+	expect_error(
+	    "summary: s\nsysctl:\n  server: [net.ipv4.tcp_rfc1337]\nsteps: [{do: close}]\n",
+	    "t.yaml:3:11: ", "sysctls of server must be a mapping");
+}
+
+/* A key given twice is an error at the second one, at every level. */
+static void test_error_duplicate_key(void **state)
+{
+	(void)state;
+	expect_error("summary: a\nsummary: b\nsteps: [{do: close}]\n",
+		     "t.yaml:2:1: ", "duplicate key 'summary'");
+	expect_error("summary: s\nsteps:\n  - {do: close, host: client, host: server}\n",
+		     "t.yaml:3:31: ", "duplicate key 'host'");
+	expect_error("summary: s\nfaults: [{name: f, name: g, from: client, action: drop}]\n"
+		     "steps: [{do: close}]\n",
+		     "t.yaml:2:20: ", "duplicate key 'name'");
+}
+
+/* A step is an action or an expectation, never both, never neither. */
+static void test_error_do_and_expect(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: close, expect: gone}\n",
+		     "t.yaml:3:5: ", "a step has either 'do' or 'expect', not both");
+	expect_error("summary: s\nsteps:\n  - {host: client}\n",
+		     "t.yaml:3:5: ", "a step needs 'do: <action>' or 'expect: <expectation>'");
+	expect_error("summary: s\nsteps:\n  - close\n",
+		     "t.yaml:3:5: ", "a step must be a mapping of key: value");
+}
+
+/* No steps, an empty list of steps, no summary: located at the document or the list. */
+static void test_error_missing_steps(void **state)
+{
+	(void)state;
+	expect_error("summary: s\n", "t.yaml:1:1: ", "the case needs 'steps'");
+	expect_error("summary: s\nsteps: []\n",
+		     "t.yaml:2:8: ", "'steps' must be a non-empty list of steps");
+	expect_error("summary: s\nsteps: {do: close}\n",
+		     "t.yaml:2:8: ", "'steps' must be a non-empty list of steps");
+	expect_error("steps: [{do: close}]\n",
+		     "t.yaml:1:1: ", "the case needs a one-line 'summary'");
+}
+
+/* An empty file, or one with only comments, is an error at line 1 like any other. */
+static void test_error_empty_file(void **state)
+{
+	(void)state;
+	expect_error("", "t.yaml:1:1: ", "the file is empty");
+	expect_error("# nothing here\n\n", "t.yaml:1:1: ", "the file is empty");
+	expect_error("just a scalar\n", "t.yaml:1:1: ", "a case must be a mapping of key: value");
+}
+
+/* libyaml's syntax errors come out in the same located form. */
+static void test_error_yaml_syntax(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: close]\n",
+		     "t.yaml:3:15: ", "YAML syntax error: ");
+	expect_error("summary: s\n\tsteps: x\n", "t.yaml:2:1: ", "YAML syntax error: ");
+}
+
+/* A key every step knows but this kind does not use is an error, not ignored. */
+static void test_error_field_not_for_kind(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: close, port: 80}\n",
+		     "t.yaml:3:17: ", "'port' does not apply to action 'close'");
+	expect_error("summary: s\nsteps:\n  - {expect: gone, flags: F}\n",
+		     "t.yaml:3:20: ", "'flags' does not apply to expectation 'gone'");
+	expect_error("summary: s\nsteps:\n  - {do: inject, flags: R, has: R}\n",
+		     "t.yaml:3:28: ", "'has' does not apply to action 'inject'");
+	expect_error("summary: s\nsteps:\n  - {do: send, host: client, from: client, bytes: 1}\n",
+		     "t.yaml:3:30: ", "'from' does not apply to action 'send'");
+	expect_error("summary: s\nsteps:\n  - {do: listen}\n",
+		     "t.yaml:3:5: ", "action 'listen' needs 'port'");
+	expect_error("summary: s\nsteps:\n  - {do: recv}\n",
+		     "t.yaml:3:5: ", "action 'recv' needs 'bytes: N' or 'eof: true'");
+	expect_error("summary: s\nsteps:\n  - {do: setsockopt}\n",
+		     "t.yaml:3:5: ", "action 'setsockopt' needs 'linger' or 'reuseaddr'");
+	expect_error("summary: s\nsteps:\n  - {expect: no_segment, from: client}\n",
+		     "t.yaml:3:5: ", "expectation 'no_segment' needs 'within'");
+}
+
+/* arm/disarm must name a fault declared under 'faults'. */
+static void test_error_undeclared_fault(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: arm, fault: nope}\n", "t.yaml:3:22: ",
+		     "unknown fault 'nope' (no fault of that name is declared under 'faults')");
+	expect_error("summary: s\nfaults: [{name: f, from: client, action: drop}]\n"
+		     "steps:\n  - {do: disarm, fault: F}\n",
+		     "t.yaml:4:25: ", "unknown fault 'F'");
+}
+
+/* Two faults may not share a name: the second is located. */
+static void test_error_duplicate_fault(void **state)
+{
+	(void)state;
+	expect_error("summary: s\n"
+		     "faults:\n"
+		     "  - {name: f, from: client, action: drop}\n"
+		     "  - {name: f, from: server, action: pass}\n"
+		     "steps: [{do: close}]\n",
+		     "t.yaml:4:12: ", "a fault named 'f' is already declared");
+}
+
+/* Claim ids look like C16: a C and two digits. */
+static void test_error_claim_id(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nclaims: [C16, X1]\nsteps: [{do: close}]\n",
+		     "t.yaml:2:15: ", "claim 'X1' is not an id like C16");
+	expect_error("summary: s\nclaims: [C1]\nsteps: [{do: close}]\n",
+		     "t.yaml:2:10: ", "claim 'C1' is not an id like C16");
+	expect_error("summary: s\nclaims:\n  - C16\n  - C123\nsteps: [{do: close}]\n",
+		     "t.yaml:4:5: ", "claim 'C123' is not an id like C16");
+	expect_error("summary: s\nclaims: C16\nsteps: [{do: close}]\n",
+		     "t.yaml:2:9: ", "'claims' must be a list");
+}
+
+/* nth counts from 1. */
+static void test_error_nth_zero(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nfaults:\n  - {name: f, from: client, nth: 0, action: drop}\n"
+		     "steps: [{do: close}]\n",
+		     "t.yaml:3:34: ", "'nth' counts from 1");
+	expect_error("summary: s\nfaults:\n  - {name: f, from: client, nth: -1, action: drop}\n"
+		     "steps: [{do: close}]\n",
+		     "t.yaml:3:34: ", "'nth' must be a number from 0 to 1000000");
+}
+
+/* Ports are 1..65535; a source port of 0 means the kernel's choice but 65536 is refused. */
+static void test_error_port_range(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: listen, port: 0}\n",
+		     "t.yaml:3:24: ", "'port' must be from 1 to 65535");
+	expect_error("summary: s\nsteps:\n  - {do: listen, port: 65536}\n",
+		     "t.yaml:3:24: ", "'port' must be a number from 0 to 65535, not '65536'");
+	expect_error("summary: s\nsteps:\n  - {do: connect, port: 1, from_port: 65536}\n",
+		     "t.yaml:3:39: ", "'from_port' must be a number from 0 to 65535, not '65536'");
+	expect_error("summary: s\nsteps:\n  - {do: listen, port: http}\n",
+		     "t.yaml:3:24: ", "'port' must be a number from 0 to 65535, not 'http'");
+}
+
+/* Other values checked against their tables: result, state, family, payload, booleans, expressions.
+ */
+static void test_error_bad_values(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: connect, port: 1, result: EWHATEVER}\n",
+		     "t.yaml:3:36: ", "unknown result 'EWHATEVER' (OK or an errno name");
+	expect_error("summary: s\nsteps:\n  - {expect: state, state: TIMEWAIT}\n",
+		     "t.yaml:3:28: ", "unknown TCP state 'TIMEWAIT'");
+	expect_error("summary: s\nfamily: ipx\nsteps: [{do: close}]\n",
+		     "t.yaml:2:9: ", "unknown family 'ipx' (expected ipv4, ipv6)");
+	expect_error("summary: s\nfaults: [{name: f, from: client, payload: lots, action: drop}]\n"
+		     "steps: [{do: close}]\n",
+		     "t.yaml:2:43: ", "unknown payload 'lots' (expected any, none, some)");
+	expect_error("summary: s\nsteps:\n  - {do: recv, eof: maybe}\n",
+		     "t.yaml:3:21: ", "'eof' must be true or false");
+	expect_error("summary: s\nsteps:\n  - {do: inject, flags: R, seq: rcv_nxt*2}\n",
+		     "t.yaml:3:33: ", "bad value 'rcv_nxt*2' for 'seq'");
+	expect_error("summary: s\nsteps:\n  - {do: send, bytes: [1]}\n",
+		     "t.yaml:3:23: ", "'bytes' must be a number");
+	expect_error("name: bad name!\nsummary: s\nsteps: [{do: close}]\n",
+		     "t.yaml:1:7: ", "name 'bad name!' may use only");
+}
+
+/* An error message is cut to the buffer and a NULL buffer is allowed. */
+static void test_error_buffer_limits(void **state)
+{
+	static const char yaml[] = "summary: s\ncolour: red\nsteps: [{do: close}]\n";
+	struct fw_case *c = NULL;
+	char err[12];
+
+	(void)state;
+	assert_int_equal(case_load_string(yaml, strlen(yaml), "t.yaml", "t", &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "t.yaml:2:1:");
+	assert_int_equal(case_load_string(yaml, strlen(yaml), "t.yaml", "t", &c, NULL, 0), -EINVAL);
+	assert_null(c);
+}
+
+/* case_load on a missing file returns -ENOENT with the path in the message. */
+static void test_load_missing_file(void **state)
+{
+	struct fw_case *c = (struct fw_case *)&c;
+	char err[FW_ERRLEN] = "";
+
+	(void)state;
+	assert_int_equal(case_load("/nonexistent/finwave/x.yaml", "x", &c, err, sizeof(err)),
+			 -ENOENT);
+	assert_null(c);
+	assert_non_null(strstr(err, "/nonexistent/finwave/x.yaml: cannot open"));
+}
+
+/* ---- expressions -------------------------------------------------------- */
+
+static void expr_ok(const char *s, enum expr_base base, int64_t offset)
+{
+	struct fw_expr e;
+
+	if (expr_parse(s, &e) != 0)
+		fail_msg("expr_parse(\"%s\") failed", s);
+	assert_expr(&e, base, offset);
+}
+
+/* Bases with and without offsets, spaces, powers of two, decimal and hex numbers. */
+static void test_expr_parse_ok(void **state)
+{
+	(void)state;
+	expr_ok("rcv_nxt", EXPR_RCV_NXT, 0);
+	expr_ok("rcv_nxt+1", EXPR_RCV_NXT, 1);
+	expr_ok("rcv_nxt - 1", EXPR_RCV_NXT, -1);
+	expr_ok("snd_nxt+2^30", EXPR_SND_NXT, 1 << 30);
+	expr_ok("tsval-1", EXPR_TSVAL, -1);
+	expr_ok("tsecr", EXPR_TSECR, 0);
+	expr_ok("1001", EXPR_NUMBER, 1001);
+	expr_ok("0x10", EXPR_NUMBER, 16);
+	expr_ok("0", EXPR_NUMBER, 0);
+	expr_ok("4294967295", EXPR_NUMBER, 4294967295LL);
+	expr_ok("rcv_nxt+2^31", EXPR_RCV_NXT, 2147483648LL);
+}
+
+/* Empty, unknown words, dangling operators, out-of-range powers, negatives, other operators. */
+static void test_expr_parse_rejects(void **state)
+{
+	static const char *const bad[] = {
+	    "",		"foo",	      "rcv_nxt+",   "2^33",	  "-5",	 "rcv_nxt*2",
+	    "2^32",	"4294967296", "rcv_nxt++1", "rcv_nxt+-1", "3^2", "2^",
+	    "rcv_nxtx", "tsval 1",    "1001x",	    "+5",
+	};
+	struct fw_expr e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (expr_parse(bad[i], &e) != -EINVAL)
+			fail_msg("expr_parse(\"%s\") was accepted", bad[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_valid_case_header),
+	    cmocka_unit_test(test_valid_case_faults),
+	    cmocka_unit_test(test_valid_case_socket_steps),
+	    cmocka_unit_test(test_valid_case_inject_arm),
+	    cmocka_unit_test(test_valid_case_expectations),
+	    cmocka_unit_test(test_minimal_case_defaults),
+	    cmocka_unit_test(test_fault_without_flags),
+	    cmocka_unit_test(test_step_kind_names),
+	    cmocka_unit_test(test_error_unknown_key),
+	    cmocka_unit_test(test_error_unknown_fault_action),
+	    cmocka_unit_test(test_error_unknown_step_kind),
+	    cmocka_unit_test(test_error_unknown_host),
+	    cmocka_unit_test(test_error_bad_flags),
+	    cmocka_unit_test(test_error_duration),
+	    cmocka_unit_test(test_error_sysctl_not_net),
+	    cmocka_unit_test(test_error_duplicate_key),
+	    cmocka_unit_test(test_error_do_and_expect),
+	    cmocka_unit_test(test_error_missing_steps),
+	    cmocka_unit_test(test_error_empty_file),
+	    cmocka_unit_test(test_error_yaml_syntax),
+	    cmocka_unit_test(test_error_field_not_for_kind),
+	    cmocka_unit_test(test_error_undeclared_fault),
+	    cmocka_unit_test(test_error_duplicate_fault),
+	    cmocka_unit_test(test_error_claim_id),
+	    cmocka_unit_test(test_error_nth_zero),
+	    cmocka_unit_test(test_error_port_range),
+	    cmocka_unit_test(test_error_bad_values),
+	    cmocka_unit_test(test_error_buffer_limits),
+	    cmocka_unit_test(test_load_missing_file),
+	    cmocka_unit_test(test_expr_parse_ok),
+	    cmocka_unit_test(test_expr_parse_rejects),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
