@@ -66,6 +66,8 @@ static void run_child(const struct fw_case *c, int fd, pid_t parent)
 	json = result_to_json(&r);
 	if (json)
 		write_all(fd, json, strlen(json));
+	result_clear(&r);
+	free(json);
 	_exit(json ? 0 : 1);
 }
 

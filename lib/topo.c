@@ -369,8 +369,12 @@ out:
 
 static struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
+	struct nlmsghdr *nlh;
 
+	/* libmnl leaves attribute padding as it finds it: start from zeros so
+	 * no stale bytes go to the kernel. */
+	memset(nl->buf, 0, TOPO_NL_BUFSZ);
+	nlh = mnl_nlmsg_put_header(nl->buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
 	nlh->nlmsg_seq = ++nl->seq;
