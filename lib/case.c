@@ -440,8 +440,8 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 			 within);
 		break;
 	case STEP_EXPECT_NO_SEGMENT:
-		snprintf(s->text, sizeof(s->text), "%s sends no %s segment for %s", h,
-			 s->has_flags ? flags : "", within);
+		snprintf(s->text, sizeof(s->text), "%s sends no %s%ssegment for %s", h,
+			 s->has_flags ? flags : "", s->has_flags ? " " : "", within);
 		break;
 	case STEP_EXPECT_STATE:
 		snprintf(s->text, sizeof(s->text), "%s's socket '%s' reaches %s within %s", h,
@@ -566,6 +566,16 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	    (ret = get_expr(L, map, "tsval", &s->tsval)) < 0 ||
 	    (ret = get_expr(L, map, "tsecr", &s->tsecr)) < 0)
 		return ret;
+	/* An expectation compares against what was seen: it takes plain
+	 * relative numbers; rcv_nxt and friends only aim injected segments. */
+	if (s->kind == STEP_EXPECT_SEGMENT) {
+		if (s->seq.set && s->seq.base != EXPR_NUMBER)
+			return fail(L, map_get(L, map, "seq"),
+				    "'seq' of an expectation must be a number (relative to the sender's ISN)");
+		if (s->ack.set && s->ack.base != EXPR_NUMBER)
+			return fail(L, map_get(L, map, "ack"),
+				    "'ack' of an expectation must be a number (relative to the receiver's ISN)");
+	}
 	if ((n = map_get(L, map, "ts")) && (ret = get_bool(L, n, "ts", &s->ts)) < 0)
 		return ret;
 	if ((s->tsval.set || s->tsecr.set) && s->kind == STEP_INJECT)
