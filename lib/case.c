@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <yaml.h>
 
@@ -310,7 +313,9 @@ static const char *const step_names[STEP_KIND_COUNT] = {
 	[STEP_RECV] = "recv",		[STEP_SHUTDOWN] = "shutdown",
 	[STEP_CLOSE] = "close",		[STEP_SETSOCKOPT] = "setsockopt",
 	[STEP_INJECT] = "inject",	[STEP_ARM] = "arm",
-	[STEP_DISARM] = "disarm",	[STEP_EXPECT_SEGMENT] = "segment",
+	[STEP_DISARM] = "disarm",	[STEP_RELEASE] = "release",
+	[STEP_FORK] = "fork",		[STEP_KILL] = "kill",
+	[STEP_EXPECT_SEGMENT] = "segment",
 	[STEP_EXPECT_NO_SEGMENT] = "no_segment", [STEP_EXPECT_STATE] = "state",
 	[STEP_EXPECT_GONE] = "gone",
 };
@@ -341,16 +346,20 @@ static const struct {
 			2 * FW_NS_PER_SEC },
 	[STEP_SHUTDOWN] = { { "host", "sock", "result", NULL }, NULL, 0 },
 	[STEP_CLOSE] = { { "host", "sock", "result", NULL }, NULL, 0 },
-	[STEP_SETSOCKOPT] = { { "host", "sock", "linger", "reuseaddr", "result", NULL }, NULL, 0 },
+	[STEP_SETSOCKOPT] = { { "host", "sock", "linger", "reuseaddr", "opt", "value", "result",
+				NULL }, NULL, 0 },
 	[STEP_INJECT] = { { "from", "to", "flags", "seq", "ack", "win", "ts", "tsval", "tsecr",
 			    "len", NULL }, "flags", 0 },
 	[STEP_ARM] = { { "fault", NULL }, "fault", 0 },
 	[STEP_DISARM] = { { "fault", NULL }, "fault", 0 },
+	[STEP_RELEASE] = { { "fault", NULL }, "fault", 0 },
+	[STEP_FORK] = { { "host", "proc", "result", NULL }, "proc", 0 },
+	[STEP_KILL] = { { "proc", "signal", "result", "within", NULL }, "proc", 2 * FW_NS_PER_SEC },
 	[STEP_EXPECT_SEGMENT] = { { "from", "flags", "has", "seq", "ack", "len", "within", NULL },
 				  "from", FW_NS_PER_SEC },
 	[STEP_EXPECT_NO_SEGMENT] = { { "from", "flags", "has", "within", NULL }, "within", 0 },
-	[STEP_EXPECT_STATE] = { { "host", "sock", "state", "within", NULL }, "state",
-				2 * FW_NS_PER_SEC },
+	[STEP_EXPECT_STATE] = { { "host", "sock", "state", "timer", "timer_min", "timer_max",
+				  "within", NULL }, "state", 2 * FW_NS_PER_SEC },
 	[STEP_EXPECT_GONE] = { { "host", "sock", "within", NULL }, NULL, 2 * FW_NS_PER_SEC },
 };
 
@@ -378,8 +387,120 @@ static int step_kind_lookup(struct loader *L, yaml_node_t *n, bool expect, enum 
 static const char *const step_all_keys[] = {
 	"do", "expect", "host", "from", "to", "sock", "port", "from_port", "bytes", "eof",
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
-	"tsecr", "len", "state", "within", "fault", NULL,
+	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
+	"value", "proc", "signal", NULL,
 };
+
+/* Socket options a setsockopt step may name: the ones that change how a
+ * connection ends or notices a dead peer. */
+static const struct {
+	const char *name;
+	int level, opt;
+	int max;
+} sockopt_names[] = {
+	{ "SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, 1 },
+	{ "SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, 1 },
+	{ "SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT, 1 },
+	{ "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, 1 << 24 },
+	{ "SO_SNDBUF", SOL_SOCKET, SO_SNDBUF, 1 << 24 },
+	{ "TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, 1 },
+	{ "TCP_CORK", IPPROTO_TCP, TCP_CORK, 1 },
+	{ "TCP_QUICKACK", IPPROTO_TCP, TCP_QUICKACK, 1 },
+	{ "TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, 32767 },
+	{ "TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL, 32767 },
+	{ "TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT, 127 },
+	{ "TCP_LINGER2", IPPROTO_TCP, TCP_LINGER2, 3600 },
+	{ "TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT, 3600000 },
+	{ "TCP_MAXSEG", IPPROTO_TCP, TCP_MAXSEG, 65535 },
+};
+
+static const struct {
+	const char *name;
+	int sig;
+} signal_names[] = {
+	{ "KILL", SIGKILL }, { "TERM", SIGTERM }, { "INT", SIGINT },
+	{ "HUP", SIGHUP },   { "SEGV", SIGSEGV }, { "ABRT", SIGABRT },
+};
+
+static int load_sockopt(struct loader *L, yaml_node_t *map, struct fw_step *s)
+{
+	yaml_node_t *on = map_get(L, map, "opt"), *vn = map_get(L, map, "value");
+	const char *name = scalar(on);
+	unsigned long v;
+	size_t i;
+	int ret;
+
+	if (!on && !vn)
+		return 0;
+	if (!on || !vn)
+		return fail(L, on ? on : vn, "'opt' and 'value' go together (opt: TCP_KEEPIDLE, value: 1)");
+	for (i = 0; i < sizeof(sockopt_names) / sizeof(sockopt_names[0]); i++)
+		if (name && strcmp(name, sockopt_names[i].name) == 0)
+			break;
+	if (i == sizeof(sockopt_names) / sizeof(sockopt_names[0])) {
+		char list[400];
+		size_t used = 0, k;
+
+		for (k = 0; k < sizeof(sockopt_names) / sizeof(sockopt_names[0]); k++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 k ? ", " : "", sockopt_names[k].name);
+		return fail(L, on, "unknown socket option '%s' (expected %s)", name ? name : "?", list);
+	}
+	if (sockopt_names[i].max == 1 && scalar(vn) &&
+	    (!strcmp(scalar(vn), "true") || !strcmp(scalar(vn), "false"))) {
+		v = strcmp(scalar(vn), "true") == 0;
+	} else if ((ret = get_uint(L, vn, "value", (unsigned long)sockopt_names[i].max, &v)) < 0) {
+		return ret;
+	}
+	s->has_opt = true;
+	s->opt_level = sockopt_names[i].level;
+	s->opt_name = sockopt_names[i].opt;
+	s->opt_value = (int)v;
+	snprintf(s->opt_text, sizeof(s->opt_text), "%s", sockopt_names[i].name);
+	return 0;
+}
+
+static int load_signal(struct loader *L, yaml_node_t *n, int *out)
+{
+	const char *name = scalar(n);
+	size_t i;
+
+	for (i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+		if (name && strcmp(name, signal_names[i].name) == 0) {
+			*out = signal_names[i].sig;
+			return 0;
+		}
+	return fail(L, n, "unknown signal '%s' (expected KILL, TERM, INT, HUP, SEGV, ABRT)",
+		    name ? name : "?");
+}
+
+static int load_timer(struct loader *L, yaml_node_t *map, struct fw_step *s)
+{
+	yaml_node_t *n;
+	int t;
+	int ret;
+
+	s->timer = -1;
+	s->timer_min_ns = s->timer_max_ns = -1;
+	if ((n = map_get(L, map, "timer"))) {
+		for (t = 0; t < 5; t++)
+			if (scalar(n) && strcmp(scalar(n), sock_timer_name(t)) == 0)
+				break;
+		if (t == 5)
+			return fail(L, n, "unknown timer '%s' (expected off, on, keepalive, timewait, probe)",
+				    scalar(n) ? scalar(n) : "?");
+		s->timer = t;
+	}
+	if ((n = map_get(L, map, "timer_min")) &&
+	    (ret = get_duration(L, n, "timer_min", &s->timer_min_ns)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "timer_max")) &&
+	    (ret = get_duration(L, n, "timer_max", &s->timer_max_ns)) < 0)
+		return ret;
+	if (s->timer_min_ns >= 0 && s->timer_max_ns >= 0 && s->timer_min_ns > s->timer_max_ns)
+		return fail(L, map_get(L, map, "timer_min"), "'timer_min' is larger than 'timer_max'");
+	return 0;
+}
 
 static enum fw_host other_host(enum fw_host h)
 {
@@ -423,7 +544,24 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 		snprintf(s->text, sizeof(s->text), "%s calls close()", h);
 		break;
 	case STEP_SETSOCKOPT:
-		snprintf(s->text, sizeof(s->text), "%s sets socket options", h);
+		if (s->has_opt)
+			snprintf(s->text, sizeof(s->text), "%s sets %s=%d on '%s'", h, s->opt_text,
+				 s->opt_value, s->sock);
+		else
+			snprintf(s->text, sizeof(s->text), "%s sets socket options on '%s'", h,
+				 s->sock);
+		break;
+	case STEP_RELEASE:
+		snprintf(s->text, sizeof(s->text), "release what fault '%s' holds",
+			 c->faults[s->fault].name);
+		break;
+	case STEP_FORK:
+		snprintf(s->text, sizeof(s->text),
+			 "%s forks child '%s', which shares its sockets", h, s->proc);
+		break;
+	case STEP_KILL:
+		snprintf(s->text, sizeof(s->text), "kill child '%s' with SIG%s", s->proc,
+			 sigabbrev_np(s->signal) ? sigabbrev_np(s->signal) : "?");
 		break;
 	case STEP_INJECT:
 		snprintf(s->text, sizeof(s->text), "inject %s from %s to %s", flags, h,
@@ -443,10 +581,20 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 		snprintf(s->text, sizeof(s->text), "%s sends no %s%ssegment for %s", h,
 			 s->has_flags ? flags : "", s->has_flags ? " " : "", within);
 		break;
-	case STEP_EXPECT_STATE:
-		snprintf(s->text, sizeof(s->text), "%s's socket '%s' reaches %s within %s", h,
-			 s->sock, tcp_state_name(s->state), within);
+	case STEP_EXPECT_STATE: {
+		char timer[96] = "", lo[32], hi[32];
+
+		fw_duration_format(s->timer_min_ns, lo, sizeof(lo));
+		fw_duration_format(s->timer_max_ns, hi, sizeof(hi));
+		if (s->timer >= 0 || s->timer_min_ns >= 0 || s->timer_max_ns >= 0)
+			snprintf(timer, sizeof(timer), " with timer %s%s%s%s%s",
+				 s->timer >= 0 ? sock_timer_name(s->timer) : "on",
+				 s->timer_min_ns >= 0 ? " >= " : "", s->timer_min_ns >= 0 ? lo : "",
+				 s->timer_max_ns >= 0 ? " <= " : "", s->timer_max_ns >= 0 ? hi : "");
+		snprintf(s->text, sizeof(s->text), "%s's socket '%s' reaches %s%s within %s", h,
+			 s->sock, tcp_state_name(s->state), timer, within);
 		break;
+	}
 	case STEP_EXPECT_GONE:
 		snprintf(s->text, sizeof(s->text), "%s's socket '%s' is gone within %s", h,
 			 s->sock, within);
@@ -554,8 +702,18 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 			return ret;
 		s->reuseaddr = b;
 	}
-	if (s->kind == STEP_SETSOCKOPT && s->linger < 0 && s->reuseaddr < 0)
-		return fail(L, map, "action 'setsockopt' needs 'linger' or 'reuseaddr'");
+	if ((ret = load_sockopt(L, map, s)) < 0)
+		return ret;
+	if (s->kind == STEP_SETSOCKOPT && s->linger < 0 && s->reuseaddr < 0 && !s->has_opt)
+		return fail(L, map, "action 'setsockopt' needs 'opt' and 'value', 'linger' or 'reuseaddr'");
+	if ((n = map_get(L, map, "proc")) &&
+	    (ret = get_str(L, n, "proc", s->proc, sizeof(s->proc))) < 0)
+		return ret;
+	s->signal = SIGKILL;
+	if ((n = map_get(L, map, "signal")) && (ret = load_signal(L, n, &s->signal)) < 0)
+		return ret;
+	if ((ret = load_timer(L, map, s)) < 0)
+		return ret;
 	ret = get_flags(L, map, s->kind == STEP_INJECT, &s->has_flags, &s->flags_mask,
 			&s->flags_value);
 	if (ret < 0)
@@ -604,6 +762,10 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 		if (s->fault < 0)
 			return fail(L, n, "unknown fault '%s' (no fault of that name is declared under 'faults')",
 				    scalar(n) ? scalar(n) : "?");
+		if (s->kind == STEP_RELEASE && (c->faults[s->fault].action != FAULT_HOLD ||
+						c->faults[s->fault].until != FAULT_UNTIL_STEP))
+			return fail(L, n, "fault '%s' is not released by a step (give it 'action: hold, until: step')",
+				    c->faults[s->fault].name);
 	}
 	step_describe(c, s);
 	return 0;
@@ -611,8 +773,25 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 
 /* ---- faults --------------------------------------------------------------- */
 
-static const char *const fault_keys[] = { "name", "from", "flags", "has", "payload", "nth",
-					  "count", "action", "delay", "armed", "optional", NULL };
+static const char *const fault_keys[] = { "name", "from", "flags", "has", "payload", "seq",
+					  "state", "nth", "count", "action", "delay", "until",
+					  "max", "gap", "set", "armed", "optional", NULL };
+
+/* Keys that belong to one action only: given with another, they are errors. */
+static const struct {
+	const char *key;
+	enum fault_action action;
+	enum fault_action also; /* a second action it applies to, or the same */
+} fault_action_keys[] = {
+	{ "delay", FAULT_DELAY, FAULT_DELAY },
+	{ "until", FAULT_HOLD, FAULT_HOLD },
+	{ "max", FAULT_HOLD, FAULT_REORDER },
+	{ "gap", FAULT_DUPLICATE, FAULT_DUPLICATE },
+	{ "set", FAULT_REWRITE, FAULT_REWRITE },
+};
+
+/* A hold or reorder that nothing releases still lets go after this long. */
+#define CASE_DEFAULT_HOLD_MAX_NS (5 * FW_NS_PER_SEC)
 
 static const struct {
 	const char *name;
@@ -620,14 +799,103 @@ static const struct {
 } payload_names[] = { { "any", FAULT_PAYLOAD_ANY }, { "none", FAULT_PAYLOAD_NONE },
 		      { "some", FAULT_PAYLOAD_SOME } };
 
+/* A signed offset "+1000" / "-1" (added modulo 2^32), or 0. */
+static int get_delta(struct loader *L, yaml_node_t *map, const char *key, int64_t *out)
+{
+	yaml_node_t *n = map_get(L, map, key);
+	const char *s = scalar(n);
+	int64_t v;
+
+	*out = 0;
+	if (!n)
+		return 0;
+	if (!s || (s[0] != '+' && s[0] != '-') || expr_number(s + 1, &v) < 0)
+		return fail(L, n, "'%s' of a rewrite is an offset such as +1000 or -1, not '%s'", key,
+			    s ? s : "a list");
+	*out = s[0] == '-' ? -v : v;
+	return 0;
+}
+
+/* set: {flags: R., seq: +1000, ack: -1, win: 0, tsval: +100, tsecr: -1} */
+static int load_rewrite(struct loader *L, yaml_node_t *map, struct fault_rewrite *rw)
+{
+	static const char *const keys[] = { "flags", "seq", "ack", "win", "tsval", "tsecr", NULL };
+	static const struct keyset ks = { "rewrite", keys };
+	yaml_node_t *n;
+	unsigned long v;
+	int ret;
+
+	if ((ret = check_keys(L, map, &ks)) < 0)
+		return ret;
+	if (map->data.mapping.pairs.top == map->data.mapping.pairs.start)
+		return fail(L, map, "'set' must change at least one of flags, seq, ack, win, tsval, tsecr");
+	if ((n = map_get(L, map, "flags"))) {
+		if (!scalar(n) || seg_flags_parse(scalar(n), &rw->flags) < 0)
+			return fail(L, n, "bad TCP flags '%s' (tcpdump notation: S, S., F., R, R., .)",
+				    scalar(n) ? scalar(n) : "?");
+		rw->set_flags = true;
+	}
+	if ((n = map_get(L, map, "win"))) {
+		if ((ret = get_uint(L, n, "win", 65535, &v)) < 0)
+			return ret;
+		rw->set_win = true;
+		rw->win = (uint16_t)v;
+	}
+	if ((ret = get_delta(L, map, "seq", &rw->seq_delta)) < 0 ||
+	    (ret = get_delta(L, map, "ack", &rw->ack_delta)) < 0 ||
+	    (ret = get_delta(L, map, "tsval", &rw->tsval_delta)) < 0 ||
+	    (ret = get_delta(L, map, "tsecr", &rw->tsecr_delta)) < 0)
+		return ret;
+	return 0;
+}
+
+/* until: step | {from: server, flags: F.} | {host: client, state: TIME_WAIT} */
+static int load_until(struct loader *L, yaml_node_t *n, struct fault_rule *f)
+{
+	static const char *const keys[] = { "from", "flags", "has", "host", "state", NULL };
+	static const struct keyset ks = { "until", keys };
+	yaml_node_t *k;
+	bool has;
+	int ret;
+
+	if (scalar(n)) {
+		if (strcmp(scalar(n), "step") != 0)
+			return fail(L, n, "'until' is step, {from: HOST, flags: F.} (a segment crossed the wire) or {host: HOST, state: STATE}, not '%s'",
+				    scalar(n));
+		f->until = FAULT_UNTIL_STEP;
+		return 0;
+	}
+	if ((ret = check_keys(L, n, &ks)) < 0)
+		return ret;
+	if ((k = map_get(L, n, "state"))) {
+		if (map_get(L, n, "from") || map_get(L, n, "flags") || map_get(L, n, "has"))
+			return fail(L, n, "'until' waits either for a segment (from, flags) or for a state (host, state), not both");
+		f->until = FAULT_UNTIL_STATE;
+		f->until_state = scalar(k) ? tcp_state_parse(scalar(k)) : -1;
+		if (f->until_state <= 0)
+			return fail(L, k, "unknown TCP state '%s'", scalar(k) ? scalar(k) : "?");
+		if (!(k = map_get(L, n, "host")))
+			return fail(L, n, "'until' a state needs the 'host' whose socket reaches it");
+		return get_host(L, k, "host", false, &f->until_host);
+	}
+	if (map_get(L, n, "host"))
+		return fail(L, map_get(L, n, "host"), "'until' a segment names its sender with 'from', not 'host'");
+	if (!(k = map_get(L, n, "from")))
+		return fail(L, n, "'until' a segment needs 'from' (its sender)");
+	f->until = FAULT_UNTIL_SEGMENT;
+	if ((ret = get_host(L, k, "from", false, &f->until_host)) < 0)
+		return ret;
+	return get_flags(L, n, false, &has, &f->until_mask, &f->until_value);
+}
+
 static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fault_rule *f)
 {
 	static const struct keyset ks = { "fault", fault_keys };
-	yaml_node_t *n;
+	yaml_node_t *n, *action_node;
 	unsigned long v;
-	bool has;
+	bool has, silence;
 	size_t i;
-	int ret;
+	int ret, a;
 
 	memset(f, 0, sizeof(*f));
 	if ((ret = check_keys(L, map, &ks)) < 0)
@@ -642,6 +910,35 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 		return fail(L, map, "fault '%s' needs 'from' (the host whose segments it breaks)", f->name);
 	if ((ret = get_host(L, n, "from", false, &f->from)) < 0)
 		return ret;
+
+	if (!(action_node = map_get(L, map, "action")))
+		return fail(L, map, "fault '%s' needs an 'action' (drop, delay, hold, reorder, duplicate, rewrite, silence, pass)",
+			    f->name);
+	/* silence: the host vanished; every segment it sends is dropped. */
+	silence = scalar(action_node) && strcmp(scalar(action_node), "silence") == 0;
+	a = silence ? FAULT_DROP : fault_action_parse(scalar(action_node));
+	if (a < 0)
+		return fail(L, action_node,
+			    "unknown action '%s' (expected drop, delay, hold, reorder, duplicate, rewrite, silence, pass)",
+			    scalar(action_node) ? scalar(action_node) : "?");
+	f->action = (enum fault_action)a;
+	if (silence) {
+		static const char *const selectors[] = { "flags", "has", "payload", "seq", "state",
+							 "nth", "count", NULL };
+
+		for (i = 0; selectors[i]; i++)
+			if ((n = map_get(L, map, selectors[i])))
+				return fail(L, n, "'%s' does not apply to 'silence' (it drops every segment the host sends)",
+					    selectors[i]);
+	}
+	for (i = 0; i < sizeof(fault_action_keys) / sizeof(fault_action_keys[0]); i++) {
+		n = map_get(L, map, fault_action_keys[i].key);
+		if (n && (silence || (f->action != fault_action_keys[i].action &&
+				      f->action != fault_action_keys[i].also)))
+			return fail(L, n, "'%s' does not apply to action '%s'", fault_action_keys[i].key,
+				    scalar(action_node));
+	}
+
 	if ((ret = get_flags(L, map, false, &has, &f->flags_mask, &f->flags_value)) < 0)
 		return ret;
 	f->payload = FAULT_PAYLOAD_ANY;
@@ -655,8 +952,20 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 			return fail(L, n, "unknown payload '%s' (expected any, none, some)", s ? s : "?");
 		f->payload = payload_names[i].value;
 	}
+	if ((n = map_get(L, map, "seq"))) {
+		if ((ret = get_uint(L, n, "seq", 0xffffffffUL, &v)) < 0)
+			return ret;
+		f->match_seq = true;
+		f->seq = (uint32_t)v;
+	}
+	if ((n = map_get(L, map, "state"))) {
+		f->state = scalar(n) ? tcp_state_parse(scalar(n)) : -1;
+		if (f->state <= 0)
+			return fail(L, n, "unknown TCP state '%s' for the sending socket",
+				    scalar(n) ? scalar(n) : "?");
+	}
 	f->nth = 1;
-	f->count = 1;
+	f->count = silence ? 0 : 1;
 	if ((n = map_get(L, map, "nth"))) {
 		if ((ret = get_uint(L, n, "nth", 1000000, &v)) < 0)
 			return ret;
@@ -669,22 +978,43 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 			return ret;
 		f->count = (unsigned)v;
 	}
-	if (!(n = map_get(L, map, "action")))
-		return fail(L, map, "fault '%s' needs an 'action' (drop, delay, pass)", f->name);
-	for (i = 0; i <= FAULT_DELAY; i++)
-		if (scalar(n) && strcmp(scalar(n), fault_action_name((enum fault_action)i)) == 0)
-			break;
-	if (i > FAULT_DELAY)
-		return fail(L, n, "unknown action '%s' (expected drop, delay, pass)",
-			    scalar(n) ? scalar(n) : "?");
-	f->action = (enum fault_action)i;
-	n = map_get(L, map, "delay");
-	if (f->action == FAULT_DELAY && !n)
-		return fail(L, map, "fault '%s': action 'delay' needs 'delay: <duration>'", f->name);
-	if (f->action != FAULT_DELAY && n)
-		return fail(L, n, "'delay' applies only to action 'delay'");
-	if (n && (ret = get_duration(L, n, "delay", &f->delay_ns)) < 0)
-		return ret;
+
+	switch (f->action) {
+	case FAULT_DELAY:
+		if (!(n = map_get(L, map, "delay")))
+			return fail(L, map, "fault '%s': action 'delay' needs 'delay: <duration>'", f->name);
+		if ((ret = get_duration(L, n, "delay", &f->delay_ns)) < 0)
+			return ret;
+		break;
+	case FAULT_HOLD:
+		if (!(n = map_get(L, map, "until")))
+			return fail(L, map, "fault '%s': action 'hold' needs 'until' (step, {from: HOST, flags: F.} or {host: HOST, state: STATE})",
+				    f->name);
+		if ((ret = load_until(L, n, f)) < 0)
+			return ret;
+		break;
+	case FAULT_REORDER:
+		break;
+	case FAULT_DUPLICATE:
+		if ((n = map_get(L, map, "gap")) && (ret = get_duration(L, n, "gap", &f->delay_ns)) < 0)
+			return ret;
+		break;
+	case FAULT_REWRITE:
+		if (!(n = map_get(L, map, "set")))
+			return fail(L, map, "fault '%s': action 'rewrite' needs 'set: {flags, seq, ack, win, tsval, tsecr}'",
+				    f->name);
+		if ((ret = load_rewrite(L, n, &f->rewrite)) < 0)
+			return ret;
+		break;
+	case FAULT_PASS:
+	case FAULT_DROP:
+		break;
+	}
+	if (f->action == FAULT_HOLD || f->action == FAULT_REORDER) {
+		f->max_ns = CASE_DEFAULT_HOLD_MAX_NS;
+		if ((n = map_get(L, map, "max")) && (ret = get_duration(L, n, "max", &f->max_ns)) < 0)
+			return ret;
+	}
 	f->armed = true;
 	if ((n = map_get(L, map, "armed")) && (ret = get_bool(L, n, "armed", &f->armed)) < 0)
 		return ret;

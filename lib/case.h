@@ -32,6 +32,9 @@ enum step_kind {
 	STEP_INJECT,
 	STEP_ARM,
 	STEP_DISARM,
+	STEP_RELEASE, /* let through what a hold fault keeps */
+	STEP_FORK,    /* a child process takes copies of the host's sockets */
+	STEP_KILL,    /* signal a forked child and wait for it to die */
 	STEP_EXPECT_SEGMENT,
 	STEP_EXPECT_NO_SEGMENT,
 	STEP_EXPECT_STATE,
@@ -71,6 +74,11 @@ struct fw_step {
 	int expect_errno;   /* actions: the result expected, 0 = success */
 	int linger;         /* SO_LINGER seconds, -1 = leave alone */
 	int reuseaddr;      /* SO_REUSEADDR 0/1, -1 = leave alone */
+	bool has_opt;       /* setsockopt: a named option */
+	int opt_level, opt_name, opt_value;
+	char opt_text[32];  /* its name, for reports */
+	char proc[32];      /* fork / kill: the child's name */
+	int signal;         /* kill */
 	bool has_flags;
 	uint8_t flags_mask, flags_value; /* segment match / injected flags (value) */
 	struct fw_expr seq, ack, tsval, tsecr;
@@ -78,6 +86,8 @@ struct fw_step {
 	int64_t len; /* segment payload length to match, -1 = any; inject: payload */
 	int win;     /* inject: window (-1 = 65535); segment: -1 = any */
 	int state;   /* expect state */
+	int timer;   /* expect state: the socket's timer (sock_diag), -1 = any */
+	int64_t timer_min_ns, timer_max_ns; /* expect state: time left, -1 = any */
 	int64_t within_ns; /* deadline of a wait */
 	int fault;         /* arm/disarm: index into faults */
 	char text[CASE_MAX_TEXT]; /* the step in words, for reports */

@@ -6,6 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -424,13 +427,161 @@ static void test_fault_without_flags(void **state)
 	case_free(c);
 }
 
+/* ---- the full fault language and process control ---------------------------- */
+
+/* clang-format off */
+static const char fault_language[] =
+	"summary: every fault action\n"
+	"faults:\n"
+	"  - {name: h-step, from: client, flags: F., action: hold, until: step}\n"
+	"  - {name: h-seg, from: client, flags: ., seq: 2, action: hold, until: {from: server, flags: F.}, max: 2s}\n"
+	"  - {name: h-state, from: server, state: FIN_WAIT_2, action: hold, until: {host: client, state: TIME_WAIT}}\n"
+	"  - {name: ro, from: client, payload: some, action: reorder}\n"
+	"  - {name: dup, from: server, flags: F., action: duplicate, gap: 50ms}\n"
+	"  - {name: rw, from: client, flags: ., action: rewrite, set: {flags: R., seq: +1000, ack: -1, win: 0, tsval: +5, tsecr: -2^31}}\n"
+	"  - {name: gone, from: server, action: silence, armed: false}\n"
+	"steps:\n"
+	"  - {do: release, fault: h-step}\n"
+	"  - {do: fork, host: server, proc: worker}\n"
+	"  - {do: kill, proc: worker, signal: SEGV, within: 1s}\n"
+	"  - {do: kill, proc: worker}\n"
+	"  - {do: setsockopt, opt: TCP_KEEPIDLE, value: 1}\n"
+	"  - {do: setsockopt, host: server, opt: SO_KEEPALIVE, value: true}\n"
+	"  - {expect: state, host: client, state: TIME_WAIT, timer: timewait, timer_min: 59s, timer_max: 60s}\n"
+	"  - {expect: state, host: client, state: FIN_WAIT_2, timer: off}\n";
+/* clang-format on */
+
+static void test_fault_language(void **state)
+{
+	struct fw_case *c = load_ok(fault_language);
+	const struct fault_rule *f = c->faults;
+
+	(void)state;
+	assert_int_equal(c->nfaults, 7);
+	assert_int_equal(f[0].action, FAULT_HOLD);
+	assert_int_equal(f[0].until, FAULT_UNTIL_STEP);
+	assert_int_equal(f[0].max_ns, 5 * FW_NS_PER_SEC); /* the default deadline */
+	assert_int_equal(f[1].until, FAULT_UNTIL_SEGMENT);
+	assert_int_equal(f[1].until_host, HOST_SERVER);
+	assert_int_equal(f[1].until_mask, 0xff);
+	assert_int_equal(f[1].until_value, SEG_FIN | SEG_ACK);
+	assert_int_equal(f[1].max_ns, 2 * FW_NS_PER_SEC);
+	assert_true(f[1].match_seq);
+	assert_int_equal(f[1].seq, 2);
+	assert_int_equal(f[2].state, 5);
+	assert_int_equal(f[2].until, FAULT_UNTIL_STATE);
+	assert_int_equal(f[2].until_host, HOST_CLIENT);
+	assert_int_equal(f[2].until_state, 6);
+	assert_int_equal(f[3].action, FAULT_REORDER);
+	assert_int_equal(f[3].payload, FAULT_PAYLOAD_SOME);
+	assert_int_equal(f[3].max_ns, 5 * FW_NS_PER_SEC);
+	assert_int_equal(f[4].action, FAULT_DUPLICATE);
+	assert_int_equal(f[4].delay_ns, 50 * FW_NS_PER_MS);
+	assert_int_equal(f[5].action, FAULT_REWRITE);
+	assert_true(f[5].rewrite.set_flags);
+	assert_int_equal(f[5].rewrite.flags, SEG_RST | SEG_ACK);
+	assert_int_equal(f[5].rewrite.seq_delta, 1000);
+	assert_int_equal(f[5].rewrite.ack_delta, -1);
+	assert_true(f[5].rewrite.set_win);
+	assert_int_equal(f[5].rewrite.win, 0);
+	assert_int_equal(f[5].rewrite.tsval_delta, 5);
+	assert_int_equal(f[5].rewrite.tsecr_delta, -(1LL << 31));
+	/* silence: every segment of the host, for as long as it is armed */
+	assert_int_equal(f[6].action, FAULT_DROP);
+	assert_int_equal(f[6].flags_mask, 0);
+	assert_int_equal(f[6].count, 0);
+	assert_false(f[6].armed);
+
+	assert_int_equal(c->steps[0].kind, STEP_RELEASE);
+	assert_int_equal(c->steps[0].fault, 0);
+	assert_int_equal(c->steps[1].kind, STEP_FORK);
+	assert_string_equal(c->steps[1].proc, "worker");
+	assert_int_equal(c->steps[1].host, HOST_SERVER);
+	assert_int_equal(c->steps[2].signal, SIGSEGV);
+	assert_int_equal(c->steps[2].within_ns, FW_NS_PER_SEC);
+	assert_int_equal(c->steps[3].signal, SIGKILL);
+	assert_true(c->steps[4].has_opt);
+	assert_int_equal(c->steps[4].opt_level, IPPROTO_TCP);
+	assert_int_equal(c->steps[4].opt_name, TCP_KEEPIDLE);
+	assert_int_equal(c->steps[4].opt_value, 1);
+	assert_int_equal(c->steps[5].opt_name, SO_KEEPALIVE);
+	assert_int_equal(c->steps[5].opt_value, 1);
+	assert_int_equal(c->steps[6].timer, 3);
+	assert_int_equal(c->steps[6].timer_min_ns, 59 * FW_NS_PER_SEC);
+	assert_int_equal(c->steps[6].timer_max_ns, 60 * FW_NS_PER_SEC);
+	assert_int_equal(c->steps[7].timer, 0);
+	assert_int_equal(c->steps[7].timer_min_ns, -1);
+	assert_string_equal(c->steps[4].text, "client sets TCP_KEEPIDLE=1 on 'conn'");
+	assert_string_equal(c->steps[2].text, "kill child 'worker' with SIGSEGV");
+	case_free(c);
+}
+
+#define F_HEAD "summary: s\nfaults:\n  - "
+#define F_TAIL "\nsteps:\n  - {do: close}\n"
+
+static void test_error_fault_language(void **state)
+{
+	(void)state;
+	expect_error(F_HEAD "{name: a, from: client, action: hold}" F_TAIL, "t.yaml:3:5: ",
+		     "fault 'a': action 'hold' needs 'until'");
+	expect_error(F_HEAD "{name: a, from: client, action: hold, until: later}" F_TAIL,
+		     "t.yaml:3:50: ", "'until' is step, {from: HOST, flags: F.}");
+	expect_error(F_HEAD "{name: a, from: client, action: hold, until: {host: client}}" F_TAIL,
+		     "t.yaml:3:57: ", "'until' a segment names its sender with 'from', not 'host'");
+	expect_error(F_HEAD "{name: a, from: client, action: hold, until: {state: TIME_WAIT}}" F_TAIL,
+		     "t.yaml:3:50: ", "'until' a state needs the 'host'");
+	expect_error(F_HEAD "{name: a, from: client, action: hold, until: {host: client, state: NAP}}" F_TAIL,
+		     "t.yaml:3:72: ", "unknown TCP state 'NAP'");
+	expect_error(F_HEAD "{name: a, from: client, action: drop, max: 1s}" F_TAIL, "t.yaml:3:48: ",
+		     "'max' does not apply to action 'drop'");
+	expect_error(F_HEAD "{name: a, from: client, action: delay, gap: 1s}" F_TAIL, "t.yaml:3:49: ",
+		     "'gap' does not apply to action 'delay'");
+	expect_error(F_HEAD "{name: a, from: client, action: rewrite}" F_TAIL, "t.yaml:3:5: ",
+		     "fault 'a': action 'rewrite' needs 'set:");
+	expect_error(F_HEAD "{name: a, from: client, action: rewrite, set: {}}" F_TAIL, "t.yaml:3:51: ",
+		     "'set' must change at least one of");
+	expect_error(F_HEAD "{name: a, from: client, action: rewrite, set: {seq: 1000}}" F_TAIL,
+		     "t.yaml:3:57: ", "'seq' of a rewrite is an offset such as +1000 or -1, not '1000'");
+	expect_error(F_HEAD "{name: a, from: client, action: rewrite, set: {mss: 5}}" F_TAIL,
+		     "t.yaml:3:52: ", "unknown rewrite key 'mss'");
+	expect_error(F_HEAD "{name: a, from: client, action: silence, flags: F.}" F_TAIL,
+		     "t.yaml:3:53: ", "'flags' does not apply to 'silence'");
+	expect_error(F_HEAD "{name: a, from: client, state: LISTENING, action: drop}" F_TAIL,
+		     "t.yaml:3:36: ", "unknown TCP state 'LISTENING' for the sending socket");
+	expect_error("summary: s\nfaults:\n  - {name: a, from: client, action: drop}\n"
+		     "steps:\n  - {do: release, fault: a}\n",
+		     "t.yaml:5:26: ", "fault 'a' is not released by a step");
+}
+
+static void test_error_process_and_options(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: fork}\n", "t.yaml:3:5: ",
+		     "action 'fork' needs 'proc'");
+	expect_error("summary: s\nsteps:\n  - {do: kill, proc: w, signal: STOP}\n", "t.yaml:3:33: ",
+		     "unknown signal 'STOP'");
+	expect_error("summary: s\nsteps:\n  - {do: setsockopt, opt: TCP_NAP, value: 1}\n",
+		     "t.yaml:3:27: ", "unknown socket option 'TCP_NAP' (expected SO_KEEPALIVE,");
+	expect_error("summary: s\nsteps:\n  - {do: setsockopt, opt: TCP_KEEPCNT}\n", "t.yaml:3:27: ",
+		     "'opt' and 'value' go together");
+	expect_error("summary: s\nsteps:\n  - {do: setsockopt, opt: TCP_KEEPCNT, value: 1000}\n",
+		     "t.yaml:3:47: ", "'value' must be a number from 0 to 127");
+	expect_error("summary: s\nsteps:\n  - {expect: state, state: TIME_WAIT, timer: soon}\n",
+		     "t.yaml:3:46: ", "unknown timer 'soon'");
+	expect_error("summary: s\nsteps:\n  - {expect: state, state: TIME_WAIT, timer_min: 2s, timer_max: 1s}\n",
+		     "t.yaml:3:50: ", "'timer_min' is larger than 'timer_max'");
+	expect_error("summary: s\nsteps:\n  - {expect: gone, timer: off}\n", "t.yaml:3:20: ",
+		     "'timer' does not apply to expectation 'gone'");
+}
+
 /* Step kind names and which of them are expectations. */
 static void test_step_kind_names(void **state)
 {
 	static const char *const names[STEP_KIND_COUNT] = {
 	    "listen",	"connect", "accept",	 "send",   "recv",
 	    "shutdown", "close",   "setsockopt", "inject", "arm",
-	    "disarm",	"segment", "no_segment", "state",  "gone",
+	    "disarm",	"release", "fork",	 "kill",   "segment",
+	    "no_segment", "state", "gone",
 	};
 	int k;
 
@@ -469,7 +620,7 @@ static void test_error_unknown_fault_action(void **state)
 		     "faults:\n"
 		     "  - {name: f, from: client, action: dorp}\n"
 		     "steps: [{do: close}]\n",
-		     "t.yaml:3:37: ", "unknown action 'dorp' (expected drop, delay, pass)");
+		     "t.yaml:3:37: ", "unknown action 'dorp' (expected drop, delay, hold, reorder, duplicate, rewrite, silence, pass)");
 }
 
 /* An unknown step action or expectation lists only the kinds of its own family. */
@@ -478,7 +629,7 @@ static void test_error_unknown_step_kind(void **state)
 	(void)state;
 	expect_error("summary: s\nsteps:\n  - {do: dance}\n", "t.yaml:3:10: ",
 		     "unknown action 'dance' (expected listen, connect, accept, send, recv, "
-		     "shutdown, close, setsockopt, inject, arm, disarm)");
+		     "shutdown, close, setsockopt, inject, arm, disarm, release, fork, kill)");
 	expect_error("summary: s\nsteps:\n  - {expect: close}\n", "t.yaml:3:14: ",
 		     "unknown expectation 'close' (expected segment, no_segment, state, gone)");
 }
@@ -526,7 +677,7 @@ static void test_error_duration(void **state)
 		     "t.yaml:3:5: ", "fault 'f': action 'delay' needs 'delay: <duration>'");
 	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: drop, delay: 1s}\n"
 		     "steps: [{do: close}]\n",
-		     "t.yaml:3:50: ", "'delay' applies only to action 'delay'");
+		     "t.yaml:3:50: ", "'delay' does not apply to action 'drop'");
 }
 
 /* Only per-namespace net.* sysctls, without path tricks, may be set. */
@@ -619,7 +770,7 @@ static void test_error_field_not_for_kind(void **state)
 	expect_error("summary: s\nsteps:\n  - {do: recv}\n",
 		     "t.yaml:3:5: ", "action 'recv' needs 'bytes: N' or 'eof: true'");
 	expect_error("summary: s\nsteps:\n  - {do: setsockopt}\n",
-		     "t.yaml:3:5: ", "action 'setsockopt' needs 'linger' or 'reuseaddr'");
+		     "t.yaml:3:5: ", "action 'setsockopt' needs 'opt' and 'value', 'linger' or 'reuseaddr'");
 	expect_error("summary: s\nsteps:\n  - {expect: no_segment, from: client}\n",
 		     "t.yaml:3:5: ", "expectation 'no_segment' needs 'within'");
 }
@@ -795,6 +946,9 @@ int main(void)
 	    cmocka_unit_test(test_minimal_case_defaults),
 	    cmocka_unit_test(test_fault_without_flags),
 	    cmocka_unit_test(test_step_kind_names),
+	    cmocka_unit_test(test_fault_language),
+	    cmocka_unit_test(test_error_fault_language),
+	    cmocka_unit_test(test_error_process_and_options),
 	    cmocka_unit_test(test_error_unknown_key),
 	    cmocka_unit_test(test_error_unknown_fault_action),
 	    cmocka_unit_test(test_error_unknown_step_kind),

@@ -254,6 +254,8 @@ static void test_on_event(void *ctx, const struct intercept_event *ev)
 		if (!c->eof)
 			c->released_before_eof++;
 		break;
+	case INTERCEPT_COPY_SENT:
+		break;
 	}
 }
 
@@ -472,6 +474,9 @@ static void test_delay_fin(void **state)
 		case INTERCEPT_RELEASED:
 			assert_null(released);
 			released = &c.ev[i];
+			break;
+		case INTERCEPT_COPY_SENT:
+			fail_msg("a delay never sends a copy");
 			break;
 		}
 	}
