@@ -1300,9 +1300,10 @@ static int expect_no_segment(struct engine *E, const struct fw_step *st)
 	return 0;
 }
 
-/* Did the socket pass through the state since the last action? Short-lived
- * states (FIN_WAIT_1 for the round trip of one ACK) may be gone by the time
- * the expectation runs, but the probe that saw them left an event. */
+/* Was the socket in the state at some moment since the last action began?
+ * Short-lived states (FIN_WAIT_1 for the round trip of one ACK) may be gone
+ * by the time the expectation runs, but the probe that saw them left an
+ * event; the state it was in when the action began counts too. */
 static bool state_seen_since(struct engine *E, const struct esock *s, int state)
 {
 	size_t i;
@@ -1310,11 +1311,13 @@ static bool state_seen_since(struct engine *E, const struct esock *s, int state)
 	for (i = E->res->tl.n; i-- > 0;) {
 		const struct fw_event *e = &E->res->tl.ev[i];
 
-		if (e->t_ns < E->cursor_t - E->t0)
-			break;
-		if (e->kind == EV_STATE && e->host == s->host && e->state == state &&
-		    e->seg.sport == s->lport && (s->listener || e->seg.dport == s->rport))
+		if (e->kind != EV_STATE || e->host != s->host || e->seg.sport != s->lport ||
+		    (!s->listener && e->seg.dport != s->rport))
+			continue;
+		if (e->state == state)
 			return true;
+		if (e->t_ns < E->cursor_t - E->t0)
+			break; /* the state it was in when the action began */
 	}
 	return false;
 }
