@@ -115,10 +115,13 @@ static void rows_place(struct ladder *L)
 			double dt_us = (double)(tl->ev[i].t_ns - tl->ev[i - 1].t_ns) / 1000.0;
 
 			y += ROW + 14.0 * log10(1.0 + (dt_us > 0 ? dt_us : 0) / 200.0);
+			/* A failed expectation's note takes two lines. */
+			if (tl->ev[i - 1].kind == EV_EXPECT && !tl->ev[i - 1].pass)
+				y += ROW;
 		}
 		L->y[i] = y;
 	}
-	L->height = y + 40;
+	L->height = y + 40 + ROW;
 }
 
 /* The first arrow that pred accepts for event e, or NULL. */
@@ -396,6 +399,8 @@ static int bands_draw(FILE *f, const struct ladder *L)
 static void mark_draw(FILE *f, const struct ladder *L, const struct fw_event *e, double y)
 {
 	double x = host_x(L, e->host);
+	const char *actual = e->pass ? NULL : strstr(e->text, " (");
+	char line[sizeof(e->text)];
 
 	if (e->pass)
 		fprintf(f,
@@ -407,7 +412,12 @@ static void mark_draw(FILE *f, const struct ladder *L, const struct fw_event *e,
 			"<g class=\"expect fail\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"6.5\"/>"
 			"<path d=\"M%.1f,%.1f l6,6 m0,-6 l-6,6\"/>",
 			x, y, x - 3, y - 3);
-	note_put(f, L, e->host, y, e->pass ? "pass" : "fail", e->text);
+	/* "FAIL: expected (actual)": the actual part on a line of its own. */
+	snprintf(line, sizeof(line), "%.*s", actual ? (int)(actual - e->text) : (int)strlen(e->text),
+		 e->text);
+	note_put(f, L, e->host, y, e->pass ? "pass" : "fail", line);
+	if (actual)
+		note_put(f, L, e->host, y + ROW - 3, "fail", actual + 1);
 	fputs("</g>\n", f);
 }
 
@@ -442,6 +452,16 @@ static void titles_draw(FILE *f, const struct ladder *L)
 			WIRE_X, L->height - 20);
 }
 
+/* "client conn :1 > :2 FIN_WAIT_1" -> "conn :1 > :2 FIN_WAIT_1": the
+ * column already says whose. */
+static const char *without_host(const struct fw_event *e)
+{
+	const char *h = fw_host_name(e->host);
+	size_t n = strlen(h);
+
+	return strncmp(e->text, h, n) == 0 && e->text[n] == ' ' ? e->text + n + 1 : e->text;
+}
+
 static void rows_draw(FILE *f, const struct ladder *L)
 {
 	const struct timeline *tl = L->tl;
@@ -468,7 +488,7 @@ static void rows_draw(FILE *f, const struct ladder *L)
 			note_put(f, L, e->host, y, "inject", e->text);
 			break;
 		case EV_STATE:
-			note_put(f, L, e->host, y, "state", e->text);
+			note_put(f, L, e->host, y, "state", without_host(e));
 			break;
 		case EV_FAULT:
 			fault_note(f, L, e, y);
