@@ -43,19 +43,11 @@ static const char page_css[] =
 	"fill:none}svg .pass circle{fill:#16a34a}svg .fail circle{fill:#dc2626}"
 	"svg .note.pass{fill:#15803d}svg .note.fail{fill:#dc2626;font-weight:bold}";
 
-struct html_row {
-	char name[CASE_MAX_NAME];
-	char summary[CASE_MAX_TEXT];
-	char verdict[CASE_MAX_TEXT];
-	char claims[CASE_MAX_LIST][8];
-	size_t nclaims;
-	enum case_status status;
-	int64_t duration_ns;
-};
-
+/* The index needs every case's descriptive fields, not its timeline: rows
+ * are copies of the results with an empty timeline. */
 struct html {
 	char dir[1024];
-	struct html_row *rows;
+	struct case_result *rows;
 	size_t n, cap;
 };
 
@@ -144,7 +136,7 @@ static void timeline_table(FILE *f, const struct timeline *tl)
 	fputs("</table>\n", f);
 }
 
-static void claims_put(FILE *f, char claims[][8], size_t n)
+static void claims_put(FILE *f, const char claims[][8], size_t n)
 {
 	size_t i;
 
@@ -178,7 +170,7 @@ static int case_page(const struct html *h, const struct case_result *r)
 	fputs("</h1>\n<p>", o.f);
 	esc(o.f, r->summary);
 	fputs("</p>\n<table><tr><th>claims</th><td>", o.f);
-	claims_put(o.f, (char(*)[8])r->claims, r->nclaims);
+	claims_put(o.f, r->claims, r->nclaims);
 	fputs("</td></tr><tr><th>case file</th><td class=\"mono\">", o.f);
 	esc(o.f, r->path);
 	fprintf(o.f, "</td></tr><tr><th>duration</th><td>%s</td></tr>", dur);
@@ -207,12 +199,12 @@ static int case_page(const struct html *h, const struct case_result *r)
 static int html_case(void *state, const struct case_result *r, size_t index)
 {
 	struct html *h = state;
-	struct html_row *row;
+	struct case_result *row;
 
 	(void)index;
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? 2 * h->cap : 32;
-		struct html_row *grown = realloc(h->rows, cap * sizeof(*grown));
+		struct case_result *grown = realloc(h->rows, cap * sizeof(*grown));
 
 		if (!grown)
 			return -ENOMEM;
@@ -220,13 +212,8 @@ static int html_case(void *state, const struct case_result *r, size_t index)
 		h->cap = cap;
 	}
 	row = &h->rows[h->n++];
-	memcpy(row->name, r->name, sizeof(row->name));
-	memcpy(row->summary, r->summary, sizeof(row->summary));
-	memcpy(row->verdict, r->verdict, sizeof(row->verdict));
-	memcpy(row->claims, r->claims, sizeof(row->claims));
-	row->nclaims = r->nclaims;
-	row->status = r->status;
-	row->duration_ns = r->duration_ns;
+	*row = *r;
+	memset(&row->tl, 0, sizeof(row->tl));
 	return case_page(h, r);
 }
 
@@ -262,13 +249,13 @@ static int index_page(const struct html *h, const struct report_summary *sum)
 	      "<th>duration</th><th>links</th><th>summary</th></tr>\n",
 	      o.f);
 	for (i = 0; i < h->n; i++) {
-		const struct html_row *r = &h->rows[i];
+		const struct case_result *r = &h->rows[i];
 
 		fw_duration_format(r->duration_ns, dur, sizeof(dur));
 		fputs("<tr><td>", o.f);
 		case_link(o.f, r->name);
 		fputs("</td><td>", o.f);
-		claims_put(o.f, (char(*)[8])r->claims, r->nclaims);
+		claims_put(o.f, r->claims, r->nclaims);
 		fputs("</td><td>", o.f);
 		badge(o.f, r->status);
 		fprintf(o.f, "</td><td>%s</td><td>", dur);
@@ -316,7 +303,7 @@ static int claims_page(const struct html *h)
 		if (k > 0 && strcmp(ids[k], ids[k - 1]) == 0)
 			continue;
 		for (i = 0; i < h->n; i++) {
-			const struct html_row *r = &h->rows[i];
+			const struct case_result *r = &h->rows[i];
 			size_t c;
 
 			for (c = 0; c < r->nclaims && strcmp(r->claims[c], ids[k]) != 0; c++)
