@@ -67,6 +67,23 @@ static void esc(FILE *f, const char *s)
 	report_xml_puts(f, s);
 }
 
+/* A case name inside a link: percent-encoded but for the characters a path
+ * segment may hold as they are (RFC 3986 unreserved, and '/'). */
+static void href_put(FILE *f, const char *name)
+{
+	static const char keep[] = "-._~/";
+
+	for (; *name; name++) {
+		unsigned char c = (unsigned char)*name;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr(keep, c))
+			fputc(c, f);
+		else
+			fprintf(f, "%%%02X", c);
+	}
+}
+
 static void page_head(FILE *f, const char *title)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -162,7 +179,7 @@ static int case_page(const struct html *h, const struct case_result *r)
 	snprintf(title, sizeof(title), "%s %s - finwave", r->name, case_status_name(r->status));
 	page_head(o.f, title);
 	fprintf(o.f, "<nav><a href=\"%sindex.html\">all cases</a><a href=\"%s", up, up);
-	esc(o.f, r->name);
+	href_put(o.f, r->name);
 	fprintf(o.f, ".pcap\">pcap</a><a href=\"%sresults.json\">results.json</a></nav>\n<h1>", up);
 	esc(o.f, r->name);
 	fputs(" ", o.f);
@@ -220,7 +237,7 @@ static int html_case(void *state, const struct case_result *r, size_t index)
 static void case_link(FILE *f, const char *name)
 {
 	fputs("<a href=\"cases/", f);
-	esc(f, name);
+	href_put(f, name);
 	fputs(".html\">", f);
 	esc(f, name);
 	fputs("</a>", f);
@@ -261,7 +278,7 @@ static int index_page(const struct html *h, const struct report_summary *sum)
 		fprintf(o.f, "</td><td>%s</td><td>", dur);
 		case_link(o.f, r->name);
 		fputs(" <a href=\"", o.f);
-		esc(o.f, r->name);
+		href_put(o.f, r->name);
 		fputs(".pcap\">pcap</a></td><td>", o.f);
 		esc(o.f, r->summary);
 		fputs("</td></tr>\n", o.f);

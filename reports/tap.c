@@ -41,12 +41,18 @@ static int tap_begin_file(const struct report_ctx *ctx, void **state)
 static int tap_case(void *state, const struct case_result *r, size_t index)
 {
 	struct tap *t = state;
-	const char *line, *nl;
+	const char *line, *nl, *p;
 	char dur[32];
 
 	fw_duration_format(r->duration_ns, dur, sizeof(dur));
-	fprintf(t->out.f, "%s %zu - %s", r->status == CASE_FAIL || r->status == CASE_ERROR ? "not ok" : "ok",
-		index + 1, r->name);
+	fprintf(t->out.f, "%s %zu - ", r->status == CASE_FAIL || r->status == CASE_ERROR ? "not ok" : "ok",
+		index + 1);
+	/* A '#' in a description would start a directive: TAP 13 escapes it. */
+	for (p = r->name; *p; p++) {
+		if (*p == '#')
+			fputc('\\', t->out.f);
+		fputc(*p, t->out.f);
+	}
 	if (r->status == CASE_SKIP) /* a directive ends at the line's end */
 		fprintf(t->out.f, " # SKIP %.*s", (int)strcspn(r->message, "\n"), r->message);
 	fputc('\n', t->out.f);

@@ -79,7 +79,8 @@ static struct case_result *results_load(void)
 	assert_non_null(rs);
 	for (i = 0; i < NFIXTURES; i++)
 		load(fixture_names[i], &rs[i]);
-	snprintf(rs[3].name, sizeof(rs[3].name), "sysctl/needs-knob");
+	/* A name that links and TAP must escape. */
+	snprintf(rs[3].name, sizeof(rs[3].name), "sysctl/needs knob#2");
 	snprintf(rs[3].path, sizeof(rs[3].path), "cases/sysctl/needs-knob.yaml");
 	snprintf(rs[3].summary, sizeof(rs[3].summary), "A knob this kernel lacks");
 	snprintf(rs[3].message, sizeof(rs[3].message),
@@ -165,6 +166,21 @@ static void test_golden_junit(void **state)
 {
 	(void)state;
 	golden_check(&report_junit, "golden.xml");
+}
+
+/* TAP 13: a '#' in a description is escaped, or it would start a directive. */
+static void test_tap_hash(void **state)
+{
+	struct case_result *rs = results_load();
+	struct report_ctx ctx = { 0 };
+	char *text;
+
+	(void)state;
+	text = run_writer(&report_tap, &ctx, rs, NRESULTS);
+	assert_non_null(strstr(text, "\nok 4 - sysctl/needs knob\\#2 # SKIP this kernel has no "
+				     "net.ipv4.tcp_no_such_knob\n"));
+	free(text);
+	results_free(rs);
 }
 
 static void test_golden_json(void **state)
@@ -350,6 +366,7 @@ static void test_html_pages(void **state)
 	text = slurp(path);
 	assert_non_null(strstr(text, "<a href=\"cases/close/four-way.html\">close/four-way</a>"));
 	assert_non_null(strstr(text, "<a href=\"close/four-way.pcap\">pcap</a>"));
+	assert_non_null(strstr(text, "<a href=\"cases/sysctl/needs%20knob%232.html\">sysctl/needs knob#2</a>"));
 	assert_non_null(strstr(text, "2 passed, 1 failed, 1 skipped, 1 errors"));
 	assert_non_null(strstr(text, "&lt;&quot;&amp;&quot;&gt;")); /* the edited summary */
 	assert_null(strstr(text, "<script"));
@@ -437,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_golden_tap),
 		cmocka_unit_test(test_golden_junit),
 		cmocka_unit_test(test_golden_json),
+		cmocka_unit_test(test_tap_hash),
 		cmocka_unit_test(test_json_cases_read_back),
 		cmocka_unit_test(test_json_unknown_errno),
 		cmocka_unit_test(test_ladder_arrows),
