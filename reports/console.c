@@ -25,7 +25,8 @@ static void progress_show(struct console *c)
 {
 	if (!c->ctx.progress || c->ctx.quiet || c->done >= c->ctx.total)
 		return;
-	fprintf(c->ctx.out, "[%zu/%zu] %s\xe2\x80\xa6", c->done + 1, c->ctx.total,
+	/* Short enough not to wrap, or "\r\033[K" would erase only its tail. */
+	fprintf(c->ctx.out, "[%zu/%zu] %.56s\xe2\x80\xa6", c->done + 1, c->ctx.total,
 		c->ctx.names ? c->ctx.names[c->done] : "");
 	fflush(c->ctx.out);
 }
