@@ -15,8 +15,10 @@ struct console {
 };
 
 static const char *const status_colors[] = {
-	[CASE_PASS] = "\033[32m", [CASE_FAIL] = "\033[31m", [CASE_SKIP] = "\033[33m",
-	[CASE_ERROR] = "\033[35m",
+    [CASE_PASS] = "\033[32m",
+    [CASE_FAIL] = "\033[31m",
+    [CASE_SKIP] = "\033[33m",
+    [CASE_ERROR] = "\033[35m",
 };
 
 /* Cases finish in any order but are reported in catalog order, so the
@@ -100,5 +102,5 @@ static int console_end(void *state, const struct report_summary *sum)
 	return 0;
 }
 
-const struct report_ops report_console = { "console", false, console_begin, console_case,
-					   console_end };
+const struct report_ops report_console = {"console", false, console_begin, console_case,
+					  console_end};

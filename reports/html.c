@@ -12,36 +12,36 @@
 #include "util.h"
 
 static const char page_css[] =
-	"body{font:14px/1.45 'DejaVu Sans',sans-serif;color:#111827;margin:24px;max-width:1480px}"
-	"h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:22px 0 8px}"
-	"a{color:#1d4ed8}nav{margin-bottom:14px}nav a{margin-right:14px}"
-	"table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e5e7eb;"
-	"text-align:left;vertical-align:top}th{background:#f3f4f6}"
-	".badge{display:inline-block;padding:1px 8px;border-radius:4px;color:#fff;font-weight:bold;"
-	"font-size:13px}.PASS{background:#16a34a}.FAIL{background:#dc2626}.SKIP{background:#ca8a04}"
-	".ERROR{background:#7c3aed}"
-	"pre{background:#fef2f2;border-left:4px solid #dc2626;padding:10px;overflow-x:auto;"
-	"font:12px/1.4 'DejaVu Sans Mono',monospace}"
-	".mono,.timeline td{font:12px/1.4 'DejaVu Sans Mono',monospace}"
-	".legend span{display:inline-block;margin-right:14px;font-size:12px}"
-	".legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}"
-	"svg.ladder{max-width:100%;height:auto;border:1px solid #e5e7eb;background:#fff}"
-	"svg text{font-family:'DejaVu Sans Mono',monospace;font-size:10px;fill:#374151}"
-	"svg text.host{font:bold 14px 'DejaVu Sans',sans-serif;fill:#111827}"
-	"svg text.addr,svg text.time{fill:#6b7280}"
-	"svg text.label{fill:#111827;paint-order:stroke;stroke:#fff;stroke-width:3px}"
-	"svg line.host{stroke:#111827;stroke-width:2}"
-	"svg line.wire{stroke:#9ca3af;stroke-width:2;stroke-dasharray:6 4}"
-	"svg .seg polyline,svg .extra polyline{fill:none;stroke:#1f2937;stroke-width:1.4}"
-	"svg .seg.injected polyline{stroke:#7c3aed;stroke-dasharray:6 3}"
-	"svg .seg.injected text.label{fill:#6d28d9}"
-	"svg .seg.unseen polyline,svg .extra polyline{stroke-dasharray:2 3}"
-	"svg .cross{stroke:#dc2626;stroke-width:3}svg rect.hold{fill:#f59e0b}"
-	"svg .step circle{fill:#111827}svg .note.step{fill:#111827}"
-	"svg .note.inject{fill:#6d28d9}svg .fault .note{fill:#b45309;font-weight:bold}"
-	"svg .expect circle{stroke:#fff;stroke-width:1}svg .expect path{stroke:#fff;stroke-width:2;"
-	"fill:none}svg .pass circle{fill:#16a34a}svg .fail circle{fill:#dc2626}"
-	"svg .note.pass{fill:#15803d}svg .note.fail{fill:#dc2626;font-weight:bold}";
+    "body{font:14px/1.45 'DejaVu Sans',sans-serif;color:#111827;margin:24px;max-width:1480px}"
+    "h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:22px 0 8px}"
+    "a{color:#1d4ed8}nav{margin-bottom:14px}nav a{margin-right:14px}"
+    "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e5e7eb;"
+    "text-align:left;vertical-align:top}th{background:#f3f4f6}"
+    ".badge{display:inline-block;padding:1px 8px;border-radius:4px;color:#fff;font-weight:bold;"
+    "font-size:13px}.PASS{background:#16a34a}.FAIL{background:#dc2626}.SKIP{background:#ca8a04}"
+    ".ERROR{background:#7c3aed}"
+    "pre{background:#fef2f2;border-left:4px solid #dc2626;padding:10px;overflow-x:auto;"
+    "font:12px/1.4 'DejaVu Sans Mono',monospace}"
+    ".mono,.timeline td{font:12px/1.4 'DejaVu Sans Mono',monospace}"
+    ".legend span{display:inline-block;margin-right:14px;font-size:12px}"
+    ".legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}"
+    "svg.ladder{max-width:100%;height:auto;border:1px solid #e5e7eb;background:#fff}"
+    "svg text{font-family:'DejaVu Sans Mono',monospace;font-size:10px;fill:#374151}"
+    "svg text.host{font:bold 14px 'DejaVu Sans',sans-serif;fill:#111827}"
+    "svg text.addr,svg text.time{fill:#6b7280}"
+    "svg text.label{fill:#111827;paint-order:stroke;stroke:#fff;stroke-width:3px}"
+    "svg line.host{stroke:#111827;stroke-width:2}"
+    "svg line.wire{stroke:#9ca3af;stroke-width:2;stroke-dasharray:6 4}"
+    "svg .seg polyline,svg .extra polyline{fill:none;stroke:#1f2937;stroke-width:1.4}"
+    "svg .seg.injected polyline{stroke:#7c3aed;stroke-dasharray:6 3}"
+    "svg .seg.injected text.label{fill:#6d28d9}"
+    "svg .seg.unseen polyline,svg .extra polyline{stroke-dasharray:2 3}"
+    "svg .cross{stroke:#dc2626;stroke-width:3}svg rect.hold{fill:#f59e0b}"
+    "svg .step circle{fill:#111827}svg .note.step{fill:#111827}"
+    "svg .note.inject{fill:#6d28d9}svg .fault .note{fill:#b45309;font-weight:bold}"
+    "svg .expect circle{stroke:#fff;stroke-width:1}svg .expect path{stroke:#fff;stroke-width:2;"
+    "fill:none}svg .pass circle{fill:#16a34a}svg .fail circle{fill:#dc2626}"
+    "svg .note.pass{fill:#15803d}svg .note.fail{fill:#dc2626;font-weight:bold}";
 
 /* The index needs every case's descriptive fields, not its timeline: rows
  * are copies of the results with an empty timeline. */
@@ -112,7 +112,7 @@ static void up_prefix(const char *name, char *buf, size_t len)
 
 static void legend(FILE *f, const struct timeline *tl)
 {
-	bool seen[16] = { false };
+	bool seen[16] = {false};
 	size_t i;
 
 	fputs("<p class=\"legend\">", f);
@@ -139,7 +139,8 @@ static void timeline_table(FILE *f, const struct timeline *tl)
 	char t[32];
 	size_t i;
 
-	fputs("<table class=\"timeline\"><tr><th>time</th><th>event</th><th>host</th><th>what</th></tr>\n",
+	fputs("<table "
+	      "class=\"timeline\"><tr><th>time</th><th>event</th><th>host</th><th>what</th></tr>\n",
 	      f);
 	for (i = 0; i < tl->n; i++) {
 		const struct fw_event *e = &tl->ev[i];
@@ -166,7 +167,7 @@ static void claims_put(FILE *f, const char claims[][8], size_t n)
 static int case_page(const struct html *h, const struct case_result *r)
 {
 	char rel[CASE_MAX_NAME + 16], up[256], dur[32], title[CASE_MAX_NAME + 32];
-	struct report_ctx ctx = { .dir = h->dir };
+	struct report_ctx ctx = {.dir = h->dir};
 	struct report_out o;
 	int ret;
 
@@ -245,7 +246,7 @@ static void case_link(FILE *f, const char *name)
 
 static int index_page(const struct html *h, const struct report_summary *sum)
 {
-	struct report_ctx ctx = { .dir = h->dir };
+	struct report_ctx ctx = {.dir = h->dir};
 	struct report_out o;
 	char dur[32];
 	size_t i;
@@ -257,11 +258,13 @@ static int index_page(const struct html *h, const struct report_summary *sum)
 	page_head(o.f, "finwave results");
 	fw_duration_format(sum->wall_ns, dur, sizeof(dur));
 	fprintf(o.f,
-		"<h1>finwave results</h1>\n<p>%s%zu passed, %zu failed, %zu skipped, %zu errors in %s</p>\n"
+		"<h1>finwave results</h1>\n<p>%s%zu passed, %zu failed, %zu skipped, %zu errors in "
+		"%s</p>\n"
 		"<nav><a href=\"claims.html\">claims</a><a href=\"results.json\">results.json</a>"
-		"<a href=\"results.xml\">results.xml (JUnit)</a><a href=\"results.tap\">results.tap</a></nav>\n",
-		sum->interrupted ? "interrupted: " : "", sum->counts[CASE_PASS], sum->counts[CASE_FAIL],
-		sum->counts[CASE_SKIP], sum->counts[CASE_ERROR], dur);
+		"<a href=\"results.xml\">results.xml (JUnit)</a><a "
+		"href=\"results.tap\">results.tap</a></nav>\n",
+		sum->interrupted ? "interrupted: " : "", sum->counts[CASE_PASS],
+		sum->counts[CASE_FAIL], sum->counts[CASE_SKIP], sum->counts[CASE_ERROR], dur);
 	fputs("<table class=\"cases\"><tr><th>case</th><th>claims</th><th>result</th>"
 	      "<th>duration</th><th>links</th><th>summary</th></tr>\n",
 	      o.f);
@@ -295,7 +298,7 @@ static int claim_cmp(const void *a, const void *b)
 /* Each claim once, in order, with the cases that check it. */
 static int claims_page(const struct html *h)
 {
-	struct report_ctx ctx = { .dir = h->dir };
+	struct report_ctx ctx = {.dir = h->dir};
 	const char **ids = NULL;
 	struct report_out o;
 	size_t i, k, n = 0;
@@ -312,10 +315,11 @@ static int claims_page(const struct html *h)
 	if (ret < 0)
 		goto out;
 	page_head(o.f, "finwave claims");
-	fputs("<nav><a href=\"index.html\">all cases</a></nav>\n<h1>Claims and the cases that check "
-	      "them</h1>\n<table><tr><th>claim</th><th>case</th><th>result</th><th>what the case "
-	      "checks</th><th>verdict</th></tr>\n",
-	      o.f);
+	fputs(
+	    "<nav><a href=\"index.html\">all cases</a></nav>\n<h1>Claims and the cases that check "
+	    "them</h1>\n<table><tr><th>claim</th><th>case</th><th>result</th><th>what the case "
+	    "checks</th><th>verdict</th></tr>\n",
+	    o.f);
 	for (k = 0; k < n; k++) {
 		if (k > 0 && strcmp(ids[k], ids[k - 1]) == 0)
 			continue;
@@ -359,4 +363,4 @@ static int html_end(void *state, const struct report_summary *sum)
 	return ret < 0 ? ret : ret2;
 }
 
-const struct report_ops report_html = { "html", true, html_begin, html_case, html_end };
+const struct report_ops report_html = {"html", true, html_begin, html_case, html_end};

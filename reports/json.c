@@ -69,13 +69,13 @@ static int jsonw_end(void *state, const struct report_summary *sum)
 	json_t *doc;
 	int ret = -ENOMEM;
 
-	doc = json_pack("{s:s,s:i,s:i,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:b},s:O}", "generator", "finwave",
-			"version", REPORT_JSON_VERSION, "result_schema", RESULT_SCHEMA_VERSION, "run",
-			"total", (json_int_t)w->total, "passed", (json_int_t)sum->counts[CASE_PASS],
-			"failed", (json_int_t)sum->counts[CASE_FAIL], "skipped",
-			(json_int_t)sum->counts[CASE_SKIP], "errors", (json_int_t)sum->counts[CASE_ERROR],
-			"wall_ns", (json_int_t)sum->wall_ns, "interrupted", sum->interrupted, "cases",
-			w->cases);
+	doc = json_pack(
+	    "{s:s,s:i,s:i,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:b},s:O}", "generator", "finwave", "version",
+	    REPORT_JSON_VERSION, "result_schema", RESULT_SCHEMA_VERSION, "run", "total",
+	    (json_int_t)w->total, "passed", (json_int_t)sum->counts[CASE_PASS], "failed",
+	    (json_int_t)sum->counts[CASE_FAIL], "skipped", (json_int_t)sum->counts[CASE_SKIP],
+	    "errors", (json_int_t)sum->counts[CASE_ERROR], "wall_ns", (json_int_t)sum->wall_ns,
+	    "interrupted", sum->interrupted, "cases", w->cases);
 	if (doc && json_dumpf(doc, w->out.f, JSON_INDENT(1)) == 0) {
 		fputc('\n', w->out.f);
 		ret = 0;
@@ -88,6 +88,6 @@ static int jsonw_end(void *state, const struct report_summary *sum)
 	return ret;
 }
 
-const struct report_ops report_json = { "json", false, jsonw_begin_out, jsonw_case, jsonw_end };
-const struct report_ops report_json_file = { "json-file", true, jsonw_begin_file, jsonw_case,
-					     jsonw_end };
+const struct report_ops report_json = {"json", false, jsonw_begin_out, jsonw_case, jsonw_end};
+const struct report_ops report_json_file = {"json-file", true, jsonw_begin_file, jsonw_case,
+					    jsonw_end};

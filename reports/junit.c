@@ -90,7 +90,10 @@ static int timeline_xml(FILE *f, const struct timeline *tl)
 }
 
 static const char *const outcome_element[] = {
-	[CASE_PASS] = NULL, [CASE_FAIL] = "failure", [CASE_SKIP] = "skipped", [CASE_ERROR] = "error",
+    [CASE_PASS] = NULL,
+    [CASE_FAIL] = "failure",
+    [CASE_SKIP] = "skipped",
+    [CASE_ERROR] = "error",
 };
 
 static int junit_case(void *state, const struct case_result *r, size_t index)
@@ -143,8 +146,8 @@ static int junit_end(void *state, const struct report_summary *sum)
 	for (k = CASE_PASS; k <= CASE_ERROR; k++)
 		tests += sum->counts[k];
 	snprintf(totals, sizeof(totals),
-		 "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\"", tests,
-		 sum->counts[CASE_FAIL], sum->counts[CASE_ERROR], sum->counts[CASE_SKIP],
+		 "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\"",
+		 tests, sum->counts[CASE_FAIL], sum->counts[CASE_ERROR], sum->counts[CASE_SKIP],
 		 (double)sum->wall_ns / FW_NS_PER_SEC);
 	fprintf(j->out.f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(j->out.f, "<testsuites name=\"finwave\" %s>\n", totals);
@@ -152,7 +155,8 @@ static int junit_end(void *state, const struct report_summary *sum)
 	if (ret == 0 && j->body)
 		fwrite(j->body, 1, j->body_len, j->out.f);
 	if (sum->interrupted)
-		fputs("    <system-err>interrupted: cases not run are missing</system-err>\n", j->out.f);
+		fputs("    <system-err>interrupted: cases not run are missing</system-err>\n",
+		      j->out.f);
 	fputs("  </testsuite>\n</testsuites>\n", j->out.f);
 	if (report_close(&j->out) < 0 && ret == 0)
 		ret = -EIO;
@@ -161,6 +165,6 @@ static int junit_end(void *state, const struct report_summary *sum)
 	return ret;
 }
 
-const struct report_ops report_junit = { "junit", false, junit_begin_out, junit_case, junit_end };
-const struct report_ops report_junit_file = { "junit-file", true, junit_begin_file, junit_case,
-					      junit_end };
+const struct report_ops report_junit = {"junit", false, junit_begin_out, junit_case, junit_end};
+const struct report_ops report_junit_file = {"junit-file", true, junit_begin_file, junit_case,
+					     junit_end};

@@ -24,34 +24,34 @@
 
 enum {
 	SVG_W = 1440,
-	TOP = 64,          /* y of the first row: room for the host titles */
-	ROW = 17,          /* least distance between two rows */
+	TOP = 64, /* y of the first row: room for the host titles */
+	ROW = 17, /* least distance between two rows */
 	CLIENT_X = 450,
 	SERVER_X = 1060,
 	WIRE_X = 755,
 	BAND_W = 8,
-	LANE_GAP = 10,     /* a socket's band beside the previous one's */
-	MAX_LANES = 4,     /* bands per host; more sockets share the last */
-	NOTE_GAP = 56,     /* from a host line to its notes, past the bands */
-	NOTE_CHARS = 50,   /* what fits between the time column and a line */
-	LABEL_CHARS = 98,  /* a segment label: fits between client and server */
+	LANE_GAP = 10,	  /* a socket's band beside the previous one's */
+	MAX_LANES = 4,	  /* bands per host; more sockets share the last */
+	NOTE_GAP = 56,	  /* from a host line to its notes, past the bands */
+	NOTE_CHARS = 50,  /* what fits between the time column and a line */
+	LABEL_CHARS = 98, /* a segment label: fits between client and server */
 };
 
 /* Fill colours of socket-state bands, by state number (tcp_states.h). */
 static const char *const state_colors[] = {
-	[0] = "#9ca3af",  /* gone */
-	[1] = "#16a34a",  /* ESTABLISHED */
-	[2] = "#60a5fa",  /* SYN_SENT */
-	[3] = "#93c5fd",  /* SYN_RECV */
-	[4] = "#f59e0b",  /* FIN_WAIT_1 */
-	[5] = "#fbbf24",  /* FIN_WAIT_2 */
-	[6] = "#7c3aed",  /* TIME_WAIT */
-	[7] = "#6b7280",  /* CLOSE */
-	[8] = "#ef4444",  /* CLOSE_WAIT */
-	[9] = "#f97316",  /* LAST_ACK */
-	[10] = "#0ea5e9", /* LISTEN */
-	[11] = "#db2777", /* CLOSING */
-	[12] = "#a5b4fc", /* NEW_SYN_RECV */
+    [0] = "#9ca3af",  /* gone */
+    [1] = "#16a34a",  /* ESTABLISHED */
+    [2] = "#60a5fa",  /* SYN_SENT */
+    [3] = "#93c5fd",  /* SYN_RECV */
+    [4] = "#f59e0b",  /* FIN_WAIT_1 */
+    [5] = "#fbbf24",  /* FIN_WAIT_2 */
+    [6] = "#7c3aed",  /* TIME_WAIT */
+    [7] = "#6b7280",  /* CLOSE */
+    [8] = "#ef4444",  /* CLOSE_WAIT */
+    [9] = "#f97316",  /* LAST_ACK */
+    [10] = "#0ea5e9", /* LISTEN */
+    [11] = "#db2777", /* CLOSING */
+    [12] = "#a5b4fc", /* NEW_SYN_RECV */
 };
 
 const char *report_state_color(int state)
@@ -179,7 +179,7 @@ static int arrows_pair(struct ladder *L)
 
 	for (i = 0; i < tl->n; i++)
 		if (tl->ev[i].kind == EV_SEGMENT && tl->ev[i].sent)
-			L->arrows[L->narrows++] = (struct arrow){ i, -1, -1, -1 };
+			L->arrows[L->narrows++] = (struct arrow){i, -1, -1, -1};
 	pending = calloc(tl->n + 1, sizeof(*pending));
 	if (!pending)
 		return -ENOMEM;
@@ -313,8 +313,7 @@ static void arrow_draw(FILE *f, const struct ladder *L, const struct arrow *a)
 	if (dropped) {
 		double yc = L->y[a->fault];
 
-		fprintf(f,
-			"<path class=\"cross\" d=\"M%d,%.1f l10,10 m0,-10 l-10,10\"/>",
+		fprintf(f, "<path class=\"cross\" d=\"M%d,%.1f l10,10 m0,-10 l-10,10\"/>",
 			WIRE_X - 5, yc - 5);
 	}
 	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s",
@@ -334,8 +333,8 @@ static void extra_draw(FILE *f, const struct ladder *L, long i)
 	title_put(f, e->text);
 	fprintf(f, "<polyline points=\"%.1f,%.1f %.1f,%.1f\" marker-end=\"url(#head)\"/>", x1,
 		y - 8, x2, y);
-	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", x1 + (x2 > x1 ? 8 : -8),
-		y - 11, x2 > x1 ? "start" : "end");
+	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
+		x1 + (x2 > x1 ? 8 : -8), y - 11, x2 > x1 ? "start" : "end");
 	text_put(f, seg_label(e->text), LABEL_CHARS);
 	fputs("</text></g>\n", f);
 }
@@ -351,11 +350,13 @@ struct band_lane {
 static void band_close(FILE *f, const struct ladder *L, const struct band_lane *b, double y_end)
 {
 	const struct fw_event *e = &L->tl->ev[b->opened];
-	double x = b->host == HOST_CLIENT ? CLIENT_X - 5 - BAND_W - b->lane * LANE_GAP :
-					    SERVER_X + 5 + b->lane * LANE_GAP;
+	double x = b->host == HOST_CLIENT ? CLIENT_X - 5 - BAND_W - b->lane * LANE_GAP
+					  : SERVER_X + 5 + b->lane * LANE_GAP;
 
-	fprintf(f, "<rect class=\"band\" x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"%s\">",
-		x, L->y[b->opened], BAND_W, y_end - L->y[b->opened], report_state_color(b->state));
+	fprintf(
+	    f,
+	    "<rect class=\"band\" x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"%s\">",
+	    x, L->y[b->opened], BAND_W, y_end - L->y[b->opened], report_state_color(b->state));
 	title_put(f, e->text);
 	fputs("</rect>\n", f);
 }
@@ -364,7 +365,7 @@ static int bands_draw(FILE *f, const struct ladder *L)
 {
 	const struct timeline *tl = L->tl;
 	struct band_lane *lanes = calloc(tl->n + 1, sizeof(*lanes));
-	int per_host[HOST_COUNT] = { 0 };
+	int per_host[HOST_COUNT] = {0};
 	size_t i, k, n = 0;
 
 	if (!lanes)
@@ -379,9 +380,13 @@ static int bands_draw(FILE *f, const struct ladder *L)
 			    lanes[k].dport == e->seg.dport)
 				break;
 		if (k == n) {
-			lanes[n] = (struct band_lane){ e->host, e->seg.sport, e->seg.dport, 0, i,
-						       per_host[e->host] < MAX_LANES ?
-							       per_host[e->host]++ : MAX_LANES - 1 };
+			lanes[n] = (struct band_lane){
+			    e->host,
+			    e->seg.sport,
+			    e->seg.dport,
+			    0,
+			    i,
+			    per_host[e->host] < MAX_LANES ? per_host[e->host]++ : MAX_LANES - 1};
 			n++;
 		}
 		if (lanes[k].state)
@@ -413,8 +418,8 @@ static void mark_draw(FILE *f, const struct ladder *L, const struct fw_event *e,
 			"<path d=\"M%.1f,%.1f l6,6 m0,-6 l-6,6\"/>",
 			x, y, x - 3, y - 3);
 	/* "FAIL: expected (actual)": the actual part on a line of its own. */
-	snprintf(line, sizeof(line), "%.*s", actual ? (int)(actual - e->text) : (int)strlen(e->text),
-		 e->text);
+	snprintf(line, sizeof(line), "%.*s",
+		 actual ? (int)(actual - e->text) : (int)strlen(e->text), e->text);
 	note_put(f, L, e->host, y, e->pass ? "pass" : "fail", line);
 	if (actual)
 		note_put(f, L, e->host, y + ROW - 3, "fail", actual + 1);
@@ -424,7 +429,7 @@ static void mark_draw(FILE *f, const struct ladder *L, const struct fw_event *e,
 /* Where each host is: the first address it sent from. */
 static void titles_draw(FILE *f, const struct ladder *L)
 {
-	static const enum fw_host hosts[] = { HOST_CLIENT, HOST_SERVER };
+	static const enum fw_host hosts[] = {HOST_CLIENT, HOST_SERVER};
 	char addr[64];
 	size_t i, k;
 
@@ -434,22 +439,27 @@ static void titles_draw(FILE *f, const struct ladder *L)
 			if (L->tl->ev[i].kind == EV_SEGMENT && L->tl->ev[i].sent &&
 			    !L->tl->ev[i].injected && L->tl->ev[i].host == hosts[k])
 				fw_addr_format(&L->tl->ev[i].seg.src, addr, sizeof(addr));
-		fprintf(f, "<text class=\"host\" x=\"%.1f\" y=\"22\" text-anchor=\"middle\">%s</text>",
+		fprintf(f,
+			"<text class=\"host\" x=\"%.1f\" y=\"22\" text-anchor=\"middle\">%s</text>",
 			host_x(L, hosts[k]), fw_host_name(hosts[k]));
-		fprintf(f, "<text class=\"addr\" x=\"%.1f\" y=\"38\" text-anchor=\"middle\">%s</text>\n",
-			host_x(L, hosts[k]), addr);
+		fprintf(
+		    f,
+		    "<text class=\"addr\" x=\"%.1f\" y=\"38\" text-anchor=\"middle\">%s</text>\n",
+		    host_x(L, hosts[k]), addr);
 	}
 	if (L->wire)
-		fprintf(f, "<text class=\"host\" x=\"%d\" y=\"22\" text-anchor=\"middle\">wire</text>"
-			   "<text class=\"addr\" x=\"%d\" y=\"38\" text-anchor=\"middle\">NFQUEUE faults</text>\n",
+		fprintf(f,
+			"<text class=\"host\" x=\"%d\" y=\"22\" text-anchor=\"middle\">wire</text>"
+			"<text class=\"addr\" x=\"%d\" y=\"38\" text-anchor=\"middle\">NFQUEUE "
+			"faults</text>\n",
 			WIRE_X, WIRE_X);
 	fprintf(f, "<line class=\"host\" x1=\"%d\" y1=\"46\" x2=\"%d\" y2=\"%.1f\"/>", CLIENT_X,
 		CLIENT_X, L->height - 20);
 	fprintf(f, "<line class=\"host\" x1=\"%d\" y1=\"46\" x2=\"%d\" y2=\"%.1f\"/>\n", SERVER_X,
 		SERVER_X, L->height - 20);
 	if (L->wire)
-		fprintf(f, "<line class=\"wire\" x1=\"%d\" y1=\"46\" x2=\"%d\" y2=\"%.1f\"/>\n", WIRE_X,
-			WIRE_X, L->height - 20);
+		fprintf(f, "<line class=\"wire\" x1=\"%d\" y1=\"46\" x2=\"%d\" y2=\"%.1f\"/>\n",
+			WIRE_X, WIRE_X, L->height - 20);
 }
 
 /* "client conn :1 > :2 FIN_WAIT_1" -> "conn :1 > :2 FIN_WAIT_1": the
@@ -474,7 +484,9 @@ static void rows_draw(FILE *f, const struct ladder *L)
 
 		if (e->kind != EV_SEGMENT || e->sent) {
 			fw_duration_format(e->t_ns, t, sizeof(t));
-			fprintf(f, "<text class=\"time\" x=\"62\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+			fprintf(f,
+				"<text class=\"time\" x=\"62\" y=\"%.1f\" "
+				"text-anchor=\"end\">%s</text>\n",
 				y + 3.5, t);
 		}
 		switch (e->kind) {
@@ -504,7 +516,7 @@ static void rows_draw(FILE *f, const struct ladder *L)
 
 int report_ladder_write(FILE *f, const struct timeline *tl)
 {
-	struct ladder L = { .tl = tl };
+	struct ladder L = {.tl = tl};
 	int ret = -ENOMEM;
 	size_t i;
 
@@ -518,7 +530,8 @@ int report_ladder_write(FILE *f, const struct timeline *tl)
 	if (ret < 0)
 		goto out;
 	fprintf(f,
-		"<svg class=\"ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
+		"<svg class=\"ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		"height=\"%.0f\" "
 		"viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"ladder diagram\">\n",
 		SVG_W, L.height, SVG_W, L.height);
 	fputs("<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "

@@ -10,12 +10,12 @@
 #include "util.h"
 
 const struct report_ops *const report_stdout_writers[] = {
-	&report_console, &report_tap, &report_junit, &report_json, NULL,
+    &report_console, &report_tap, &report_junit, &report_json, NULL,
 };
 
 /* pcap before html: a case page links to its pcap. */
 const struct report_ops *const report_dir_writers[] = {
-	&report_tap_file, &report_junit_file, &report_json_file, &report_pcap, &report_html, NULL,
+    &report_tap_file, &report_junit_file, &report_json_file, &report_pcap, &report_html, NULL,
 };
 
 const struct report_ops *report_stdout_find(const char *name)

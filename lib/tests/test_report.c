@@ -26,9 +26,9 @@
 #include "util.h"
 
 static const char *const fixture_names[] = {
-	"four-way.json",
-	"first-fin-lost.json",
-	"rfc1337-assassinated.json",
+    "four-way.json",
+    "first-fin-lost.json",
+    "rfc1337-assassinated.json",
 };
 #define NFIXTURES (sizeof(fixture_names) / sizeof(fixture_names[0]))
 #define NRESULTS (NFIXTURES + 2) /* and a SKIP and an ERROR made here */
@@ -109,7 +109,7 @@ static void results_free(struct case_result *rs)
 static char *run_writer(const struct report_ops *ops, struct report_ctx *ctx,
 			const struct case_result *rs, size_t n)
 {
-	struct report_summary sum = { .wall_ns = 2 * FW_NS_PER_SEC };
+	struct report_summary sum = {.wall_ns = 2 * FW_NS_PER_SEC};
 	char *text = NULL;
 	size_t len = 0, i;
 	void *state = NULL;
@@ -130,7 +130,7 @@ static char *run_writer(const struct report_ops *ops, struct report_ctx *ctx,
 static void golden_check(const struct report_ops *ops, const char *golden)
 {
 	struct case_result *rs = results_load();
-	struct report_ctx ctx = { 0 };
+	struct report_ctx ctx = {0};
 	char path[1024], *got, *want;
 
 	fixture_path(golden, path, sizeof(path));
@@ -172,7 +172,7 @@ static void test_golden_junit(void **state)
 static void test_tap_hash(void **state)
 {
 	struct case_result *rs = results_load();
-	struct report_ctx ctx = { 0 };
+	struct report_ctx ctx = {0};
 	char *text;
 
 	(void)state;
@@ -194,7 +194,7 @@ static void test_golden_json(void **state)
 static void test_json_cases_read_back(void **state)
 {
 	struct case_result *rs = results_load();
-	struct report_ctx ctx = { 0 };
+	struct report_ctx ctx = {0};
 	char *doc, *p, *again, *orig;
 	struct case_result back;
 	char err[FW_ERRLEN];
@@ -353,7 +353,7 @@ static void test_html_pages(void **state)
 {
 	struct case_result *rs = results_load();
 	char dir[] = "/tmp/finwave-test-report.XXXXXX", path[1200];
-	struct report_ctx ctx = { 0 };
+	struct report_ctx ctx = {0};
 	char *text, *out;
 	struct stat st;
 
@@ -366,7 +366,8 @@ static void test_html_pages(void **state)
 	text = slurp(path);
 	assert_non_null(strstr(text, "<a href=\"cases/close/four-way.html\">close/four-way</a>"));
 	assert_non_null(strstr(text, "<a href=\"close/four-way.pcap\">pcap</a>"));
-	assert_non_null(strstr(text, "<a href=\"cases/sysctl/needs%20knob%232.html\">sysctl/needs knob#2</a>"));
+	assert_non_null(
+	    strstr(text, "<a href=\"cases/sysctl/needs%20knob%232.html\">sysctl/needs knob#2</a>"));
 	assert_non_null(strstr(text, "2 passed, 1 failed, 1 skipped, 1 errors"));
 	assert_non_null(strstr(text, "&lt;&quot;&amp;&quot;&gt;")); /* the edited summary */
 	assert_null(strstr(text, "<script"));
@@ -397,7 +398,7 @@ static void test_html_pages(void **state)
 static void test_console_progress(void **state)
 {
 	struct case_result *rs = results_load();
-	struct report_ctx ctx = { 0 };
+	struct report_ctx ctx = {0};
 	const char *names[NRESULTS + 1];
 	char *text;
 	size_t i;
@@ -451,17 +452,17 @@ static void test_xml_escape_and_tables(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_tap),
-		cmocka_unit_test(test_golden_junit),
-		cmocka_unit_test(test_golden_json),
-		cmocka_unit_test(test_tap_hash),
-		cmocka_unit_test(test_json_cases_read_back),
-		cmocka_unit_test(test_json_unknown_errno),
-		cmocka_unit_test(test_ladder_arrows),
-		cmocka_unit_test(test_ladder_duplicate),
-		cmocka_unit_test(test_html_pages),
-		cmocka_unit_test(test_console_progress),
-		cmocka_unit_test(test_xml_escape_and_tables),
+	    cmocka_unit_test(test_golden_tap),
+	    cmocka_unit_test(test_golden_junit),
+	    cmocka_unit_test(test_golden_json),
+	    cmocka_unit_test(test_tap_hash),
+	    cmocka_unit_test(test_json_cases_read_back),
+	    cmocka_unit_test(test_json_unknown_errno),
+	    cmocka_unit_test(test_ladder_arrows),
+	    cmocka_unit_test(test_ladder_duplicate),
+	    cmocka_unit_test(test_html_pages),
+	    cmocka_unit_test(test_console_progress),
+	    cmocka_unit_test(test_xml_escape_and_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
