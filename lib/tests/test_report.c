@@ -341,6 +341,34 @@ static void test_ladder_duplicate(void **state)
 	result_clear(&r);
 }
 
+/* A segment a fault rewrote on its way arrives different from what was
+ * sent: still one arrow, through the wire, not a drop plus a stray copy. */
+static void test_ladder_rewritten(void **state)
+{
+	struct case_result r;
+	char *svg;
+	size_t i, fault = 0;
+
+	(void)state;
+	load("four-way.json", &r);
+	for (i = 0; i < r.tl.n && !fault; i++)
+		if (r.tl.ev[i].kind == EV_FAULT && !r.tl.ev[i].released)
+			fault = i;
+	assert_true(fault > 0);
+	for (i = fault; i < r.tl.n; i++)
+		if (r.tl.ev[i].kind == EV_SEGMENT && !r.tl.ev[i].sent)
+			break;
+	assert_true(i < r.tl.n);
+	r.tl.ev[i].seg.win ^= 1; /* not compared */
+	r.tl.ev[i].seg.seq += 1000;
+	svg = ladder_of(&r);
+	assert_int_equal(count(svg, "<g class=\"seg"), sent_segments(&r));
+	assert_int_equal(count(svg, "<g class=\"extra\">"), 0);
+	assert_int_equal(count(svg, " dropped"), 0);
+	free(svg);
+	result_clear(&r);
+}
+
 static void rm_tree(const char *dir)
 {
 	char cmd[1100];
@@ -460,6 +488,7 @@ int main(void)
 	    cmocka_unit_test(test_json_unknown_errno),
 	    cmocka_unit_test(test_ladder_arrows),
 	    cmocka_unit_test(test_ladder_duplicate),
+	    cmocka_unit_test(test_ladder_rewritten),
 	    cmocka_unit_test(test_html_pages),
 	    cmocka_unit_test(test_console_progress),
 	    cmocka_unit_test(test_xml_escape_and_tables),
