@@ -29,11 +29,11 @@ enum exit_code {
 	EXIT_INTERRUPTED = 130,
 };
 
-#define MAX_WRITERS 4
+#define MAX_WRITERS 8
 
 struct options {
 	const char *report_dir;
-	const char *format; /* console | tap */
+	const char *format; /* a name in report_stdout_writers */
 	const char *filter;
 	long jobs;
 	bool verbose, quiet;
@@ -54,8 +54,9 @@ static void usage(FILE *f)
 		"       finwave check PATH...             validate case files, run nothing\n"
 		"       finwave list  PATH...             case names and summaries\n"
 		"options for run:\n"
-		"  --report-dir DIR   write DIR/results.tap and DIR/<case>.pcap\n"
-		"  --format FMT       what goes to stdout: console (default) or tap\n"
+		"  --report-dir DIR   write DIR/results.{tap,xml,json}, DIR/<case>.pcap,\n"
+		"                     DIR/index.html and DIR/cases/<case>.html (ladder diagrams)\n"
+		"  --format FMT       what goes to stdout: console (default), tap, junit or json\n"
 		"  --jobs N           cases run at once (default: 2 x CPUs; cases mostly wait)\n"
 		"  --filter GLOB      only cases whose name matches (fnmatch)\n"
 		"  --verbose          print each case's timeline\n"
@@ -155,8 +156,11 @@ static long default_jobs(void)
 
 static int cmd_run(const struct options *o, struct catalog *cat)
 {
+	bool tty = isatty(STDOUT_FILENO);
 	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .verbose = o->verbose,
-				  .quiet = o->quiet, .color = isatty(STDOUT_FILENO) };
+				  .quiet = o->quiet, .color = tty && !getenv("NO_COLOR"),
+				  .progress = tty };
+	const char **names;
 	struct run_state rs;
 	char err[FW_ERRLEN];
 	int64_t t0 = fw_now_ns();
@@ -171,20 +175,31 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 		return EXIT_INTERRUPTED;
 	memset(&rs, 0, sizeof(rs));
 	ctx.total = cat->n;
-	if (add_writer(&rs, strcmp(o->format, "tap") == 0 ? &report_tap : &report_console, &ctx) < 0)
-		return EXIT_USAGE;
-	if (o->report_dir && (add_writer(&rs, &report_tap_file, &ctx) < 0 ||
-			      add_writer(&rs, &report_pcap, &ctx) < 0)) {
+	names = calloc(cat->n + 1, sizeof(*names));
+	if (!names)
+		return EXIT_ENVIRONMENT;
+	for (i = 0; i < cat->n; i++)
+		names[i] = cat->cases[i]->name;
+	ctx.names = names;
+	ret = add_writer(&rs, report_stdout_find(o->format), &ctx);
+	for (i = 0; o->report_dir && ret == 0 && report_dir_writers[i]; i++)
+		ret = add_writer(&rs, report_dir_writers[i], &ctx);
+	if (ret < 0) {
 		for (i = 0; i < rs.nwriters; i++)
 			rs.writers[i]->end(rs.wstate[i], &rs.sum);
+		free(names);
 		return EXIT_USAGE;
 	}
 	ret = sched_run(cat->cases, cat->n, (size_t)o->jobs, &stop_requested, on_case_done, &rs);
 	rs.sum.wall_ns = fw_now_ns() - t0;
 	rs.sum.interrupted = ret == -EINTR;
 	for (i = 0; i < rs.nwriters; i++)
-		if (rs.writers[i]->end(rs.wstate[i], &rs.sum) < 0)
+		if (rs.writers[i]->end(rs.wstate[i], &rs.sum) < 0) {
+			fprintf(stderr, "finwave: the %s report could not be written\n",
+				rs.writers[i]->name);
 			rs.writer_failed = true;
+		}
+	free(names);
 	if (ret == -EINTR)
 		return EXIT_INTERRUPTED;
 	if (ret < 0) {
@@ -278,8 +293,8 @@ int main(int argc, char **argv)
 			o.report_dir = optarg;
 			break;
 		case 'f':
-			if (strcmp(optarg, "console") && strcmp(optarg, "tap")) {
-				fprintf(stderr, "finwave: unknown format '%s' (expected console, tap)\n", optarg);
+			if (!report_stdout_find(optarg)) {
+				fprintf(stderr, "finwave: unknown format '%s' (expected console, tap, junit, json)\n", optarg);
 				return EXIT_USAGE;
 			}
 			o.format = optarg;

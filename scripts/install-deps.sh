@@ -12,6 +12,9 @@ packages=(
   libcmocka-dev                             # unit tests
   iptables                                  # installs the NFQUEUE rule inside a case's namespace
   iproute2 tcpdump procps                   # the end-to-end tests read pcaps and host state
+  libxml2-utils                             # xmllint: JUnit report checked against tests/fixtures/reports/junit.xsd
+  python3-jsonschema                        # JSON report checked against docs/results.schema.json
+  chromium fonts-dejavu-core                # the HTML report opened in a real headless browser (and its text drawn)
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: run as root (apt-get needs it): sudo $0" >&2
