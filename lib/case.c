@@ -388,7 +388,7 @@ static const char *const step_all_keys[] = {
 	"do", "expect", "host", "from", "to", "sock", "port", "from_port", "bytes", "eof",
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
 	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
-	"value", "proc", "signal", NULL,
+	"value", "proc", "signal", "when", NULL,
 };
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -602,6 +602,8 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 	}
 }
 
+static int load_when(struct loader *L, const struct fw_case *c, yaml_node_t *n, uint32_t *out);
+
 static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)
 {
 	static const struct keyset ks = { "step", step_all_keys };
@@ -634,7 +636,8 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		const char *k = scalar(node_at(L, p->key));
 
-		if (strcmp(k, "do") && strcmp(k, "expect") && !key_known(step_rules[s->kind].keys, k))
+		if (strcmp(k, "do") && strcmp(k, "expect") && strcmp(k, "when") &&
+		    !key_known(step_rules[s->kind].keys, k))
 			return fail(L, node_at(L, p->key), "'%s' does not apply to %s '%s'", k,
 				    expect ? "expectation" : "action", step_names[s->kind]);
 	}
@@ -713,6 +716,8 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	if ((n = map_get(L, map, "signal")) && (ret = load_signal(L, n, &s->signal)) < 0)
 		return ret;
 	if ((ret = load_timer(L, map, s)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "when")) && (ret = load_when(L, c, n, &s->when)) < 0)
 		return ret;
 	ret = get_flags(L, map, s->kind == STEP_INJECT, &s->has_flags, &s->flags_mask,
 			&s->flags_value);
@@ -1025,7 +1030,7 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 
 /* ---- sysctls: "sysctl: {server: {net.ipv4.tcp_rfc1337: 1}}" ------------ */
 
-static int load_sysctls(struct loader *L, struct fw_case *c, yaml_node_t *top)
+static int load_sysctls(struct loader *L, struct fw_sysctl **arr, size_t *count, yaml_node_t *top)
 {
 	static const char *const host_keys[] = { "client", "server", "wire", NULL };
 	static const struct keyset ks = { "sysctl block", host_keys };
@@ -1053,15 +1058,15 @@ static int load_sysctls(struct loader *L, struct fw_case *c, yaml_node_t *top)
 			    strchr(name, '/'))
 				return fail(L, kn, "sysctl '%s' is not a net.* name (only per-namespace net.* sysctls can be set)",
 					    name ? name : "?");
-			for (size_t k = 0; k < c->nsysctls; k++)
-				if (c->sysctls[k].host == host && strcmp(c->sysctls[k].name, name) == 0)
+			for (size_t k = 0; k < *count; k++)
+				if ((*arr)[k].host == host && strcmp((*arr)[k].name, name) == 0)
 					return fail(L, kn, "sysctl '%s' is set twice for %s", name,
 						    fw_host_name(host));
-			grown = realloc(c->sysctls, (c->nsysctls + 1) * sizeof(*grown));
+			grown = realloc(*arr, (*count + 1) * sizeof(*grown));
 			if (!grown)
 				return fw_err(L->err, L->errlen, -ENOMEM, "out of memory");
-			c->sysctls = grown;
-			s = &c->sysctls[c->nsysctls++];
+			*arr = grown;
+			s = &(*arr)[(*count)++];
 			memset(s, 0, sizeof(*s));
 			s->host = host;
 			s->line = (int)kn->start_mark.line + 1;
@@ -1073,10 +1078,116 @@ static int load_sysctls(struct loader *L, struct fw_case *c, yaml_node_t *top)
 	return 0;
 }
 
+/* ---- matrix: rows of sysctls, each a run of its own ----------------------- */
+
+/* "tcp_rfc1337=1" from net.ipv4.tcp_rfc1337: 1; several joined with ",";
+ * the host goes in front when a name is set for two hosts in one row. */
+static void row_default_name(struct fw_matrix_row *r)
+{
+	size_t i, k, used = 0;
+
+	r->name[0] = '\0';
+	for (i = 0; i < r->nsysctls; i++) {
+		const char *dot = strrchr(r->sysctls[i].name, '.');
+		bool twice = false;
+
+		for (k = 0; k < r->nsysctls; k++)
+			if (k != i && strcmp(r->sysctls[k].name, r->sysctls[i].name) == 0)
+				twice = true;
+		used += (size_t)snprintf(r->name + used, used < sizeof(r->name) ? sizeof(r->name) - used : 0,
+					 "%s%s%s%s=%s", used ? "," : "",
+					 twice ? fw_host_name(r->sysctls[i].host) : "", twice ? "." : "",
+					 dot ? dot + 1 : r->sysctls[i].name, r->sysctls[i].value);
+	}
+}
+
+static int load_matrix(struct loader *L, struct fw_case *c, yaml_node_t *n)
+{
+	static const char *const row_keys[] = { "name", "sysctl", NULL };
+	static const struct keyset ks = { "matrix row", row_keys };
+	yaml_node_item_t *it;
+	size_t i;
+	int ret;
+
+	if (n->type != YAML_SEQUENCE_NODE || n->data.sequence.items.top == n->data.sequence.items.start)
+		return fail(L, n, "'matrix' must be a list of rows, each {sysctl: {HOST: {NAME: VALUE}}}");
+	if (n->data.sequence.items.top - n->data.sequence.items.start > CASE_MAX_ROWS)
+		return fail(L, n, "'matrix' has more than %d rows", CASE_MAX_ROWS);
+	c->rows = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start),
+			 sizeof(*c->rows));
+	if (!c->rows)
+		return fw_err(L->err, L->errlen, -ENOMEM, "out of memory");
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *row = node_at(L, *it), *k;
+		struct fw_matrix_row *r = &c->rows[c->nrows];
+
+		if ((ret = check_keys(L, row, &ks)) < 0)
+			return ret;
+		r->line = (int)row->start_mark.line + 1;
+		c->nrows++;
+		if (!(k = map_get(L, row, "sysctl")))
+			return fail(L, row, "a matrix row needs 'sysctl' (what this row changes)");
+		if ((ret = load_sysctls(L, &r->sysctls, &r->nsysctls, k)) < 0)
+			return ret;
+		if (!r->nsysctls)
+			return fail(L, k, "a matrix row must set at least one sysctl");
+		row_default_name(r);
+		if ((k = map_get(L, row, "name")) &&
+		    (ret = get_str(L, k, "name", r->name, sizeof(r->name))) < 0)
+			return ret;
+		if (strpbrk(r->name, "[]/ ") || !r->name[0])
+			return fail(L, k ? k : row, "row name '%s' may not be empty or contain [ ] / or spaces",
+				    r->name);
+		for (i = 0; i + 1 < c->nrows; i++)
+			if (strcmp(c->rows[i].name, r->name) == 0)
+				return fail(L, k ? k : row, "two matrix rows are named '%s' (give one a 'name')",
+					    r->name);
+	}
+	return 0;
+}
+
+static int row_index(const struct fw_case *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrows; i++)
+		if (strcmp(c->rows[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* when: tcp_rfc1337=1  |  when: [a, b] */
+static int load_when(struct loader *L, const struct fw_case *c, yaml_node_t *n, uint32_t *out)
+{
+	yaml_node_item_t *it;
+	int r;
+
+	*out = 0;
+	if (!c->nrows)
+		return fail(L, n, "'when' names matrix rows, and this case has no 'matrix'");
+	if (scalar(n)) {
+		if ((r = row_index(c, scalar(n))) < 0)
+			return fail(L, n, "no matrix row is named '%s'", scalar(n));
+		*out = 1u << r;
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(L, n, "'when' is a row name or a list of row names");
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = node_at(L, *it);
+
+		if (!scalar(e) || (r = row_index(c, scalar(e))) < 0)
+			return fail(L, e, "no matrix row is named '%s'", scalar(e) ? scalar(e) : "?");
+		*out |= 1u << r;
+	}
+	return 0;
+}
+
 /* ---- the case -------------------------------------------------------------- */
 
 static const char *const case_keys[] = { "name", "summary", "claims", "refs", "verdict",
-					 "family", "sysctl", "faults", "steps", NULL };
+					 "family", "slow", "sysctl", "matrix", "faults", "steps",
+					 NULL };
 
 static int load_list(struct loader *L, yaml_node_t *n, const char *key, char *out, size_t width,
 		     size_t *count)
@@ -1101,6 +1212,40 @@ static int load_list(struct loader *L, yaml_node_t *n, const char *key, char *ou
 static int claim_id_valid(const char *s)
 {
 	return s[0] == 'C' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' && !s[3];
+}
+
+/* family: ipv4 | ipv6 | both | [ipv4, ipv6] */
+static int load_families(struct loader *L, yaml_node_t *n, unsigned *out)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} names[] = { { "ipv4", CASE_FAMILY_IPV4 },
+		      { "ipv6", CASE_FAMILY_IPV6 },
+		      { "both", CASE_FAMILY_IPV4 | CASE_FAMILY_IPV6 } };
+	yaml_node_item_t *it;
+	size_t i;
+
+	*out = 0;
+	if (n->type == YAML_SEQUENCE_NODE) {
+		for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+			unsigned bits;
+
+			if (load_families(L, node_at(L, *it), &bits) < 0)
+				return -EINVAL;
+			*out |= bits;
+		}
+		if (!*out)
+			return fail(L, n, "'family' lists no family");
+		return 0;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (scalar(n) && strcmp(scalar(n), names[i].name) == 0) {
+			*out = names[i].bits;
+			return 0;
+		}
+	return fail(L, n, "unknown family '%s' (expected ipv4, ipv6, both, or a list)",
+		    scalar(n) ? scalar(n) : "?");
 }
 
 static int load_case(struct loader *L, struct fw_case *c, const char *default_name)
@@ -1144,16 +1289,16 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 	if ((n = map_get(L, root, "refs")) &&
 	    (ret = load_list(L, n, "refs", &c->refs[0][0], sizeof(c->refs[0]), &c->nrefs)) < 0)
 		return ret;
-	c->family = AF_INET;
-	if ((n = map_get(L, root, "family"))) {
-		const char *f = scalar(n);
-
-		if (f && strcmp(f, "ipv6") == 0)
-			c->family = AF_INET6;
-		else if (!f || strcmp(f, "ipv4") != 0)
-			return fail(L, n, "unknown family '%s' (expected ipv4, ipv6)", f ? f : "?");
-	}
-	if ((n = map_get(L, root, "sysctl")) && (ret = load_sysctls(L, c, n)) < 0)
+	c->families = CASE_FAMILY_IPV4 | CASE_FAMILY_IPV6;
+	if ((n = map_get(L, root, "family")) && (ret = load_families(L, n, &c->families)) < 0)
+		return ret;
+	c->family = c->families & CASE_FAMILY_IPV4 ? AF_INET : AF_INET6;
+	if ((n = map_get(L, root, "sysctl")) &&
+	    (ret = load_sysctls(L, &c->sysctls, &c->nsysctls, n)) < 0)
+		return ret;
+	if ((n = map_get(L, root, "matrix")) && (ret = load_matrix(L, c, n)) < 0)
+		return ret;
+	if ((n = map_get(L, root, "slow")) && (ret = get_bool(L, n, "slow", &c->slow)) < 0)
 		return ret;
 	if ((n = map_get(L, root, "faults"))) {
 		if (n->type != YAML_SEQUENCE_NODE)
@@ -1260,8 +1405,97 @@ void case_free(struct fw_case *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->nrows; i++)
+		free(c->rows[i].sysctls);
+	free(c->rows);
 	free(c->sysctls);
 	free(c->faults);
 	free(c->steps);
 	free(c);
+}
+
+/* One run: family, row (-1 for none), and the name suffix. */
+static struct fw_case *case_variant(const struct fw_case *c, int family, int row,
+				    const char *suffix)
+{
+	const struct fw_matrix_row *r = row >= 0 ? &c->rows[row] : NULL;
+	struct fw_case *v = calloc(1, sizeof(*v));
+	size_t i, k;
+
+	if (!v)
+		return NULL;
+	*v = *c;
+	v->rows = NULL;
+	v->nrows = 0;
+	v->family = family;
+	v->families = family == AF_INET ? CASE_FAMILY_IPV4 : CASE_FAMILY_IPV6;
+	if (suffix[0]) {
+		/* the base name gives way to the suffix when both do not fit */
+		size_t room = sizeof(v->name) - 3 > strlen(suffix) ? sizeof(v->name) - 3 - strlen(suffix) : 0;
+		int used = snprintf(v->name, sizeof(v->name), "%.*s[", (int)room, c->name);
+
+		if (used > 0 && (size_t)used < sizeof(v->name))
+			snprintf(v->name + used, sizeof(v->name) - (size_t)used, "%s]", suffix);
+	}
+	v->sysctls = calloc(c->nsysctls + (r ? r->nsysctls : 0) + 1, sizeof(*v->sysctls));
+	v->faults = calloc(c->nfaults + 1, sizeof(*v->faults));
+	v->steps = calloc(c->nsteps + 1, sizeof(*v->steps));
+	if (!v->sysctls || !v->faults || !v->steps) {
+		case_free(v);
+		return NULL;
+	}
+	memcpy(v->sysctls, c->sysctls, c->nsysctls * sizeof(*v->sysctls));
+	for (i = 0; r && i < r->nsysctls; i++) {
+		for (k = 0; k < v->nsysctls; k++)
+			if (v->sysctls[k].host == r->sysctls[i].host &&
+			    strcmp(v->sysctls[k].name, r->sysctls[i].name) == 0)
+				break;
+		v->sysctls[k] = r->sysctls[i]; /* k == nsysctls: appended */
+		if (k == v->nsysctls)
+			v->nsysctls++;
+	}
+	if (c->nfaults)
+		memcpy(v->faults, c->faults, c->nfaults * sizeof(*v->faults));
+	v->nsteps = 0;
+	for (i = 0; i < c->nsteps; i++)
+		if (!c->steps[i].when || (row >= 0 && (c->steps[i].when & (1u << row))))
+			v->steps[v->nsteps++] = c->steps[i];
+	return v;
+}
+
+int case_expand(const struct fw_case *c, struct fw_case ***out, size_t *n)
+{
+	static const struct {
+		unsigned bit;
+		int family;
+		const char *name;
+	} fams[] = { { CASE_FAMILY_IPV4, AF_INET, "ipv4" }, { CASE_FAMILY_IPV6, AF_INET6, "ipv6" } };
+	bool both = (c->families & CASE_FAMILY_IPV4) && (c->families & CASE_FAMILY_IPV6);
+	size_t rows = c->nrows ? c->nrows : 1, f, r, count = 0;
+	struct fw_case **v = calloc(2 * rows, sizeof(*v));
+	char suffix[128];
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return -ENOMEM;
+	for (f = 0; f < 2; f++) {
+		if (!(c->families & fams[f].bit))
+			continue;
+		for (r = 0; r < rows; r++) {
+			snprintf(suffix, sizeof(suffix), "%s%s%s", both ? fams[f].name : "",
+				 both && c->nrows ? "," : "", c->nrows ? c->rows[r].name : "");
+			v[count] = case_variant(c, fams[f].family, c->nrows ? (int)r : -1, suffix);
+			if (!v[count]) {
+				while (count)
+					case_free(v[--count]);
+				free(v);
+				return -ENOMEM;
+			}
+			count++;
+		}
+	}
+	*out = v;
+	*n = count;
+	return 0;
 }

@@ -58,10 +58,12 @@ fw run --report-dir "$out" cases/
 expect_rc 0 "finwave run --report-dir cases/"
 xml_valid "$out/results.xml" "results.xml of the catalog"
 json_valid "$out/results.json" "results.json of the catalog"
-n=$(find cases -name '*.yaml' | wc -l)
+# every file runs once per family (and matrix row): count the runs, not files
+"$FINWAVE" list cases/ | awk '{print $1}' >"$work/names"
+n=$(wc -l <"$work/names")
 [ "$(grep -c '<testcase ' "$out/results.xml")" -eq "$n" ] && pass "results.xml: $n testcases" || fail "results.xml testcase count"
-grep -q '<testcase name="four-way" classname="close" ' "$out/results.xml" && pass "classname is the case directory" || fail "four-way testcase name/classname"
-for f in index.html claims.html $(find cases -name '*.yaml' | sed 's|^cases/|cases/|; s|\.yaml$|.html|'); do
+grep -q '<testcase name="four-way\[ipv4\]" classname="close" ' "$out/results.xml" && pass "classname is the case directory" || fail "four-way testcase name/classname"
+for f in index.html claims.html $(sed 's|^|cases/|; s|$|.html|' "$work/names"); do
   [ -s "$out/$f" ] || fail "no $f"
 done
 if grep -lE '<script|<link|src=|url\(http' "$out"/index.html "$out"/claims.html $(find "$out/cases" -name '*.html') >"$work/fetching"; then
@@ -89,7 +91,7 @@ xml_valid "$wrong/results.xml" "results.xml of a failing run"
 json_valid "$wrong/results.json" "results.json of a failing run"
 grep -q '<failure message="tests/fixtures/wrong/rfc1337-assassinated.yaml:14: step 9: expected client.s socket .conn. is gone within 300.0ms; actual: still TIME_WAIT' "$wrong/results.xml" \
   && pass "JUnit failure message: expected; actual" || { fail "JUnit failure message"; grep -m1 '<failure' "$wrong/results.xml"; }
-grep -q 'class="expect fail"' "$wrong/cases/rfc1337-assassinated.html" && pass "the ladder marks the failed expectation" || fail "no failed mark in the ladder"
+grep -q 'class="expect fail"' "$wrong/cases/rfc1337-assassinated[ipv4].html" && pass "the ladder marks the failed expectation" || fail "no failed mark in the ladder"
 
 # ---- the pages in a real browser ---------------------------------------------------
 # render PAGE NAME: $work/NAME.dom, NAME.png and NAME.log (Chromium's log).
@@ -152,13 +154,13 @@ while read -r name segs; do
     fail "$name: $arrows arrows in the rendered ladder, $segs segments in results.json ($svgs svg)"
   fi
 done <"$work/segments"
-grep -q 'class="seg dropped"' "$work/loss_first-fin-lost.dom" && pass "first-fin-lost: the dropped FIN stops at the wire" || fail "first-fin-lost: no dropped arrow"
-grep -q 'class="seg injected"' "$work/time_wait_rst-in-time-wait.dom" && pass "rst-in-time-wait: the RST is drawn as injected" || fail "rst-in-time-wait: no injected arrow"
-grep -q 'class="hold"' "$work/close_four-way.dom" && pass "four-way: the held ACKs show their hold" || fail "four-way: no hold drawn"
+grep -q 'class="seg dropped"' "$work/loss_first-fin-lost[ipv4].dom" && pass "first-fin-lost: the dropped FIN stops at the wire" || fail "first-fin-lost: no dropped arrow"
+grep -q 'class="seg injected"' "$work/time_wait_rst-in-time-wait[ipv6].dom" && pass "rst-in-time-wait: the RST is drawn as injected" || fail "rst-in-time-wait: no injected arrow"
+grep -q 'class="hold"' "$work/close_four-way[ipv4].dom" && pass "four-way: the held ACKs show their hold" || fail "four-way: no hold drawn"
 
 # ---- the console on a terminal: progress line and colour; none in a pipe -----------
 script -qec "$FINWAVE run cases/close/four-way.yaml" /dev/null >"$work/tty.out" 2>&1
-if grep -q $'\[1/1\] close/four-way\xe2\x80\xa6' "$work/tty.out" && grep -q $'\033\[32mPASS' "$work/tty.out"; then
+if grep -q $'\[1/2\] close/four-way\[ipv4\]\xe2\x80\xa6' "$work/tty.out" && grep -q $'\033\[32mPASS' "$work/tty.out"; then
   pass "on a terminal: progress line and colour"
 else
   fail "on a terminal: no progress line or colour"; cat -v "$work/tty.out" | head -5

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -574,6 +575,110 @@ static void test_error_process_and_options(void **state)
 		     "'timer' does not apply to expectation 'gone'");
 }
 
+/* ---- families and matrices: one file, several runs ---------------------------- */
+
+/* clang-format off */
+static const char matrix_case[] =
+	"name: tw/rst\n"
+	"summary: s\n"
+	"sysctl:\n"
+	"  client: {net.ipv4.tcp_rfc1337: 0, net.ipv4.tcp_fin_timeout: 5}\n"
+	"matrix:\n"
+	"  - {sysctl: {client: {net.ipv4.tcp_rfc1337: 0}}}\n"
+	"  - sysctl: {client: {net.ipv4.tcp_rfc1337: 1}, server: {net.ipv4.tcp_rfc1337: 1}}\n"
+	"  - {name: custom, sysctl: {server: {net.ipv4.tcp_timestamps: 0}}}\n"
+	"steps:\n"
+	"  - {do: close}\n"
+	"  - {expect: gone, when: tcp_rfc1337=0}\n"
+	"  - {expect: state, state: TIME_WAIT, when: [custom, 'client.tcp_rfc1337=1,server.tcp_rfc1337=1']}\n";
+/* clang-format on */
+
+static void test_matrix_expand(void **state)
+{
+	struct fw_case *c = load_ok(matrix_case), **v = NULL;
+	size_t n = 0, i;
+
+	(void)state;
+	assert_int_equal(c->families, CASE_FAMILY_IPV4 | CASE_FAMILY_IPV6); /* the default */
+	assert_int_equal(c->nrows, 3);
+	assert_string_equal(c->rows[0].name, "tcp_rfc1337=0");
+	assert_string_equal(c->rows[1].name, "client.tcp_rfc1337=1,server.tcp_rfc1337=1");
+	assert_string_equal(c->rows[2].name, "custom");
+	assert_int_equal(c->steps[1].when, 1u << 0);
+	assert_int_equal(c->steps[2].when, (1u << 1) | (1u << 2));
+	assert_int_equal(case_expand(c, &v, &n), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(v[0]->name, "tw/rst[ipv4,tcp_rfc1337=0]");
+	assert_string_equal(v[4]->name, "tw/rst[ipv6,client.tcp_rfc1337=1,server.tcp_rfc1337=1]");
+	assert_int_equal(v[0]->family, AF_INET);
+	assert_int_equal(v[3]->family, AF_INET6);
+	/* row 0: its step only; the case's own rfc1337 replaced, not doubled */
+	assert_int_equal(v[0]->nsteps, 2);
+	assert_int_equal(v[0]->steps[1].kind, STEP_EXPECT_GONE);
+	assert_int_equal(v[0]->nsysctls, 2);
+	/* row 1: client value overridden, server value added */
+	assert_int_equal(v[1]->nsteps, 2);
+	assert_int_equal(v[1]->steps[1].kind, STEP_EXPECT_STATE);
+	assert_int_equal(v[1]->nsysctls, 3);
+	assert_string_equal(v[1]->sysctls[0].name, "net.ipv4.tcp_rfc1337");
+	assert_string_equal(v[1]->sysctls[0].value, "1");
+	assert_int_equal(v[1]->sysctls[2].host, HOST_SERVER);
+	/* row 2 */
+	assert_int_equal(v[2]->nsysctls, 3);
+	assert_string_equal(v[2]->sysctls[0].value, "0");
+	assert_int_equal(v[2]->nrows, 0);
+	for (i = 0; i < n; i++)
+		case_free(v[i]);
+	free(v);
+	case_free(c);
+}
+
+static void test_family_choice(void **state)
+{
+	struct fw_case *c, **v = NULL;
+	size_t n = 0;
+
+	(void)state;
+	c = load_ok("name: x\nsummary: s\nfamily: ipv6\nsteps:\n  - {do: close}\n");
+	assert_int_equal(case_expand(c, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0]->name, "x"); /* a single run keeps its name */
+	assert_int_equal(v[0]->family, AF_INET6);
+	case_free(v[0]);
+	free(v);
+	case_free(c);
+	c = load_ok("name: x\nsummary: s\nfamily: [ipv4, ipv6]\nslow: true\nsteps:\n  - {do: close}\n");
+	assert_true(c->slow);
+	assert_int_equal(case_expand(c, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0]->name, "x[ipv4]");
+	assert_string_equal(v[1]->name, "x[ipv6]");
+	assert_true(v[1]->slow);
+	case_free(v[0]);
+	case_free(v[1]);
+	free(v);
+	case_free(c);
+}
+
+static void test_error_matrix(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: close, when: a}\n", "t.yaml:3:23: ",
+		     "'when' names matrix rows, and this case has no 'matrix'");
+	expect_error("summary: s\nmatrix:\n  - {sysctl: {client: {net.ipv4.tcp_sack: 0}}}\n"
+		     "steps:\n  - {do: close, when: tcp_sack=1}\n",
+		     "t.yaml:5:23: ", "no matrix row is named 'tcp_sack=1'");
+	expect_error("summary: s\nmatrix:\n  - {sysctl: {client: {net.ipv4.tcp_sack: 0}}}\n"
+		     "  - {sysctl: {client: {net.ipv4.tcp_sack: 0}}}\nsteps:\n  - {do: close}\n",
+		     "t.yaml:4:5: ", "two matrix rows are named 'tcp_sack=0'");
+	expect_error("summary: s\nmatrix: []\nsteps:\n  - {do: close}\n", "t.yaml:2:9: ",
+		     "'matrix' must be a list of rows");
+	expect_error("summary: s\nmatrix:\n  - {name: a}\nsteps:\n  - {do: close}\n", "t.yaml:3:5: ",
+		     "a matrix row needs 'sysctl'");
+	expect_error("summary: s\nfamily: [ipv4, ipx]\nsteps:\n  - {do: close}\n", "t.yaml:2:16: ",
+		     "unknown family 'ipx'");
+}
+
 /* Step kind names and which of them are expectations. */
 static void test_step_kind_names(void **state)
 {
@@ -601,7 +706,7 @@ static void test_error_unknown_key(void **state)
 	(void)state;
 	expect_error("summary: s\ncolour: red\nsteps: [{do: close}]\n", "t.yaml:2:1: ",
 		     "unknown case key 'colour' (expected name, summary, claims, refs, verdict, "
-		     "family, sysctl, faults, steps)");
+		     "family, slow, sysctl, matrix, faults, steps)");
 	expect_error("summary: s\nsteps:\n  - {do: close, colour: red}\n",
 		     "t.yaml:3:17: ", "unknown step key 'colour' (expected do, expect, host,");
 	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: drop, when: now}\n"
@@ -848,7 +953,7 @@ static void test_error_bad_values(void **state)
 	expect_error("summary: s\nsteps:\n  - {expect: state, state: TIMEWAIT}\n",
 		     "t.yaml:3:28: ", "unknown TCP state 'TIMEWAIT'");
 	expect_error("summary: s\nfamily: ipx\nsteps: [{do: close}]\n",
-		     "t.yaml:2:9: ", "unknown family 'ipx' (expected ipv4, ipv6)");
+		     "t.yaml:2:9: ", "unknown family 'ipx' (expected ipv4, ipv6, both, or a list)");
 	expect_error("summary: s\nfaults: [{name: f, from: client, payload: lots, action: drop}]\n"
 		     "steps: [{do: close}]\n",
 		     "t.yaml:2:43: ", "unknown payload 'lots' (expected any, none, some)");
@@ -946,6 +1051,9 @@ int main(void)
 	    cmocka_unit_test(test_minimal_case_defaults),
 	    cmocka_unit_test(test_fault_without_flags),
 	    cmocka_unit_test(test_step_kind_names),
+	    cmocka_unit_test(test_matrix_expand),
+	    cmocka_unit_test(test_family_choice),
+	    cmocka_unit_test(test_error_matrix),
 	    cmocka_unit_test(test_fault_language),
 	    cmocka_unit_test(test_error_fault_language),
 	    cmocka_unit_test(test_error_process_and_options),
