@@ -317,7 +317,7 @@ static const char *const step_names[STEP_KIND_COUNT] = {
 	[STEP_FORK] = "fork",		[STEP_KILL] = "kill",
 	[STEP_EXPECT_SEGMENT] = "segment",
 	[STEP_EXPECT_NO_SEGMENT] = "no_segment", [STEP_EXPECT_STATE] = "state",
-	[STEP_EXPECT_GONE] = "gone",
+	[STEP_EXPECT_GONE] = "gone", [STEP_EXPECT_COUNTER] = "counter",
 };
 
 const char *step_kind_name(enum step_kind k)
@@ -361,6 +361,8 @@ static const struct {
 	[STEP_EXPECT_STATE] = { { "host", "sock", "state", "timer", "timer_min", "timer_max",
 				  "within", NULL }, "state", 2 * FW_NS_PER_SEC },
 	[STEP_EXPECT_GONE] = { { "host", "sock", "within", NULL }, NULL, 2 * FW_NS_PER_SEC },
+	[STEP_EXPECT_COUNTER] = { { "host", "counter", "delta", "delta_min", "within", NULL },
+				  "counter", FW_NS_PER_SEC },
 };
 
 static int step_kind_lookup(struct loader *L, yaml_node_t *n, bool expect, enum step_kind *out)
@@ -388,7 +390,7 @@ static const char *const step_all_keys[] = {
 	"do", "expect", "host", "from", "to", "sock", "port", "from_port", "bytes", "eof",
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
 	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
-	"value", "proc", "signal", "when", NULL,
+	"value", "proc", "signal", "when", "counter", "delta", "delta_min", NULL,
 };
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -599,6 +601,10 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 		snprintf(s->text, sizeof(s->text), "%s's socket '%s' is gone within %s", h,
 			 s->sock, within);
 		break;
+	case STEP_EXPECT_COUNTER:
+		snprintf(s->text, sizeof(s->text), "%s's counter %s grows by %s%lld within %s", h,
+			 s->counter, s->delta_is_min ? "at least " : "", (long long)s->delta, within);
+		break;
 	}
 }
 
@@ -719,6 +725,19 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 		return ret;
 	if ((n = map_get(L, map, "when")) && (ret = load_when(L, c, n, &s->when)) < 0)
 		return ret;
+	if ((n = map_get(L, map, "counter")) &&
+	    (ret = get_str(L, n, "counter", s->counter, sizeof(s->counter))) < 0)
+		return ret;
+	if (s->kind == STEP_EXPECT_COUNTER) {
+		yaml_node_t *d = map_get(L, map, "delta"), *dm = map_get(L, map, "delta_min");
+
+		if (!!d == !!dm)
+			return fail(L, d ? d : map, "expectation 'counter' needs one of 'delta' (exactly) or 'delta_min' (at least)");
+		if ((ret = get_uint(L, d ? d : dm, d ? "delta" : "delta_min", 1UL << 40, &v)) < 0)
+			return ret;
+		s->delta = (int64_t)v;
+		s->delta_is_min = dm != NULL;
+	}
 	ret = get_flags(L, map, s->kind == STEP_INJECT, &s->has_flags, &s->flags_mask,
 			&s->flags_value);
 	if (ret < 0)

@@ -46,8 +46,9 @@ enum step_kind {
 	STEP_EXPECT_NO_SEGMENT,
 	STEP_EXPECT_STATE,
 	STEP_EXPECT_GONE,
+	STEP_EXPECT_COUNTER, /* a namespace counter moved by this much since the case began */
 };
-#define STEP_KIND_COUNT (STEP_EXPECT_GONE + 1)
+#define STEP_KIND_COUNT (STEP_EXPECT_COUNTER + 1)
 
 const char *step_kind_name(enum step_kind k); /* "listen", ..., "segment" */
 bool step_kind_is_expect(enum step_kind k);
@@ -85,6 +86,9 @@ struct fw_step {
 	int opt_level, opt_name, opt_value;
 	char opt_text[32];  /* its name, for reports */
 	char proc[32];      /* fork / kill: the child's name */
+	char counter[64];   /* expect counter: "TCPTimeWaitOverflow" or "TcpExt.TWRecycled" */
+	int64_t delta;      /* expect counter: the change since the case began */
+	bool delta_is_min;  /* ... at least delta ("delta_min") rather than exactly */
 	int signal;         /* kill */
 	bool has_flags;
 	uint8_t flags_mask, flags_value; /* segment match / injected flags (value) */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "counters.h"
 #include "inject.h"
 #include "intercept.h"
 #include "netns.h"
@@ -81,6 +82,7 @@ struct engine {
 	struct inject *inj[2];
 	struct sockprobe *probe[2];
 	struct host_snapshot snap[2];
+	struct counter_set counters0[2]; /* each host's counters when the case began */
 	struct fw_addr addr[2];
 	int epfd;
 	struct esock socks[ENGINE_MAX_SOCKS];
@@ -1040,6 +1042,7 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 	case STEP_EXPECT_NO_SEGMENT:
 	case STEP_EXPECT_STATE:
 	case STEP_EXPECT_GONE:
+	case STEP_EXPECT_COUNTER:
 		return -EINVAL;
 	}
 	return 0;
@@ -1382,6 +1385,43 @@ static int expect_state(struct engine *E, const struct fw_step *st)
 	return 0;
 }
 
+/* A counter's change since the case began, re-read until it matches or the
+ * deadline passes (the kernel counts as it handles segments). */
+static int expect_counter(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns, before, now_v = 0, next;
+	struct counter_set now = { 0 };
+	int ret;
+
+	if (counters_get(&E->counters0[st->host], st->counter, &before) < 0) {
+		fw_err(E->err, sizeof(E->err), -ENOENT,
+		       "this kernel has no counter '%s' in /proc/net/snmp or /proc/net/netstat",
+		       st->counter);
+		return step_error(E, st, -ENOENT, "bad step");
+	}
+	for (;;) {
+		ret = counters_read(topo_ns_fd(E->topo, st->host), &now, E->err, sizeof(E->err));
+		if (ret < 0)
+			return ret;
+		ret = counters_get(&now, st->counter, &now_v);
+		counter_set_clear(&now);
+		if (ret < 0)
+			return ret;
+		if (st->delta_is_min ? now_v - before >= st->delta : now_v - before == st->delta)
+			break;
+		if (fw_now_ns() >= deadline)
+			return step_fail(E, st, "%s grew by %lld (from %lld to %lld)", st->counter,
+					 (long long)(now_v - before), (long long)before,
+					 (long long)now_v);
+		next = fw_now_ns() + ENGINE_STATE_POLL_NS;
+		ret = pump(E, next < deadline ? next : deadline);
+		if (ret < 0)
+			return ret;
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
 /* ---- setup and teardown ------------------------------------------------------ */
 
 int engine_check_sysctls(const struct fw_case *c, int scratch_ns_fd, char *err, size_t errlen)
@@ -1504,6 +1544,12 @@ static int engine_setup(struct engine *E)
 		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, intercept_timer_fd(E->ic), &ev) < 0)
 			return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
 	}
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
+		ret = counters_read(topo_ns_fd(E->topo, (enum fw_host)h), &E->counters0[h], E->err,
+				    sizeof(E->err));
+		if (ret < 0)
+			return ret;
+	}
 	return probe_all(E);
 }
 
@@ -1522,6 +1568,7 @@ static void engine_teardown(struct engine *E)
 		inject_free(E->inj[h]);
 		sockprobe_free(E->probe[h]);
 		free(E->snap[h].socks);
+		counter_set_clear(&E->counters0[h]);
 	}
 	for (i = 0; i < E->nsocks; i++)
 		if (E->socks[i].fd >= 0)
@@ -1573,6 +1620,9 @@ static int run_steps(struct engine *E)
 		case STEP_EXPECT_STATE:
 		case STEP_EXPECT_GONE:
 			ret = expect_state(E, st);
+			break;
+		case STEP_EXPECT_COUNTER:
+			ret = expect_counter(E, st);
 			break;
 		case STEP_INJECT:
 			E->cursor_t = fw_now_ns();
