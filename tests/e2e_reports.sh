@@ -155,7 +155,7 @@ while read -r name segs; do
   fi
 done <"$work/segments"
 grep -q 'class="seg dropped"' "$work/loss_first-fin-lost[ipv4].dom" && pass "first-fin-lost: the dropped FIN stops at the wire" || fail "first-fin-lost: no dropped arrow"
-grep -q 'class="seg injected"' "$work/time_wait_rst-in-time-wait[ipv6].dom" && pass "rst-in-time-wait: the RST is drawn as injected" || fail "rst-in-time-wait: no injected arrow"
+grep -q 'class="seg injected"' "$work/time_wait_rst-in-time-wait[ipv6,tcp_rfc1337=0].dom" && pass "rst-in-time-wait: the RST is drawn as injected" || fail "rst-in-time-wait: no injected arrow"
 grep -q 'class="hold"' "$work/close_four-way[ipv4].dom" && pass "four-way: the held ACKs show their hold" || fail "four-way: no hold drawn"
 
 # ---- the console on a terminal: progress line and colour; none in a pipe -----------
