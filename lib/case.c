@@ -318,6 +318,7 @@ static const char *const step_names[STEP_KIND_COUNT] = {
 	[STEP_EXPECT_SEGMENT] = "segment",
 	[STEP_EXPECT_NO_SEGMENT] = "no_segment", [STEP_EXPECT_STATE] = "state",
 	[STEP_EXPECT_GONE] = "gone", [STEP_EXPECT_COUNTER] = "counter",
+	[STEP_EXPECT_SYSCTL] = "sysctl",
 };
 
 const char *step_kind_name(enum step_kind k)
@@ -337,8 +338,9 @@ static const struct {
 	const char *required; /* one key that must be present, or NULL */
 	int64_t default_within_ns;
 } step_rules[STEP_KIND_COUNT] = {
-	[STEP_LISTEN] = { { "host", "sock", "port", "reuseaddr", "result", NULL }, "port", 0 },
-	[STEP_CONNECT] = { { "host", "to", "sock", "port", "from_port", "reuseaddr", "linger",
+	[STEP_LISTEN] = { { "host", "sock", "port", "reuseaddr", "reuseport", "result", NULL },
+			  "port", 0 },
+	[STEP_CONNECT] = { { "host", "to", "sock", "port", "from_port", "reuseaddr", "reuseport", "linger",
 			     "result", "within", NULL }, "port", 2 * FW_NS_PER_SEC },
 	[STEP_ACCEPT] = { { "host", "sock", "result", "within", NULL }, NULL, 2 * FW_NS_PER_SEC },
 	[STEP_SEND] = { { "host", "sock", "bytes", "result", NULL }, "bytes", 0 },
@@ -363,6 +365,7 @@ static const struct {
 	[STEP_EXPECT_GONE] = { { "host", "sock", "within", NULL }, NULL, 2 * FW_NS_PER_SEC },
 	[STEP_EXPECT_COUNTER] = { { "host", "counter", "delta", "delta_min", "within", NULL },
 				  "counter", FW_NS_PER_SEC },
+	[STEP_EXPECT_SYSCTL] = { { "host", "sysctl", "equals", "absent", NULL }, "sysctl", 0 },
 };
 
 static int step_kind_lookup(struct loader *L, yaml_node_t *n, bool expect, enum step_kind *out)
@@ -390,7 +393,8 @@ static const char *const step_all_keys[] = {
 	"do", "expect", "host", "from", "to", "sock", "port", "from_port", "bytes", "eof",
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
 	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
-	"value", "proc", "signal", "when", "counter", "delta", "delta_min", NULL,
+	"value", "proc", "signal", "when", "counter", "delta", "delta_min", "reuseport", "sysctl",
+	"equals", "absent", NULL,
 };
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -601,6 +605,13 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 		snprintf(s->text, sizeof(s->text), "%s's socket '%s' is gone within %s", h,
 			 s->sock, within);
 		break;
+	case STEP_EXPECT_SYSCTL:
+		if (s->absent)
+			snprintf(s->text, sizeof(s->text), "%s has no sysctl %s", h, s->sysctl);
+		else
+			snprintf(s->text, sizeof(s->text), "%s's sysctl %s reads %s", h, s->sysctl,
+				 s->equals);
+		break;
 	case STEP_EXPECT_COUNTER:
 		snprintf(s->text, sizeof(s->text), "%s's counter %s grows by %s%lld within %s", h,
 			 s->counter, s->delta_is_min ? "at least " : "", (long long)s->delta, within);
@@ -654,6 +665,7 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	s->host = HOST_CLIENT;
 	s->linger = -1;
 	s->reuseaddr = -1;
+	s->reuseport = -1;
 	s->len = -1;
 	s->win = -1;
 	s->fault = -1;
@@ -713,6 +725,29 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	}
 	if ((ret = load_sockopt(L, map, s)) < 0)
 		return ret;
+	if ((n = map_get(L, map, "reuseport"))) {
+		bool b;
+
+		if ((ret = get_bool(L, n, "reuseport", &b)) < 0)
+			return ret;
+		s->reuseport = b;
+	}
+	if (s->kind == STEP_EXPECT_SYSCTL) {
+		yaml_node_t *eq = map_get(L, map, "equals"), *ab = map_get(L, map, "absent");
+		const char *name = scalar(map_get(L, map, "sysctl"));
+
+		if (!name || strncmp(name, "net.", 4) != 0 || strstr(name, "..") || strchr(name, '/'))
+			return fail(L, map_get(L, map, "sysctl"), "'sysctl' must be a net.* name, not '%s'",
+				    name ? name : "a list");
+		if ((ret = get_str(L, map_get(L, map, "sysctl"), "sysctl", s->sysctl, sizeof(s->sysctl))) < 0)
+			return ret;
+		if (ab && (ret = get_bool(L, ab, "absent", &s->absent)) < 0)
+			return ret;
+		if (!!eq == s->absent || (!eq && !ab))
+			return fail(L, map, "expectation 'sysctl' needs 'equals: VALUE' or 'absent: true'");
+		if (eq && (ret = get_str(L, eq, "equals", s->equals, sizeof(s->equals))) < 0)
+			return ret;
+	}
 	if (s->kind == STEP_SETSOCKOPT && s->linger < 0 && s->reuseaddr < 0 && !s->has_opt)
 		return fail(L, map, "action 'setsockopt' needs 'opt' and 'value', 'linger' or 'reuseaddr'");
 	if ((n = map_get(L, map, "proc")) &&

@@ -47,8 +47,9 @@ enum step_kind {
 	STEP_EXPECT_STATE,
 	STEP_EXPECT_GONE,
 	STEP_EXPECT_COUNTER, /* a namespace counter moved by this much since the case began */
+	STEP_EXPECT_SYSCTL,  /* a sysctl reads a value, or does not exist, in a host's namespace */
 };
-#define STEP_KIND_COUNT (STEP_EXPECT_COUNTER + 1)
+#define STEP_KIND_COUNT (STEP_EXPECT_SYSCTL + 1)
 
 const char *step_kind_name(enum step_kind k); /* "listen", ..., "segment" */
 bool step_kind_is_expect(enum step_kind k);
@@ -82,6 +83,10 @@ struct fw_step {
 	int expect_errno;   /* actions: the result expected, 0 = success */
 	int linger;         /* SO_LINGER seconds, -1 = leave alone */
 	int reuseaddr;      /* SO_REUSEADDR 0/1, -1 = leave alone */
+	int reuseport;      /* SO_REUSEPORT 0/1, -1 = leave alone (listen, connect) */
+	char sysctl[96];    /* expect sysctl: its name */
+	char equals[64];    /* expect sysctl: the value it must read ("" with absent) */
+	bool absent;        /* expect sysctl: this kernel must not have it */
 	bool has_opt;       /* setsockopt: a named option */
 	int opt_level, opt_name, opt_value;
 	char opt_text[32];  /* its name, for reports */

@@ -750,6 +750,9 @@ static int sock_options(const struct fw_step *st, int fd)
 	if (st->reuseaddr >= 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &st->reuseaddr, sizeof(st->reuseaddr)) < 0)
 		return -errno;
+	if (st->reuseport >= 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &st->reuseport, sizeof(st->reuseport)) < 0)
+		return -errno;
 	if (st->linger >= 0) {
 		struct linger l = { .l_onoff = 1, .l_linger = st->linger };
 
@@ -1043,6 +1046,7 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 	case STEP_EXPECT_STATE:
 	case STEP_EXPECT_GONE:
 	case STEP_EXPECT_COUNTER:
+	case STEP_EXPECT_SYSCTL:
 		return -EINVAL;
 	}
 	return 0;
@@ -1422,6 +1426,28 @@ static int expect_counter(struct engine *E, const struct fw_step *st)
 	return 0;
 }
 
+/* Read a sysctl inside the host's namespace (topo reads it there). */
+static int expect_sysctl(struct engine *E, const struct fw_step *st)
+{
+	char value[128], msg[FW_ERRLEN];
+	int ret = topo_sysctl_get(E->topo, st->host, st->sysctl, value, sizeof(value), msg,
+				  sizeof(msg));
+
+	if (ret == -ENOENT) {
+		if (!st->absent)
+			return step_fail(E, st, "this kernel has no %s", st->sysctl);
+	} else if (ret < 0) {
+		fw_err(E->err, sizeof(E->err), ret, "%s", msg);
+		return step_error(E, st, ret, "cannot read the sysctl");
+	} else if (st->absent) {
+		return step_fail(E, st, "%s exists and reads %s", st->sysctl, value);
+	} else if (strcmp(value, st->equals) != 0) {
+		return step_fail(E, st, "%s reads %s", st->sysctl, value);
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
 /* ---- setup and teardown ------------------------------------------------------ */
 
 int engine_check_sysctls(const struct fw_case *c, int scratch_ns_fd, char *err, size_t errlen)
@@ -1623,6 +1649,9 @@ static int run_steps(struct engine *E)
 			break;
 		case STEP_EXPECT_COUNTER:
 			ret = expect_counter(E, st);
+			break;
+		case STEP_EXPECT_SYSCTL:
+			ret = expect_sysctl(E, st);
 			break;
 		case STEP_INJECT:
 			E->cursor_t = fw_now_ns();

@@ -686,7 +686,7 @@ static void test_step_kind_names(void **state)
 	    "listen",	"connect", "accept",	 "send",   "recv",
 	    "shutdown", "close",   "setsockopt", "inject", "arm",
 	    "disarm",	"release", "fork",	 "kill",   "segment",
-	    "no_segment", "state", "gone", "counter",
+	    "no_segment", "state", "gone", "counter", "sysctl",
 	};
 	int k;
 
@@ -736,7 +736,7 @@ static void test_error_unknown_step_kind(void **state)
 		     "unknown action 'dance' (expected listen, connect, accept, send, recv, "
 		     "shutdown, close, setsockopt, inject, arm, disarm, release, fork, kill)");
 	expect_error("summary: s\nsteps:\n  - {expect: close}\n", "t.yaml:3:14: ",
-		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter)");
+		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl)");
 }
 
 /* Hosts: unknown names, "wire" where only an endpoint makes sense, 'to' naming the actor. */
