@@ -36,6 +36,8 @@ struct options {
 	const char *format; /* console | tap */
 	const char *filter;
 	long jobs;
+	long repeat;                /* --repeat: runs of each case */
+	unsigned shard_k, shard_n; /* --shard K/N; 0/0 = the whole catalog */
 	bool verbose, quiet;
 };
 
@@ -51,13 +53,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: finwave run   [options] PATH...   run the cases (files or directories)\n"
-		"       finwave check PATH...             validate case files, run nothing\n"
-		"       finwave list  PATH...             case names and summaries\n"
+		"       finwave check [--shard K/N] PATH...  validate case files, run nothing\n"
+		"       finwave list  [--shard K/N] PATH...  case names and summaries\n"
 		"options for run:\n"
 		"  --report-dir DIR   write DIR/results.tap and DIR/<case>.pcap\n"
 		"  --format FMT       what goes to stdout: console (default) or tap\n"
 		"  --jobs N           cases run at once (default: 2 x CPUs; cases mostly wait)\n"
 		"  --filter GLOB      only cases whose name matches (fnmatch)\n"
+		"  --shard K/N        only the K-th of N disjoint parts of the catalog (after --filter)\n"
+		"  --repeat N         run each case N times; a verdict that changes fails the run\n"
 		"  --verbose          print each case's timeline\n"
 		"  --quiet            print only failures and the summary\n"
 		"exit codes: 0 all passed, 1 a case failed, 2 bad usage or case file,\n"
@@ -146,6 +150,31 @@ static int add_writer(struct run_state *rs, const struct report_ops *ops,
 	return 0;
 }
 
+/* --repeat: one stderr line per case whose verdict changed between runs
+ * (stdout stays one format). Returns whether any did. */
+static bool report_flips(const struct catalog *cat, const struct sched_tally *tally,
+			 unsigned repeat)
+{
+	size_t i, flips = 0;
+	int k;
+
+	for (i = 0; i < cat->n; i++) {
+		if (!sched_tally_flipped(&tally[i]))
+			continue;
+		flips++;
+		fprintf(stderr, "finwave: verdict changed: %s:", cat->cases[i]->name);
+		for (k = CASE_PASS; k <= CASE_ERROR; k++)
+			if (tally[i].counts[k])
+				fprintf(stderr, " %s %u/%u", case_status_name((enum case_status)k),
+					tally[i].counts[k], repeat);
+		fputc('\n', stderr);
+	}
+	if (flips)
+		fprintf(stderr, "finwave: %zu of %zu case(s) changed verdict over %u runs\n", flips,
+			cat->n, repeat);
+	return flips > 0;
+}
+
 static long default_jobs(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -157,8 +186,10 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 {
 	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .verbose = o->verbose,
 				  .quiet = o->quiet, .color = isatty(STDOUT_FILENO) };
+	struct sched_config scfg = { .jobs = (size_t)o->jobs, .repeat = (unsigned)o->repeat };
 	struct run_state rs;
 	char err[FW_ERRLEN];
+	bool flipped = false;
 	int64_t t0 = fw_now_ns();
 	int code, ret;
 	size_t i;
@@ -170,28 +201,41 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 	if (stop_requested)
 		return EXIT_INTERRUPTED;
 	memset(&rs, 0, sizeof(rs));
-	ctx.total = cat->n;
-	if (add_writer(&rs, strcmp(o->format, "tap") == 0 ? &report_tap : &report_console, &ctx) < 0)
+	ctx.total = cat->n * scfg.repeat;
+	if (scfg.repeat > 1) {
+		scfg.tally = calloc(cat->n, sizeof(*scfg.tally));
+		if (!scfg.tally) {
+			fprintf(stderr, "finwave: out of memory\n");
+			return EXIT_ENVIRONMENT;
+		}
+	}
+	if (add_writer(&rs, strcmp(o->format, "tap") == 0 ? &report_tap : &report_console, &ctx) < 0) {
+		free(scfg.tally);
 		return EXIT_USAGE;
+	}
 	if (o->report_dir && (add_writer(&rs, &report_tap_file, &ctx) < 0 ||
 			      add_writer(&rs, &report_pcap, &ctx) < 0)) {
 		for (i = 0; i < rs.nwriters; i++)
 			rs.writers[i]->end(rs.wstate[i], &rs.sum);
+		free(scfg.tally);
 		return EXIT_USAGE;
 	}
-	ret = sched_run(cat->cases, cat->n, (size_t)o->jobs, &stop_requested, on_case_done, &rs);
+	ret = sched_run(cat->cases, cat->n, &scfg, &stop_requested, on_case_done, &rs);
 	rs.sum.wall_ns = fw_now_ns() - t0;
 	rs.sum.interrupted = ret == -EINTR;
 	for (i = 0; i < rs.nwriters; i++)
 		if (rs.writers[i]->end(rs.wstate[i], &rs.sum) < 0)
 			rs.writer_failed = true;
+	if (ret == 0 && scfg.tally)
+		flipped = report_flips(cat, scfg.tally, scfg.repeat);
+	free(scfg.tally);
 	if (ret == -EINTR)
 		return EXIT_INTERRUPTED;
 	if (ret < 0) {
 		fprintf(stderr, "finwave: cannot run cases: %s\n", strerror(-ret));
 		return EXIT_ENVIRONMENT;
 	}
-	if (rs.sum.counts[CASE_FAIL] || rs.sum.counts[CASE_ERROR] || rs.writer_failed)
+	if (rs.sum.counts[CASE_FAIL] || rs.sum.counts[CASE_ERROR] || rs.writer_failed || flipped)
 		return EXIT_CASE_FAILED;
 	return EXIT_ALL_PASSED;
 }
@@ -237,12 +281,14 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "filter", required_argument, NULL, 'F' },
+		{ "repeat", required_argument, NULL, 'R' },
+		{ "shard", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options o = { .format = "console", .jobs = default_jobs() };
+	struct options o = { .format = "console", .jobs = default_jobs(), .repeat = 1 };
 	struct sigaction sa;
 	struct catalog cat;
 	char err[FW_ERRLEN], *end;
@@ -294,6 +340,19 @@ int main(int argc, char **argv)
 		case 'F':
 			o.filter = optarg;
 			break;
+		case 'R':
+			o.repeat = strtol(optarg, &end, 10);
+			if (!*optarg || *end || o.repeat < 1 || o.repeat > 10000) {
+				fprintf(stderr, "finwave: --repeat needs a number from 1 to 10000, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'S':
+			if (catalog_shard_parse(optarg, &o.shard_k, &o.shard_n, err, sizeof(err)) < 0) {
+				fprintf(stderr, "finwave: %s\n", err);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'v':
 			o.verbose = true;
 			break;
@@ -308,7 +367,9 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!commands[ci].runs && (o.report_dir || o.filter || o.verbose || o.quiet)) {
+	/* --shard also selects for list and check: what will this machine run? */
+	if (!commands[ci].runs && (o.report_dir || o.filter || o.verbose || o.quiet ||
+				   o.repeat != 1)) {
 		fprintf(stderr, "finwave: options apply only to 'run'\n");
 		return EXIT_USAGE;
 	}
@@ -326,6 +387,22 @@ int main(int argc, char **argv)
 			fprintf(stderr, "finwave: no case matches --filter '%s'\n", o.filter);
 			catalog_free(&cat);
 			return EXIT_USAGE;
+		}
+	}
+	if (o.shard_n) {
+		size_t whole = cat.n;
+
+		if (catalog_shard(&cat, o.shard_k, o.shard_n) < 0) {
+			fprintf(stderr, "finwave: out of memory\n");
+			catalog_free(&cat);
+			return EXIT_ENVIRONMENT;
+		}
+		/* More shards than cases: some machine gets none, and that is no error. */
+		if (cat.n == 0) {
+			fprintf(stderr, "finwave: shard %u/%u holds no case (the selection has %zu)\n",
+				o.shard_k, o.shard_n, whole);
+			catalog_free(&cat);
+			return EXIT_ALL_PASSED;
 		}
 	}
 	if (strcmp(cmd, "run") == 0)

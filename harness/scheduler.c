@@ -162,24 +162,50 @@ static int slot_read(struct slot *s)
 	}
 }
 
-int sched_run(struct fw_case *const *cases, size_t n, size_t jobs, volatile sig_atomic_t *stop,
-	      sched_done_fn done, void *ctx)
+bool sched_tally_flipped(const struct sched_tally *t)
 {
-	struct case_result *results = calloc(n ? n : 1, sizeof(*results));
-	bool *finished = calloc(n ? n : 1, sizeof(*finished));
-	int64_t *started = calloc(n ? n : 1, sizeof(*started));
+	int kinds = 0, k;
+
+	for (k = CASE_PASS; k <= CASE_ERROR; k++)
+		kinds += t->counts[k] > 0;
+	return kinds > 1;
+}
+
+/* Run index -> case: every repetition is the catalog again, in order. */
+static void run_label(struct case_result *r, size_t index, size_t n)
+{
+	size_t rep = index / n + 1;
+	char name[CASE_MAX_NAME];
+
+	if (rep == 1)
+		return;
+	/* A name too long for the suffix is cut, not the suffix. */
+	snprintf(name, sizeof(name), "%.*s#%zu", (int)(sizeof(name) - 24), r->name, rep);
+	memcpy(r->name, name, sizeof(r->name));
+}
+
+int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config *cfg,
+	      volatile sig_atomic_t *stop, sched_done_fn done, void *ctx)
+{
+	size_t jobs = cfg->jobs ? cfg->jobs : 1;
+	size_t total = n * (cfg->repeat ? cfg->repeat : 1);
+	/* Finished runs wait here until every run before them is reported. */
+	struct case_result **results = calloc(total ? total : 1, sizeof(*results));
+	int64_t *started = calloc(total ? total : 1, sizeof(*started));
 	struct slot *slots = calloc(jobs, sizeof(*slots));
 	struct pollfd *pfd = calloc(jobs, sizeof(*pfd));
-	size_t next = 0, reported = 0, running = 0, i;
+	size_t next = 0, reported = 0, i;
 	int ret = 0;
 
-	if (!results || !finished || !started || !slots || !pfd) {
+	if (!results || !started || !slots || !pfd) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (cfg->tally)
+		memset(cfg->tally, 0, n * sizeof(*cfg->tally));
 	for (i = 0; i < jobs; i++)
 		slots[i].fd = -1;
-	while (reported < n) {
+	while (reported < total) {
 		int64_t now = fw_now_ns(), wait_ns = 1000 * FW_NS_PER_MS;
 		int np;
 
@@ -187,15 +213,14 @@ int sched_run(struct fw_case *const *cases, size_t n, size_t jobs, volatile sig_
 			ret = -EINTR;
 			break;
 		}
-		for (i = 0; i < jobs && next < n; i++) {
+		for (i = 0; i < jobs && next < total; i++) {
 			if (slots[i].pid)
 				continue;
 			started[next] = fw_now_ns();
-			ret = slot_start(&slots[i], cases[next], next);
+			ret = slot_start(&slots[i], cases[next % n], next);
 			if (ret < 0)
 				goto out;
 			next++;
-			running++;
 		}
 		for (i = 0; i < jobs; i++) {
 			pfd[i].fd = slots[i].pid ? slots[i].fd : -1;
@@ -228,14 +253,26 @@ int sched_run(struct fw_case *const *cases, size_t n, size_t jobs, volatile sig_
 				goto out;
 			}
 			if (r == 1) {
-				slot_finish(s, cases[s->index], &results[s->index], killed,
-					    started[s->index]);
-				finished[s->index] = true;
-				running--;
+				struct case_result *res = calloc(1, sizeof(*res));
+
+				if (!res) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				slot_finish(s, cases[s->index % n], res, killed, started[s->index]);
+				run_label(res, s->index, n);
+				results[s->index] = res;
 			}
 		}
-		while (reported < n && finished[reported]) {
-			done(ctx, reported, &results[reported]);
+		while (reported < total && results[reported]) {
+			struct case_result *res = results[reported];
+
+			if (cfg->tally)
+				cfg->tally[reported % n].counts[res->status]++;
+			done(ctx, reported, res);
+			result_clear(res);
+			free(res);
+			results[reported] = NULL;
 			reported++;
 		}
 	}
@@ -250,10 +287,12 @@ out:
 			close(slots[i].fd);
 		free(slots[i].buf);
 	}
-	for (i = 0; results && i < n; i++)
-		result_clear(&results[i]);
+	for (i = 0; results && i < total; i++) {
+		if (results[i])
+			result_clear(results[i]);
+		free(results[i]);
+	}
 	free(results);
-	free(finished);
 	free(started);
 	free(slots);
 	free(pfd);
