@@ -799,6 +799,8 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 		return fail(L, root, "the case needs a one-line 'summary'");
 	if ((ret = get_str(L, n, "summary", c->summary, sizeof(c->summary))) < 0)
 		return ret;
+	if (!c->summary[0]) /* "summary:" alone, or only a comment after it */
+		return fail(L, n, "the 'summary' is empty: say in one line what the case shows");
 	if ((n = map_get(L, root, "verdict")) &&
 	    (ret = get_str(L, n, "verdict", c->verdict, sizeof(c->verdict))) < 0)
 		return ret;
