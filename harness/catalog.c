@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,31 +218,37 @@ static int cmp_case_name(const void *a, const void *b)
 int catalog_shard(struct catalog *cat, unsigned k, unsigned n)
 {
 	struct fw_case **by_name = NULL;
+	bool *keep = NULL;
 	size_t i, kept = 0;
 	int ret = 0;
 
 	if (n <= 1 || cat->n == 0)
 		goto out;
 	by_name = malloc(cat->n * sizeof(*by_name));
-	if (!by_name) {
+	keep = calloc(cat->n, sizeof(*keep));
+	if (!by_name || !keep) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	memcpy(by_name, cat->cases, cat->n * sizeof(*by_name));
 	qsort(by_name, cat->n, sizeof(*by_name), cmp_case_name);
+	/* Decide for every case before freeing any: the search reads names. */
 	for (i = 0; i < cat->n; i++) {
 		/* Names are unique in a catalog: the match is the case itself. */
 		struct fw_case **at = bsearch(&cat->cases[i], by_name, cat->n, sizeof(*by_name),
 					      cmp_case_name);
-		size_t rank = (size_t)(at - by_name);
 
-		if (rank % n == k - 1)
+		keep[i] = (size_t)(at - by_name) % n == k - 1;
+	}
+	for (i = 0; i < cat->n; i++) {
+		if (keep[i])
 			cat->cases[kept++] = cat->cases[i];
 		else
 			case_free(cat->cases[i]);
 	}
 	cat->n = kept;
 out:
+	free(keep);
 	free(by_name);
 	return ret;
 }

@@ -12,6 +12,10 @@ packages=(
   libcmocka-dev                             # unit tests
   iptables                                  # installs the NFQUEUE rule inside a case's namespace
   iproute2 tcpdump procps                   # the end-to-end tests read pcaps and host state
+  util-linux                                # e2e: unshare/nsenter/setsid isolate each harness run
+  clang libclang-rt-14-dev                  # scripts/fuzz.sh: libFuzzer (runtime in libclang-rt)
+  valgrind                                  # scripts/valgrind.sh: the catalog under memcheck
+  stress-ng                                 # scripts/stability.sh: the catalog under CPU load
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: run as root (apt-get needs it): sudo $0" >&2
