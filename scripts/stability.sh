@@ -14,8 +14,24 @@ bash scripts/build.sh >/dev/null
 command -v stress-ng >/dev/null || { echo "stability: stress-ng missing (scripts/install-deps.sh)" >&2; exit 3; }
 out=$(mktemp -d /tmp/finwave-stability.XXXXXX)
 stress=""
+# stress-ng may miss a first SIGTERM: ask again, then kill it and its
+# workers by pid, all within a few seconds.
+stop_stress() {
+  local i workers
+  [ -n "$stress" ] || return 0
+  workers=$(pgrep -P "$stress" || true)
+  for i in $(seq 50); do
+    kill -0 "$stress" 2>/dev/null || break
+    [ $((i % 10)) -eq 1 ] && kill -TERM "$stress" 2>/dev/null
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086 # one word per pid
+  kill -KILL "$stress" $workers 2>/dev/null || true
+  wait "$stress" 2>/dev/null || true
+  stress=""
+}
 cleanup() {
-  if [ -n "$stress" ]; then kill "$stress" 2>/dev/null || true; wait "$stress" 2>/dev/null || true; fi
+  stop_stress
   rm -rf "$out"
 }
 trap cleanup EXIT
@@ -57,7 +73,7 @@ stress-ng --cpu "$(nproc)" --timeout $((loaded * 60))s --quiet &
 stress=$!
 sleep 1
 run_series loaded "$loaded"
-kill "$stress"; wait "$stress" 2>/dev/null || true; stress=""
+stop_stress
 problems=0
 summarise plain "$runs"
 summarise loaded "$loaded"
