@@ -1,6 +1,6 @@
 /* fw_bench: figures for the README, never a verdict on time.
  *
- *   fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|rtt|delay|overhead]...
+ *   fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead]...
  *
  *   topo        namespace setup+teardown per case: topo_create()+topo_free(),
  *               the same network built by spawning ip(8), and bare unshare
@@ -9,6 +9,8 @@
  *   throughput  bulk TCP client -> server through the wire namespace: no
  *               interceptor, a FIN/RST fault armed (only FIN/RST segments
  *               reach userspace), every segment queued; alternated per round
+ *   nfq         bare NFQUEUE consumers queueing every segment: what copy
+ *               range, NFQA_CFG_F_GSO and batched verdicts would give
  *   rtt         1-byte ping-pong: round trip with no interceptor and with the
  *               client's segments queued (one queued segment per round trip)
  *   delay       |actual - requested| of 100 ms delays, measured between the
@@ -37,6 +39,9 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
 
 #include "capture.h"
 #include "catalog.h"
@@ -352,6 +357,10 @@ struct rig {
 	struct fault_set *faults;
 	struct intercept *ic;
 	int listen_fd;
+	/* another consumer to serve instead of ic (the nfq prototypes) */
+	int other_fd;
+	void (*other_fn)(void *ctx);
+	void *other_ctx;
 };
 
 static int rig_faults(enum queue_mode m, struct fault_set **fs)
@@ -443,6 +452,7 @@ static void rig_open(struct rig *rg)
 	int one = 1, ret;
 
 	memset(rg, 0, sizeof(*rg));
+	rg->other_fd = -1;
 	ret = topo_create(&rg->topo, err, sizeof(err));
 	if (ret < 0)
 		fatal("topo_create", ret, err);
@@ -468,19 +478,22 @@ static void rig_close(struct rig *rg)
 static int rig_pump(struct rig *rg, int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		struct pollfd p[3] = { { .fd = fd, .events = events },
+		struct pollfd p[4] = { { .fd = fd, .events = events },
 				       { .fd = intercept_fd(rg->ic), .events = POLLIN },
-				       { .fd = intercept_timer_fd(rg->ic), .events = POLLIN } };
+				       { .fd = intercept_timer_fd(rg->ic), .events = POLLIN },
+				       { .fd = rg->other_fn ? rg->other_fd : -1, .events = POLLIN } };
 		int64_t left = deadline - fw_now_ns();
 		int n;
 
 		if (left <= 0)
 			return 0;
-		n = poll(p, rg->ic ? 3 : 1, (int)(left / FW_NS_PER_MS) + 1);
+		n = poll(p, 4, (int)(left / FW_NS_PER_MS) + 1);
 		if (n < 0 && errno != EINTR)
 			fatal("poll", -errno, NULL);
 		if (rg->ic && ((p[1].revents | p[2].revents) & POLLIN))
 			intercept_process(rg->ic, NULL, NULL);
+		if (rg->other_fn && (p[3].revents & POLLIN))
+			rg->other_fn(rg->other_ctx);
 		if (p[0].revents)
 			return 1;
 	}
@@ -616,6 +629,197 @@ static void bench_throughput(const struct bench_opts *o)
 		       "every segment queued %.3f (goal >= 0.8)\n",
 		       med[0] ? (double)med[1] / (double)med[0] : 0,
 		       med[0] ? (double)med[2] / (double)med[0] : 0);
+	}
+	rig_close(&rg);
+}
+
+/* ---- 2c. what the interceptor could do: bare NFQUEUE consumers ------------- */
+
+/* Each variant queues every TCP segment both ways (its own iptables rule in
+ * the wire namespace, queue BENCH_PROTO_QUEUE), parses every header as
+ * intercept.c does, and accepts. They differ in what intercept.c would have
+ * to change: copy range, NFQA_CFG_F_GSO, batched verdicts. */
+#define BENCH_PROTO_QUEUE 7
+
+struct proto_variant {
+	const char *name;
+	uint32_t copy_range;
+	bool gso;   /* NFQA_CFG_F_GSO: GSO packets queued whole, not segmented */
+	bool batch; /* one nfq_set_verdict_batch() per receive batch */
+};
+
+static const struct proto_variant proto_variants[] = {
+	{ "naive: whole packet, 1 verdict each", 0xffff, false, false },
+	{ "headers only (as intercept.c now)", 256, false, false },
+	{ "headers + NFQA_CFG_F_GSO", 256, true, false },
+	{ "headers + GSO + batched verdicts", 256, true, true },
+};
+#define NPROTO (sizeof(proto_variants) / sizeof(proto_variants[0]))
+
+struct proto {
+	const struct proto_variant *v;
+	struct nfq_handle *h;
+	struct nfq_q_handle *qh;
+	int fd;
+	uint32_t last_id;
+	bool pending;
+	uint64_t packets, verdicts, bytes;
+	char buf[256 * 1024];
+};
+
+static int proto_cb(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq_data *nfad,
+		    void *data)
+{
+	struct nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfad);
+	struct proto *pr = data;
+	unsigned char *payload;
+	struct seg sg;
+	int plen;
+
+	(void)nfmsg;
+	if (!ph)
+		return 0;
+	plen = nfq_get_payload(nfad, &payload);
+	if (plen > 0 && seg_parse_ip(payload, (size_t)plen, &sg) == 0)
+		pr->bytes += sg.len;
+	pr->packets++;
+	if (pr->v->batch) {
+		pr->last_id = ntohl(ph->packet_id);
+		pr->pending = true;
+	} else {
+		nfq_set_verdict(qh, ntohl(ph->packet_id), NF_ACCEPT, 0, NULL);
+		pr->verdicts++;
+	}
+	return 0;
+}
+
+static void proto_process(void *ctx)
+{
+	struct proto *pr = ctx;
+	int i;
+
+	for (i = 0; i < 1024; i++) {
+		ssize_t n = recv(pr->fd, pr->buf, sizeof(pr->buf), MSG_DONTWAIT);
+
+		if (n < 0 && errno == ENOBUFS)
+			continue;
+		if (n <= 0)
+			break;
+		nfq_handle_packet(pr->h, pr->buf, (int)n);
+	}
+	if (pr->pending) {
+		/* Accepts every packet of this queue up to last_id. */
+		nfq_set_verdict_batch(pr->qh, pr->last_id, NF_ACCEPT);
+		pr->verdicts++;
+		pr->pending = false;
+	}
+}
+
+/* iptables in the wire namespace (a namespace of ours, never the caller's). */
+static int wire_iptables(struct rig *rg, const char *op)
+{
+	char q[8];
+	char *argv[] = { "iptables", "-w", "5", (char *)op, "FORWARD", "-p", "tcp", "-j",
+			 "NFQUEUE", "--queue-num", q, NULL };
+	int status;
+	pid_t pid;
+
+	snprintf(q, sizeof(q), "%d", BENCH_PROTO_QUEUE);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		if (setns(topo_ns_fd(rg->topo, HOST_WIRE), CLONE_NEWNET) < 0)
+			_exit(126);
+		execvp("iptables", argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static struct proto *proto_open(struct rig *rg, const struct proto_variant *v)
+{
+	struct proto *pr = calloc(1, sizeof(*pr));
+	int saved = -1, flags;
+
+	if (!pr || netns_enter(topo_ns_fd(rg->topo, HOST_WIRE), &saved) < 0)
+		fatal("proto: namespace", -EIO, NULL);
+	pr->v = v;
+	pr->h = nfq_open();
+	if (!pr->h || nfq_bind_pf(pr->h, AF_INET) < 0)
+		fatal("proto: nfq_open", -errno, NULL);
+	pr->qh = nfq_create_queue(pr->h, BENCH_PROTO_QUEUE, proto_cb, pr);
+	if (!pr->qh || nfq_set_mode(pr->qh, NFQNL_COPY_PACKET, v->copy_range) < 0 ||
+	    nfq_set_queue_maxlen(pr->qh, 4096) < 0)
+		fatal("proto: queue", -errno, NULL);
+	if (v->gso && nfq_set_queue_flags(pr->qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO) < 0)
+		fatal("proto: NFQA_CFG_F_GSO", -errno, NULL);
+	pr->fd = nfq_fd(pr->h);
+	nfnl_rcvbufsiz(nfq_nfnlh(pr->h), 8u << 20);
+	flags = fcntl(pr->fd, F_GETFL);
+	fcntl(pr->fd, F_SETFL, flags | O_NONBLOCK);
+	netns_leave(saved);
+	if (wire_iptables(rg, "-A") < 0)
+		fatal("proto: iptables -A in the wire namespace", -EIO, NULL);
+	rg->other_fd = pr->fd;
+	rg->other_fn = proto_process;
+	rg->other_ctx = pr;
+	return pr;
+}
+
+static void proto_close(struct rig *rg, struct proto *pr)
+{
+	wire_iptables(rg, "-D");
+	proto_process(pr); /* what is still queued */
+	nfq_destroy_queue(pr->qh);
+	nfq_close(pr->h);
+	rg->other_fn = NULL;
+	rg->other_fd = -1;
+	free(pr);
+}
+
+static void bench_nfq(const struct bench_opts *o)
+{
+	int rounds = o->rounds < 4 ? o->rounds : 4, r, k;
+	int64_t duration = (o->quick ? 300 : 1000) * FW_NS_PER_MS;
+	int64_t mbps[NPROTO + 1][64], per_verdict[NPROTO][64];
+	struct rig rg;
+
+	rig_open(&rg);
+	printf("\n## 2c. bare NFQUEUE consumers, every segment queued: what intercept.c could gain (%d rounds, Mbit/s)\n",
+	       rounds);
+	for (r = 0; r < rounds; r++) {
+		for (k = 0; k <= (int)NPROTO; k++) {
+			int m = (k + r) % ((int)NPROTO + 1);
+
+			if (m == (int)NPROTO) {
+				mbps[m][r] = (int64_t)xfer_once(&rg, duration);
+			} else {
+				struct proto *pr = proto_open(&rg, &proto_variants[m]);
+
+				mbps[m][r] = (int64_t)xfer_once(&rg, duration);
+				per_verdict[m][r] = pr->verdicts ? (int64_t)(pr->packets / pr->verdicts) : 0;
+				proto_close(&rg, pr);
+			}
+		}
+	}
+	{
+		int64_t base = pct(mbps[NPROTO], (size_t)rounds, 50);
+
+		printf("%-40s %8lld Mbit/s\n", "no queue", (long long)base);
+		for (k = 0; k < (int)NPROTO; k++) {
+			int64_t m = pct(mbps[k], (size_t)rounds, 50);
+
+			printf("%-40s %8lld Mbit/s  ratio %.3f  (%lld packets per verdict message)\n",
+			       proto_variants[k].name, (long long)m, base ? (double)m / (double)base : 0,
+			       (long long)pct(per_verdict[k], (size_t)rounds, 50));
+		}
 	}
 	rig_close(&rg);
 }
@@ -946,7 +1150,7 @@ static const struct {
 	void (*run)(const struct bench_opts *o);
 } benches[] = {
 	{ "topo", bench_topo },	  { "handles", bench_handles },
-	{ "throughput", bench_throughput }, { "rtt", bench_rtt },
+	{ "throughput", bench_throughput }, { "nfq", bench_nfq }, { "rtt", bench_rtt },
 	{ "delay", bench_delay }, { "overhead", bench_overhead },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
@@ -976,7 +1180,7 @@ int main(int argc, char **argv)
 				;
 			if (b == NBENCH) {
 				fprintf(stderr,
-					"usage: fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|rtt|delay|overhead]...\n");
+					"usage: fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead]...\n");
 				return 2;
 			}
 			chosen[b] = any = true;
