@@ -91,34 +91,48 @@ static void default_name(const char *path, const char *root, char *out, size_t l
 	snprintf(out, len, "%.*s", (int)n, rel);
 }
 
+static int add_run(struct catalog *cat, struct fw_case *c, char *err, size_t errlen)
+{
+	struct fw_case **grown;
+	size_t i;
+
+	for (i = 0; i < cat->n; i++)
+		if (strcmp(cat->cases[i]->name, c->name) == 0)
+			return fw_err(err, errlen, -EINVAL, "%s: case name '%s' is already used by %s",
+				      c->path, c->name, cat->cases[i]->path);
+	grown = realloc(cat->cases, (cat->n + 1) * sizeof(*grown));
+	if (!grown)
+		return fw_err(err, errlen, -ENOMEM, "out of memory");
+	cat->cases = grown;
+	cat->cases[cat->n++] = c;
+	return 0;
+}
+
+/* A file becomes one run per family and matrix row (case_expand). */
 static int add_case(struct catalog *cat, const char *path, const char *root, char *err,
 		    size_t errlen)
 {
 	char name[CASE_MAX_NAME];
-	struct fw_case *c, **grown;
-	size_t i;
+	struct fw_case *c, **runs = NULL;
+	size_t i, n = 0;
 	int ret;
 
 	default_name(path, root, name, sizeof(name));
 	ret = case_load(path, name, &c, err, errlen);
 	if (ret < 0)
 		return ret;
-	for (i = 0; i < cat->n; i++) {
-		if (strcmp(cat->cases[i]->name, c->name) == 0) {
-			ret = fw_err(err, errlen, -EINVAL, "%s: case name '%s' is already used by %s",
-				     path, c->name, cat->cases[i]->path);
-			case_free(c);
-			return ret;
-		}
+	ret = case_expand(c, &runs, &n);
+	case_free(c);
+	if (ret < 0)
+		return fw_err(err, errlen, ret, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (ret == 0)
+			ret = add_run(cat, runs[i], err, errlen);
+		if (ret < 0)
+			case_free(runs[i]); /* not taken by the catalog */
 	}
-	grown = realloc(cat->cases, (cat->n + 1) * sizeof(*grown));
-	if (!grown) {
-		case_free(c);
-		return fw_err(err, errlen, -ENOMEM, "out of memory");
-	}
-	cat->cases = grown;
-	cat->cases[cat->n++] = c;
-	return 0;
+	free(runs);
+	return ret;
 }
 
 int catalog_load(struct catalog *cat, char *const *paths, size_t npaths, char *err, size_t errlen)

@@ -29,11 +29,11 @@ enum exit_code {
 	EXIT_INTERRUPTED = 130,
 };
 
-#define MAX_WRITERS 4
+#define MAX_WRITERS 8
 
 struct options {
 	const char *report_dir;
-	const char *format; /* console | tap */
+	const char *format; /* a name in report_stdout_writers */
 	const char *filter;
 	long jobs;
 	long repeat;                /* --repeat: runs of each case */
@@ -56,8 +56,9 @@ static void usage(FILE *f)
 		"       finwave check [--shard K/N] PATH...  validate case files, run nothing\n"
 		"       finwave list  [--shard K/N] PATH...  case names and summaries\n"
 		"options for run:\n"
-		"  --report-dir DIR   write DIR/results.tap and DIR/<case>.pcap\n"
-		"  --format FMT       what goes to stdout: console (default) or tap\n"
+		"  --report-dir DIR   write DIR/results.{tap,xml,json}, DIR/<case>.pcap,\n"
+		"                     DIR/index.html and DIR/cases/<case>.html (ladder diagrams)\n"
+		"  --format FMT       what goes to stdout: console (default), tap, junit or json\n"
 		"  --jobs N           cases run at once (default: 2 x CPUs; cases mostly wait)\n"
 		"  --filter GLOB      only cases whose name matches (fnmatch)\n"
 		"  --shard K/N        only the K-th of N disjoint parts of the catalog (after --filter)\n"
@@ -175,6 +176,26 @@ static bool report_flips(const struct catalog *cat, const struct sched_tally *ta
 	return flips > 0;
 }
 
+/* Every run's name in report order (what the progress line shows): with
+ * --repeat, "<case>#2" and so on, as the scheduler names their results.
+ * One allocation: free() the array. */
+static const char **run_names(const struct catalog *cat, unsigned repeat)
+{
+	size_t total = cat->n * repeat, i;
+	const char **names = malloc((total + 1) * sizeof(*names) + total * CASE_MAX_NAME);
+	char *text = (char *)(names + total + 1);
+
+	if (!names)
+		return NULL;
+	for (i = 0; i < total; i++) {
+		names[i] = text + i * CASE_MAX_NAME;
+		sched_run_name(cat->cases[i % cat->n]->name, i, cat->n, text + i * CASE_MAX_NAME,
+			       CASE_MAX_NAME);
+	}
+	names[total] = NULL;
+	return names;
+}
+
 static long default_jobs(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -184,9 +205,12 @@ static long default_jobs(void)
 
 static int cmd_run(const struct options *o, struct catalog *cat)
 {
+	bool tty = isatty(STDOUT_FILENO);
 	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .verbose = o->verbose,
-				  .quiet = o->quiet, .color = isatty(STDOUT_FILENO) };
+				  .quiet = o->quiet, .color = tty && !getenv("NO_COLOR"),
+				  .progress = tty };
 	struct sched_config scfg = { .jobs = (size_t)o->jobs, .repeat = (unsigned)o->repeat };
+	const char **names;
 	struct run_state rs;
 	char err[FW_ERRLEN];
 	bool flipped = false;
@@ -209,14 +233,19 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 			return EXIT_ENVIRONMENT;
 		}
 	}
-	if (add_writer(&rs, strcmp(o->format, "tap") == 0 ? &report_tap : &report_console, &ctx) < 0) {
+	names = run_names(cat, scfg.repeat);
+	if (!names) {
 		free(scfg.tally);
-		return EXIT_USAGE;
+		return EXIT_ENVIRONMENT;
 	}
-	if (o->report_dir && (add_writer(&rs, &report_tap_file, &ctx) < 0 ||
-			      add_writer(&rs, &report_pcap, &ctx) < 0)) {
+	ctx.names = names;
+	ret = add_writer(&rs, report_stdout_find(o->format), &ctx);
+	for (i = 0; o->report_dir && ret == 0 && report_dir_writers[i]; i++)
+		ret = add_writer(&rs, report_dir_writers[i], &ctx);
+	if (ret < 0) {
 		for (i = 0; i < rs.nwriters; i++)
 			rs.writers[i]->end(rs.wstate[i], &rs.sum);
+		free(names);
 		free(scfg.tally);
 		return EXIT_USAGE;
 	}
@@ -224,8 +253,12 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 	rs.sum.wall_ns = fw_now_ns() - t0;
 	rs.sum.interrupted = ret == -EINTR;
 	for (i = 0; i < rs.nwriters; i++)
-		if (rs.writers[i]->end(rs.wstate[i], &rs.sum) < 0)
+		if (rs.writers[i]->end(rs.wstate[i], &rs.sum) < 0) {
+			fprintf(stderr, "finwave: the %s report could not be written\n",
+				rs.writers[i]->name);
 			rs.writer_failed = true;
+		}
+	free(names);
 	if (ret == 0 && scfg.tally)
 		flipped = report_flips(cat, scfg.tally, scfg.repeat);
 	free(scfg.tally);
@@ -324,8 +357,8 @@ int main(int argc, char **argv)
 			o.report_dir = optarg;
 			break;
 		case 'f':
-			if (strcmp(optarg, "console") && strcmp(optarg, "tap")) {
-				fprintf(stderr, "finwave: unknown format '%s' (expected console, tap)\n", optarg);
+			if (!report_stdout_find(optarg)) {
+				fprintf(stderr, "finwave: unknown format '%s' (expected console, tap, junit, json)\n", optarg);
 				return EXIT_USAGE;
 			}
 			o.format = optarg;

@@ -197,16 +197,22 @@ bool sched_tally_flipped(const struct sched_tally *t)
 	return kinds > 1;
 }
 
+void sched_run_name(const char *case_name, size_t index, size_t n, char *out, size_t len)
+{
+	size_t rep = index / n + 1;
+
+	if (rep == 1)
+		snprintf(out, len, "%s", case_name);
+	else /* a name too long for the suffix is cut, not the suffix */
+		snprintf(out, len, "%.*s#%zu", (int)(len > 24 ? len - 24 : 0), case_name, rep);
+}
+
 /* Run index -> case: every repetition is the catalog again, in order. */
 static void run_label(struct case_result *r, size_t index, size_t n)
 {
-	size_t rep = index / n + 1;
 	char name[CASE_MAX_NAME];
 
-	if (rep == 1)
-		return;
-	/* A name too long for the suffix is cut, not the suffix. */
-	snprintf(name, sizeof(name), "%.*s#%zu", (int)(sizeof(name) - 24), r->name, rep);
+	sched_run_name(r->name, index, n, name, sizeof(name));
 	memcpy(r->name, name, sizeof(r->name));
 }
 

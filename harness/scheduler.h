@@ -37,6 +37,9 @@ struct sched_config {
 int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config *cfg,
 	      volatile sig_atomic_t *stop, sched_done_fn done, void *ctx);
 
+/* The name of run index of a case (n cases per repetition): the case's
+ * name, then "<name>#2", "<name>#3"... for later repetitions. */
+void sched_run_name(const char *case_name, size_t index, size_t n, char *out, size_t len);
 /* Did this case's verdict change between repetitions? */
 bool sched_tally_flipped(const struct sched_tally *t);
 

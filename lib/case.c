@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <yaml.h>
 
@@ -310,9 +313,12 @@ static const char *const step_names[STEP_KIND_COUNT] = {
 	[STEP_RECV] = "recv",		[STEP_SHUTDOWN] = "shutdown",
 	[STEP_CLOSE] = "close",		[STEP_SETSOCKOPT] = "setsockopt",
 	[STEP_INJECT] = "inject",	[STEP_ARM] = "arm",
-	[STEP_DISARM] = "disarm",	[STEP_EXPECT_SEGMENT] = "segment",
+	[STEP_DISARM] = "disarm",	[STEP_RELEASE] = "release",
+	[STEP_FORK] = "fork",		[STEP_KILL] = "kill",
+	[STEP_EXPECT_SEGMENT] = "segment",
 	[STEP_EXPECT_NO_SEGMENT] = "no_segment", [STEP_EXPECT_STATE] = "state",
-	[STEP_EXPECT_GONE] = "gone",
+	[STEP_EXPECT_GONE] = "gone", [STEP_EXPECT_COUNTER] = "counter",
+	[STEP_EXPECT_SYSCTL] = "sysctl",
 };
 
 const char *step_kind_name(enum step_kind k)
@@ -332,8 +338,9 @@ static const struct {
 	const char *required; /* one key that must be present, or NULL */
 	int64_t default_within_ns;
 } step_rules[STEP_KIND_COUNT] = {
-	[STEP_LISTEN] = { { "host", "sock", "port", "reuseaddr", "result", NULL }, "port", 0 },
-	[STEP_CONNECT] = { { "host", "to", "sock", "port", "from_port", "reuseaddr", "linger",
+	[STEP_LISTEN] = { { "host", "sock", "port", "reuseaddr", "reuseport", "result", NULL },
+			  "port", 0 },
+	[STEP_CONNECT] = { { "host", "to", "sock", "port", "from_port", "reuseaddr", "reuseport", "linger",
 			     "result", "within", NULL }, "port", 2 * FW_NS_PER_SEC },
 	[STEP_ACCEPT] = { { "host", "sock", "result", "within", NULL }, NULL, 2 * FW_NS_PER_SEC },
 	[STEP_SEND] = { { "host", "sock", "bytes", "result", NULL }, "bytes", 0 },
@@ -341,17 +348,24 @@ static const struct {
 			2 * FW_NS_PER_SEC },
 	[STEP_SHUTDOWN] = { { "host", "sock", "result", NULL }, NULL, 0 },
 	[STEP_CLOSE] = { { "host", "sock", "result", NULL }, NULL, 0 },
-	[STEP_SETSOCKOPT] = { { "host", "sock", "linger", "reuseaddr", "result", NULL }, NULL, 0 },
+	[STEP_SETSOCKOPT] = { { "host", "sock", "linger", "reuseaddr", "opt", "value", "result",
+				NULL }, NULL, 0 },
 	[STEP_INJECT] = { { "from", "to", "flags", "seq", "ack", "win", "ts", "tsval", "tsecr",
 			    "len", NULL }, "flags", 0 },
 	[STEP_ARM] = { { "fault", NULL }, "fault", 0 },
 	[STEP_DISARM] = { { "fault", NULL }, "fault", 0 },
+	[STEP_RELEASE] = { { "fault", NULL }, "fault", 0 },
+	[STEP_FORK] = { { "host", "proc", "result", NULL }, "proc", 0 },
+	[STEP_KILL] = { { "proc", "signal", "result", "within", NULL }, "proc", 2 * FW_NS_PER_SEC },
 	[STEP_EXPECT_SEGMENT] = { { "from", "flags", "has", "seq", "ack", "len", "within", NULL },
 				  "from", FW_NS_PER_SEC },
 	[STEP_EXPECT_NO_SEGMENT] = { { "from", "flags", "has", "within", NULL }, "within", 0 },
-	[STEP_EXPECT_STATE] = { { "host", "sock", "state", "within", NULL }, "state",
-				2 * FW_NS_PER_SEC },
+	[STEP_EXPECT_STATE] = { { "host", "sock", "state", "timer", "timer_min", "timer_max",
+				  "within", NULL }, "state", 2 * FW_NS_PER_SEC },
 	[STEP_EXPECT_GONE] = { { "host", "sock", "within", NULL }, NULL, 2 * FW_NS_PER_SEC },
+	[STEP_EXPECT_COUNTER] = { { "host", "counter", "delta", "delta_min", "within", NULL },
+				  "counter", FW_NS_PER_SEC },
+	[STEP_EXPECT_SYSCTL] = { { "host", "sysctl", "equals", "absent", NULL }, "sysctl", 0 },
 };
 
 static int step_kind_lookup(struct loader *L, yaml_node_t *n, bool expect, enum step_kind *out)
@@ -378,8 +392,121 @@ static int step_kind_lookup(struct loader *L, yaml_node_t *n, bool expect, enum 
 static const char *const step_all_keys[] = {
 	"do", "expect", "host", "from", "to", "sock", "port", "from_port", "bytes", "eof",
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
-	"tsecr", "len", "state", "within", "fault", NULL,
+	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
+	"value", "proc", "signal", "when", "counter", "delta", "delta_min", "reuseport", "sysctl",
+	"equals", "absent", NULL,
 };
+
+/* Socket options a setsockopt step may name: the ones that change how a
+ * connection ends or notices a dead peer. */
+static const struct {
+	const char *name;
+	int level, opt;
+	int max;
+} sockopt_names[] = {
+	{ "SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, 1 },
+	{ "SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, 1 },
+	{ "SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT, 1 },
+	{ "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, 1 << 24 },
+	{ "SO_SNDBUF", SOL_SOCKET, SO_SNDBUF, 1 << 24 },
+	{ "TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, 1 },
+	{ "TCP_CORK", IPPROTO_TCP, TCP_CORK, 1 },
+	{ "TCP_QUICKACK", IPPROTO_TCP, TCP_QUICKACK, 1 },
+	{ "TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, 32767 },
+	{ "TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL, 32767 },
+	{ "TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT, 127 },
+	{ "TCP_LINGER2", IPPROTO_TCP, TCP_LINGER2, 3600 },
+	{ "TCP_USER_TIMEOUT", IPPROTO_TCP, TCP_USER_TIMEOUT, 3600000 },
+	{ "TCP_MAXSEG", IPPROTO_TCP, TCP_MAXSEG, 65535 },
+};
+
+static const struct {
+	const char *name;
+	int sig;
+} signal_names[] = {
+	{ "KILL", SIGKILL }, { "TERM", SIGTERM }, { "INT", SIGINT },
+	{ "HUP", SIGHUP },   { "SEGV", SIGSEGV }, { "ABRT", SIGABRT },
+};
+
+static int load_sockopt(struct loader *L, yaml_node_t *map, struct fw_step *s)
+{
+	yaml_node_t *on = map_get(L, map, "opt"), *vn = map_get(L, map, "value");
+	const char *name = scalar(on);
+	unsigned long v;
+	size_t i;
+	int ret;
+
+	if (!on && !vn)
+		return 0;
+	if (!on || !vn)
+		return fail(L, on ? on : vn, "'opt' and 'value' go together (opt: TCP_KEEPIDLE, value: 1)");
+	for (i = 0; i < sizeof(sockopt_names) / sizeof(sockopt_names[0]); i++)
+		if (name && strcmp(name, sockopt_names[i].name) == 0)
+			break;
+	if (i == sizeof(sockopt_names) / sizeof(sockopt_names[0])) {
+		char list[400];
+		size_t used = 0, k;
+
+		for (k = 0; k < sizeof(sockopt_names) / sizeof(sockopt_names[0]); k++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 k ? ", " : "", sockopt_names[k].name);
+		return fail(L, on, "unknown socket option '%s' (expected %s)", name ? name : "?", list);
+	}
+	if (sockopt_names[i].max == 1 && scalar(vn) &&
+	    (!strcmp(scalar(vn), "true") || !strcmp(scalar(vn), "false"))) {
+		v = strcmp(scalar(vn), "true") == 0;
+	} else if ((ret = get_uint(L, vn, "value", (unsigned long)sockopt_names[i].max, &v)) < 0) {
+		return ret;
+	}
+	s->has_opt = true;
+	s->opt_level = sockopt_names[i].level;
+	s->opt_name = sockopt_names[i].opt;
+	s->opt_value = (int)v;
+	snprintf(s->opt_text, sizeof(s->opt_text), "%s", sockopt_names[i].name);
+	return 0;
+}
+
+static int load_signal(struct loader *L, yaml_node_t *n, int *out)
+{
+	const char *name = scalar(n);
+	size_t i;
+
+	for (i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+		if (name && strcmp(name, signal_names[i].name) == 0) {
+			*out = signal_names[i].sig;
+			return 0;
+		}
+	return fail(L, n, "unknown signal '%s' (expected KILL, TERM, INT, HUP, SEGV, ABRT)",
+		    name ? name : "?");
+}
+
+static int load_timer(struct loader *L, yaml_node_t *map, struct fw_step *s)
+{
+	yaml_node_t *n;
+	int t;
+	int ret;
+
+	s->timer = -1;
+	s->timer_min_ns = s->timer_max_ns = -1;
+	if ((n = map_get(L, map, "timer"))) {
+		for (t = 0; t < 5; t++)
+			if (scalar(n) && strcmp(scalar(n), sock_timer_name(t)) == 0)
+				break;
+		if (t == 5)
+			return fail(L, n, "unknown timer '%s' (expected off, on, keepalive, timewait, probe)",
+				    scalar(n) ? scalar(n) : "?");
+		s->timer = t;
+	}
+	if ((n = map_get(L, map, "timer_min")) &&
+	    (ret = get_duration(L, n, "timer_min", &s->timer_min_ns)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "timer_max")) &&
+	    (ret = get_duration(L, n, "timer_max", &s->timer_max_ns)) < 0)
+		return ret;
+	if (s->timer_min_ns >= 0 && s->timer_max_ns >= 0 && s->timer_min_ns > s->timer_max_ns)
+		return fail(L, map_get(L, map, "timer_min"), "'timer_min' is larger than 'timer_max'");
+	return 0;
+}
 
 static enum fw_host other_host(enum fw_host h)
 {
@@ -423,7 +550,24 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 		snprintf(s->text, sizeof(s->text), "%s calls close()", h);
 		break;
 	case STEP_SETSOCKOPT:
-		snprintf(s->text, sizeof(s->text), "%s sets socket options", h);
+		if (s->has_opt)
+			snprintf(s->text, sizeof(s->text), "%s sets %s=%d on '%s'", h, s->opt_text,
+				 s->opt_value, s->sock);
+		else
+			snprintf(s->text, sizeof(s->text), "%s sets socket options on '%s'", h,
+				 s->sock);
+		break;
+	case STEP_RELEASE:
+		snprintf(s->text, sizeof(s->text), "release what fault '%s' holds",
+			 c->faults[s->fault].name);
+		break;
+	case STEP_FORK:
+		snprintf(s->text, sizeof(s->text),
+			 "%s forks child '%s', which shares its sockets", h, s->proc);
+		break;
+	case STEP_KILL:
+		snprintf(s->text, sizeof(s->text), "kill child '%s' with SIG%s", s->proc,
+			 sigabbrev_np(s->signal) ? sigabbrev_np(s->signal) : "?");
 		break;
 	case STEP_INJECT:
 		snprintf(s->text, sizeof(s->text), "inject %s from %s to %s", flags, h,
@@ -443,16 +587,39 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 		snprintf(s->text, sizeof(s->text), "%s sends no %s%ssegment for %s", h,
 			 s->has_flags ? flags : "", s->has_flags ? " " : "", within);
 		break;
-	case STEP_EXPECT_STATE:
-		snprintf(s->text, sizeof(s->text), "%s's socket '%s' reaches %s within %s", h,
-			 s->sock, tcp_state_name(s->state), within);
+	case STEP_EXPECT_STATE: {
+		char timer[96] = "", lo[32], hi[32];
+
+		fw_duration_format(s->timer_min_ns, lo, sizeof(lo));
+		fw_duration_format(s->timer_max_ns, hi, sizeof(hi));
+		if (s->timer >= 0 || s->timer_min_ns >= 0 || s->timer_max_ns >= 0)
+			snprintf(timer, sizeof(timer), " with timer %s%s%s%s%s",
+				 s->timer >= 0 ? sock_timer_name(s->timer) : "on",
+				 s->timer_min_ns >= 0 ? " >= " : "", s->timer_min_ns >= 0 ? lo : "",
+				 s->timer_max_ns >= 0 ? " <= " : "", s->timer_max_ns >= 0 ? hi : "");
+		snprintf(s->text, sizeof(s->text), "%s's socket '%s' reaches %s%s within %s", h,
+			 s->sock, tcp_state_name(s->state), timer, within);
 		break;
+	}
 	case STEP_EXPECT_GONE:
 		snprintf(s->text, sizeof(s->text), "%s's socket '%s' is gone within %s", h,
 			 s->sock, within);
 		break;
+	case STEP_EXPECT_SYSCTL:
+		if (s->absent)
+			snprintf(s->text, sizeof(s->text), "%s has no sysctl %s", h, s->sysctl);
+		else
+			snprintf(s->text, sizeof(s->text), "%s's sysctl %s reads %s", h, s->sysctl,
+				 s->equals);
+		break;
+	case STEP_EXPECT_COUNTER:
+		snprintf(s->text, sizeof(s->text), "%s's counter %s grows by %s%lld within %s", h,
+			 s->counter, s->delta_is_min ? "at least " : "", (long long)s->delta, within);
+		break;
 	}
 }
+
+static int load_when(struct loader *L, const struct fw_case *c, yaml_node_t *n, uint32_t *out);
 
 static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)
 {
@@ -486,7 +653,8 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		const char *k = scalar(node_at(L, p->key));
 
-		if (strcmp(k, "do") && strcmp(k, "expect") && !key_known(step_rules[s->kind].keys, k))
+		if (strcmp(k, "do") && strcmp(k, "expect") && strcmp(k, "when") &&
+		    !key_known(step_rules[s->kind].keys, k))
 			return fail(L, node_at(L, p->key), "'%s' does not apply to %s '%s'", k,
 				    expect ? "expectation" : "action", step_names[s->kind]);
 	}
@@ -497,6 +665,7 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	s->host = HOST_CLIENT;
 	s->linger = -1;
 	s->reuseaddr = -1;
+	s->reuseport = -1;
 	s->len = -1;
 	s->win = -1;
 	s->fault = -1;
@@ -554,8 +723,56 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 			return ret;
 		s->reuseaddr = b;
 	}
-	if (s->kind == STEP_SETSOCKOPT && s->linger < 0 && s->reuseaddr < 0)
-		return fail(L, map, "action 'setsockopt' needs 'linger' or 'reuseaddr'");
+	if ((ret = load_sockopt(L, map, s)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "reuseport"))) {
+		bool b;
+
+		if ((ret = get_bool(L, n, "reuseport", &b)) < 0)
+			return ret;
+		s->reuseport = b;
+	}
+	if (s->kind == STEP_EXPECT_SYSCTL) {
+		yaml_node_t *eq = map_get(L, map, "equals"), *ab = map_get(L, map, "absent");
+		const char *name = scalar(map_get(L, map, "sysctl"));
+
+		if (!name || strncmp(name, "net.", 4) != 0 || strstr(name, "..") || strchr(name, '/'))
+			return fail(L, map_get(L, map, "sysctl"), "'sysctl' must be a net.* name, not '%s'",
+				    name ? name : "a list");
+		if ((ret = get_str(L, map_get(L, map, "sysctl"), "sysctl", s->sysctl, sizeof(s->sysctl))) < 0)
+			return ret;
+		if (ab && (ret = get_bool(L, ab, "absent", &s->absent)) < 0)
+			return ret;
+		if (!!eq == s->absent || (!eq && !ab))
+			return fail(L, map, "expectation 'sysctl' needs 'equals: VALUE' or 'absent: true'");
+		if (eq && (ret = get_str(L, eq, "equals", s->equals, sizeof(s->equals))) < 0)
+			return ret;
+	}
+	if (s->kind == STEP_SETSOCKOPT && s->linger < 0 && s->reuseaddr < 0 && !s->has_opt)
+		return fail(L, map, "action 'setsockopt' needs 'opt' and 'value', 'linger' or 'reuseaddr'");
+	if ((n = map_get(L, map, "proc")) &&
+	    (ret = get_str(L, n, "proc", s->proc, sizeof(s->proc))) < 0)
+		return ret;
+	s->signal = SIGKILL;
+	if ((n = map_get(L, map, "signal")) && (ret = load_signal(L, n, &s->signal)) < 0)
+		return ret;
+	if ((ret = load_timer(L, map, s)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "when")) && (ret = load_when(L, c, n, &s->when)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "counter")) &&
+	    (ret = get_str(L, n, "counter", s->counter, sizeof(s->counter))) < 0)
+		return ret;
+	if (s->kind == STEP_EXPECT_COUNTER) {
+		yaml_node_t *d = map_get(L, map, "delta"), *dm = map_get(L, map, "delta_min");
+
+		if (!!d == !!dm)
+			return fail(L, d ? d : map, "expectation 'counter' needs one of 'delta' (exactly) or 'delta_min' (at least)");
+		if ((ret = get_uint(L, d ? d : dm, d ? "delta" : "delta_min", 1UL << 40, &v)) < 0)
+			return ret;
+		s->delta = (int64_t)v;
+		s->delta_is_min = dm != NULL;
+	}
 	ret = get_flags(L, map, s->kind == STEP_INJECT, &s->has_flags, &s->flags_mask,
 			&s->flags_value);
 	if (ret < 0)
@@ -604,6 +821,10 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 		if (s->fault < 0)
 			return fail(L, n, "unknown fault '%s' (no fault of that name is declared under 'faults')",
 				    scalar(n) ? scalar(n) : "?");
+		if (s->kind == STEP_RELEASE && (c->faults[s->fault].action != FAULT_HOLD ||
+						c->faults[s->fault].until != FAULT_UNTIL_STEP))
+			return fail(L, n, "fault '%s' is not released by a step (give it 'action: hold, until: step')",
+				    c->faults[s->fault].name);
 	}
 	step_describe(c, s);
 	return 0;
@@ -611,8 +832,25 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 
 /* ---- faults --------------------------------------------------------------- */
 
-static const char *const fault_keys[] = { "name", "from", "flags", "has", "payload", "nth",
-					  "count", "action", "delay", "armed", "optional", NULL };
+static const char *const fault_keys[] = { "name", "from", "flags", "has", "payload", "seq",
+					  "state", "nth", "count", "action", "delay", "until",
+					  "max", "gap", "set", "armed", "optional", NULL };
+
+/* Keys that belong to one action only: given with another, they are errors. */
+static const struct {
+	const char *key;
+	enum fault_action action;
+	enum fault_action also; /* a second action it applies to, or the same */
+} fault_action_keys[] = {
+	{ "delay", FAULT_DELAY, FAULT_DELAY },
+	{ "until", FAULT_HOLD, FAULT_HOLD },
+	{ "max", FAULT_HOLD, FAULT_REORDER },
+	{ "gap", FAULT_DUPLICATE, FAULT_DUPLICATE },
+	{ "set", FAULT_REWRITE, FAULT_REWRITE },
+};
+
+/* A hold or reorder that nothing releases still lets go after this long. */
+#define CASE_DEFAULT_HOLD_MAX_NS (5 * FW_NS_PER_SEC)
 
 static const struct {
 	const char *name;
@@ -620,14 +858,103 @@ static const struct {
 } payload_names[] = { { "any", FAULT_PAYLOAD_ANY }, { "none", FAULT_PAYLOAD_NONE },
 		      { "some", FAULT_PAYLOAD_SOME } };
 
+/* A signed offset "+1000" / "-1" (added modulo 2^32), or 0. */
+static int get_delta(struct loader *L, yaml_node_t *map, const char *key, int64_t *out)
+{
+	yaml_node_t *n = map_get(L, map, key);
+	const char *s = scalar(n);
+	int64_t v;
+
+	*out = 0;
+	if (!n)
+		return 0;
+	if (!s || (s[0] != '+' && s[0] != '-') || expr_number(s + 1, &v) < 0)
+		return fail(L, n, "'%s' of a rewrite is an offset such as +1000 or -1, not '%s'", key,
+			    s ? s : "a list");
+	*out = s[0] == '-' ? -v : v;
+	return 0;
+}
+
+/* set: {flags: R., seq: +1000, ack: -1, win: 0, tsval: +100, tsecr: -1} */
+static int load_rewrite(struct loader *L, yaml_node_t *map, struct fault_rewrite *rw)
+{
+	static const char *const keys[] = { "flags", "seq", "ack", "win", "tsval", "tsecr", NULL };
+	static const struct keyset ks = { "rewrite", keys };
+	yaml_node_t *n;
+	unsigned long v;
+	int ret;
+
+	if ((ret = check_keys(L, map, &ks)) < 0)
+		return ret;
+	if (map->data.mapping.pairs.top == map->data.mapping.pairs.start)
+		return fail(L, map, "'set' must change at least one of flags, seq, ack, win, tsval, tsecr");
+	if ((n = map_get(L, map, "flags"))) {
+		if (!scalar(n) || seg_flags_parse(scalar(n), &rw->flags) < 0)
+			return fail(L, n, "bad TCP flags '%s' (tcpdump notation: S, S., F., R, R., .)",
+				    scalar(n) ? scalar(n) : "?");
+		rw->set_flags = true;
+	}
+	if ((n = map_get(L, map, "win"))) {
+		if ((ret = get_uint(L, n, "win", 65535, &v)) < 0)
+			return ret;
+		rw->set_win = true;
+		rw->win = (uint16_t)v;
+	}
+	if ((ret = get_delta(L, map, "seq", &rw->seq_delta)) < 0 ||
+	    (ret = get_delta(L, map, "ack", &rw->ack_delta)) < 0 ||
+	    (ret = get_delta(L, map, "tsval", &rw->tsval_delta)) < 0 ||
+	    (ret = get_delta(L, map, "tsecr", &rw->tsecr_delta)) < 0)
+		return ret;
+	return 0;
+}
+
+/* until: step | {from: server, flags: F.} | {host: client, state: TIME_WAIT} */
+static int load_until(struct loader *L, yaml_node_t *n, struct fault_rule *f)
+{
+	static const char *const keys[] = { "from", "flags", "has", "host", "state", NULL };
+	static const struct keyset ks = { "until", keys };
+	yaml_node_t *k;
+	bool has;
+	int ret;
+
+	if (scalar(n)) {
+		if (strcmp(scalar(n), "step") != 0)
+			return fail(L, n, "'until' is step, {from: HOST, flags: F.} (a segment crossed the wire) or {host: HOST, state: STATE}, not '%s'",
+				    scalar(n));
+		f->until = FAULT_UNTIL_STEP;
+		return 0;
+	}
+	if ((ret = check_keys(L, n, &ks)) < 0)
+		return ret;
+	if ((k = map_get(L, n, "state"))) {
+		if (map_get(L, n, "from") || map_get(L, n, "flags") || map_get(L, n, "has"))
+			return fail(L, n, "'until' waits either for a segment (from, flags) or for a state (host, state), not both");
+		f->until = FAULT_UNTIL_STATE;
+		f->until_state = scalar(k) ? tcp_state_parse(scalar(k)) : -1;
+		if (f->until_state <= 0)
+			return fail(L, k, "unknown TCP state '%s'", scalar(k) ? scalar(k) : "?");
+		if (!(k = map_get(L, n, "host")))
+			return fail(L, n, "'until' a state needs the 'host' whose socket reaches it");
+		return get_host(L, k, "host", false, &f->until_host);
+	}
+	if (map_get(L, n, "host"))
+		return fail(L, map_get(L, n, "host"), "'until' a segment names its sender with 'from', not 'host'");
+	if (!(k = map_get(L, n, "from")))
+		return fail(L, n, "'until' a segment needs 'from' (its sender)");
+	f->until = FAULT_UNTIL_SEGMENT;
+	if ((ret = get_host(L, k, "from", false, &f->until_host)) < 0)
+		return ret;
+	return get_flags(L, n, false, &has, &f->until_mask, &f->until_value);
+}
+
 static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fault_rule *f)
 {
 	static const struct keyset ks = { "fault", fault_keys };
-	yaml_node_t *n;
+	yaml_node_t *n, *action_node;
 	unsigned long v;
-	bool has;
+	bool has, silence;
 	size_t i;
-	int ret;
+	int ret, a;
 
 	memset(f, 0, sizeof(*f));
 	if ((ret = check_keys(L, map, &ks)) < 0)
@@ -642,6 +969,35 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 		return fail(L, map, "fault '%s' needs 'from' (the host whose segments it breaks)", f->name);
 	if ((ret = get_host(L, n, "from", false, &f->from)) < 0)
 		return ret;
+
+	if (!(action_node = map_get(L, map, "action")))
+		return fail(L, map, "fault '%s' needs an 'action' (drop, delay, hold, reorder, duplicate, rewrite, silence, pass)",
+			    f->name);
+	/* silence: the host vanished; every segment it sends is dropped. */
+	silence = scalar(action_node) && strcmp(scalar(action_node), "silence") == 0;
+	a = silence ? FAULT_DROP : fault_action_parse(scalar(action_node));
+	if (a < 0)
+		return fail(L, action_node,
+			    "unknown action '%s' (expected drop, delay, hold, reorder, duplicate, rewrite, silence, pass)",
+			    scalar(action_node) ? scalar(action_node) : "?");
+	f->action = (enum fault_action)a;
+	if (silence) {
+		static const char *const selectors[] = { "flags", "has", "payload", "seq", "state",
+							 "nth", "count", NULL };
+
+		for (i = 0; selectors[i]; i++)
+			if ((n = map_get(L, map, selectors[i])))
+				return fail(L, n, "'%s' does not apply to 'silence' (it drops every segment the host sends)",
+					    selectors[i]);
+	}
+	for (i = 0; i < sizeof(fault_action_keys) / sizeof(fault_action_keys[0]); i++) {
+		n = map_get(L, map, fault_action_keys[i].key);
+		if (n && (silence || (f->action != fault_action_keys[i].action &&
+				      f->action != fault_action_keys[i].also)))
+			return fail(L, n, "'%s' does not apply to action '%s'", fault_action_keys[i].key,
+				    scalar(action_node));
+	}
+
 	if ((ret = get_flags(L, map, false, &has, &f->flags_mask, &f->flags_value)) < 0)
 		return ret;
 	f->payload = FAULT_PAYLOAD_ANY;
@@ -655,8 +1011,20 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 			return fail(L, n, "unknown payload '%s' (expected any, none, some)", s ? s : "?");
 		f->payload = payload_names[i].value;
 	}
+	if ((n = map_get(L, map, "seq"))) {
+		if ((ret = get_uint(L, n, "seq", 0xffffffffUL, &v)) < 0)
+			return ret;
+		f->match_seq = true;
+		f->seq = (uint32_t)v;
+	}
+	if ((n = map_get(L, map, "state"))) {
+		f->state = scalar(n) ? tcp_state_parse(scalar(n)) : -1;
+		if (f->state <= 0)
+			return fail(L, n, "unknown TCP state '%s' for the sending socket",
+				    scalar(n) ? scalar(n) : "?");
+	}
 	f->nth = 1;
-	f->count = 1;
+	f->count = silence ? 0 : 1;
 	if ((n = map_get(L, map, "nth"))) {
 		if ((ret = get_uint(L, n, "nth", 1000000, &v)) < 0)
 			return ret;
@@ -669,22 +1037,43 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 			return ret;
 		f->count = (unsigned)v;
 	}
-	if (!(n = map_get(L, map, "action")))
-		return fail(L, map, "fault '%s' needs an 'action' (drop, delay, pass)", f->name);
-	for (i = 0; i <= FAULT_DELAY; i++)
-		if (scalar(n) && strcmp(scalar(n), fault_action_name((enum fault_action)i)) == 0)
-			break;
-	if (i > FAULT_DELAY)
-		return fail(L, n, "unknown action '%s' (expected drop, delay, pass)",
-			    scalar(n) ? scalar(n) : "?");
-	f->action = (enum fault_action)i;
-	n = map_get(L, map, "delay");
-	if (f->action == FAULT_DELAY && !n)
-		return fail(L, map, "fault '%s': action 'delay' needs 'delay: <duration>'", f->name);
-	if (f->action != FAULT_DELAY && n)
-		return fail(L, n, "'delay' applies only to action 'delay'");
-	if (n && (ret = get_duration(L, n, "delay", &f->delay_ns)) < 0)
-		return ret;
+
+	switch (f->action) {
+	case FAULT_DELAY:
+		if (!(n = map_get(L, map, "delay")))
+			return fail(L, map, "fault '%s': action 'delay' needs 'delay: <duration>'", f->name);
+		if ((ret = get_duration(L, n, "delay", &f->delay_ns)) < 0)
+			return ret;
+		break;
+	case FAULT_HOLD:
+		if (!(n = map_get(L, map, "until")))
+			return fail(L, map, "fault '%s': action 'hold' needs 'until' (step, {from: HOST, flags: F.} or {host: HOST, state: STATE})",
+				    f->name);
+		if ((ret = load_until(L, n, f)) < 0)
+			return ret;
+		break;
+	case FAULT_REORDER:
+		break;
+	case FAULT_DUPLICATE:
+		if ((n = map_get(L, map, "gap")) && (ret = get_duration(L, n, "gap", &f->delay_ns)) < 0)
+			return ret;
+		break;
+	case FAULT_REWRITE:
+		if (!(n = map_get(L, map, "set")))
+			return fail(L, map, "fault '%s': action 'rewrite' needs 'set: {flags, seq, ack, win, tsval, tsecr}'",
+				    f->name);
+		if ((ret = load_rewrite(L, n, &f->rewrite)) < 0)
+			return ret;
+		break;
+	case FAULT_PASS:
+	case FAULT_DROP:
+		break;
+	}
+	if (f->action == FAULT_HOLD || f->action == FAULT_REORDER) {
+		f->max_ns = CASE_DEFAULT_HOLD_MAX_NS;
+		if ((n = map_get(L, map, "max")) && (ret = get_duration(L, n, "max", &f->max_ns)) < 0)
+			return ret;
+	}
 	f->armed = true;
 	if ((n = map_get(L, map, "armed")) && (ret = get_bool(L, n, "armed", &f->armed)) < 0)
 		return ret;
@@ -695,7 +1084,7 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 
 /* ---- sysctls: "sysctl: {server: {net.ipv4.tcp_rfc1337: 1}}" ------------ */
 
-static int load_sysctls(struct loader *L, struct fw_case *c, yaml_node_t *top)
+static int load_sysctls(struct loader *L, struct fw_sysctl **arr, size_t *count, yaml_node_t *top)
 {
 	static const char *const host_keys[] = { "client", "server", "wire", NULL };
 	static const struct keyset ks = { "sysctl block", host_keys };
@@ -723,15 +1112,15 @@ static int load_sysctls(struct loader *L, struct fw_case *c, yaml_node_t *top)
 			    strchr(name, '/'))
 				return fail(L, kn, "sysctl '%s' is not a net.* name (only per-namespace net.* sysctls can be set)",
 					    name ? name : "?");
-			for (size_t k = 0; k < c->nsysctls; k++)
-				if (c->sysctls[k].host == host && strcmp(c->sysctls[k].name, name) == 0)
+			for (size_t k = 0; k < *count; k++)
+				if ((*arr)[k].host == host && strcmp((*arr)[k].name, name) == 0)
 					return fail(L, kn, "sysctl '%s' is set twice for %s", name,
 						    fw_host_name(host));
-			grown = realloc(c->sysctls, (c->nsysctls + 1) * sizeof(*grown));
+			grown = realloc(*arr, (*count + 1) * sizeof(*grown));
 			if (!grown)
 				return fw_err(L->err, L->errlen, -ENOMEM, "out of memory");
-			c->sysctls = grown;
-			s = &c->sysctls[c->nsysctls++];
+			*arr = grown;
+			s = &(*arr)[(*count)++];
 			memset(s, 0, sizeof(*s));
 			s->host = host;
 			s->line = (int)kn->start_mark.line + 1;
@@ -743,10 +1132,116 @@ static int load_sysctls(struct loader *L, struct fw_case *c, yaml_node_t *top)
 	return 0;
 }
 
+/* ---- matrix: rows of sysctls, each a run of its own ----------------------- */
+
+/* "tcp_rfc1337=1" from net.ipv4.tcp_rfc1337: 1; several joined with ",";
+ * the host goes in front when a name is set for two hosts in one row. */
+static void row_default_name(struct fw_matrix_row *r)
+{
+	size_t i, k, used = 0;
+
+	r->name[0] = '\0';
+	for (i = 0; i < r->nsysctls; i++) {
+		const char *dot = strrchr(r->sysctls[i].name, '.');
+		bool twice = false;
+
+		for (k = 0; k < r->nsysctls; k++)
+			if (k != i && strcmp(r->sysctls[k].name, r->sysctls[i].name) == 0)
+				twice = true;
+		used += (size_t)snprintf(r->name + used, used < sizeof(r->name) ? sizeof(r->name) - used : 0,
+					 "%s%s%s%s=%s", used ? "," : "",
+					 twice ? fw_host_name(r->sysctls[i].host) : "", twice ? "." : "",
+					 dot ? dot + 1 : r->sysctls[i].name, r->sysctls[i].value);
+	}
+}
+
+static int load_matrix(struct loader *L, struct fw_case *c, yaml_node_t *n)
+{
+	static const char *const row_keys[] = { "name", "sysctl", NULL };
+	static const struct keyset ks = { "matrix row", row_keys };
+	yaml_node_item_t *it;
+	size_t i;
+	int ret;
+
+	if (n->type != YAML_SEQUENCE_NODE || n->data.sequence.items.top == n->data.sequence.items.start)
+		return fail(L, n, "'matrix' must be a list of rows, each {sysctl: {HOST: {NAME: VALUE}}}");
+	if (n->data.sequence.items.top - n->data.sequence.items.start > CASE_MAX_ROWS)
+		return fail(L, n, "'matrix' has more than %d rows", CASE_MAX_ROWS);
+	c->rows = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start),
+			 sizeof(*c->rows));
+	if (!c->rows)
+		return fw_err(L->err, L->errlen, -ENOMEM, "out of memory");
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *row = node_at(L, *it), *k;
+		struct fw_matrix_row *r = &c->rows[c->nrows];
+
+		if ((ret = check_keys(L, row, &ks)) < 0)
+			return ret;
+		r->line = (int)row->start_mark.line + 1;
+		c->nrows++;
+		if (!(k = map_get(L, row, "sysctl")))
+			return fail(L, row, "a matrix row needs 'sysctl' (what this row changes)");
+		if ((ret = load_sysctls(L, &r->sysctls, &r->nsysctls, k)) < 0)
+			return ret;
+		if (!r->nsysctls)
+			return fail(L, k, "a matrix row must set at least one sysctl");
+		row_default_name(r);
+		if ((k = map_get(L, row, "name")) &&
+		    (ret = get_str(L, k, "name", r->name, sizeof(r->name))) < 0)
+			return ret;
+		if (strpbrk(r->name, "[]/ ") || !r->name[0])
+			return fail(L, k ? k : row, "row name '%s' may not be empty or contain [ ] / or spaces",
+				    r->name);
+		for (i = 0; i + 1 < c->nrows; i++)
+			if (strcmp(c->rows[i].name, r->name) == 0)
+				return fail(L, k ? k : row, "two matrix rows are named '%s' (give one a 'name')",
+					    r->name);
+	}
+	return 0;
+}
+
+static int row_index(const struct fw_case *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrows; i++)
+		if (strcmp(c->rows[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* when: tcp_rfc1337=1  |  when: [a, b] */
+static int load_when(struct loader *L, const struct fw_case *c, yaml_node_t *n, uint32_t *out)
+{
+	yaml_node_item_t *it;
+	int r;
+
+	*out = 0;
+	if (!c->nrows)
+		return fail(L, n, "'when' names matrix rows, and this case has no 'matrix'");
+	if (scalar(n)) {
+		if ((r = row_index(c, scalar(n))) < 0)
+			return fail(L, n, "no matrix row is named '%s'", scalar(n));
+		*out = 1u << r;
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(L, n, "'when' is a row name or a list of row names");
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = node_at(L, *it);
+
+		if (!scalar(e) || (r = row_index(c, scalar(e))) < 0)
+			return fail(L, e, "no matrix row is named '%s'", scalar(e) ? scalar(e) : "?");
+		*out |= 1u << r;
+	}
+	return 0;
+}
+
 /* ---- the case -------------------------------------------------------------- */
 
 static const char *const case_keys[] = { "name", "summary", "claims", "refs", "verdict",
-					 "family", "sysctl", "faults", "steps", NULL };
+					 "family", "slow", "sysctl", "matrix", "faults", "steps",
+					 NULL };
 
 static int load_list(struct loader *L, yaml_node_t *n, const char *key, char *out, size_t width,
 		     size_t *count)
@@ -771,6 +1266,40 @@ static int load_list(struct loader *L, yaml_node_t *n, const char *key, char *ou
 static int claim_id_valid(const char *s)
 {
 	return s[0] == 'C' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' && !s[3];
+}
+
+/* family: ipv4 | ipv6 | both | [ipv4, ipv6] */
+static int load_families(struct loader *L, yaml_node_t *n, unsigned *out)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} names[] = { { "ipv4", CASE_FAMILY_IPV4 },
+		      { "ipv6", CASE_FAMILY_IPV6 },
+		      { "both", CASE_FAMILY_IPV4 | CASE_FAMILY_IPV6 } };
+	yaml_node_item_t *it;
+	size_t i;
+
+	*out = 0;
+	if (n->type == YAML_SEQUENCE_NODE) {
+		for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+			unsigned bits;
+
+			if (load_families(L, node_at(L, *it), &bits) < 0)
+				return -EINVAL;
+			*out |= bits;
+		}
+		if (!*out)
+			return fail(L, n, "'family' lists no family");
+		return 0;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (scalar(n) && strcmp(scalar(n), names[i].name) == 0) {
+			*out = names[i].bits;
+			return 0;
+		}
+	return fail(L, n, "unknown family '%s' (expected ipv4, ipv6, both, or a list)",
+		    scalar(n) ? scalar(n) : "?");
 }
 
 static int load_case(struct loader *L, struct fw_case *c, const char *default_name)
@@ -816,16 +1345,16 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 	if ((n = map_get(L, root, "refs")) &&
 	    (ret = load_list(L, n, "refs", &c->refs[0][0], sizeof(c->refs[0]), &c->nrefs)) < 0)
 		return ret;
-	c->family = AF_INET;
-	if ((n = map_get(L, root, "family"))) {
-		const char *f = scalar(n);
-
-		if (f && strcmp(f, "ipv6") == 0)
-			c->family = AF_INET6;
-		else if (!f || strcmp(f, "ipv4") != 0)
-			return fail(L, n, "unknown family '%s' (expected ipv4, ipv6)", f ? f : "?");
-	}
-	if ((n = map_get(L, root, "sysctl")) && (ret = load_sysctls(L, c, n)) < 0)
+	c->families = CASE_FAMILY_IPV4 | CASE_FAMILY_IPV6;
+	if ((n = map_get(L, root, "family")) && (ret = load_families(L, n, &c->families)) < 0)
+		return ret;
+	c->family = c->families & CASE_FAMILY_IPV4 ? AF_INET : AF_INET6;
+	if ((n = map_get(L, root, "sysctl")) &&
+	    (ret = load_sysctls(L, &c->sysctls, &c->nsysctls, n)) < 0)
+		return ret;
+	if ((n = map_get(L, root, "matrix")) && (ret = load_matrix(L, c, n)) < 0)
+		return ret;
+	if ((n = map_get(L, root, "slow")) && (ret = get_bool(L, n, "slow", &c->slow)) < 0)
 		return ret;
 	if ((n = map_get(L, root, "faults"))) {
 		if (n->type != YAML_SEQUENCE_NODE)
@@ -932,8 +1461,97 @@ void case_free(struct fw_case *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->nrows; i++)
+		free(c->rows[i].sysctls);
+	free(c->rows);
 	free(c->sysctls);
 	free(c->faults);
 	free(c->steps);
 	free(c);
+}
+
+/* One run: family, row (-1 for none), and the name suffix. */
+static struct fw_case *case_variant(const struct fw_case *c, int family, int row,
+				    const char *suffix)
+{
+	const struct fw_matrix_row *r = row >= 0 ? &c->rows[row] : NULL;
+	struct fw_case *v = calloc(1, sizeof(*v));
+	size_t i, k;
+
+	if (!v)
+		return NULL;
+	*v = *c;
+	v->rows = NULL;
+	v->nrows = 0;
+	v->family = family;
+	v->families = family == AF_INET ? CASE_FAMILY_IPV4 : CASE_FAMILY_IPV6;
+	if (suffix[0]) {
+		/* the base name gives way to the suffix when both do not fit */
+		size_t room = sizeof(v->name) - 3 > strlen(suffix) ? sizeof(v->name) - 3 - strlen(suffix) : 0;
+		int used = snprintf(v->name, sizeof(v->name), "%.*s[", (int)room, c->name);
+
+		if (used > 0 && (size_t)used < sizeof(v->name))
+			snprintf(v->name + used, sizeof(v->name) - (size_t)used, "%s]", suffix);
+	}
+	v->sysctls = calloc(c->nsysctls + (r ? r->nsysctls : 0) + 1, sizeof(*v->sysctls));
+	v->faults = calloc(c->nfaults + 1, sizeof(*v->faults));
+	v->steps = calloc(c->nsteps + 1, sizeof(*v->steps));
+	if (!v->sysctls || !v->faults || !v->steps) {
+		case_free(v);
+		return NULL;
+	}
+	memcpy(v->sysctls, c->sysctls, c->nsysctls * sizeof(*v->sysctls));
+	for (i = 0; r && i < r->nsysctls; i++) {
+		for (k = 0; k < v->nsysctls; k++)
+			if (v->sysctls[k].host == r->sysctls[i].host &&
+			    strcmp(v->sysctls[k].name, r->sysctls[i].name) == 0)
+				break;
+		v->sysctls[k] = r->sysctls[i]; /* k == nsysctls: appended */
+		if (k == v->nsysctls)
+			v->nsysctls++;
+	}
+	if (c->nfaults)
+		memcpy(v->faults, c->faults, c->nfaults * sizeof(*v->faults));
+	v->nsteps = 0;
+	for (i = 0; i < c->nsteps; i++)
+		if (!c->steps[i].when || (row >= 0 && (c->steps[i].when & (1u << row))))
+			v->steps[v->nsteps++] = c->steps[i];
+	return v;
+}
+
+int case_expand(const struct fw_case *c, struct fw_case ***out, size_t *n)
+{
+	static const struct {
+		unsigned bit;
+		int family;
+		const char *name;
+	} fams[] = { { CASE_FAMILY_IPV4, AF_INET, "ipv4" }, { CASE_FAMILY_IPV6, AF_INET6, "ipv6" } };
+	bool both = (c->families & CASE_FAMILY_IPV4) && (c->families & CASE_FAMILY_IPV6);
+	size_t rows = c->nrows ? c->nrows : 1, f, r, count = 0;
+	struct fw_case **v = calloc(2 * rows, sizeof(*v));
+	char suffix[128];
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return -ENOMEM;
+	for (f = 0; f < 2; f++) {
+		if (!(c->families & fams[f].bit))
+			continue;
+		for (r = 0; r < rows; r++) {
+			snprintf(suffix, sizeof(suffix), "%s%s%s", both ? fams[f].name : "",
+				 both && c->nrows ? "," : "", c->nrows ? c->rows[r].name : "");
+			v[count] = case_variant(c, fams[f].family, c->nrows ? (int)r : -1, suffix);
+			if (!v[count]) {
+				while (count)
+					case_free(v[--count]);
+				free(v);
+				return -ENOMEM;
+			}
+			count++;
+		}
+	}
+	*out = v;
+	*n = count;
+	return 0;
 }

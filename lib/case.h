@@ -18,6 +18,13 @@
 #define CASE_MAX_NAME 128
 #define CASE_MAX_TEXT 256
 #define CASE_MAX_LIST 16
+#define CASE_MAX_ROWS 32 /* matrix rows: a step's "when" is a bit mask of them */
+
+/* Address families a case runs on (bit mask). */
+enum {
+	CASE_FAMILY_IPV4 = 1,
+	CASE_FAMILY_IPV6 = 2,
+};
 
 /* Step kinds: actions ("do:") then expectations ("expect:"). */
 enum step_kind {
@@ -32,12 +39,17 @@ enum step_kind {
 	STEP_INJECT,
 	STEP_ARM,
 	STEP_DISARM,
+	STEP_RELEASE, /* let through what a hold fault keeps */
+	STEP_FORK,    /* a child process takes copies of the host's sockets */
+	STEP_KILL,    /* signal a forked child and wait for it to die */
 	STEP_EXPECT_SEGMENT,
 	STEP_EXPECT_NO_SEGMENT,
 	STEP_EXPECT_STATE,
 	STEP_EXPECT_GONE,
+	STEP_EXPECT_COUNTER, /* a namespace counter moved by this much since the case began */
+	STEP_EXPECT_SYSCTL,  /* a sysctl reads a value, or does not exist, in a host's namespace */
 };
-#define STEP_KIND_COUNT (STEP_EXPECT_GONE + 1)
+#define STEP_KIND_COUNT (STEP_EXPECT_SYSCTL + 1)
 
 const char *step_kind_name(enum step_kind k); /* "listen", ..., "segment" */
 bool step_kind_is_expect(enum step_kind k);
@@ -71,6 +83,18 @@ struct fw_step {
 	int expect_errno;   /* actions: the result expected, 0 = success */
 	int linger;         /* SO_LINGER seconds, -1 = leave alone */
 	int reuseaddr;      /* SO_REUSEADDR 0/1, -1 = leave alone */
+	int reuseport;      /* SO_REUSEPORT 0/1, -1 = leave alone (listen, connect) */
+	char sysctl[96];    /* expect sysctl: its name */
+	char equals[64];    /* expect sysctl: the value it must read ("" with absent) */
+	bool absent;        /* expect sysctl: this kernel must not have it */
+	bool has_opt;       /* setsockopt: a named option */
+	int opt_level, opt_name, opt_value;
+	char opt_text[32];  /* its name, for reports */
+	char proc[32];      /* fork / kill: the child's name */
+	char counter[64];   /* expect counter: "TCPTimeWaitOverflow" or "TcpExt.TWRecycled" */
+	int64_t delta;      /* expect counter: the change since the case began */
+	bool delta_is_min;  /* ... at least delta ("delta_min") rather than exactly */
+	int signal;         /* kill */
 	bool has_flags;
 	uint8_t flags_mask, flags_value; /* segment match / injected flags (value) */
 	struct fw_expr seq, ack, tsval, tsecr;
@@ -78,8 +102,11 @@ struct fw_step {
 	int64_t len; /* segment payload length to match, -1 = any; inject: payload */
 	int win;     /* inject: window (-1 = 65535); segment: -1 = any */
 	int state;   /* expect state */
+	int timer;   /* expect state: the socket's timer (sock_diag), -1 = any */
+	int64_t timer_min_ns, timer_max_ns; /* expect state: time left, -1 = any */
 	int64_t within_ns; /* deadline of a wait */
 	int fault;         /* arm/disarm: index into faults */
+	uint32_t when;     /* matrix rows the step belongs to (bit i = row i); 0 = all */
 	char text[CASE_MAX_TEXT]; /* the step in words, for reports */
 };
 
@@ -87,6 +114,15 @@ struct fw_sysctl {
 	enum fw_host host;
 	char name[96];
 	char value[64];
+	int line;
+};
+
+/* One row of a matrix: sysctls on top of the case's own, and a name that
+ * becomes part of the run's name ("tcp_rfc1337=1"). */
+struct fw_matrix_row {
+	char name[96];
+	struct fw_sysctl *sysctls;
+	size_t nsysctls;
 	int line;
 };
 
@@ -99,7 +135,11 @@ struct fw_case {
 	size_t nclaims;
 	char refs[CASE_MAX_LIST][CASE_MAX_TEXT];
 	size_t nrefs;
-	int family; /* AF_INET or AF_INET6 */
+	int family;        /* the family this run uses: AF_INET or AF_INET6 */
+	unsigned families; /* CASE_FAMILY_* the file asks for (default both) */
+	bool slow;         /* waits out a real long timer (60 s TIME_WAIT) */
+	struct fw_matrix_row *rows;
+	size_t nrows;
 	struct fw_sysctl *sysctls;
 	size_t nsysctls;
 	struct fault_rule *faults;
@@ -118,6 +158,15 @@ int case_load(const char *path, const char *default_name, struct fw_case **out, 
 int case_load_string(const char *yaml, size_t len, const char *label, const char *default_name,
 		     struct fw_case **out, char *err, size_t errlen);
 void case_free(struct fw_case *c); /* accepts NULL */
+
+/* The runs a loaded case stands for: one per family it names and per matrix
+ * row, each a complete case with that family, the row's sysctls added (a row
+ * overrides the case's value for the same host and name) and only the steps
+ * whose "when" names the row. A single run keeps the case's name; several
+ * are named "name[ipv6]", "name[tcp_rfc1337=1]", "name[ipv6,tcp_rfc1337=1]".
+ * Returns 0 with *out a malloc'd array of *n cases (free each with
+ * case_free(), then the array with free()), or -ENOMEM. */
+int case_expand(const struct fw_case *c, struct fw_case ***out, size_t *n);
 
 /* Parse "rcv_nxt+1", "tsval-1", "1001", "rcv_nxt+2^30"; 0 or -EINVAL. */
 int expr_parse(const char *s, struct fw_expr *out);

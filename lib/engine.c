@@ -10,19 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "capture.h"
+#include "counters.h"
 #include "inject.h"
 #include "intercept.h"
 #include "netns.h"
+#include "proc.h"
 #include "sockprobe.h"
 #include "util.h"
 
 #define ENGINE_MAX_SOCKS 32
 #define ENGINE_MAX_FLOWS 16
 #define ENGINE_MAX_PENDING_INJECT 16
+#define ENGINE_MAX_PROCS 8
 /* sock_diag offers no notification of TCP state changes, so a wait on a
  * state re-probes on every segment seen and at least this often. */
 #define ENGINE_STATE_POLL_NS (2 * FW_NS_PER_MS)
@@ -55,6 +60,13 @@ struct flow {
 	uint32_t isn[HOST_COUNT], snd_nxt[HOST_COUNT], ack[HOST_COUNT], tsval[HOST_COUNT];
 };
 
+/* A forked endpoint process (fork / kill steps). */
+struct eproc {
+	char name[32];
+	enum fw_host host;
+	struct proc_child child;
+};
+
 struct host_snapshot {
 	struct sock_info *socks;
 	size_t n;
@@ -70,10 +82,13 @@ struct engine {
 	struct inject *inj[2];
 	struct sockprobe *probe[2];
 	struct host_snapshot snap[2];
+	struct counter_set counters0[2]; /* each host's counters when the case began */
 	struct fw_addr addr[2];
 	int epfd;
 	struct esock socks[ENGINE_MAX_SOCKS];
 	size_t nsocks;
+	struct eproc procs[ENGINE_MAX_PROCS];
+	size_t nprocs;
 	struct flow flows[ENGINE_MAX_FLOWS];
 	size_t nflows;
 	int cur_flow; /* the connection the latest SYN opened, -1 before any */
@@ -240,6 +255,8 @@ static bool sock_same(const struct sock_info *a, const struct sock_info *b)
 	       fw_addr_equal(&a->dst, &b->dst);
 }
 
+static void release_on_state(struct engine *E, enum fw_host h, int state);
+
 static void state_event(struct engine *E, enum fw_host h, const struct sock_info *si, int state,
 			int64_t now)
 {
@@ -258,6 +275,8 @@ static void state_event(struct engine *E, enum fw_host h, const struct sock_info
 		ev->timer = state ? si->timer : 0;
 		ev->expires_ms = state ? si->expires_ms : 0;
 	}
+	if (state)
+		release_on_state(E, h, state);
 }
 
 /* Dump the host's sockets; record every appearance, change and disappearance. */
@@ -321,6 +340,32 @@ static const struct sock_info *sock_state(struct engine *E, const struct esock *
 /* ---- event pump ----------------------------------------------------------- */
 
 static void on_intercept(void *ctx, const struct intercept_event *iev);
+
+/* A segment crossed the wire (seen arriving at its receiver at t_abs): let
+ * go what a hold waits for, and what a reorder held behind it. Only
+ * segments queued before it count, so nothing releases itself. */
+static void release_on_segment(struct engine *E, enum fw_host sender, const struct seg *s,
+			       int64_t t_abs)
+{
+	size_t i;
+
+	for (i = 0; E->ic && i < fault_set_count(E->faults); i++)
+		if (fault_rule_released_by_segment(fault_set_rule(E->faults, i), sender, s))
+			intercept_release_rule(E->ic, (int)i, t_abs, on_intercept, E);
+}
+
+static void release_on_state(struct engine *E, enum fw_host h, int state)
+{
+	size_t i;
+
+	for (i = 0; E->ic && i < fault_set_count(E->faults); i++) {
+		const struct fault_rule *r = fault_set_rule(E->faults, i);
+
+		if (r->action == FAULT_HOLD && r->until == FAULT_UNTIL_STATE && r->until_host == h &&
+		    r->until_state == state)
+			intercept_release_rule(E->ic, (int)i, INT64_MAX, on_intercept, E);
+	}
+}
 
 /* Packets of both legs are gathered and handled in time order, so that
  * ISNs and sequence knowledge are learned in the order things happened. */
@@ -409,6 +454,8 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 	seg_text(E, sender, &s, &ev,
 		 ev.sent ? (ev.injected ? "injected " : "") : (ev.injected ? "injected, arrived " : "arrived "));
 	timeline_add(&E->res->tl, &ev);
+	if (!ev.sent)
+		release_on_segment(E, sender, &s, p->t_ns);
 }
 
 static void on_intercept(void *ctx, const struct intercept_event *iev)
@@ -426,19 +473,47 @@ static void on_intercept(void *ctx, const struct intercept_event *iev)
 	ev.seg = iev->seg;
 	ev.action = iev->decision.action;
 	ev.rule = iev->decision.rule;
-	ev.released = iev->kind == INTERCEPT_RELEASED;
-	if (ev.released) {
+	ev.err = iev->err;
+	switch (iev->kind) {
+	case INTERCEPT_RELEASED:
+	case INTERCEPT_COPY_SENT: {
 		char held[32];
 
+		ev.released = true;
 		ev.held_ns = iev->t_ns - iev->queued_ns;
 		fw_duration_format(ev.held_ns, held, sizeof(held));
-		snprintf(prefix, sizeof(prefix), "fault '%s' released after %s: ",
-			 rule ? rule->name : "?", held);
-	} else {
-		snprintf(prefix, sizeof(prefix), "fault '%s' %s #%u: ", rule ? rule->name : "?",
-			 fault_action_name(ev.action), iev->decision.occurrence);
+		if (iev->kind == INTERCEPT_RELEASED)
+			snprintf(prefix, sizeof(prefix), "fault '%s' released after %s: ",
+				 rule ? rule->name : "?", held);
+		else if (iev->err)
+			snprintf(prefix, sizeof(prefix), "fault '%s' could not send the copy (%s): ",
+				 rule ? rule->name : "?", fw_errno_name(-iev->err));
+		else
+			snprintf(prefix, sizeof(prefix), "fault '%s' sent the copy %s later: ",
+				 rule ? rule->name : "?", held);
+		break;
+	}
+	case INTERCEPT_ACTED:
+		if (iev->decision.action == FAULT_REWRITE && iev->err)
+			snprintf(prefix, sizeof(prefix), "fault '%s' could not rewrite #%u (%s), passed: ",
+				 rule ? rule->name : "?", iev->decision.occurrence,
+				 fw_errno_name(-iev->err));
+		else
+			snprintf(prefix, sizeof(prefix), "fault '%s' %s #%u: ", rule ? rule->name : "?",
+				 fault_action_name(ev.action), iev->decision.occurrence);
+		break;
 	}
 	seg_text(E, iev->from, &iev->seg, &ev, prefix);
+	if (iev->rewritten) {
+		struct fw_event after = ev;
+		size_t used = strlen(ev.text);
+
+		/* Same ISNs: the new numbers print relative like the old ones. */
+		seg_text(E, iev->from, &iev->after, &after, "");
+		if (used + 4 < sizeof(ev.text))
+			snprintf(ev.text + used, sizeof(ev.text) - used, " => %.*s",
+				 (int)(sizeof(ev.text) - used - 5), after.text);
+	}
 	timeline_add(&E->res->tl, &ev);
 }
 
@@ -670,8 +745,14 @@ static void sock_learn_tuple(struct esock *s)
 
 static int sock_options(const struct fw_step *st, int fd)
 {
+	if (st->has_opt &&
+	    setsockopt(fd, st->opt_level, st->opt_name, &st->opt_value, sizeof(st->opt_value)) < 0)
+		return -errno;
 	if (st->reuseaddr >= 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &st->reuseaddr, sizeof(st->reuseaddr)) < 0)
+		return -errno;
+	if (st->reuseport >= 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &st->reuseport, sizeof(st->reuseport)) < 0)
 		return -errno;
 	if (st->linger >= 0) {
 		struct linger l = { .l_onoff = 1, .l_linger = st->linger };
@@ -719,6 +800,73 @@ static int wait_socket(struct engine *E, int fd, uint32_t events, int64_t deadli
 	return ret < 0 ? ret : ready;
 }
 
+static struct eproc *proc_find(struct engine *E, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < E->nprocs; i++)
+		if (strcmp(E->procs[i].name, name) == 0)
+			return &E->procs[i];
+	return NULL;
+}
+
+/* The child takes copies of every open socket of the host. */
+static int do_fork(struct engine *E, const struct fw_step *st, int *result)
+{
+	int fds[ENGINE_MAX_SOCKS];
+	size_t i, n = 0;
+	struct eproc *p;
+	int ret;
+
+	if (proc_find(E, st->proc))
+		return fw_err(E->err, sizeof(E->err), -EEXIST, "a child named '%s' already exists",
+			      st->proc);
+	if (E->nprocs == ENGINE_MAX_PROCS)
+		return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many children");
+	for (i = 0; i < E->nsocks; i++)
+		if (E->socks[i].host == st->host && E->socks[i].fd >= 0)
+			fds[n++] = E->socks[i].fd;
+	p = &E->procs[E->nprocs];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", st->proc);
+	p->host = st->host;
+	ret = proc_fork(&p->child, fds, n);
+	if (ret < 0) {
+		*result = -ret;
+		return 0;
+	}
+	E->nprocs++;
+	return 0;
+}
+
+/* Signal the child and wait (on its pidfd) until it is gone. */
+static int do_kill(struct engine *E, const struct fw_step *st, int64_t deadline, int *result)
+{
+	struct eproc *p = proc_find(E, st->proc);
+	char how[64];
+	int ret;
+
+	if (!p)
+		return fw_err(E->err, sizeof(E->err), -ESRCH,
+			      "no child named '%s' (create it with a fork step)", st->proc);
+	if (p->child.reaped || kill(p->child.pid, st->signal) < 0) {
+		*result = ESRCH;
+		return 0;
+	}
+	while (!proc_reap(&p->child)) {
+		if (fw_now_ns() >= deadline) {
+			*result = ETIMEDOUT;
+			return 0;
+		}
+		ret = wait_socket(E, p->child.pidfd, EPOLLIN, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	proc_describe(&p->child, how, sizeof(how));
+	add_event(E, EV_STEP, fw_now_ns(), p->host, "child '%s' %s", p->name, how);
+	return 0;
+}
+
 /* Runs an action; returns its errno result (0 = success) in *result, or a
  * negative error of the engine itself. */
 static int do_action(struct engine *E, const struct fw_step *st, int *result)
@@ -731,7 +879,8 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 
 	*result = 0;
 	if (st->kind != STEP_LISTEN && st->kind != STEP_CONNECT && st->kind != STEP_INJECT &&
-	    st->kind != STEP_ARM && st->kind != STEP_DISARM) {
+	    st->kind != STEP_ARM && st->kind != STEP_DISARM && st->kind != STEP_RELEASE &&
+	    st->kind != STEP_FORK && st->kind != STEP_KILL) {
 		/* accept names the socket it creates; it takes from the listener. */
 		s = sock_find(E, st->host, st->kind == STEP_ACCEPT ? "listen" : st->sock);
 		if (!s || s->fd < 0)
@@ -886,10 +1035,19 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 	case STEP_DISARM:
 		fault_set_arm(E->faults, (size_t)st->fault, st->kind == STEP_ARM);
 		break;
+	case STEP_RELEASE:
+		intercept_release_rule(E->ic, st->fault, INT64_MAX, on_intercept, E);
+		break;
+	case STEP_FORK:
+		return do_fork(E, st, result);
+	case STEP_KILL:
+		return do_kill(E, st, deadline, result);
 	case STEP_EXPECT_SEGMENT:
 	case STEP_EXPECT_NO_SEGMENT:
 	case STEP_EXPECT_STATE:
 	case STEP_EXPECT_GONE:
+	case STEP_EXPECT_COUNTER:
+	case STEP_EXPECT_SYSCTL:
 		return -EINVAL;
 	}
 	return 0;
@@ -1150,9 +1308,10 @@ static int expect_no_segment(struct engine *E, const struct fw_step *st)
 	return 0;
 }
 
-/* Did the socket pass through the state since the last action? Short-lived
- * states (FIN_WAIT_1 for the round trip of one ACK) may be gone by the time
- * the expectation runs, but the probe that saw them left an event. */
+/* Was the socket in the state at some moment since the last action began?
+ * Short-lived states (FIN_WAIT_1 for the round trip of one ACK) may be gone
+ * by the time the expectation runs, but the probe that saw them left an
+ * event; the state it was in when the action began counts too. */
 static bool state_seen_since(struct engine *E, const struct esock *s, int state)
 {
 	size_t i;
@@ -1160,13 +1319,32 @@ static bool state_seen_since(struct engine *E, const struct esock *s, int state)
 	for (i = E->res->tl.n; i-- > 0;) {
 		const struct fw_event *e = &E->res->tl.ev[i];
 
-		if (e->t_ns < E->cursor_t - E->t0)
-			break;
-		if (e->kind == EV_STATE && e->host == s->host && e->state == state &&
-		    e->seg.sport == s->lport && (s->listener || e->seg.dport == s->rport))
+		if (e->kind != EV_STATE || e->host != s->host || e->seg.sport != s->lport ||
+		    (!s->listener && e->seg.dport != s->rport))
+			continue;
+		if (e->state == state)
 			return true;
+		if (e->t_ns < E->cursor_t - E->t0)
+			break; /* the state it was in when the action began */
 	}
 	return false;
+}
+
+/* A state expectation that names the timer judges the socket as it is now. */
+static bool step_checks_timer(const struct fw_step *st)
+{
+	return st->timer >= 0 || st->timer_min_ns >= 0 || st->timer_max_ns >= 0;
+}
+
+static bool timer_ok(const struct fw_step *st, const struct sock_info *si)
+{
+	int64_t left = (int64_t)si->expires_ms * FW_NS_PER_MS;
+
+	if (st->timer >= 0 && si->timer != st->timer)
+		return false;
+	if (st->timer_min_ns >= 0 && (!si->timer || left < st->timer_min_ns))
+		return false;
+	return st->timer_max_ns < 0 || (si->timer && left <= st->timer_max_ns);
 }
 
 static int expect_state(struct engine *E, const struct fw_step *st)
@@ -1188,11 +1366,17 @@ static int expect_state(struct engine *E, const struct fw_step *st)
 			return ret;
 		si = sock_state(E, s);
 		if (want_gone ? si == NULL :
+		    step_checks_timer(st) ?
+				(si && si->state == st->state && timer_ok(st, si)) :
 				((si && si->state == st->state) || state_seen_since(E, s, st->state)))
 			break;
 		if (fw_now_ns() >= deadline) {
 			if (want_gone)
 				return step_fail(E, st, "still %s (timer %s, %ums left)",
+						 tcp_state_name(si->state), sock_timer_name(si->timer),
+						 si->expires_ms);
+			if (si && step_checks_timer(st))
+				return step_fail(E, st, "%s, timer %s with %ums left",
 						 tcp_state_name(si->state), sock_timer_name(si->timer),
 						 si->expires_ms);
 			return step_fail(E, st, "%s", si ? tcp_state_name(si->state) : "the socket is gone (CLOSED)");
@@ -1201,6 +1385,65 @@ static int expect_state(struct engine *E, const struct fw_step *st)
 		ret = pump(E, next < deadline ? next : deadline);
 		if (ret < 0)
 			return ret;
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
+/* A counter's change since the case began, re-read until it matches or the
+ * deadline passes (the kernel counts as it handles segments). */
+static int expect_counter(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns, before, now_v = 0, next;
+	struct counter_set now = { 0 };
+	int ret;
+
+	if (counters_get(&E->counters0[st->host], st->counter, &before) < 0) {
+		fw_err(E->err, sizeof(E->err), -ENOENT,
+		       "this kernel has no counter '%s' in /proc/net/snmp or /proc/net/netstat",
+		       st->counter);
+		return step_error(E, st, -ENOENT, "bad step");
+	}
+	for (;;) {
+		ret = counters_read(topo_ns_fd(E->topo, st->host), &now, E->err, sizeof(E->err));
+		if (ret < 0)
+			return ret;
+		ret = counters_get(&now, st->counter, &now_v);
+		counter_set_clear(&now);
+		if (ret < 0)
+			return ret;
+		if (st->delta_is_min ? now_v - before >= st->delta : now_v - before == st->delta)
+			break;
+		if (fw_now_ns() >= deadline)
+			return step_fail(E, st, "%s grew by %lld (from %lld to %lld)", st->counter,
+					 (long long)(now_v - before), (long long)before,
+					 (long long)now_v);
+		next = fw_now_ns() + ENGINE_STATE_POLL_NS;
+		ret = pump(E, next < deadline ? next : deadline);
+		if (ret < 0)
+			return ret;
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
+/* Read a sysctl inside the host's namespace (topo reads it there). */
+static int expect_sysctl(struct engine *E, const struct fw_step *st)
+{
+	char value[128], msg[FW_ERRLEN];
+	int ret = topo_sysctl_get(E->topo, st->host, st->sysctl, value, sizeof(value), msg,
+				  sizeof(msg));
+
+	if (ret == -ENOENT) {
+		if (!st->absent)
+			return step_fail(E, st, "this kernel has no %s", st->sysctl);
+	} else if (ret < 0) {
+		fw_err(E->err, sizeof(E->err), ret, "%s", msg);
+		return step_error(E, st, ret, "cannot read the sysctl");
+	} else if (st->absent) {
+		return step_fail(E, st, "%s exists and reads %s", st->sysctl, value);
+	} else if (strcmp(value, st->equals) != 0) {
+		return step_fail(E, st, "%s reads %s", st->sysctl, value);
 	}
 	expect_pass(E, st);
 	return 0;
@@ -1232,6 +1475,34 @@ int engine_check_sysctls(const struct fw_case *c, int scratch_ns_fd, char *err, 
 	if (netns_leave(saved) < 0 && ret == 0)
 		ret = fw_err(err, errlen, -EIO, "cannot leave the scratch namespace");
 	return ret;
+}
+
+/* What the fault matcher needs beyond the segment: its sequence number
+ * relative to the sender's ISN, and (only when a rule asks) the sending
+ * socket's state right now, probed with sock_diag. */
+static void engine_view(void *ctx, enum fw_host from, const struct seg *s, struct fault_view *out)
+{
+	struct engine *E = ctx;
+	const struct flow *f;
+	struct sock_info *socks = NULL;
+	size_t n = 0, i;
+	char err[FW_ERRLEN];
+
+	if (from != HOST_CLIENT && from != HOST_SERVER)
+		return;
+	f = flow_for(E, from, s, false);
+	if (f && f->has_isn[from]) {
+		out->seq_known = true;
+		out->rel_seq = seq_rel(s->seq, f->isn[from]);
+	}
+	if (!fault_set_needs_state(E->faults) ||
+	    sockprobe_dump(E->probe[from], &socks, &n, err, sizeof(err)) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (socks[i].sport == s->sport && socks[i].dport == s->dport &&
+		    fw_addr_equal(&socks[i].dst, &s->dst))
+			out->state = socks[i].state;
+	free(socks);
 }
 
 static int engine_setup(struct engine *E)
@@ -1287,6 +1558,8 @@ static int engine_setup(struct engine *E)
 		icfg.in_ifname[HOST_CLIENT] = topo_wire_ifname(E->topo, HOST_CLIENT);
 		icfg.in_ifname[HOST_SERVER] = topo_wire_ifname(E->topo, HOST_SERVER);
 		icfg.faults = E->faults;
+		icfg.view = engine_view;
+		icfg.view_ctx = E;
 		ret = intercept_open(&E->ic, &icfg, E->err, sizeof(E->err));
 		if (ret < 0)
 			return ret;
@@ -1297,6 +1570,12 @@ static int engine_setup(struct engine *E)
 		ev.data.u32 = TAG_INTERCEPT_TIMER;
 		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, intercept_timer_fd(E->ic), &ev) < 0)
 			return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+	}
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
+		ret = counters_read(topo_ns_fd(E->topo, (enum fw_host)h), &E->counters0[h], E->err,
+				    sizeof(E->err));
+		if (ret < 0)
+			return ret;
 	}
 	return probe_all(E);
 }
@@ -1309,11 +1588,14 @@ static void engine_teardown(struct engine *E)
 	/* Stop watching before the sockets close: their final RSTs are not
 	 * part of the case. */
 	intercept_free(E->ic);
+	for (i = 0; i < E->nprocs; i++)
+		proc_destroy(&E->procs[i].child);
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
 		capture_free(E->cap[h]);
 		inject_free(E->inj[h]);
 		sockprobe_free(E->probe[h]);
 		free(E->snap[h].socks);
+		counter_set_clear(&E->counters0[h]);
 	}
 	for (i = 0; i < E->nsocks; i++)
 		if (E->socks[i].fd >= 0)
@@ -1366,6 +1648,12 @@ static int run_steps(struct engine *E)
 		case STEP_EXPECT_GONE:
 			ret = expect_state(E, st);
 			break;
+		case STEP_EXPECT_COUNTER:
+			ret = expect_counter(E, st);
+			break;
+		case STEP_EXPECT_SYSCTL:
+			ret = expect_sysctl(E, st);
+			break;
 		case STEP_INJECT:
 			E->cursor_t = fw_now_ns();
 			ret = do_inject(E, st);
@@ -1383,7 +1671,10 @@ static int run_steps(struct engine *E)
 		case STEP_CLOSE:
 		case STEP_SETSOCKOPT:
 		case STEP_ARM:
-		case STEP_DISARM: {
+		case STEP_DISARM:
+		case STEP_RELEASE:
+		case STEP_FORK:
+		case STEP_KILL: {
 			int64_t started = fw_now_ns();
 			struct fw_event *ev;
 

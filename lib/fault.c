@@ -15,6 +15,10 @@ static const char *const fault_action_names[] = {
 	[FAULT_PASS] = "pass",
 	[FAULT_DROP] = "drop",
 	[FAULT_DELAY] = "delay",
+	[FAULT_HOLD] = "hold",
+	[FAULT_REORDER] = "reorder",
+	[FAULT_DUPLICATE] = "duplicate",
+	[FAULT_REWRITE] = "rewrite",
 };
 
 const char *fault_action_name(enum fault_action a)
@@ -23,6 +27,16 @@ const char *fault_action_name(enum fault_action a)
 	    !fault_action_names[a])
 		return "?";
 	return fault_action_names[a];
+}
+
+int fault_action_parse(const char *name)
+{
+	int a;
+
+	for (a = 0; name && a < FAULT_ACTION_COUNT; a++)
+		if (strcmp(name, fault_action_names[a]) == 0)
+			return a;
+	return -1;
 }
 
 int fault_set_create(struct fault_set **out, const struct fault_rule *rules, size_t n)
@@ -61,11 +75,16 @@ void fault_set_free(struct fault_set *fs)
 	free(fs);
 }
 
-static bool fault_rule_match(const struct fault_rule *r, enum fw_host from, const struct seg *s)
+static bool fault_rule_match(const struct fault_rule *r, enum fw_host from, const struct seg *s,
+			     const struct fault_view *view)
 {
 	if (r->from != from)
 		return false;
 	if ((s->flags & r->flags_mask) != r->flags_value)
+		return false;
+	if (r->match_seq && (!view || !view->seq_known || view->rel_seq != r->seq))
+		return false;
+	if (r->state > 0 && (!view || view->state != r->state))
 		return false;
 	switch (r->payload) {
 	case FAULT_PAYLOAD_ANY:
@@ -90,7 +109,7 @@ static bool fault_rule_window_holds(const struct fault_rule *r, unsigned occurre
 }
 
 struct fault_decision fault_set_decide(struct fault_set *fs, enum fw_host from,
-				       const struct seg *s)
+				       const struct seg *s, const struct fault_view *view)
 {
 	struct fault_decision d = { .action = FAULT_PASS, .rule = -1 };
 	size_t i;
@@ -104,7 +123,7 @@ struct fault_decision fault_set_decide(struct fault_set *fs, enum fw_host from,
 		const struct fault_rule *r = &fs->rules[i];
 		unsigned occ;
 
-		if (!r->armed || !fault_rule_match(r, from, s))
+		if (!r->armed || !fault_rule_match(r, from, s, view))
 			continue;
 		occ = ++fs->matched[i];
 		if (d.rule >= 0 || !fault_rule_window_holds(r, occ))
@@ -113,7 +132,21 @@ struct fault_decision fault_set_decide(struct fault_set *fs, enum fw_host from,
 		d.action = r->action;
 		d.rule = (int)i;
 		d.occurrence = occ;
-		d.delay_ns = r->action == FAULT_DELAY ? r->delay_ns : 0;
+		switch (r->action) {
+		case FAULT_DELAY:
+		case FAULT_DUPLICATE:
+			d.delay_ns = r->delay_ns;
+			break;
+		case FAULT_HOLD:
+		case FAULT_REORDER:
+			d.delay_ns = r->max_ns;
+			break;
+		case FAULT_PASS:
+		case FAULT_DROP:
+		case FAULT_REWRITE:
+			d.delay_ns = 0;
+			break;
+		}
 	}
 	return d;
 }
@@ -158,4 +191,46 @@ unsigned fault_set_matched(const struct fault_set *fs, size_t idx)
 unsigned fault_set_fired(const struct fault_set *fs, size_t idx)
 {
 	return fs && idx < fs->n ? fs->fired[idx] : 0;
+}
+
+bool fault_set_needs_state(const struct fault_set *fs)
+{
+	size_t i;
+
+	for (i = 0; fs && i < fs->n; i++)
+		if (fs->rules[i].state > 0)
+			return true;
+	return false;
+}
+
+bool fault_set_needs_payload(const struct fault_set *fs)
+{
+	size_t i;
+
+	for (i = 0; fs && i < fs->n; i++)
+		if (fs->rules[i].action == FAULT_DUPLICATE || fs->rules[i].action == FAULT_REWRITE)
+			return true;
+	return false;
+}
+
+bool fault_rule_released_by_segment(const struct fault_rule *r, enum fw_host from,
+				    const struct seg *s)
+{
+	if (!r || !s)
+		return false;
+	switch (r->action) {
+	case FAULT_REORDER:
+		/* Any later segment of the same sender overtakes the held one. */
+		return from == r->from;
+	case FAULT_HOLD:
+		return r->until == FAULT_UNTIL_SEGMENT && from == r->until_host &&
+		       (s->flags & r->until_mask) == r->until_value;
+	case FAULT_PASS:
+	case FAULT_DROP:
+	case FAULT_DELAY:
+	case FAULT_DUPLICATE:
+	case FAULT_REWRITE:
+		return false;
+	}
+	return false;
 }

@@ -2,11 +2,13 @@
  * tested without root: the interceptor asks fault_set_decide() for every
  * queued segment and carries out the answer.
  *
- * A rule matches a segment by sender, TCP flags ((flags & mask) == value)
- * and payload (any / none / some). Every armed rule counts the segments it
- * matches; it acts on occurrences nth .. nth+count-1 (count 0: all from nth).
- * The first rule, in case-file order, whose window holds the occurrence acts;
- * all armed matching rules still count the segment. */
+ * A rule matches a segment by sender, TCP flags ((flags & mask) == value),
+ * payload (any / none / some) and, where the case asks, the sequence number
+ * relative to the sender's ISN and the state of the sending socket at the
+ * moment the segment reached the wire. Every armed rule counts the segments
+ * it matches; it acts on occurrences nth .. nth+count-1 (count 0: all from
+ * nth). The first rule, in case-file order, whose window holds the occurrence
+ * acts; all armed matching rules still count the segment. */
 #ifndef FW_FAULT_H
 #define FW_FAULT_H
 
@@ -20,8 +22,13 @@
 enum fault_action {
 	FAULT_PASS,
 	FAULT_DROP,
-	FAULT_DELAY,
+	FAULT_DELAY,     /* let through after delay_ns */
+	FAULT_HOLD,      /* keep until an event (segment, state, step) or max_ns */
+	FAULT_REORDER,   /* keep until the sender's next segment has passed */
+	FAULT_DUPLICATE, /* let through, and a copy gap_ns later */
+	FAULT_REWRITE,   /* change header fields, recompute checksums, let through */
 };
+#define FAULT_ACTION_COUNT (FAULT_REWRITE + 1)
 
 enum fault_payload {
 	FAULT_PAYLOAD_ANY,
@@ -29,24 +36,59 @@ enum fault_payload {
 	FAULT_PAYLOAD_SOME,
 };
 
+/* What releases a held segment (besides its deadline, max_ns). */
+enum fault_until {
+	FAULT_UNTIL_DEADLINE, /* only the deadline */
+	FAULT_UNTIL_SEGMENT,  /* a matching segment has crossed the wire */
+	FAULT_UNTIL_STATE,    /* a host's socket reached a state */
+	FAULT_UNTIL_STEP,     /* a "release" step names this fault */
+};
+
+/* Field changes of a rewrite; deltas are added modulo 2^32. */
+struct fault_rewrite {
+	bool set_flags;
+	uint8_t flags;
+	bool set_win;
+	uint16_t win;
+	int64_t seq_delta, ack_delta;
+	int64_t tsval_delta, tsecr_delta; /* only where the segment has a TS option */
+};
+
 struct fault_rule {
 	char name[64];
 	enum fw_host from;
 	uint8_t flags_mask, flags_value;
 	enum fault_payload payload;
-	unsigned nth;   /* 1-based */
-	unsigned count; /* 0 = every occurrence from nth on */
+	bool match_seq;
+	uint32_t seq;     /* relative to the sender's ISN */
+	int state;        /* of the sending socket (TCP_* from 1); 0 = any */
+	unsigned nth;     /* 1-based */
+	unsigned count;   /* 0 = every occurrence from nth on */
 	enum fault_action action;
-	int64_t delay_ns; /* FAULT_DELAY */
+	int64_t delay_ns; /* DELAY: the delay; DUPLICATE: gap before the copy */
+	int64_t max_ns;   /* HOLD, REORDER: released at the latest after this */
+	enum fault_until until; /* HOLD */
+	enum fw_host until_host; /* SEGMENT: sender; STATE: the host */
+	uint8_t until_mask, until_value; /* SEGMENT: flags */
+	int until_state;                 /* STATE */
+	struct fault_rewrite rewrite;    /* REWRITE */
 	bool armed;       /* armed when the case starts */
 	bool optional;    /* a case does not fail when this rule never acted */
+};
+
+/* What the matcher may need beyond the segment itself; the interceptor asks
+ * its owner (who knows the ISNs and can probe sockets) to fill it. */
+struct fault_view {
+	bool seq_known;
+	uint32_t rel_seq; /* seq - sender's ISN */
+	int state;        /* sending socket's state, -1 unknown */
 };
 
 struct fault_decision {
 	enum fault_action action; /* FAULT_PASS when no rule acts */
 	int rule;                 /* index of the acting rule, -1 for none */
 	unsigned occurrence;      /* the acting rule's occurrence number */
-	int64_t delay_ns;
+	int64_t delay_ns;         /* DELAY: delay; DUPLICATE: gap; HOLD/REORDER: max */
 };
 
 struct fault_set;
@@ -55,15 +97,27 @@ struct fault_set;
 int fault_set_create(struct fault_set **out, const struct fault_rule *rules, size_t n);
 void fault_set_free(struct fault_set *fs); /* accepts NULL */
 
+/* view may be NULL: rules that need the relative seq or the state then
+ * do not match. */
 struct fault_decision fault_set_decide(struct fault_set *fs, enum fw_host from,
-				       const struct seg *s);
+				       const struct seg *s, const struct fault_view *view);
 size_t fault_set_count(const struct fault_set *fs);
 const struct fault_rule *fault_set_rule(const struct fault_set *fs, size_t idx);
 int fault_set_find(const struct fault_set *fs, const char *name); /* index or -1 */
 void fault_set_arm(struct fault_set *fs, size_t idx, bool armed);
 unsigned fault_set_matched(const struct fault_set *fs, size_t idx); /* segments counted */
 unsigned fault_set_fired(const struct fault_set *fs, size_t idx);   /* segments acted on */
+/* Does some rule match on the sending socket's state (worth a probe)? */
+bool fault_set_needs_state(const struct fault_set *fs);
+/* Does some rule need whole packets (duplicate, rewrite), not headers only? */
+bool fault_set_needs_payload(const struct fault_set *fs);
 
-const char *fault_action_name(enum fault_action a); /* "pass", "drop", "delay" */
+/* Does a segment that crossed the wire release a segment held by rule r? */
+bool fault_rule_released_by_segment(const struct fault_rule *r, enum fw_host from,
+				    const struct seg *s);
+
+/* "pass", "drop", "delay", "hold", "reorder", "duplicate", "rewrite" */
+const char *fault_action_name(enum fault_action a);
+int fault_action_parse(const char *name); /* action, or -1 */
 
 #endif

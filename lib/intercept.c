@@ -22,6 +22,7 @@
 
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "mangle.h"
 #include "netns.h"
 #include "util.h"
 
@@ -29,6 +30,10 @@
  * needs headers only, and copying less keeps each queued segment cheap. Same
  * figure as the capture snap length so both views of a segment agree. */
 #define INTERCEPT_COPY_RANGE 256
+/* Duplicates and rewrites need the whole packet: the kernel has already
+ * split GSO packets (we do not set NFQA_CFG_F_GSO), so one MTU is enough,
+ * but a veth MTU can be up to 64 KiB. */
+#define INTERCEPT_COPY_FULL 0xffff
 /* Delayed segments stay in the kernel queue until their verdict, so the queue
  * must hold a case's worth of them besides those in flight. */
 #define INTERCEPT_QUEUE_MAXLEN 4096
@@ -74,13 +79,16 @@ struct intercept_filter {
 	bool installed[INTERCEPT_FAMILIES];
 };
 
-/* A delayed segment: the kernel keeps the packet, we keep its verdict. */
+/* A delayed or held segment: the kernel keeps the packet, we keep its
+ * verdict. Or the copy of a duplicated one: then we keep the bytes. */
 struct intercept_held {
 	uint32_t id;
 	int64_t queued_ns, release_ns;
 	enum fw_host from;
 	struct seg seg;
 	struct fault_decision decision;
+	uint8_t *copy; /* malloc'd packet for a pending duplicate, else NULL */
+	size_t copy_len;
 };
 
 struct intercept {
@@ -90,6 +98,9 @@ struct intercept {
 	struct nfq_handle *h;
 	struct nfq_q_handle *qh;
 	int fd, timer_fd;
+	int raw_fd[INTERCEPT_FAMILIES]; /* duplicates leave through these, -1 unused */
+	void (*view)(void *ctx, enum fw_host from, const struct seg *s, struct fault_view *out);
+	void *view_ctx;
 	char ifname[HOST_COUNT][IF_NAMESIZE];
 	unsigned ifindex[HOST_COUNT]; /* 0: no interface for that host */
 	int backend[INTERCEPT_FAMILIES]; /* index into intercept_tools, -1 unknown yet */
@@ -440,8 +451,8 @@ out:
 
 /* ---- verdicts ---- */
 
-static void intercept_emit(struct intercept *ic, enum intercept_event_kind kind,
-			   const struct intercept_held *h)
+static void intercept_emit_full(struct intercept *ic, enum intercept_event_kind kind,
+				const struct intercept_held *h, const struct seg *after, int err)
 {
 	struct intercept_event ev = {
 		.kind = kind,
@@ -450,10 +461,55 @@ static void intercept_emit(struct intercept *ic, enum intercept_event_kind kind,
 		.seg = h->seg,
 		.decision = h->decision,
 		.queued_ns = h->queued_ns,
+		.err = err,
 	};
 
+	if (after) {
+		ev.rewritten = true;
+		ev.after = *after;
+	}
 	if (ic->fn)
 		ic->fn(ic->ctx, &ev);
+}
+
+static void intercept_emit(struct intercept *ic, enum intercept_event_kind kind,
+			   const struct intercept_held *h)
+{
+	intercept_emit_full(ic, kind, h, NULL, 0);
+}
+
+/* Send the copy of a duplicated packet from the wire namespace itself: it
+ * is routed out of the far leg like a forwarded one, and never meets the
+ * FORWARD chain (so it is not queued again). Returns 0 or -errno. */
+static int intercept_send_copy(struct intercept *ic, const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		fd = ic->raw_fd[INTERCEPT_V4];
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, pkt + 16, 4);
+		sl = sizeof(*sin);
+	} else if (len >= 40 && pkt[0] >> 4 == 6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		fd = ic->raw_fd[INTERCEPT_V6];
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, pkt + 24, 16);
+		sl = sizeof(*sin6);
+	} else {
+		return -EINVAL;
+	}
+	if (fd < 0)
+		return -EBADF;
+	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&ss, sl) < 0)
+		return -errno;
+	return 0;
 }
 
 static void intercept_verdict(struct intercept *ic, uint32_t id, uint32_t verdict)
@@ -508,8 +564,18 @@ static void intercept_release_due(struct intercept *ic, int64_t now, bool all)
 	size_t k = 0;
 
 	while (k < ic->nheld && (all || ic->held[k].release_ns <= now)) {
-		intercept_verdict(ic, ic->held[k].id, NF_ACCEPT);
-		intercept_emit(ic, INTERCEPT_RELEASED, &ic->held[k]);
+		struct intercept_held *h = &ic->held[k];
+
+		if (h->copy) {
+			/* At free time the namespace may be going: no late copies. */
+			if (!ic->closing)
+				intercept_emit_full(ic, INTERCEPT_COPY_SENT, h, NULL,
+						    intercept_send_copy(ic, h->copy, h->copy_len));
+			free(h->copy);
+		} else {
+			intercept_verdict(ic, h->id, NF_ACCEPT);
+			intercept_emit(ic, INTERCEPT_RELEASED, h);
+		}
 		k++;
 	}
 	if (!k)
@@ -517,6 +583,34 @@ static void intercept_release_due(struct intercept *ic, int64_t now, bool all)
 	memmove(&ic->held[0], &ic->held[k], (ic->nheld - k) * sizeof(*ic->held));
 	ic->nheld -= k;
 	intercept_timer_arm(ic);
+}
+
+size_t intercept_release_rule(struct intercept *ic, int rule, int64_t before_ns,
+			      intercept_fn fn, void *ctx)
+{
+	size_t k = 0, kept = 0, released = 0;
+
+	if (!ic)
+		return 0;
+	ic->fn = fn;
+	ic->ctx = ctx;
+	for (k = 0; k < ic->nheld; k++) {
+		struct intercept_held *h = &ic->held[k];
+
+		if (!h->copy && h->decision.rule == rule && h->queued_ns < before_ns) {
+			intercept_verdict(ic, h->id, NF_ACCEPT);
+			intercept_emit(ic, INTERCEPT_RELEASED, h);
+			released++;
+			continue;
+		}
+		ic->held[kept++] = *h; /* keeps release order */
+	}
+	ic->nheld = kept;
+	if (released)
+		intercept_timer_arm(ic);
+	ic->fn = NULL;
+	ic->ctx = NULL;
+	return released;
 }
 
 static enum fw_host intercept_host_of(const struct intercept *ic, uint32_t ifindex)
@@ -528,6 +622,55 @@ static enum fw_host intercept_host_of(const struct intercept *ic, uint32_t ifind
 			return (enum fw_host)h;
 	/* Not from a host interface: no client/server rule may claim it. */
 	return HOST_WIRE;
+}
+
+/* Keep a copy of the packet to send gap_ns from now (at once for 0). */
+static void intercept_duplicate(struct intercept *ic, const struct intercept_held *orig,
+				const uint8_t *pkt, size_t len)
+{
+	struct intercept_held h = *orig;
+	int ret;
+
+	if (h.decision.delay_ns <= 0) {
+		intercept_emit_full(ic, INTERCEPT_COPY_SENT, &h, NULL,
+				    intercept_send_copy(ic, pkt, len));
+		return;
+	}
+	h.copy = malloc(len);
+	if (!h.copy) {
+		intercept_emit_full(ic, INTERCEPT_COPY_SENT, &h, NULL, -ENOMEM);
+		return;
+	}
+	memcpy(h.copy, pkt, len);
+	h.copy_len = len;
+	h.release_ns = h.queued_ns + h.decision.delay_ns;
+	ret = intercept_hold(ic, &h);
+	if (ret < 0) {
+		free(h.copy);
+		intercept_emit_full(ic, INTERCEPT_COPY_SENT, &h, NULL, ret);
+	}
+}
+
+/* Change the fields in the queue's copy and hand it back with the verdict;
+ * when that is impossible (a truncated copy) the segment passes unchanged
+ * and the event says why. */
+static void intercept_rewrite(struct intercept *ic, const struct intercept_held *h,
+			      uint8_t *pkt, size_t len)
+{
+	const struct fault_rule *r = fault_set_rule(ic->faults, (size_t)h->decision.rule);
+	struct seg after;
+	int ret = r ? mangle_rewrite(pkt, len, &r->rewrite) : -EINVAL;
+
+	if (ret == 0)
+		ret = seg_parse_ip(pkt, len, &after);
+	if (ret < 0) {
+		intercept_verdict(ic, h->id, NF_ACCEPT);
+		intercept_emit_full(ic, INTERCEPT_ACTED, h, NULL, ret);
+		return;
+	}
+	if (nfq_set_verdict(ic->qh, h->id, NF_ACCEPT, (uint32_t)len, pkt) < 0 && !ic->cb_err)
+		ic->cb_err = errno ? -errno : -EIO;
+	intercept_emit_full(ic, INTERCEPT_ACTED, h, &after, 0);
 }
 
 static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
@@ -557,7 +700,14 @@ static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
 		return 0;
 	}
 	h.from = intercept_host_of(ic, nfq_get_indev(nfad));
-	h.decision = fault_set_decide(ic->faults, h.from, &h.seg);
+	if (ic->view) {
+		struct fault_view view = { .state = -1 };
+
+		ic->view(ic->view_ctx, h.from, &h.seg, &view);
+		h.decision = fault_set_decide(ic->faults, h.from, &h.seg, &view);
+	} else {
+		h.decision = fault_set_decide(ic->faults, h.from, &h.seg, NULL);
+	}
 	switch (h.decision.action) {
 	case FAULT_PASS:
 		intercept_verdict(ic, h.id, NF_ACCEPT);
@@ -567,6 +717,8 @@ static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
 		intercept_emit(ic, INTERCEPT_ACTED, &h);
 		break;
 	case FAULT_DELAY:
+	case FAULT_HOLD:
+	case FAULT_REORDER:
 		h.release_ns = h.queued_ns + (h.decision.delay_ns > 0 ? h.decision.delay_ns : 0);
 		if (intercept_hold(ic, &h) < 0) {
 			/* Better an undelayed segment than one stuck in the kernel. */
@@ -576,6 +728,14 @@ static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
 			break;
 		}
 		intercept_emit(ic, INTERCEPT_ACTED, &h);
+		break;
+	case FAULT_DUPLICATE:
+		intercept_verdict(ic, h.id, NF_ACCEPT);
+		intercept_emit(ic, INTERCEPT_ACTED, &h);
+		intercept_duplicate(ic, &h, payload, (size_t)plen);
+		break;
+	case FAULT_REWRITE:
+		intercept_rewrite(ic, &h, payload, (size_t)plen);
 		break;
 	}
 	return 0;
@@ -637,7 +797,9 @@ static int intercept_queue_open(struct intercept *ic, char *err, size_t errlen)
 				     strerror(e));
 		goto out;
 	}
-	if (nfq_set_mode(ic->qh, NFQNL_COPY_PACKET, INTERCEPT_COPY_RANGE) < 0) {
+	if (nfq_set_mode(ic->qh, NFQNL_COPY_PACKET,
+			 fault_set_needs_payload(ic->faults) ? INTERCEPT_COPY_FULL :
+							       INTERCEPT_COPY_RANGE) < 0) {
 		ret = fw_err(err, errlen, errno ? -errno : -EIO, "wire: NFQUEUE copy mode: %s",
 			     strerror(errno));
 		goto out;
@@ -656,6 +818,16 @@ static int intercept_queue_open(struct intercept *ic, char *err, size_t errlen)
 	    fcntl(ic->fd, F_SETFD, FD_CLOEXEC) < 0) {
 		ret = fw_err(err, errlen, -errno, "wire: NFQUEUE socket flags: %s", strerror(errno));
 		goto out;
+	}
+	/* IPPROTO_RAW: we give the whole IP header (IPv4: IP_HDRINCL implied;
+	 * IPv6: the same since Linux 4.5). */
+	for (i = 0; fault_set_needs_payload(ic->faults) && i < INTERCEPT_FAMILIES; i++) {
+		ic->raw_fd[i] = socket(pfs[i], SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+		if (ic->raw_fd[i] < 0) {
+			ret = fw_err(err, errlen, -errno, "wire: raw socket for duplicates: %s",
+				     strerror(errno));
+			goto out;
+		}
 	}
 	for (h = 0; h < HOST_COUNT; h++) {
 		if (!ic->ifname[h][0])
@@ -690,6 +862,9 @@ int intercept_open(struct intercept **out, const struct intercept_config *cfg, c
 		goto out;
 	}
 	ic->fd = ic->timer_fd = ic->ns_fd = -1;
+	ic->raw_fd[INTERCEPT_V4] = ic->raw_fd[INTERCEPT_V6] = -1;
+	ic->view = cfg->view;
+	ic->view_ctx = cfg->view_ctx;
 	ic->backend[INTERCEPT_V4] = ic->backend[INTERCEPT_V6] = -1;
 	ic->faults = cfg->faults;
 	ic->queue_num = cfg->queue_num;
@@ -825,6 +1000,8 @@ int intercept_process(struct intercept *ic, intercept_fn fn, void *ctx)
 
 void intercept_free(struct intercept *ic)
 {
+	int i;
+
 	if (!ic)
 		return;
 	/* The rules would outlive us in a namespace the caller keeps, and a queue
@@ -844,6 +1021,9 @@ void intercept_free(struct intercept *ic)
 		nfq_close(ic->h);
 	if (ic->timer_fd >= 0)
 		close(ic->timer_fd);
+	for (i = 0; i < INTERCEPT_FAMILIES; i++)
+		if (ic->raw_fd[i] >= 0)
+			close(ic->raw_fd[i]);
 	if (ic->ns_fd >= 0)
 		close(ic->ns_fd);
 	free(ic->held);

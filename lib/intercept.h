@@ -2,8 +2,11 @@
  * Installs, inside the wire namespace only, iptables/ip6tables FORWARD rules
  * that queue to NFQUEUE just the TCP segments some fault rule could match
  * (a kernel pre-filter on input interface and TCP flags), then gives each
- * queued segment the verdict fault_set_decide() chose. Delayed segments wait
- * on a timerfd while others flow: verdicts are given out of order.
+ * queued segment the verdict fault_set_decide() chose. Delayed and held
+ * segments wait (on a timerfd deadline, or until the owner releases them)
+ * while others flow: verdicts are given out of order. A duplicate is sent
+ * from a raw socket in the wire namespace, so it crosses only the second leg;
+ * a rewrite is handed back to the kernel with the verdict.
  * iptables is used because this kernel has the xt NFQUEUE target but no
  * nftables queue expression; "iptables" (nft backend) is tried first, then
  * "iptables-legacy". The rules die with the namespace. */
@@ -24,11 +27,17 @@ struct intercept_config {
 	const char *in_ifname[HOST_COUNT];
 	struct fault_set *faults; /* borrowed; must outlive the interceptor */
 	uint16_t queue_num;
+	/* Optional: fills what the matcher needs beyond the segment (the
+	 * sequence number relative to the sender's ISN, the sending socket's
+	 * state). Called for every queued segment, before the decision. */
+	void (*view)(void *ctx, enum fw_host from, const struct seg *s, struct fault_view *out);
+	void *view_ctx;
 };
 
 enum intercept_event_kind {
-	INTERCEPT_ACTED,    /* a rule acted: dropped, or started a delay */
-	INTERCEPT_RELEASED, /* a delayed segment was let through */
+	INTERCEPT_ACTED,     /* a rule acted: dropped, rewrote, started a delay or hold */
+	INTERCEPT_RELEASED,  /* a delayed or held segment was let through */
+	INTERCEPT_COPY_SENT, /* the copy of a duplicated segment was sent */
 };
 
 struct intercept_event {
@@ -38,6 +47,9 @@ struct intercept_event {
 	struct seg seg;
 	struct fault_decision decision;
 	int64_t queued_ns; /* when the segment entered the queue */
+	bool rewritten;     /* ACTED by a rewrite: what the segment became */
+	struct seg after;
+	int err;            /* COPY_SENT / rewrite: 0, or the errno that stopped it */
 };
 
 typedef void (*intercept_fn)(void *ctx, const struct intercept_event *ev);
@@ -52,8 +64,13 @@ int intercept_fd(const struct intercept *ic);       /* the queue's netlink socke
 int intercept_timer_fd(const struct intercept *ic); /* expires when a delay ends */
 /* Handle everything ready on both fds without blocking; reports each action. */
 int intercept_process(struct intercept *ic, intercept_fn fn, void *ctx);
-/* Segments still held (delayed) right now. */
+/* Segments still held (delayed) right now, and copies not yet sent. */
 size_t intercept_pending(const struct intercept *ic);
+/* Let through the segments rule `rule` holds that entered the queue before
+ * `before_ns` (CLOCK_MONOTONIC; INT64_MAX for all), reporting each through
+ * fn. Returns how many were released. */
+size_t intercept_release_rule(struct intercept *ic, int rule, int64_t before_ns,
+			      intercept_fn fn, void *ctx);
 /* Releases anything still held (accept) and closes; accepts NULL. */
 void intercept_free(struct intercept *ic);
 

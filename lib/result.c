@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sockprobe.h"
 #include "util.h"
 
 static const char *const status_names[] = {
@@ -59,6 +60,13 @@ static json_t *seg_json(const struct fw_event *e)
 	if (o && e->seg.has_ts)
 		json_object_set_new(o, "ts", json_pack("{s:I,s:I}", "val", (json_int_t)e->seg.tsval,
 						       "ecr", (json_int_t)e->seg.tsecr));
+	/* SYN options: what a reader needs to tell why a handshake went as it did. */
+	if (o && e->seg.has_mss)
+		json_object_set_new(o, "mss", json_integer(e->seg.mss));
+	if (o && e->seg.wscale >= 0)
+		json_object_set_new(o, "wscale", json_integer(e->seg.wscale));
+	if (o && e->seg.sack_ok)
+		json_object_set_new(o, "sack_ok", json_true());
 	return o;
 }
 
@@ -73,6 +81,8 @@ static json_t *event_json(const struct fw_event *e)
 	switch (e->kind) {
 	case EV_STEP:
 		json_object_set_new(o, "result", json_string(fw_errno_name(e->err)));
+		/* The number too: an errno outside the name table is "E?" above. */
+		json_object_set_new(o, "errno", json_integer(e->err < 0 ? -e->err : e->err));
 		break;
 	case EV_SEGMENT:
 		json_object_set_new(o, "leg", json_string(fw_host_name(e->leg)));
@@ -105,6 +115,9 @@ static json_t *event_json(const struct fw_event *e)
 		break;
 	case EV_STATE:
 		json_object_set_new(o, "state", json_integer(e->state));
+		json_object_set_new(o, "state_name", json_string(tcp_state_name(e->state)));
+		json_object_set_new(o, "sport", json_integer(e->seg.sport));
+		json_object_set_new(o, "dport", json_integer(e->seg.dport));
 		json_object_set_new(o, "timer", json_integer(e->timer));
 		json_object_set_new(o, "expires_ms", json_integer(e->expires_ms));
 		break;
@@ -184,6 +197,22 @@ static void seg_parse_json(json_t *o, struct fw_event *e)
 		e->seg.tsval = (uint32_t)json_integer_value(json_object_get(ts, "val"));
 		e->seg.tsecr = (uint32_t)json_integer_value(json_object_get(ts, "ecr"));
 	}
+	e->seg.has_mss = json_object_get(o, "mss") != NULL;
+	e->seg.mss = (uint16_t)json_integer_value(json_object_get(o, "mss"));
+	e->seg.wscale = json_object_get(o, "wscale") ?
+				(int8_t)json_integer_value(json_object_get(o, "wscale")) : -1;
+	e->seg.sack_ok = json_is_true(json_object_get(o, "sack_ok"));
+}
+
+/* By name through fault_action_name(), so a new action needs no change here. */
+static enum fault_action action_parse(const char *s)
+{
+	int a;
+
+	for (a = 0; s && strcmp(fault_action_name((enum fault_action)a), "?") != 0; a++)
+		if (strcmp(s, fault_action_name((enum fault_action)a)) == 0)
+			return (enum fault_action)a;
+	return FAULT_PASS;
 }
 
 static int kind_parse(const char *s, enum ev_kind *k)
@@ -236,6 +265,8 @@ static int event_parse(json_t *o, struct fw_event *e)
 	case EV_STEP:
 		e->err = fw_errno_parse(json_string_value(json_object_get(o, "result")) ?
 						json_string_value(json_object_get(o, "result")) : "OK");
+		if (json_is_integer(json_object_get(o, "errno")))
+			e->err = (int)json_integer_value(json_object_get(o, "errno"));
 		break;
 	case EV_SEGMENT:
 		if (fw_host_parse(json_string_value(json_object_get(o, "leg")), &h) == 0)
@@ -252,25 +283,20 @@ static int event_parse(json_t *o, struct fw_event *e)
 			e->t_real_ns = json_integer_value(json_object_get(frame, "t_real_ns"));
 		}
 		break;
-	case EV_FAULT: {
-		const char *a = json_string_value(json_object_get(o, "action"));
-
-		e->action = FAULT_PASS;
-		if (a && strcmp(a, "drop") == 0)
-			e->action = FAULT_DROP;
-		else if (a && strcmp(a, "delay") == 0)
-			e->action = FAULT_DELAY;
+	case EV_FAULT:
+		e->action = action_parse(json_string_value(json_object_get(o, "action")));
 		e->rule = (int)json_integer_value(json_object_get(o, "rule"));
 		e->released = json_is_true(json_object_get(o, "released"));
 		e->held_ns = json_integer_value(json_object_get(o, "held_ns"));
 		seg_parse_json(json_object_get(o, "segment"), e);
 		break;
-	}
 	case EV_INJECT:
 		seg_parse_json(json_object_get(o, "segment"), e);
 		break;
 	case EV_STATE:
 		e->state = (int)json_integer_value(json_object_get(o, "state"));
+		e->seg.sport = (uint16_t)json_integer_value(json_object_get(o, "sport"));
+		e->seg.dport = (uint16_t)json_integer_value(json_object_get(o, "dport"));
 		e->timer = (uint8_t)json_integer_value(json_object_get(o, "timer"));
 		e->expires_ms = (uint32_t)json_integer_value(json_object_get(o, "expires_ms"));
 		break;

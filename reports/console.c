@@ -1,4 +1,8 @@
-/* console: one line per case, the failure evidence indented under it. */
+/* console: one line per case, the failure evidence indented under it. On a
+ * terminal a live progress line "[3/48] next/case…" sits under the last
+ * result and is erased before the next one is printed; a pipe or a file
+ * never sees it, nor colour. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,21 +11,43 @@
 
 struct console {
 	struct report_ctx ctx;
+	size_t done;
 };
 
 static const char *const status_colors[] = {
-	[CASE_PASS] = "\033[32m", [CASE_FAIL] = "\033[31m", [CASE_SKIP] = "\033[33m",
-	[CASE_ERROR] = "\033[35m",
+    [CASE_PASS] = "\033[32m",
+    [CASE_FAIL] = "\033[31m",
+    [CASE_SKIP] = "\033[33m",
+    [CASE_ERROR] = "\033[35m",
 };
+
+/* Cases finish in any order but are reported in catalog order, so the
+ * next one in the catalog is the one being waited for. */
+static void progress_show(struct console *c)
+{
+	if (!c->ctx.progress || c->ctx.quiet || c->done >= c->ctx.total)
+		return;
+	/* Short enough not to wrap, or "\r\033[K" would erase only its tail. */
+	fprintf(c->ctx.out, "[%zu/%zu] %.56s\xe2\x80\xa6", c->done + 1, c->ctx.total,
+		c->ctx.names ? c->ctx.names[c->done] : "");
+	fflush(c->ctx.out);
+}
+
+static void progress_erase(const struct console *c)
+{
+	if (c->ctx.progress && !c->ctx.quiet)
+		fputs("\r\033[K", c->ctx.out);
+}
 
 static int console_begin(const struct report_ctx *ctx, void **state)
 {
 	struct console *c = calloc(1, sizeof(*c));
 
 	if (!c)
-		return -1;
+		return -ENOMEM;
 	c->ctx = *ctx;
 	*state = c;
+	progress_show(c);
 	return 0;
 }
 
@@ -41,27 +67,21 @@ static void print_indented(FILE *out, const char *text)
 static int console_case(void *state, const struct case_result *r, size_t index)
 {
 	struct console *c = state;
-	char dur[32], t[32];
-	size_t i;
+	char dur[32];
 
-	(void)index;
-	if (c->ctx.quiet && r->status == CASE_PASS)
-		return 0;
-	fw_duration_format(r->duration_ns, dur, sizeof(dur));
-	fprintf(c->ctx.out, "%s%-5s%s %s (%s)\n", c->ctx.color ? status_colors[r->status] : "",
-		case_status_name(r->status), c->ctx.color ? "\033[0m" : "", r->name, dur);
-	if (r->status != CASE_PASS && r->message[0])
-		print_indented(c->ctx.out, r->message);
-	if (c->ctx.verbose) {
-		for (i = 0; i < r->tl.n; i++) {
-			const struct fw_event *e = &r->tl.ev[i];
-
-			if (e->kind == EV_SEGMENT && !e->sent)
-				continue;
-			fw_duration_format(e->t_ns, t, sizeof(t));
-			fprintf(c->ctx.out, "    %10s %-7s %s\n", t, ev_kind_name(e->kind), e->text);
-		}
+	c->done = index + 1;
+	progress_erase(c);
+	if (!c->ctx.quiet || r->status != CASE_PASS) {
+		fw_duration_format(r->duration_ns, dur, sizeof(dur));
+		fprintf(c->ctx.out, "%s%-5s%s %s (%s)\n",
+			c->ctx.color ? status_colors[r->status] : "", case_status_name(r->status),
+			c->ctx.color ? "\033[0m" : "", r->name, dur);
+		if (r->status != CASE_PASS && r->message[0])
+			print_indented(c->ctx.out, r->message);
+		if (c->ctx.verbose)
+			report_timeline_print(c->ctx.out, &r->tl, "    ");
 	}
+	progress_show(c);
 	fflush(c->ctx.out);
 	return 0;
 }
@@ -71,13 +91,16 @@ static int console_end(void *state, const struct report_summary *sum)
 	struct console *c = state;
 	char wall[32];
 
+	if (c->done < c->ctx.total)
+		progress_erase(c);
 	fw_duration_format(sum->wall_ns, wall, sizeof(wall));
 	fprintf(c->ctx.out, "%s%zu passed, %zu failed, %zu skipped, %zu errors in %s\n",
 		sum->interrupted ? "interrupted: " : "", sum->counts[CASE_PASS],
 		sum->counts[CASE_FAIL], sum->counts[CASE_SKIP], sum->counts[CASE_ERROR], wall);
+	fflush(c->ctx.out);
 	free(c);
 	return 0;
 }
 
-const struct report_ops report_console = { "console", false, console_begin, console_case,
-					   console_end };
+const struct report_ops report_console = {"console", false, console_begin, console_case,
+					  console_end};

@@ -1,6 +1,8 @@
-/* report: every output format behind one ops table (console, TAP, pcap, ...).
- * The harness calls begin() once, case_done() for each finished case in
- * catalog order, and end() once; a writer keeps its own state. */
+/* report: every output format behind one ops table (console, TAP, JUnit,
+ * JSON, pcap, HTML). The harness calls begin() once, case_done() for each
+ * finished case in catalog order, and end() once; a writer keeps its own
+ * state. Writers of whole documents (JUnit, JSON, HTML index) collect in
+ * case_done() and write in end(), when the run's totals are known. */
 #ifndef FW_REPORT_H
 #define FW_REPORT_H
 
@@ -12,7 +14,9 @@
 struct report_ctx {
 	FILE *out;       /* stdout, for writers that print */
 	const char *dir; /* --report-dir, or NULL */
-	bool color;      /* out is a terminal */
+	bool color;      /* colour escapes on out (a terminal) */
+	bool progress;   /* a live "[3/48] name…" line on out (a terminal) */
+	const char *const *names; /* the run's case names in catalog order, or NULL */
 	bool verbose;    /* print every case's timeline */
 	bool quiet;      /* print only failures and the summary */
 	size_t total;    /* cases in this run */
@@ -36,8 +40,50 @@ extern const struct report_ops report_console;
 extern const struct report_ops report_tap;      /* prints TAP to out */
 extern const struct report_ops report_tap_file; /* DIR/results.tap */
 extern const struct report_ops report_pcap;     /* DIR/<case-name>.pcap */
+extern const struct report_ops report_junit;      /* prints JUnit XML to out */
+extern const struct report_ops report_junit_file; /* DIR/results.xml */
+extern const struct report_ops report_json;       /* prints the JSON document to out */
+extern const struct report_ops report_json_file;  /* DIR/results.json */
+extern const struct report_ops report_html;       /* DIR/index.html, DIR/cases/<name>.html */
+
+/* What --format may name (writers to stdout), and every writer that
+ * --report-dir adds; both NULL-terminated. */
+extern const struct report_ops *const report_stdout_writers[];
+extern const struct report_ops *const report_dir_writers[];
+/* The stdout writer called name, or NULL. */
+const struct report_ops *report_stdout_find(const char *name);
+
+/* Version of the JSON report document (docs/results.schema.json). */
+#define REPORT_JSON_VERSION 1
 
 /* Create dir and every parent of path inside it ("a/b/c.pcap" -> a/b/). */
 int report_mkdirs(const char *dir, const char *relpath);
+
+/* A writer's output: ctx->out, or DIR/relpath (created with its parents)
+ * when to_file. Returns 0 or -errno. Close with report_close(), which
+ * returns 0 or -errno (a full disk shows at fclose). */
+struct report_out {
+	FILE *f;
+	bool own;
+};
+int report_open(const struct report_ctx *ctx, bool to_file, const char *relpath,
+		struct report_out *o);
+int report_close(struct report_out *o);
+
+/* Text escaped for XML/HTML character data and double-quoted attributes. Characters
+ * XML 1.0 forbids (control bytes other than tab and newline) become '?'. */
+void report_xml_puts(FILE *f, const char *s);
+/* The timeline as the console prints it with --verbose, one event a line
+ * (received copies of segments left out: the sent copy says it all). */
+void report_timeline_print(FILE *f, const struct timeline *tl, const char *indent);
+/* The ladder diagram of a timeline as one inline <svg> element (ladder.c).
+ * Every segment sent is one <g class="seg ..."> group. Returns 0 or -errno. */
+int report_ladder_write(FILE *f, const struct timeline *tl);
+/* Fill colour of a socket-state band, by TCP state number. */
+const char *report_state_color(int state);
+
+/* Case name split as JUnit wants it: "time_wait/rst" -> "time_wait" (the
+ * directory; "finwave" at the top level). */
+void report_case_dir(const char *name, char *buf, size_t len);
 
 #endif

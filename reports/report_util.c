@@ -1,9 +1,32 @@
+/* report_util: what several writers share: where output goes, XML escaping,
+ * the timeline as text, and the tables of writers the harness picks from. */
 #include "report.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "util.h"
+
+const struct report_ops *const report_stdout_writers[] = {
+    &report_console, &report_tap, &report_junit, &report_json, NULL,
+};
+
+/* pcap before html: a case page links to its pcap. */
+const struct report_ops *const report_dir_writers[] = {
+    &report_tap_file, &report_junit_file, &report_json_file, &report_pcap, &report_html, NULL,
+};
+
+const struct report_ops *report_stdout_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; report_stdout_writers[i]; i++)
+		if (strcmp(report_stdout_writers[i]->name, name) == 0)
+			return report_stdout_writers[i];
+	return NULL;
+}
 
 int report_mkdirs(const char *dir, const char *relpath)
 {
@@ -24,4 +47,92 @@ int report_mkdirs(const char *dir, const char *relpath)
 		path[i] = '/';
 	}
 	return 0;
+}
+
+int report_open(const struct report_ctx *ctx, bool to_file, const char *relpath,
+		struct report_out *o)
+{
+	char path[1024];
+	int ret;
+
+	o->f = ctx->out;
+	o->own = false;
+	if (!to_file)
+		return 0;
+	ret = report_mkdirs(ctx->dir, relpath);
+	if (ret < 0)
+		return ret;
+	if (snprintf(path, sizeof(path), "%s/%s", ctx->dir, relpath) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	o->f = fopen(path, "w");
+	if (!o->f)
+		return -errno;
+	o->own = true;
+	return 0;
+}
+
+int report_close(struct report_out *o)
+{
+	int ret = 0;
+
+	if (!o->f)
+		return 0;
+	if (o->own) {
+		if (fclose(o->f) != 0)
+			ret = -errno;
+	} else if (fflush(o->f) != 0 || ferror(o->f)) {
+		ret = -EIO;
+	}
+	o->f = NULL;
+	return ret;
+}
+
+void report_xml_puts(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(c < 0x20 && c != '\t' && c != '\n' ? '?' : c, f);
+			break;
+		}
+	}
+}
+
+void report_timeline_print(FILE *f, const struct timeline *tl, const char *indent)
+{
+	char t[32];
+	size_t i;
+
+	for (i = 0; i < tl->n; i++) {
+		const struct fw_event *e = &tl->ev[i];
+
+		if (e->kind == EV_SEGMENT && !e->sent)
+			continue;
+		fw_duration_format(e->t_ns, t, sizeof(t));
+		fprintf(f, "%s%10s %-7s %s\n", indent, t, ev_kind_name(e->kind), e->text);
+	}
+}
+
+void report_case_dir(const char *name, char *buf, size_t len)
+{
+	const char *slash = strrchr(name, '/');
+
+	if (slash)
+		snprintf(buf, len, "%.*s", (int)(slash - name), name);
+	else
+		snprintf(buf, len, "finwave");
 }

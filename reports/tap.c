@@ -8,32 +8,22 @@
 #include "util.h"
 
 struct tap {
-	FILE *f;
-	bool own;
-	size_t total;
+	struct report_out out;
 };
 
 static int tap_open(const struct report_ctx *ctx, void **state, bool to_file)
 {
 	struct tap *t = calloc(1, sizeof(*t));
-	char path[1024];
+	int ret;
 
 	if (!t)
 		return -ENOMEM;
-	t->f = ctx->out;
-	if (to_file) {
-		int ret = report_mkdirs(ctx->dir, "results.tap");
-
-		snprintf(path, sizeof(path), "%s/results.tap", ctx->dir);
-		t->f = ret < 0 ? NULL : fopen(path, "w");
-		if (!t->f) {
-			free(t);
-			return ret < 0 ? ret : -errno;
-		}
-		t->own = true;
+	ret = report_open(ctx, to_file, "results.tap", &t->out);
+	if (ret < 0) {
+		free(t);
+		return ret;
 	}
-	t->total = ctx->total;
-	fprintf(t->f, "TAP version 13\n1..%zu\n", ctx->total);
+	fprintf(t->out.f, "TAP version 13\n1..%zu\n", ctx->total);
 	*state = t;
 	return 0;
 }
@@ -51,39 +41,44 @@ static int tap_begin_file(const struct report_ctx *ctx, void **state)
 static int tap_case(void *state, const struct case_result *r, size_t index)
 {
 	struct tap *t = state;
-	const char *line, *nl;
+	const char *line, *nl, *p;
 	char dur[32];
 
 	fw_duration_format(r->duration_ns, dur, sizeof(dur));
-	fprintf(t->f, "%s %zu - %s", r->status == CASE_FAIL || r->status == CASE_ERROR ? "not ok" : "ok",
-		index + 1, r->name);
-	if (r->status == CASE_SKIP)
-		fprintf(t->f, " # SKIP %s", r->message);
-	fputc('\n', t->f);
+	fprintf(t->out.f, "%s %zu - ", r->status == CASE_FAIL || r->status == CASE_ERROR ? "not ok" : "ok",
+		index + 1);
+	/* A '#' in a description would start a directive: TAP 13 escapes it. */
+	for (p = r->name; *p; p++) {
+		if (*p == '#')
+			fputc('\\', t->out.f);
+		fputc(*p, t->out.f);
+	}
+	if (r->status == CASE_SKIP) /* a directive ends at the line's end */
+		fprintf(t->out.f, " # SKIP %.*s", (int)strcspn(r->message, "\n"), r->message);
+	fputc('\n', t->out.f);
 	if (r->status == CASE_FAIL || r->status == CASE_ERROR) {
-		fprintf(t->f, "  ---\n  status: %s\n  duration: %s\n  message: |\n",
+		fprintf(t->out.f, "  ---\n  status: %s\n  duration: %s\n  message: |\n",
 			case_status_name(r->status), dur);
 		for (line = r->message; *line; line = nl + 1) {
 			nl = strchr(line, '\n');
-			fprintf(t->f, "    %.*s\n", (int)(nl ? nl - line : (long)strlen(line)), line);
+			fprintf(t->out.f, "    %.*s\n", (int)(nl ? nl - line : (long)strlen(line)), line);
 			if (!nl)
 				break;
 		}
-		fprintf(t->f, "  ...\n");
+		fprintf(t->out.f, "  ...\n");
 	}
-	fflush(t->f);
+	fflush(t->out.f);
 	return 0;
 }
 
 static int tap_end(void *state, const struct report_summary *sum)
 {
 	struct tap *t = state;
-	int ret = 0;
+	int ret;
 
 	if (sum->interrupted)
-		fprintf(t->f, "Bail out! interrupted\n");
-	if (t->own && fclose(t->f) != 0)
-		ret = -errno;
+		fprintf(t->out.f, "Bail out! interrupted\n");
+	ret = report_close(&t->out);
 	free(t);
 	return ret;
 }

@@ -12,6 +12,9 @@ packages=(
   libcmocka-dev                             # unit tests
   iptables                                  # installs the NFQUEUE rule inside a case's namespace
   iproute2 tcpdump procps                   # the end-to-end tests read pcaps and host state
+  libxml2-utils                             # xmllint: JUnit report checked against tests/fixtures/reports/junit.xsd
+  python3-jsonschema                        # JSON report checked against docs/results.schema.json
+  chromium fonts-dejavu-core                # the HTML report opened in a real headless browser (and its text drawn)
   util-linux                                # e2e: unshare/nsenter/setsid isolate each harness run
   clang libclang-rt-14-dev                  # scripts/fuzz.sh: libFuzzer (runtime in libclang-rt)
   valgrind                                  # scripts/valgrind.sh: the catalog under memcheck

@@ -83,14 +83,16 @@ check_clean() { # check_clean WHAT [NETNS-SEEN]
   else fail "$what: host namespace changed"; diff <(echo "$before") <(echo "$after") | head -20; fi
 }
 
-# Run to the end: pass, fail, error.
-for run in "cases/ 0 passing" "tests/fixtures/wrong/ 1 failing" "tests/fixtures/error/ 1 erroring"; do
+# Run to the end: pass, fail, error; cases/process/ forks endpoint processes
+# and crashes (SIGSEGV) or kills them.
+for run in "cases/ 0 passing" "tests/fixtures/wrong/ 1 failing" "tests/fixtures/error/ 1 erroring" \
+           "cases/process/ 0 endpoint-crashing"; do
   set -- $run
   start_harness "$work/out" run --jobs 4 "$1"; wait "$pid"; rc=$?
   expect_rc "$2" "$3 run"
+  [ "$3" = erroring ] && expect_out "ERROR inject-before-connect" "the erroring case is reported as ERROR"
   check_clean "$3 run"
 done
-expect_out "ERROR inject-before-connect" "the erroring case is reported as ERROR"
 
 # Wait (bounded) until a case process exists and holds its namespaces.
 wait_case_running() {
@@ -112,9 +114,25 @@ for sig in INT TERM; do
   check_clean "SIG$sig" "$seen"
 done
 
+# SIGKILL of the harness while a case's forked endpoint process lives: the
+# endpoint goes with its case process, the case process with the harness.
+start_harness "$work/out" run --jobs 1 cases/process/
+deadline=$((SECONDS + 20)) endpoint=""
+while [ -z "$endpoint" ] && [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null; do
+  for c in $(pgrep -P "$pid" -x finwave); do endpoint=$(pgrep -P "$c" -x finwave | head -1); done
+  [ -z "$endpoint" ] && sleep 0.002
+done
+if [ -n "$endpoint" ]; then
+  seen=$(netns_in_use)
+  kill -KILL "$pid"; wait "$pid" 2>/dev/null
+  check_clean "SIGKILL with an endpoint process alive" "$seen"
+else
+  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  fail "no endpoint process seen under cases/process/"
+fi
+
 # A case process that crashes (SIGSEGV, SIGABRT) is an ERROR with the signal
-# named, and what it held goes with it. (The case language has no step that
-# forks an endpoint process yet; the case process is where endpoints live.)
+# named, and what it held goes with it.
 # (handle_segv=0: in the ASan build, let SIGSEGV kill as it does elsewhere.)
 for sig in SEGV ABRT; do
   ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0 \

@@ -6,6 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -424,13 +428,265 @@ static void test_fault_without_flags(void **state)
 	case_free(c);
 }
 
+/* ---- the full fault language and process control ---------------------------- */
+
+/* clang-format off */
+static const char fault_language[] =
+	"summary: every fault action\n"
+	"faults:\n"
+	"  - {name: h-step, from: client, flags: F., action: hold, until: step}\n"
+	"  - {name: h-seg, from: client, flags: ., seq: 2, action: hold, until: {from: server, flags: F.}, max: 2s}\n"
+	"  - {name: h-state, from: server, state: FIN_WAIT_2, action: hold, until: {host: client, state: TIME_WAIT}}\n"
+	"  - {name: ro, from: client, payload: some, action: reorder}\n"
+	"  - {name: dup, from: server, flags: F., action: duplicate, gap: 50ms}\n"
+	"  - {name: rw, from: client, flags: ., action: rewrite, set: {flags: R., seq: +1000, ack: -1, win: 0, tsval: +5, tsecr: -2^31}}\n"
+	"  - {name: gone, from: server, action: silence, armed: false}\n"
+	"steps:\n"
+	"  - {do: release, fault: h-step}\n"
+	"  - {do: fork, host: server, proc: worker}\n"
+	"  - {do: kill, proc: worker, signal: SEGV, within: 1s}\n"
+	"  - {do: kill, proc: worker}\n"
+	"  - {do: setsockopt, opt: TCP_KEEPIDLE, value: 1}\n"
+	"  - {do: setsockopt, host: server, opt: SO_KEEPALIVE, value: true}\n"
+	"  - {expect: state, host: client, state: TIME_WAIT, timer: timewait, timer_min: 59s, timer_max: 60s}\n"
+	"  - {expect: state, host: client, state: FIN_WAIT_2, timer: off}\n";
+/* clang-format on */
+
+static void test_fault_language(void **state)
+{
+	struct fw_case *c = load_ok(fault_language);
+	const struct fault_rule *f = c->faults;
+
+	(void)state;
+	assert_int_equal(c->nfaults, 7);
+	assert_int_equal(f[0].action, FAULT_HOLD);
+	assert_int_equal(f[0].until, FAULT_UNTIL_STEP);
+	assert_int_equal(f[0].max_ns, 5 * FW_NS_PER_SEC); /* the default deadline */
+	assert_int_equal(f[1].until, FAULT_UNTIL_SEGMENT);
+	assert_int_equal(f[1].until_host, HOST_SERVER);
+	assert_int_equal(f[1].until_mask, 0xff);
+	assert_int_equal(f[1].until_value, SEG_FIN | SEG_ACK);
+	assert_int_equal(f[1].max_ns, 2 * FW_NS_PER_SEC);
+	assert_true(f[1].match_seq);
+	assert_int_equal(f[1].seq, 2);
+	assert_int_equal(f[2].state, 5);
+	assert_int_equal(f[2].until, FAULT_UNTIL_STATE);
+	assert_int_equal(f[2].until_host, HOST_CLIENT);
+	assert_int_equal(f[2].until_state, 6);
+	assert_int_equal(f[3].action, FAULT_REORDER);
+	assert_int_equal(f[3].payload, FAULT_PAYLOAD_SOME);
+	assert_int_equal(f[3].max_ns, 5 * FW_NS_PER_SEC);
+	assert_int_equal(f[4].action, FAULT_DUPLICATE);
+	assert_int_equal(f[4].delay_ns, 50 * FW_NS_PER_MS);
+	assert_int_equal(f[5].action, FAULT_REWRITE);
+	assert_true(f[5].rewrite.set_flags);
+	assert_int_equal(f[5].rewrite.flags, SEG_RST | SEG_ACK);
+	assert_int_equal(f[5].rewrite.seq_delta, 1000);
+	assert_int_equal(f[5].rewrite.ack_delta, -1);
+	assert_true(f[5].rewrite.set_win);
+	assert_int_equal(f[5].rewrite.win, 0);
+	assert_int_equal(f[5].rewrite.tsval_delta, 5);
+	assert_int_equal(f[5].rewrite.tsecr_delta, -(1LL << 31));
+	/* silence: every segment of the host, for as long as it is armed */
+	assert_int_equal(f[6].action, FAULT_DROP);
+	assert_int_equal(f[6].flags_mask, 0);
+	assert_int_equal(f[6].count, 0);
+	assert_false(f[6].armed);
+
+	assert_int_equal(c->steps[0].kind, STEP_RELEASE);
+	assert_int_equal(c->steps[0].fault, 0);
+	assert_int_equal(c->steps[1].kind, STEP_FORK);
+	assert_string_equal(c->steps[1].proc, "worker");
+	assert_int_equal(c->steps[1].host, HOST_SERVER);
+	assert_int_equal(c->steps[2].signal, SIGSEGV);
+	assert_int_equal(c->steps[2].within_ns, FW_NS_PER_SEC);
+	assert_int_equal(c->steps[3].signal, SIGKILL);
+	assert_true(c->steps[4].has_opt);
+	assert_int_equal(c->steps[4].opt_level, IPPROTO_TCP);
+	assert_int_equal(c->steps[4].opt_name, TCP_KEEPIDLE);
+	assert_int_equal(c->steps[4].opt_value, 1);
+	assert_int_equal(c->steps[5].opt_name, SO_KEEPALIVE);
+	assert_int_equal(c->steps[5].opt_value, 1);
+	assert_int_equal(c->steps[6].timer, 3);
+	assert_int_equal(c->steps[6].timer_min_ns, 59 * FW_NS_PER_SEC);
+	assert_int_equal(c->steps[6].timer_max_ns, 60 * FW_NS_PER_SEC);
+	assert_int_equal(c->steps[7].timer, 0);
+	assert_int_equal(c->steps[7].timer_min_ns, -1);
+	assert_string_equal(c->steps[4].text, "client sets TCP_KEEPIDLE=1 on 'conn'");
+	assert_string_equal(c->steps[2].text, "kill child 'worker' with SIGSEGV");
+	case_free(c);
+}
+
+#define F_HEAD "summary: s\nfaults:\n  - "
+#define F_TAIL "\nsteps:\n  - {do: close}\n"
+
+static void test_error_fault_language(void **state)
+{
+	(void)state;
+	expect_error(F_HEAD "{name: a, from: client, action: hold}" F_TAIL, "t.yaml:3:5: ",
+		     "fault 'a': action 'hold' needs 'until'");
+	expect_error(F_HEAD "{name: a, from: client, action: hold, until: later}" F_TAIL,
+		     "t.yaml:3:50: ", "'until' is step, {from: HOST, flags: F.}");
+	expect_error(F_HEAD "{name: a, from: client, action: hold, until: {host: client}}" F_TAIL,
+		     "t.yaml:3:57: ", "'until' a segment names its sender with 'from', not 'host'");
+	expect_error(F_HEAD "{name: a, from: client, action: hold, until: {state: TIME_WAIT}}" F_TAIL,
+		     "t.yaml:3:50: ", "'until' a state needs the 'host'");
+	expect_error(F_HEAD "{name: a, from: client, action: hold, until: {host: client, state: NAP}}" F_TAIL,
+		     "t.yaml:3:72: ", "unknown TCP state 'NAP'");
+	expect_error(F_HEAD "{name: a, from: client, action: drop, max: 1s}" F_TAIL, "t.yaml:3:48: ",
+		     "'max' does not apply to action 'drop'");
+	expect_error(F_HEAD "{name: a, from: client, action: delay, gap: 1s}" F_TAIL, "t.yaml:3:49: ",
+		     "'gap' does not apply to action 'delay'");
+	expect_error(F_HEAD "{name: a, from: client, action: rewrite}" F_TAIL, "t.yaml:3:5: ",
+		     "fault 'a': action 'rewrite' needs 'set:");
+	expect_error(F_HEAD "{name: a, from: client, action: rewrite, set: {}}" F_TAIL, "t.yaml:3:51: ",
+		     "'set' must change at least one of");
+	expect_error(F_HEAD "{name: a, from: client, action: rewrite, set: {seq: 1000}}" F_TAIL,
+		     "t.yaml:3:57: ", "'seq' of a rewrite is an offset such as +1000 or -1, not '1000'");
+	expect_error(F_HEAD "{name: a, from: client, action: rewrite, set: {mss: 5}}" F_TAIL,
+		     "t.yaml:3:52: ", "unknown rewrite key 'mss'");
+	expect_error(F_HEAD "{name: a, from: client, action: silence, flags: F.}" F_TAIL,
+		     "t.yaml:3:53: ", "'flags' does not apply to 'silence'");
+	expect_error(F_HEAD "{name: a, from: client, state: LISTENING, action: drop}" F_TAIL,
+		     "t.yaml:3:36: ", "unknown TCP state 'LISTENING' for the sending socket");
+	expect_error("summary: s\nfaults:\n  - {name: a, from: client, action: drop}\n"
+		     "steps:\n  - {do: release, fault: a}\n",
+		     "t.yaml:5:26: ", "fault 'a' is not released by a step");
+}
+
+static void test_error_process_and_options(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: fork}\n", "t.yaml:3:5: ",
+		     "action 'fork' needs 'proc'");
+	expect_error("summary: s\nsteps:\n  - {do: kill, proc: w, signal: STOP}\n", "t.yaml:3:33: ",
+		     "unknown signal 'STOP'");
+	expect_error("summary: s\nsteps:\n  - {do: setsockopt, opt: TCP_NAP, value: 1}\n",
+		     "t.yaml:3:27: ", "unknown socket option 'TCP_NAP' (expected SO_KEEPALIVE,");
+	expect_error("summary: s\nsteps:\n  - {do: setsockopt, opt: TCP_KEEPCNT}\n", "t.yaml:3:27: ",
+		     "'opt' and 'value' go together");
+	expect_error("summary: s\nsteps:\n  - {do: setsockopt, opt: TCP_KEEPCNT, value: 1000}\n",
+		     "t.yaml:3:47: ", "'value' must be a number from 0 to 127");
+	expect_error("summary: s\nsteps:\n  - {expect: state, state: TIME_WAIT, timer: soon}\n",
+		     "t.yaml:3:46: ", "unknown timer 'soon'");
+	expect_error("summary: s\nsteps:\n  - {expect: state, state: TIME_WAIT, timer_min: 2s, timer_max: 1s}\n",
+		     "t.yaml:3:50: ", "'timer_min' is larger than 'timer_max'");
+	expect_error("summary: s\nsteps:\n  - {expect: gone, timer: off}\n", "t.yaml:3:20: ",
+		     "'timer' does not apply to expectation 'gone'");
+}
+
+/* ---- families and matrices: one file, several runs ---------------------------- */
+
+/* clang-format off */
+static const char matrix_case[] =
+	"name: tw/rst\n"
+	"summary: s\n"
+	"sysctl:\n"
+	"  client: {net.ipv4.tcp_rfc1337: 0, net.ipv4.tcp_fin_timeout: 5}\n"
+	"matrix:\n"
+	"  - {sysctl: {client: {net.ipv4.tcp_rfc1337: 0}}}\n"
+	"  - sysctl: {client: {net.ipv4.tcp_rfc1337: 1}, server: {net.ipv4.tcp_rfc1337: 1}}\n"
+	"  - {name: custom, sysctl: {server: {net.ipv4.tcp_timestamps: 0}}}\n"
+	"steps:\n"
+	"  - {do: close}\n"
+	"  - {expect: gone, when: tcp_rfc1337=0}\n"
+	"  - {expect: state, state: TIME_WAIT, when: [custom, 'client.tcp_rfc1337=1,server.tcp_rfc1337=1']}\n";
+/* clang-format on */
+
+static void test_matrix_expand(void **state)
+{
+	struct fw_case *c = load_ok(matrix_case), **v = NULL;
+	size_t n = 0, i;
+
+	(void)state;
+	assert_int_equal(c->families, CASE_FAMILY_IPV4 | CASE_FAMILY_IPV6); /* the default */
+	assert_int_equal(c->nrows, 3);
+	assert_string_equal(c->rows[0].name, "tcp_rfc1337=0");
+	assert_string_equal(c->rows[1].name, "client.tcp_rfc1337=1,server.tcp_rfc1337=1");
+	assert_string_equal(c->rows[2].name, "custom");
+	assert_int_equal(c->steps[1].when, 1u << 0);
+	assert_int_equal(c->steps[2].when, (1u << 1) | (1u << 2));
+	assert_int_equal(case_expand(c, &v, &n), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(v[0]->name, "tw/rst[ipv4,tcp_rfc1337=0]");
+	assert_string_equal(v[4]->name, "tw/rst[ipv6,client.tcp_rfc1337=1,server.tcp_rfc1337=1]");
+	assert_int_equal(v[0]->family, AF_INET);
+	assert_int_equal(v[3]->family, AF_INET6);
+	/* row 0: its step only; the case's own rfc1337 replaced, not doubled */
+	assert_int_equal(v[0]->nsteps, 2);
+	assert_int_equal(v[0]->steps[1].kind, STEP_EXPECT_GONE);
+	assert_int_equal(v[0]->nsysctls, 2);
+	/* row 1: client value overridden, server value added */
+	assert_int_equal(v[1]->nsteps, 2);
+	assert_int_equal(v[1]->steps[1].kind, STEP_EXPECT_STATE);
+	assert_int_equal(v[1]->nsysctls, 3);
+	assert_string_equal(v[1]->sysctls[0].name, "net.ipv4.tcp_rfc1337");
+	assert_string_equal(v[1]->sysctls[0].value, "1");
+	assert_int_equal(v[1]->sysctls[2].host, HOST_SERVER);
+	/* row 2 */
+	assert_int_equal(v[2]->nsysctls, 3);
+	assert_string_equal(v[2]->sysctls[0].value, "0");
+	assert_int_equal(v[2]->nrows, 0);
+	for (i = 0; i < n; i++)
+		case_free(v[i]);
+	free(v);
+	case_free(c);
+}
+
+static void test_family_choice(void **state)
+{
+	struct fw_case *c, **v = NULL;
+	size_t n = 0;
+
+	(void)state;
+	c = load_ok("name: x\nsummary: s\nfamily: ipv6\nsteps:\n  - {do: close}\n");
+	assert_int_equal(case_expand(c, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0]->name, "x"); /* a single run keeps its name */
+	assert_int_equal(v[0]->family, AF_INET6);
+	case_free(v[0]);
+	free(v);
+	case_free(c);
+	c = load_ok("name: x\nsummary: s\nfamily: [ipv4, ipv6]\nslow: true\nsteps:\n  - {do: close}\n");
+	assert_true(c->slow);
+	assert_int_equal(case_expand(c, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0]->name, "x[ipv4]");
+	assert_string_equal(v[1]->name, "x[ipv6]");
+	assert_true(v[1]->slow);
+	case_free(v[0]);
+	case_free(v[1]);
+	free(v);
+	case_free(c);
+}
+
+static void test_error_matrix(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: close, when: a}\n", "t.yaml:3:23: ",
+		     "'when' names matrix rows, and this case has no 'matrix'");
+	expect_error("summary: s\nmatrix:\n  - {sysctl: {client: {net.ipv4.tcp_sack: 0}}}\n"
+		     "steps:\n  - {do: close, when: tcp_sack=1}\n",
+		     "t.yaml:5:23: ", "no matrix row is named 'tcp_sack=1'");
+	expect_error("summary: s\nmatrix:\n  - {sysctl: {client: {net.ipv4.tcp_sack: 0}}}\n"
+		     "  - {sysctl: {client: {net.ipv4.tcp_sack: 0}}}\nsteps:\n  - {do: close}\n",
+		     "t.yaml:4:5: ", "two matrix rows are named 'tcp_sack=0'");
+	expect_error("summary: s\nmatrix: []\nsteps:\n  - {do: close}\n", "t.yaml:2:9: ",
+		     "'matrix' must be a list of rows");
+	expect_error("summary: s\nmatrix:\n  - {name: a}\nsteps:\n  - {do: close}\n", "t.yaml:3:5: ",
+		     "a matrix row needs 'sysctl'");
+	expect_error("summary: s\nfamily: [ipv4, ipx]\nsteps:\n  - {do: close}\n", "t.yaml:2:16: ",
+		     "unknown family 'ipx'");
+}
+
 /* Step kind names and which of them are expectations. */
 static void test_step_kind_names(void **state)
 {
 	static const char *const names[STEP_KIND_COUNT] = {
 	    "listen",	"connect", "accept",	 "send",   "recv",
 	    "shutdown", "close",   "setsockopt", "inject", "arm",
-	    "disarm",	"segment", "no_segment", "state",  "gone",
+	    "disarm",	"release", "fork",	 "kill",   "segment",
+	    "no_segment", "state", "gone", "counter", "sysctl",
 	};
 	int k;
 
@@ -450,7 +706,7 @@ static void test_error_unknown_key(void **state)
 	(void)state;
 	expect_error("summary: s\ncolour: red\nsteps: [{do: close}]\n", "t.yaml:2:1: ",
 		     "unknown case key 'colour' (expected name, summary, claims, refs, verdict, "
-		     "family, sysctl, faults, steps)");
+		     "family, slow, sysctl, matrix, faults, steps)");
 	expect_error("summary: s\nsteps:\n  - {do: close, colour: red}\n",
 		     "t.yaml:3:17: ", "unknown step key 'colour' (expected do, expect, host,");
 	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: drop, when: now}\n"
@@ -469,7 +725,7 @@ static void test_error_unknown_fault_action(void **state)
 		     "faults:\n"
 		     "  - {name: f, from: client, action: dorp}\n"
 		     "steps: [{do: close}]\n",
-		     "t.yaml:3:37: ", "unknown action 'dorp' (expected drop, delay, pass)");
+		     "t.yaml:3:37: ", "unknown action 'dorp' (expected drop, delay, hold, reorder, duplicate, rewrite, silence, pass)");
 }
 
 /* An unknown step action or expectation lists only the kinds of its own family. */
@@ -478,9 +734,9 @@ static void test_error_unknown_step_kind(void **state)
 	(void)state;
 	expect_error("summary: s\nsteps:\n  - {do: dance}\n", "t.yaml:3:10: ",
 		     "unknown action 'dance' (expected listen, connect, accept, send, recv, "
-		     "shutdown, close, setsockopt, inject, arm, disarm)");
+		     "shutdown, close, setsockopt, inject, arm, disarm, release, fork, kill)");
 	expect_error("summary: s\nsteps:\n  - {expect: close}\n", "t.yaml:3:14: ",
-		     "unknown expectation 'close' (expected segment, no_segment, state, gone)");
+		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl)");
 }
 
 /* Hosts: unknown names, "wire" where only an endpoint makes sense, 'to' naming the actor. */
@@ -526,7 +782,7 @@ static void test_error_duration(void **state)
 		     "t.yaml:3:5: ", "fault 'f': action 'delay' needs 'delay: <duration>'");
 	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: drop, delay: 1s}\n"
 		     "steps: [{do: close}]\n",
-		     "t.yaml:3:50: ", "'delay' applies only to action 'delay'");
+		     "t.yaml:3:50: ", "'delay' does not apply to action 'drop'");
 }
 
 /* Only per-namespace net.* sysctls, without path tricks, may be set. */
@@ -619,7 +875,7 @@ static void test_error_field_not_for_kind(void **state)
 	expect_error("summary: s\nsteps:\n  - {do: recv}\n",
 		     "t.yaml:3:5: ", "action 'recv' needs 'bytes: N' or 'eof: true'");
 	expect_error("summary: s\nsteps:\n  - {do: setsockopt}\n",
-		     "t.yaml:3:5: ", "action 'setsockopt' needs 'linger' or 'reuseaddr'");
+		     "t.yaml:3:5: ", "action 'setsockopt' needs 'opt' and 'value', 'linger' or 'reuseaddr'");
 	expect_error("summary: s\nsteps:\n  - {expect: no_segment, from: client}\n",
 		     "t.yaml:3:5: ", "expectation 'no_segment' needs 'within'");
 }
@@ -697,7 +953,7 @@ static void test_error_bad_values(void **state)
 	expect_error("summary: s\nsteps:\n  - {expect: state, state: TIMEWAIT}\n",
 		     "t.yaml:3:28: ", "unknown TCP state 'TIMEWAIT'");
 	expect_error("summary: s\nfamily: ipx\nsteps: [{do: close}]\n",
-		     "t.yaml:2:9: ", "unknown family 'ipx' (expected ipv4, ipv6)");
+		     "t.yaml:2:9: ", "unknown family 'ipx' (expected ipv4, ipv6, both, or a list)");
 	expect_error("summary: s\nfaults: [{name: f, from: client, payload: lots, action: drop}]\n"
 		     "steps: [{do: close}]\n",
 		     "t.yaml:2:43: ", "unknown payload 'lots' (expected any, none, some)");
@@ -795,6 +1051,12 @@ int main(void)
 	    cmocka_unit_test(test_minimal_case_defaults),
 	    cmocka_unit_test(test_fault_without_flags),
 	    cmocka_unit_test(test_step_kind_names),
+	    cmocka_unit_test(test_matrix_expand),
+	    cmocka_unit_test(test_family_choice),
+	    cmocka_unit_test(test_error_matrix),
+	    cmocka_unit_test(test_fault_language),
+	    cmocka_unit_test(test_error_fault_language),
+	    cmocka_unit_test(test_error_process_and_options),
 	    cmocka_unit_test(test_error_unknown_key),
 	    cmocka_unit_test(test_error_unknown_fault_action),
 	    cmocka_unit_test(test_error_unknown_step_kind),

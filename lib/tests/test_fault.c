@@ -64,7 +64,7 @@ static void test_empty_set_and_null(void **state)
 {
 	struct fault_set *fs = test_set(NULL, 0);
 	struct seg s = test_seg(SEG_FIN | SEG_ACK, 0);
-	struct fault_decision d = fault_set_decide(fs, HOST_CLIENT, &s);
+	struct fault_decision d = fault_set_decide(fs, HOST_CLIENT, &s, NULL);
 
 	(void)state;
 	assert_int_equal(d.action, FAULT_PASS);
@@ -85,14 +85,14 @@ static void test_nth_count_window(void **state)
 	struct fault_decision d;
 
 	(void)state;
-	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin, NULL);
 	assert_int_equal(d.action, FAULT_DROP);
 	assert_int_equal(d.rule, 0);
 	assert_int_equal(d.occurrence, 1);
-	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin, NULL);
 	assert_int_equal(d.action, FAULT_DROP);
 	assert_int_equal(d.occurrence, 2);
-	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin, NULL);
 	assert_int_equal(d.action, FAULT_PASS);
 	assert_int_equal(d.rule, -1);
 	assert_int_equal(fault_set_matched(fs, 0), 3);
@@ -109,7 +109,7 @@ static void test_window_starts_late(void **state)
 
 	(void)state;
 	for (i = 1; i <= 5; i++) {
-		struct fault_decision d = fault_set_decide(fs, HOST_SERVER, &ack);
+		struct fault_decision d = fault_set_decide(fs, HOST_SERVER, &ack, NULL);
 
 		assert_int_equal(d.action, i == 3 ? FAULT_DROP : FAULT_PASS);
 		if (i == 3)
@@ -128,9 +128,9 @@ static void test_count_zero_means_all(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, NULL).action, FAULT_PASS);
 	for (i = 2; i <= 50; i++) {
-		struct fault_decision d = fault_set_decide(fs, HOST_CLIENT, &s);
+		struct fault_decision d = fault_set_decide(fs, HOST_CLIENT, &s, NULL);
 
 		assert_int_equal(d.action, FAULT_DROP);
 		assert_int_equal(d.occurrence, (unsigned)i);
@@ -147,9 +147,9 @@ static void test_count_no_overflow(void **state)
 	struct seg s = test_seg(SEG_ACK, 0);
 
 	(void)state;
-	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_PASS);
-	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_DROP);
-	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_DROP);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, NULL).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, NULL).action, FAULT_DROP);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, NULL).action, FAULT_DROP);
 	fault_set_free(fs);
 }
 
@@ -161,8 +161,8 @@ static void test_nth_zero_is_first(void **state)
 	struct seg s = test_seg(SEG_ACK, 0);
 
 	(void)state;
-	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_DROP);
-	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, NULL).action, FAULT_DROP);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, NULL).action, FAULT_PASS);
 	fault_set_free(fs);
 }
 
@@ -181,16 +181,16 @@ static void test_flags_mask_vs_exact(void **state)
 	struct seg syn = test_seg(SEG_SYN, 0);
 
 	(void)state;
-	fault_set_decide(fs, HOST_CLIENT, &fin_ack);
-	fault_set_decide(fs, HOST_CLIENT, &fin_psh);
-	fault_set_decide(fs, HOST_CLIENT, &bare_fin);
-	fault_set_decide(fs, HOST_CLIENT, &ack);
-	fault_set_decide(fs, HOST_CLIENT, &syn);
+	fault_set_decide(fs, HOST_CLIENT, &fin_ack, NULL);
+	fault_set_decide(fs, HOST_CLIENT, &fin_psh, NULL);
+	fault_set_decide(fs, HOST_CLIENT, &bare_fin, NULL);
+	fault_set_decide(fs, HOST_CLIENT, &ack, NULL);
+	fault_set_decide(fs, HOST_CLIENT, &syn, NULL);
 	assert_int_equal(fault_set_matched(fs, 0), 3);
 
-	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &fin_ack).action, FAULT_PASS);
-	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &ack).action, FAULT_PASS);
-	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &bare_fin).action, FAULT_DROP);
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &fin_ack, NULL).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &ack, NULL).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &bare_fin, NULL).action, FAULT_DROP);
 	assert_int_equal(fault_set_matched(fs, 1), 1);
 	fault_set_free(fs);
 }
@@ -207,7 +207,7 @@ static void test_mask_zero_matches_all(void **state)
 	for (i = 0; i < sizeof(flags); i++) {
 		struct seg s = test_seg(flags[i], 0);
 
-		fault_set_decide(fs, HOST_CLIENT, &s);
+		fault_set_decide(fs, HOST_CLIENT, &s, NULL);
 	}
 	assert_int_equal(fault_set_matched(fs, 0), sizeof(flags));
 	assert_int_equal(fault_set_fired(fs, 0), sizeof(flags));
@@ -223,7 +223,7 @@ static void test_value_outside_mask(void **state)
 	struct seg s = test_seg(SEG_FIN | SEG_ACK, 0);
 
 	(void)state;
-	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, NULL).action, FAULT_PASS);
 	assert_int_equal(fault_set_matched(fs, 0), 0);
 	fault_set_free(fs);
 }
@@ -244,10 +244,10 @@ static void test_payload_filter(void **state)
 	rules[0].payload = FAULT_PAYLOAD_NONE;
 	rules[1].payload = FAULT_PAYLOAD_SOME;
 	fs = test_set(rules, 3);
-	fault_set_decide(fs, HOST_CLIENT, &empty);
-	fault_set_decide(fs, HOST_CLIENT, &data);
-	fault_set_decide(fs, HOST_CLIENT, &fin_data);
-	fault_set_decide(fs, HOST_CLIENT, &empty);
+	fault_set_decide(fs, HOST_CLIENT, &empty, NULL);
+	fault_set_decide(fs, HOST_CLIENT, &data, NULL);
+	fault_set_decide(fs, HOST_CLIENT, &fin_data, NULL);
+	fault_set_decide(fs, HOST_CLIENT, &empty, NULL);
 	assert_int_equal(fault_set_matched(fs, 0), 2);
 	assert_int_equal(fault_set_matched(fs, 1), 2);
 	assert_int_equal(fault_set_matched(fs, 2), 4);
@@ -263,10 +263,10 @@ static void test_sender_filter(void **state)
 
 	(void)state;
 	/* The server's FIN and a wire-originated one are not the client's. */
-	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &fin).action, FAULT_PASS);
-	assert_int_equal(fault_set_decide(fs, HOST_WIRE, &fin).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &fin, NULL).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_WIRE, &fin, NULL).action, FAULT_PASS);
 	assert_int_equal(fault_set_matched(fs, 0), 0);
-	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin, NULL);
 	assert_int_equal(d.action, FAULT_DROP);
 	assert_int_equal(d.occurrence, 1);
 	fault_set_free(fs);
@@ -283,7 +283,7 @@ static void test_disarmed(void **state)
 	(void)state;
 	r.armed = false;
 	fs = test_set(&r, 1);
-	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin, NULL);
 	assert_int_equal(d.action, FAULT_PASS);
 	assert_int_equal(d.rule, -1);
 	assert_int_equal(fault_set_matched(fs, 0), 0);
@@ -291,12 +291,12 @@ static void test_disarmed(void **state)
 
 	fault_set_arm(fs, 0, true);
 	assert_true(fault_set_rule(fs, 0)->armed);
-	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin, NULL);
 	assert_int_equal(d.action, FAULT_DROP);
 	assert_int_equal(d.occurrence, 1);
 
 	fault_set_arm(fs, 0, false);
-	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &fin).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &fin, NULL).action, FAULT_PASS);
 	assert_int_equal(fault_set_matched(fs, 0), 1);
 	assert_int_equal(fault_set_fired(fs, 0), 1);
 	fault_set_arm(fs, 7, true); /* out of range: ignored */
@@ -319,12 +319,12 @@ static void test_first_rule_wins_both_count(void **state)
 	(void)state;
 	rules[1].delay_ns = 150000000;
 	fs = test_set(rules, 2);
-	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin, NULL);
 	assert_int_equal(d.action, FAULT_DROP);
 	assert_int_equal(d.rule, 0);
 	assert_int_equal(d.delay_ns, 0);
 
-	d = fault_set_decide(fs, HOST_CLIENT, &fin);
+	d = fault_set_decide(fs, HOST_CLIENT, &fin, NULL);
 	assert_int_equal(d.action, FAULT_DELAY);
 	assert_int_equal(d.rule, 1);
 	assert_int_equal(d.occurrence, 2); /* counted the dropped FIN too */
@@ -360,6 +360,124 @@ static void test_lookup_and_copy(void **state)
 	fault_set_free(fs);
 }
 
+static void test_action_parse_round_trip(void **state)
+{
+	int a;
+
+	(void)state;
+	for (a = 0; a < FAULT_ACTION_COUNT; a++)
+		assert_int_equal(fault_action_parse(fault_action_name((enum fault_action)a)), a);
+	assert_int_equal(fault_action_parse("dorp"), -1);
+	assert_int_equal(fault_action_parse("Drop"), -1);
+	assert_int_equal(fault_action_parse(NULL), -1);
+}
+
+/* "The 2nd FIN" by position in the sequence space: only the segment whose
+ * seq is that far from the sender's ISN matches; without a view it cannot. */
+static void test_match_relative_seq(void **state)
+{
+	struct fault_rule r = test_rule("seq", HOST_CLIENT, 0, 0, 1, 0, FAULT_DROP);
+	struct fault_view at1 = { .seq_known = true, .rel_seq = 1, .state = -1 };
+	struct fault_view at1001 = { .seq_known = true, .rel_seq = 1001, .state = -1 };
+	struct fault_view unknown = { .seq_known = false, .rel_seq = 1001, .state = -1 };
+	struct seg s = test_seg(SEG_ACK, 0);
+	struct fault_set *fs;
+
+	(void)state;
+	r.match_seq = true;
+	r.seq = 1001;
+	fs = test_set(&r, 1);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, &at1).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, &unknown).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, NULL).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &s, &at1001).action, FAULT_DROP);
+	assert_int_equal(fault_set_matched(fs, 0), 1);
+	assert_false(fault_set_needs_state(fs));
+	fault_set_free(fs);
+}
+
+/* "The ACK sent in FIN_WAIT_2" (state 5): other states do not count toward nth. */
+static void test_match_sender_state(void **state)
+{
+	struct fault_rule r = test_rule("st", HOST_CLIENT, 0xff, SEG_ACK, 2, 1, FAULT_DROP);
+	struct fault_view est = { .state = 1 }, fw2 = { .state = 5 };
+	struct seg ack = test_seg(SEG_ACK, 0);
+	struct fault_set *fs;
+
+	(void)state;
+	r.state = 5;
+	fs = test_set(&r, 1);
+	assert_true(fault_set_needs_state(fs));
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &ack, &est).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &ack, &fw2).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &ack, &est).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &ack, NULL).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &ack, &fw2).action, FAULT_DROP);
+	assert_int_equal(fault_set_matched(fs, 0), 2);
+	fault_set_free(fs);
+}
+
+/* The decision carries each action's own time: delay, gap or deadline. */
+static void test_decision_times(void **state)
+{
+	struct fault_rule rules[4] = {
+		test_rule("d", HOST_CLIENT, 0xff, SEG_FIN | SEG_ACK, 1, 1, FAULT_DELAY),
+		test_rule("h", HOST_CLIENT, 0xff, SEG_ACK, 1, 1, FAULT_HOLD),
+		test_rule("u", HOST_SERVER, 0xff, SEG_FIN | SEG_ACK, 1, 1, FAULT_DUPLICATE),
+		test_rule("w", HOST_SERVER, 0xff, SEG_ACK, 1, 1, FAULT_REWRITE),
+	};
+	struct seg fin = test_seg(SEG_FIN | SEG_ACK, 0), ack = test_seg(SEG_ACK, 0);
+	struct fault_decision d;
+	struct fault_set *fs;
+
+	(void)state;
+	rules[0].delay_ns = 30;
+	rules[1].max_ns = 5000;
+	rules[1].delay_ns = 7; /* not the hold's: must not leak into the decision */
+	rules[2].delay_ns = 50;
+	rules[3].delay_ns = 9;
+	fs = test_set(rules, 4);
+	assert_true(fault_set_needs_payload(fs));
+	d = fault_set_decide(fs, HOST_CLIENT, &fin, NULL);
+	assert_int_equal(d.action, FAULT_DELAY);
+	assert_int_equal(d.delay_ns, 30);
+	d = fault_set_decide(fs, HOST_CLIENT, &ack, NULL);
+	assert_int_equal(d.action, FAULT_HOLD);
+	assert_int_equal(d.delay_ns, 5000);
+	d = fault_set_decide(fs, HOST_SERVER, &fin, NULL);
+	assert_int_equal(d.action, FAULT_DUPLICATE);
+	assert_int_equal(d.delay_ns, 50);
+	d = fault_set_decide(fs, HOST_SERVER, &ack, NULL);
+	assert_int_equal(d.action, FAULT_REWRITE);
+	assert_int_equal(d.delay_ns, 0);
+	fault_set_free(fs);
+}
+
+/* What releases a held segment: reorder, any later segment of its sender;
+ * hold until a segment, only one that matches sender and flags. */
+static void test_release_by_segment(void **state)
+{
+	struct fault_rule reorder = test_rule("r", HOST_CLIENT, 0, 0, 1, 1, FAULT_REORDER);
+	struct fault_rule hold = test_rule("h", HOST_CLIENT, 0, 0, 1, 1, FAULT_HOLD);
+	struct fault_rule delay = test_rule("d", HOST_CLIENT, 0, 0, 1, 1, FAULT_DELAY);
+	struct seg fin = test_seg(SEG_FIN | SEG_ACK, 0), ack = test_seg(SEG_ACK, 0);
+
+	(void)state;
+	assert_true(fault_rule_released_by_segment(&reorder, HOST_CLIENT, &ack));
+	assert_false(fault_rule_released_by_segment(&reorder, HOST_SERVER, &ack));
+	hold.until = FAULT_UNTIL_SEGMENT;
+	hold.until_host = HOST_SERVER;
+	hold.until_mask = 0xff;
+	hold.until_value = SEG_FIN | SEG_ACK;
+	assert_true(fault_rule_released_by_segment(&hold, HOST_SERVER, &fin));
+	assert_false(fault_rule_released_by_segment(&hold, HOST_SERVER, &ack));
+	assert_false(fault_rule_released_by_segment(&hold, HOST_CLIENT, &fin));
+	hold.until = FAULT_UNTIL_STEP;
+	assert_false(fault_rule_released_by_segment(&hold, HOST_SERVER, &fin));
+	assert_false(fault_rule_released_by_segment(&delay, HOST_CLIENT, &fin));
+	assert_false(fault_rule_released_by_segment(NULL, HOST_CLIENT, &fin));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +496,11 @@ int main(void)
 		cmocka_unit_test(test_disarmed),
 		cmocka_unit_test(test_first_rule_wins_both_count),
 		cmocka_unit_test(test_lookup_and_copy),
+		cmocka_unit_test(test_action_parse_round_trip),
+		cmocka_unit_test(test_match_relative_seq),
+		cmocka_unit_test(test_match_sender_state),
+		cmocka_unit_test(test_decision_times),
+		cmocka_unit_test(test_release_by_segment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

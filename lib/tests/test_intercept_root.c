@@ -232,7 +232,8 @@ struct test_conn {
 	struct intercept *ic;
 	int lsn, srv, cli;
 	size_t srv_rx, cli_rx;
-	bool eof;
+	bool eof;      /* the server's stream ended: EOF, or an error */
+	int srv_err;   /* the error that ended it (ECONNRESET), 0 for EOF */
 	int64_t eof_ns;
 	struct intercept_event ev[32];
 	size_t nev;
@@ -253,6 +254,8 @@ static void test_on_event(void *ctx, const struct intercept_event *ev)
 	case INTERCEPT_RELEASED:
 		if (!c->eof)
 			c->released_before_eof++;
+		break;
+	case INTERCEPT_COPY_SENT:
 		break;
 	}
 }
@@ -310,6 +313,10 @@ static bool test_pump(struct test_conn *c, enum test_until until, size_t want)
 				c->eof_ns = fw_now_ns();
 			} else if (n > 0) {
 				c->srv_rx += (size_t)n;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				c->eof = true;
+				c->srv_err = errno;
+				c->eof_ns = fw_now_ns();
 			}
 		}
 		if (c->cli >= 0) {
@@ -472,6 +479,9 @@ static void test_delay_fin(void **state)
 		case INTERCEPT_RELEASED:
 			assert_null(released);
 			released = &c.ev[i];
+			break;
+		case INTERCEPT_COPY_SENT:
+			fail_msg("a delay never sends a copy");
 			break;
 		}
 	}
@@ -730,12 +740,169 @@ static void test_open_errors(void **state)
 	fault_set_free(fs);
 }
 
+/* Handle queue events for a while, whatever happens (bounded by `ns`). */
+static void test_pump_for(struct test_conn *c, int64_t ns)
+{
+	int64_t until = fw_now_ns() + ns;
+
+	while (fw_now_ns() < until) {
+		struct pollfd pfd[2] = {
+			{ .fd = intercept_fd(c->ic), .events = POLLIN },
+			{ .fd = intercept_timer_fd(c->ic), .events = POLLIN },
+		};
+
+		assert_true(poll(pfd, 2, 5) >= 0 || errno == EINTR);
+		assert_int_equal(intercept_process(c->ic, test_on_event, c), 0);
+	}
+}
+
+/* One TcpExt counter of the namespace ns (/proc/net/netstat is per netns:
+ * read from a thread that entered it). */
+static long test_netstat(int ns, const char *name)
+{
+	char names[4096], values[4096], *n, *v, *sn = NULL, *sv = NULL;
+	long found = -1;
+	int saved;
+	FILE *f;
+
+	assert_int_equal(netns_enter(ns, &saved), 0);
+	f = fopen("/proc/thread-self/net/netstat", "r");
+	assert_int_equal(netns_leave(saved), 0);
+	assert_non_null(f);
+	while (found < 0 && fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
+		if (strncmp(names, "TcpExt:", 7) != 0)
+			continue;
+		for (n = strtok_r(names, " \n", &sn), v = strtok_r(values, " \n", &sv); n && v;
+		     n = strtok_r(NULL, " \n", &sn), v = strtok_r(NULL, " \n", &sv))
+			if (strcmp(n, name) == 0)
+				found = strtol(v, NULL, 10);
+	}
+	fclose(f);
+	assert_true(found >= 0);
+	return found;
+}
+
+/* Hold the client's FIN until released by hand: the server sees nothing
+ * meanwhile, and EOF right after intercept_release_rule(). */
+static void test_hold_until_released(void **state)
+{
+	struct test_net *net = test_net_get(state);
+	struct fault_rule r = test_fin_rule(FAULT_HOLD, 1);
+	struct fault_set *fs = NULL;
+	struct test_conn c;
+
+	r.until = FAULT_UNTIL_STEP;
+	r.max_ns = TEST_WAIT_NS; /* the deadline must not be what lets it go */
+	assert_int_equal(fault_set_create(&fs, &r, 1), 0);
+	if (!test_conn_start(&c, net, fs)) {
+		fault_set_free(fs);
+		skip();
+	}
+	close(c.cli);
+	c.cli = -1;
+	/* well under the client's RTO (200 ms), which would send a second FIN */
+	test_pump_for(&c, 80 * FW_NS_PER_MS);
+	assert_int_equal(intercept_pending(c.ic), 1);
+	assert_int_equal(c.nev, 1);
+	assert_int_equal(c.ev[0].decision.action, FAULT_HOLD);
+	{
+		char b;
+
+		/* no EOF yet: the FIN is still at the wire */
+		assert_int_equal(recv(c.srv, &b, 1, 0), -1);
+		assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	}
+	/* released only by segments queued before the given time */
+	assert_int_equal(intercept_release_rule(c.ic, 0, c.ev[0].queued_ns, test_on_event, &c), 0);
+	assert_int_equal(intercept_release_rule(c.ic, 0, INT64_MAX, test_on_event, &c), 1);
+	assert_int_equal(intercept_pending(c.ic), 0);
+	assert_int_equal(c.ev[1].kind, INTERCEPT_RELEASED);
+	assert_true(test_pump(&c, UNTIL_EOF, 0));
+	assert_int_equal(c.srv_err, 0);
+	test_conn_end(&c);
+	fault_set_free(fs);
+}
+
+/* Duplicate the client's data: the copy leaves the wire namespace and the
+ * server's kernel sees the same bytes twice (it answers with a D-SACK,
+ * counted in TcpExt TCPDSACKOldSent); the application reads them once. */
+static void test_duplicate_data(void **state)
+{
+	struct test_net *net = test_net_get(state);
+	struct fault_rule r = test_fin_rule(FAULT_DUPLICATE, 1);
+	struct fault_set *fs = NULL;
+	struct test_conn c;
+	long dsack_before;
+	size_t i, copies = 0;
+
+	r.flags_mask = 0;
+	r.flags_value = 0;
+	r.payload = FAULT_PAYLOAD_SOME;
+	r.nth = 2; /* the data after the handshake exchange */
+	assert_int_equal(fault_set_create(&fs, &r, 1), 0);
+	if (!test_conn_start(&c, net, fs)) {
+		fault_set_free(fs);
+		skip();
+	}
+	dsack_before = test_netstat(net->ns[HOST_SERVER], "TCPDSACKOldSent");
+	assert_int_equal(send(c.cli, "again", 5, 0), 5);
+	assert_true(test_pump(&c, UNTIL_SRV_RX, 5 + 5));
+	test_pump_for(&c, 50 * FW_NS_PER_MS);
+	for (i = 0; i < c.nev; i++)
+		if (c.ev[i].kind == INTERCEPT_COPY_SENT) {
+			assert_int_equal(c.ev[i].err, 0);
+			copies++;
+		}
+	assert_int_equal(copies, 1);
+	assert_int_equal(c.srv_rx, 10); /* "hello" + "again", each once */
+	assert_int_equal(test_netstat(net->ns[HOST_SERVER], "TCPDSACKOldSent"), dsack_before + 1);
+	test_conn_end(&c);
+	fault_set_free(fs);
+}
+
+/* Rewrite the client's FIN into an RST: the server's kernel accepts it (so
+ * the recomputed checksum is right) and recv() fails with ECONNRESET
+ * instead of reading EOF. */
+static void test_rewrite_fin_to_rst(void **state)
+{
+	struct test_net *net = test_net_get(state);
+	struct fault_rule r = test_fin_rule(FAULT_REWRITE, 1);
+	struct fault_set *fs = NULL;
+	struct test_conn c;
+
+	r.rewrite.set_flags = true;
+	r.rewrite.flags = SEG_RST | SEG_ACK;
+	assert_int_equal(fault_set_create(&fs, &r, 1), 0);
+	if (!test_conn_start(&c, net, fs)) {
+		fault_set_free(fs);
+		skip();
+	}
+	close(c.cli);
+	c.cli = -1;
+	assert_true(test_pump(&c, UNTIL_EOF, 0));
+	assert_int_equal(c.srv_err, ECONNRESET);
+	assert_int_equal(c.nev, 1);
+	assert_true(c.ev[0].rewritten);
+	assert_int_equal(c.ev[0].err, 0);
+	assert_int_equal(c.ev[0].seg.flags & (SEG_FIN | SEG_RST), SEG_FIN);
+	assert_int_equal(c.ev[0].after.flags, SEG_RST | SEG_ACK);
+	assert_int_equal(c.ev[0].after.seq, c.ev[0].seg.seq);
+	test_conn_end(&c);
+	fault_set_free(fs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_drop_first_fin, test_net_setup,
 						test_net_teardown),
 		cmocka_unit_test_setup_teardown(test_delay_fin, test_net_setup, test_net_teardown),
+		cmocka_unit_test_setup_teardown(test_hold_until_released, test_net_setup,
+						test_net_teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_data, test_net_setup,
+						test_net_teardown),
+		cmocka_unit_test_setup_teardown(test_rewrite_fin_to_rst, test_net_setup,
+						test_net_teardown),
 		cmocka_unit_test_setup_teardown(test_prefilter_only_fins, test_net_setup,
 						test_net_teardown),
 		cmocka_unit_test_setup_teardown(test_prefilter_rules, test_net_setup,

@@ -1,0 +1,93 @@
+/* json: one JSON document for the run (docs/results.schema.json, described
+ * in docs/reports.md): the run's totals and every case's full result,
+ * timeline included, exactly as result_to_json() gives it, so a tool can
+ * read a case back with result_from_json(). Written with jansson at the end,
+ * when the totals are known. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "report.h"
+#include "util.h"
+
+struct jsonw {
+	struct report_out out;
+	json_t *cases;
+	size_t total;
+};
+
+static int jsonw_open(const struct report_ctx *ctx, void **state, bool to_file)
+{
+	struct jsonw *w = calloc(1, sizeof(*w));
+	int ret = -ENOMEM;
+
+	if (!w)
+		goto out;
+	w->total = ctx->total;
+	w->cases = json_array();
+	if (!w->cases)
+		goto out;
+	ret = report_open(ctx, to_file, "results.json", &w->out);
+	if (ret < 0)
+		goto out;
+	*state = w;
+	w = NULL;
+out:
+	if (w)
+		json_decref(w->cases);
+	free(w);
+	return ret;
+}
+
+static int jsonw_begin_out(const struct report_ctx *ctx, void **state)
+{
+	return jsonw_open(ctx, state, false);
+}
+
+static int jsonw_begin_file(const struct report_ctx *ctx, void **state)
+{
+	return jsonw_open(ctx, state, true);
+}
+
+static int jsonw_case(void *state, const struct case_result *r, size_t index)
+{
+	struct jsonw *w = state;
+	char *text = result_to_json(r);
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	int ret = -ENOMEM;
+
+	(void)index;
+	if (o && json_array_append_new(w->cases, o) == 0)
+		ret = 0;
+	free(text);
+	return ret;
+}
+
+static int jsonw_end(void *state, const struct report_summary *sum)
+{
+	struct jsonw *w = state;
+	json_t *doc;
+	int ret = -ENOMEM;
+
+	doc = json_pack(
+	    "{s:s,s:i,s:i,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:b},s:O}", "generator", "finwave", "version",
+	    REPORT_JSON_VERSION, "result_schema", RESULT_SCHEMA_VERSION, "run", "total",
+	    (json_int_t)w->total, "passed", (json_int_t)sum->counts[CASE_PASS], "failed",
+	    (json_int_t)sum->counts[CASE_FAIL], "skipped", (json_int_t)sum->counts[CASE_SKIP],
+	    "errors", (json_int_t)sum->counts[CASE_ERROR], "wall_ns", (json_int_t)sum->wall_ns,
+	    "interrupted", sum->interrupted, "cases", w->cases);
+	if (doc && json_dumpf(doc, w->out.f, JSON_INDENT(1)) == 0) {
+		fputc('\n', w->out.f);
+		ret = 0;
+	}
+	if (report_close(&w->out) < 0 && ret == 0)
+		ret = -EIO;
+	json_decref(doc);
+	json_decref(w->cases);
+	free(w);
+	return ret;
+}
+
+const struct report_ops report_json = {"json", false, jsonw_begin_out, jsonw_case, jsonw_end};
+const struct report_ops report_json_file = {"json-file", true, jsonw_begin_file, jsonw_case,
+					    jsonw_end};
