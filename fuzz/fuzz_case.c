@@ -1,7 +1,7 @@
 /* fuzz_case: the case loader (parser and validator) against hostile input.
  *
  * Every input must end one of two ways: a case that satisfies the invariants
- * the engine relies on, or -EINVAL with no case and a located message
+ * the engine relies on (and so does every run case_expand() makes of it), or -EINVAL with no case and a located message
  * ("fuzz.yaml:LINE:COL: why"). Anything else aborts, and so does a crash,
  * a leak (LeakSanitizer), undefined behaviour (UBSan) or a hang (-timeout).
  * The input is not NUL-terminated, so reading past its length is caught too.
@@ -76,7 +76,7 @@ static void check_case(const struct fw_case *c)
 		CHECK(strnlen(r->name, sizeof(r->name)) < sizeof(r->name));
 		CHECK(r->from == HOST_CLIENT || r->from == HOST_SERVER);
 		CHECK(r->nth >= 1);
-		CHECK(r->action == FAULT_PASS || r->action == FAULT_DROP || r->action == FAULT_DELAY);
+		CHECK((unsigned)r->action < FAULT_ACTION_COUNT);
 		CHECK(r->delay_ns >= 0);
 	}
 	for (i = 0; i < c->nsteps; i++) {
@@ -91,6 +91,26 @@ static void check_case(const struct fw_case *c)
 		if (s->kind == STEP_ARM || s->kind == STEP_DISARM)
 			CHECK(s->fault >= 0 && (size_t)s->fault < c->nfaults);
 	}
+}
+
+/* What the catalog does next: one run per family and matrix row, each a
+ * case the engine can run, with distinct names. */
+static void check_runs(const struct fw_case *c)
+{
+	struct fw_case **runs = NULL;
+	size_t n = 0, i, j;
+
+	if (case_expand(c, &runs, &n) < 0)
+		return; /* -ENOMEM only */
+	CHECK(n >= 1 && runs);
+	for (i = 0; i < n; i++) {
+		check_case(runs[i]);
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(runs[i]->name, runs[j]->name) != 0);
+	}
+	for (i = 0; i < n; i++)
+		case_free(runs[i]);
+	free(runs);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -112,6 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!c)
 			die("success without a case", err);
 		check_case(c);
+		check_runs(c);
 		case_free(c);
 	} else {
 		if (c)

@@ -1500,7 +1500,8 @@ static struct fw_case *case_variant(const struct fw_case *c, int family, int row
 		case_free(v);
 		return NULL;
 	}
-	memcpy(v->sysctls, c->sysctls, c->nsysctls * sizeof(*v->sysctls));
+	if (c->nsysctls) /* memcpy from NULL, even of 0 bytes, is undefined (UBSan) */
+		memcpy(v->sysctls, c->sysctls, c->nsysctls * sizeof(*v->sysctls));
 	for (i = 0; r && i < r->nsysctls; i++) {
 		for (k = 0; k < v->nsysctls; k++)
 			if (v->sysctls[k].host == r->sysctls[i].host &&
