@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,84 @@ void catalog_filter(struct catalog *cat, const char *glob)
 			case_free(cat->cases[i]);
 	}
 	cat->n = kept;
+}
+
+/* A whole decimal number from 1 to max, nothing else (no sign, no blanks). */
+static int parse_count(const char *s, size_t len, unsigned max, unsigned *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 9)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v < 1 || v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int catalog_shard_parse(const char *s, unsigned *k, unsigned *n, char *err, size_t errlen)
+{
+	const char *slash = strchr(s, '/');
+
+	if (!slash || parse_count(slash + 1, strlen(slash + 1), CATALOG_MAX_SHARDS, n) < 0 ||
+	    parse_count(s, (size_t)(slash - s), CATALOG_MAX_SHARDS, k) < 0)
+		return fw_err(err, errlen, -EINVAL,
+			      "--shard needs K/N with 1 <= K <= N <= %d (e.g. 2/4), not '%s'",
+			      CATALOG_MAX_SHARDS, s);
+	if (*k > *n)
+		return fw_err(err, errlen, -EINVAL,
+			      "--shard %s: shard %u does not exist, there are only %u (K counts from 1)",
+			      s, *k, *n);
+	return 0;
+}
+
+static int cmp_case_name(const void *a, const void *b)
+{
+	return strcmp((*(struct fw_case *const *)a)->name, (*(struct fw_case *const *)b)->name);
+}
+
+int catalog_shard(struct catalog *cat, unsigned k, unsigned n)
+{
+	struct fw_case **by_name = NULL;
+	bool *keep = NULL;
+	size_t i, kept = 0;
+	int ret = 0;
+
+	if (n <= 1 || cat->n == 0)
+		goto out;
+	by_name = malloc(cat->n * sizeof(*by_name));
+	keep = calloc(cat->n, sizeof(*keep));
+	if (!by_name || !keep) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(by_name, cat->cases, cat->n * sizeof(*by_name));
+	qsort(by_name, cat->n, sizeof(*by_name), cmp_case_name);
+	/* Decide for every case before freeing any: the search reads names. */
+	for (i = 0; i < cat->n; i++) {
+		/* Names are unique in a catalog: the match is the case itself. */
+		struct fw_case **at = bsearch(&cat->cases[i], by_name, cat->n, sizeof(*by_name),
+					      cmp_case_name);
+
+		keep[i] = (size_t)(at - by_name) % n == k - 1;
+	}
+	for (i = 0; i < cat->n; i++) {
+		if (keep[i])
+			cat->cases[kept++] = cat->cases[i];
+		else
+			case_free(cat->cases[i]);
+	}
+	cat->n = kept;
+out:
+	free(keep);
+	free(by_name);
+	return ret;
 }
 
 void catalog_free(struct catalog *cat)

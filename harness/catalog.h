@@ -19,6 +19,15 @@ struct catalog {
 int catalog_load(struct catalog *cat, char *const *paths, size_t npaths, char *err, size_t errlen);
 /* Keep only cases whose name matches the fnmatch(3) glob. */
 void catalog_filter(struct catalog *cat, const char *glob);
+/* Parse --shard "K/N" (decimal, 1 <= K <= N <= CATALOG_MAX_SHARDS).
+ * Returns 0, or -EINVAL with err = one line saying what is wrong. */
+#define CATALOG_MAX_SHARDS 4096
+int catalog_shard_parse(const char *s, unsigned *k, unsigned *n, char *err, size_t errlen);
+/* Keep shard k of n: the cases whose rank in case-name order is k-1 modulo n.
+ * Shards are disjoint, together hold the whole catalog, differ in size by at
+ * most one, and do not depend on the order the paths were given in. The kept
+ * cases stay in catalog order. Returns 0 or -ENOMEM (catalog unchanged). */
+int catalog_shard(struct catalog *cat, unsigned k, unsigned n);
 void catalog_free(struct catalog *cat);
 
 #endif

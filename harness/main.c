@@ -36,6 +36,8 @@ struct options {
 	const char *format; /* a name in report_stdout_writers */
 	const char *filter;
 	long jobs;
+	long repeat;                /* --repeat: runs of each case */
+	unsigned shard_k, shard_n; /* --shard K/N; 0/0 = the whole catalog */
 	bool verbose, quiet;
 };
 
@@ -51,14 +53,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: finwave run   [options] PATH...   run the cases (files or directories)\n"
-		"       finwave check PATH...             validate case files, run nothing\n"
-		"       finwave list  PATH...             case names and summaries\n"
+		"       finwave check [--shard K/N] PATH...  validate case files, run nothing\n"
+		"       finwave list  [--shard K/N] PATH...  case names and summaries\n"
 		"options for run:\n"
 		"  --report-dir DIR   write DIR/results.{tap,xml,json}, DIR/<case>.pcap,\n"
 		"                     DIR/index.html and DIR/cases/<case>.html (ladder diagrams)\n"
 		"  --format FMT       what goes to stdout: console (default), tap, junit or json\n"
 		"  --jobs N           cases run at once (default: 2 x CPUs; cases mostly wait)\n"
 		"  --filter GLOB      only cases whose name matches (fnmatch)\n"
+		"  --shard K/N        only the K-th of N disjoint parts of the catalog (after --filter)\n"
+		"  --repeat N         run each case N times; a verdict that changes fails the run\n"
 		"  --verbose          print each case's timeline\n"
 		"  --quiet            print only failures and the summary\n"
 		"exit codes: 0 all passed, 1 a case failed, 2 bad usage or case file,\n"
@@ -147,6 +151,51 @@ static int add_writer(struct run_state *rs, const struct report_ops *ops,
 	return 0;
 }
 
+/* --repeat: one stderr line per case whose verdict changed between runs
+ * (stdout stays one format). Returns whether any did. */
+static bool report_flips(const struct catalog *cat, const struct sched_tally *tally,
+			 unsigned repeat)
+{
+	size_t i, flips = 0;
+	int k;
+
+	for (i = 0; i < cat->n; i++) {
+		if (!sched_tally_flipped(&tally[i]))
+			continue;
+		flips++;
+		fprintf(stderr, "finwave: verdict changed: %s:", cat->cases[i]->name);
+		for (k = CASE_PASS; k <= CASE_ERROR; k++)
+			if (tally[i].counts[k])
+				fprintf(stderr, " %s %u/%u", case_status_name((enum case_status)k),
+					tally[i].counts[k], repeat);
+		fputc('\n', stderr);
+	}
+	if (flips)
+		fprintf(stderr, "finwave: %zu of %zu case(s) changed verdict over %u runs\n", flips,
+			cat->n, repeat);
+	return flips > 0;
+}
+
+/* Every run's name in report order (what the progress line shows): with
+ * --repeat, "<case>#2" and so on, as the scheduler names their results.
+ * One allocation: free() the array. */
+static const char **run_names(const struct catalog *cat, unsigned repeat)
+{
+	size_t total = cat->n * repeat, i;
+	const char **names = malloc((total + 1) * sizeof(*names) + total * CASE_MAX_NAME);
+	char *text = (char *)(names + total + 1);
+
+	if (!names)
+		return NULL;
+	for (i = 0; i < total; i++) {
+		names[i] = text + i * CASE_MAX_NAME;
+		sched_run_name(cat->cases[i % cat->n]->name, i, cat->n, text + i * CASE_MAX_NAME,
+			       CASE_MAX_NAME);
+	}
+	names[total] = NULL;
+	return names;
+}
+
 static long default_jobs(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -160,9 +209,11 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .verbose = o->verbose,
 				  .quiet = o->quiet, .color = tty && !getenv("NO_COLOR"),
 				  .progress = tty };
+	struct sched_config scfg = { .jobs = (size_t)o->jobs, .repeat = (unsigned)o->repeat };
 	const char **names;
 	struct run_state rs;
 	char err[FW_ERRLEN];
+	bool flipped = false;
 	int64_t t0 = fw_now_ns();
 	int code, ret;
 	size_t i;
@@ -174,12 +225,19 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 	if (stop_requested)
 		return EXIT_INTERRUPTED;
 	memset(&rs, 0, sizeof(rs));
-	ctx.total = cat->n;
-	names = calloc(cat->n + 1, sizeof(*names));
-	if (!names)
+	ctx.total = cat->n * scfg.repeat;
+	if (scfg.repeat > 1) {
+		scfg.tally = calloc(cat->n, sizeof(*scfg.tally));
+		if (!scfg.tally) {
+			fprintf(stderr, "finwave: out of memory\n");
+			return EXIT_ENVIRONMENT;
+		}
+	}
+	names = run_names(cat, scfg.repeat);
+	if (!names) {
+		free(scfg.tally);
 		return EXIT_ENVIRONMENT;
-	for (i = 0; i < cat->n; i++)
-		names[i] = cat->cases[i]->name;
+	}
 	ctx.names = names;
 	ret = add_writer(&rs, report_stdout_find(o->format), &ctx);
 	for (i = 0; o->report_dir && ret == 0 && report_dir_writers[i]; i++)
@@ -188,9 +246,10 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 		for (i = 0; i < rs.nwriters; i++)
 			rs.writers[i]->end(rs.wstate[i], &rs.sum);
 		free(names);
+		free(scfg.tally);
 		return EXIT_USAGE;
 	}
-	ret = sched_run(cat->cases, cat->n, (size_t)o->jobs, &stop_requested, on_case_done, &rs);
+	ret = sched_run(cat->cases, cat->n, &scfg, &stop_requested, on_case_done, &rs);
 	rs.sum.wall_ns = fw_now_ns() - t0;
 	rs.sum.interrupted = ret == -EINTR;
 	for (i = 0; i < rs.nwriters; i++)
@@ -200,13 +259,16 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 			rs.writer_failed = true;
 		}
 	free(names);
+	if (ret == 0 && scfg.tally)
+		flipped = report_flips(cat, scfg.tally, scfg.repeat);
+	free(scfg.tally);
 	if (ret == -EINTR)
 		return EXIT_INTERRUPTED;
 	if (ret < 0) {
 		fprintf(stderr, "finwave: cannot run cases: %s\n", strerror(-ret));
 		return EXIT_ENVIRONMENT;
 	}
-	if (rs.sum.counts[CASE_FAIL] || rs.sum.counts[CASE_ERROR] || rs.writer_failed)
+	if (rs.sum.counts[CASE_FAIL] || rs.sum.counts[CASE_ERROR] || rs.writer_failed || flipped)
 		return EXIT_CASE_FAILED;
 	return EXIT_ALL_PASSED;
 }
@@ -252,12 +314,14 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "filter", required_argument, NULL, 'F' },
+		{ "repeat", required_argument, NULL, 'R' },
+		{ "shard", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options o = { .format = "console", .jobs = default_jobs() };
+	struct options o = { .format = "console", .jobs = default_jobs(), .repeat = 1 };
 	struct sigaction sa;
 	struct catalog cat;
 	char err[FW_ERRLEN], *end;
@@ -309,6 +373,19 @@ int main(int argc, char **argv)
 		case 'F':
 			o.filter = optarg;
 			break;
+		case 'R':
+			o.repeat = strtol(optarg, &end, 10);
+			if (!*optarg || *end || o.repeat < 1 || o.repeat > 10000) {
+				fprintf(stderr, "finwave: --repeat needs a number from 1 to 10000, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'S':
+			if (catalog_shard_parse(optarg, &o.shard_k, &o.shard_n, err, sizeof(err)) < 0) {
+				fprintf(stderr, "finwave: %s\n", err);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'v':
 			o.verbose = true;
 			break;
@@ -323,7 +400,9 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!commands[ci].runs && (o.report_dir || o.filter || o.verbose || o.quiet)) {
+	/* --shard also selects for list and check: what will this machine run? */
+	if (!commands[ci].runs && (o.report_dir || o.filter || o.verbose || o.quiet ||
+				   o.repeat != 1)) {
 		fprintf(stderr, "finwave: options apply only to 'run'\n");
 		return EXIT_USAGE;
 	}
@@ -341,6 +420,22 @@ int main(int argc, char **argv)
 			fprintf(stderr, "finwave: no case matches --filter '%s'\n", o.filter);
 			catalog_free(&cat);
 			return EXIT_USAGE;
+		}
+	}
+	if (o.shard_n) {
+		size_t whole = cat.n;
+
+		if (catalog_shard(&cat, o.shard_k, o.shard_n) < 0) {
+			fprintf(stderr, "finwave: out of memory\n");
+			catalog_free(&cat);
+			return EXIT_ENVIRONMENT;
+		}
+		/* More shards than cases: some machine gets none, and that is no error. */
+		if (cat.n == 0) {
+			fprintf(stderr, "finwave: shard %u/%u holds no case (the selection has %zu)\n",
+				o.shard_k, o.shard_n, whole);
+			catalog_free(&cat);
+			return EXIT_ALL_PASSED;
 		}
 	}
 	if (strcmp(cmd, "run") == 0)

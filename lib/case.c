@@ -1328,6 +1328,8 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 		return fail(L, root, "the case needs a one-line 'summary'");
 	if ((ret = get_str(L, n, "summary", c->summary, sizeof(c->summary))) < 0)
 		return ret;
+	if (!c->summary[0]) /* "summary:" alone, or only a comment after it */
+		return fail(L, n, "the 'summary' is empty: say in one line what the case shows");
 	if ((n = map_get(L, root, "verdict")) &&
 	    (ret = get_str(L, n, "verdict", c->verdict, sizeof(c->verdict))) < 0)
 		return ret;
@@ -1498,7 +1500,8 @@ static struct fw_case *case_variant(const struct fw_case *c, int family, int row
 		case_free(v);
 		return NULL;
 	}
-	memcpy(v->sysctls, c->sysctls, c->nsysctls * sizeof(*v->sysctls));
+	if (c->nsysctls) /* memcpy from NULL, even of 0 bytes, is undefined (UBSan) */
+		memcpy(v->sysctls, c->sysctls, c->nsysctls * sizeof(*v->sysctls));
 	for (i = 0; r && i < r->nsysctls; i++) {
 		for (k = 0; k < v->nsysctls; k++)
 			if (v->sysctls[k].host == r->sysctls[i].host &&

@@ -527,7 +527,8 @@ static int capture_both(struct engine *E)
 		b.leg = (enum fw_host)h;
 		ret = capture_dispatch(E->cap[h], batch_add, &b);
 	}
-	qsort(b.v, b.n, sizeof(*b.v), cmp_captured);
+	if (b.n) /* qsort(NULL, 0, ...) is undefined behaviour (UBSan) */
+		qsort(b.v, b.n, sizeof(*b.v), cmp_captured);
 	for (i = 0; i < b.n; i++) {
 		b.v[i].p.data = b.v[i].data;
 		on_packet(E, b.v[i].leg, &b.v[i].p);

@@ -15,6 +15,10 @@ packages=(
   libxml2-utils                             # xmllint: JUnit report checked against tests/fixtures/reports/junit.xsd
   python3-jsonschema                        # JSON report checked against docs/results.schema.json
   chromium fonts-dejavu-core                # the HTML report opened in a real headless browser (and its text drawn)
+  util-linux                                # e2e: unshare/nsenter/setsid isolate each harness run
+  clang libclang-rt-14-dev                  # scripts/fuzz.sh: libFuzzer (runtime in libclang-rt)
+  valgrind                                  # scripts/valgrind.sh: the catalog under memcheck
+  stress-ng                                 # scripts/stability.sh: the catalog under CPU load
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: run as root (apt-get needs it): sudo $0" >&2

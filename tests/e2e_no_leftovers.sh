@@ -1,38 +1,160 @@
-# No namespace, link, rule, route, sysctl change, process or temporary file
-# survives a run, on any exit path: pass, fail, SIGINT, SIGTERM, and SIGKILL
-# of the harness at several moments.
+# No namespace, veth, NFQUEUE binding, rule, route, sysctl change, process or
+# temporary file survives a run, on any exit path: pass, fail, error, SIGINT,
+# SIGTERM, a case process that crashes, and SIGKILL of the harness at many
+# random moments (seeded: FW_SEED=N repeats a run, FW_KILLS=N sets how many).
+#
+# Every harness starts in a session of its own (its processes, iptables
+# helpers included, are exactly that session's) and in a mount namespace
+# whose /tmp and /dev/shm are empty tmpfs kept open by a holder process, so
+# what it leaves there is seen after it is gone, and what other programs on
+# this machine do in /tmp is not mistaken for it.
 . "$(dirname "$0")/lib.sh"
 
-before=$(host_snapshot)
-tmp_before=$(ls -A /tmp /dev/shm | grep -v '^finwave-e2e\.' | sort)
+seed=${FW_SEED:-$(( $(date +%s%N) % 32768 ))}
+kills=${FW_KILLS:-16}
+echo "random kill moments: FW_SEED=$seed FW_KILLS=$kills"
+RANDOM=$seed
 
-check_clean() { # check_clean WHAT
-  if ! wait_no_processes; then fail "$1: processes left: $(pgrep -af "$FINWAVE|iptables")"; fi
-  after=$(host_snapshot)
-  if [ "$before" = "$after" ]; then pass "$1: host namespace unchanged"; else fail "$1: host namespace changed"; diff <(echo "$before") <(echo "$after") | head -20; fi
-  tmp_after=$(ls -A /tmp /dev/shm | grep -v '^finwave-e2e\.' | sort)
-  if [ "$tmp_before" = "$tmp_after" ]; then pass "$1: no temporary files"; else fail "$1: temporary files left"; diff <(echo "$tmp_before") <(echo "$tmp_after"); fi
+before=$(host_snapshot)
+host_net=$(readlink /proc/self/ns/net)
+
+# start_harness OUT ARGS...: the harness in the background; sets $pid (also
+# its session id) and $holder (the process keeping its mount namespace).
+start_harness() {
+  local out=$1; shift
+  exec 3>"$work/holder"
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  setsid unshare -m --propagation private bash -c '
+    mount -t tmpfs fw-tmp /tmp && mount -t tmpfs fw-shm /dev/shm || exit 99
+    setsid sleep 600 </dev/null >/dev/null 2>&1 &
+    echo $! >&3
+    exec 3>&-
+    exec "$@"' _ "$FINWAVE" "$@" >"$out" 2>&1 &
+  pid=$!
+  exec 3>&-
+  holder=""
+  local deadline=$((SECONDS + 10))
+  while [ -z "$holder" ] && [ $SECONDS -lt $deadline ]; do holder=$(cat "$work/holder"); sleep 0.001; done
+  [ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ] || [ ! -d "/proc/$pid" ] \
+    || fail "the harness $pid is not the leader of its own session"
 }
 
-fw run cases/;                                   check_clean "passing run"
-fw run tests/fixtures/wrong/;                    check_clean "failing run"
+# The network namespaces the session's processes hold right now.
+netns_in_use() {
+  local p
+  for p in $(pgrep -s "$pid"); do
+    readlink "/proc/$p/ns/net" /proc/"$p"/fd/* 2>/dev/null
+  done | grep '^net:' | grep -vxF "$host_net" | sort -u
+}
 
-for sig in INT TERM; do
-  "$FINWAVE" run --jobs 2 cases/ >"$work/out" 2>&1 &
-  pid=$!
-  # wait (bounded) until a case is under way: its namespaces exist
-  for _ in $(seq 200); do pgrep -P "$pid" >/dev/null && break; sleep 0.01; done
-  kill -"$sig" "$pid"; wait "$pid"; rc=$?
-  [ "$rc" -eq 130 ] && pass "SIG$sig: exit 130" || fail "SIG$sig: exit $rc, wanted 130"
-  check_clean "SIG$sig"
+# Every network namespace referred to by a mount, or by a process that
+# already existed at tick $1 (namespace inode numbers are reused: a process
+# started later, say another user's case, may hold a new namespace with the
+# number one of ours had).
+hz=$(getconf CLK_TCK)
+now_tick() { awk -v hz="$hz" '{printf "%d\n", $1 * hz}' /proc/uptime; }
+netns_referenced() {
+  local d line paths=() f
+  for d in /proc/[0-9]*; do
+    { read -r line <"$d/stat"; } 2>/dev/null || continue
+    f=(${line##*) })   # field 3 onwards: starttime (field 22) is f[19]
+    [ "${f[19]}" -le "$1" ] && paths+=("$d/ns/net" "$d"/fd/*)
+  done
+  readlink "${paths[@]}" 2>/dev/null | grep '^net:'
+  grep -h nsfs /proc/[0-9]*/mountinfo 2>/dev/null | grep -o 'net:\[[0-9]*\]'
+}
+
+check_clean() { # check_clean WHAT [NETNS-SEEN]
+  local what=$1 seen=${2:-} left deadline=$((SECONDS + 10)) tick
+  tick=$(now_tick)
+  while [ -n "$(pgrep -s "$pid")" ] && [ $SECONDS -lt $deadline ]; do sleep 0.02; done
+  left=$(pgrep -a -s "$pid")
+  [ -z "$left" ] && pass "$what: no process left" || fail "$what: processes left: $left"
+  if [ -n "$seen" ]; then
+    left=$(comm -12 <(echo "$seen") <(netns_referenced "$tick" | sort -u))
+    [ -z "$left" ] && pass "$what: the $(echo "$seen" | wc -l) namespace(s) the case processes held are unreferenced" \
+      || fail "$what: namespaces still referenced: $left"
+  fi
+  left=$(nsenter -t "$holder" -m -- find /tmp /dev/shm -mindepth 1 2>&1)
+  [ -z "$left" ] && pass "$what: no temporary file" || fail "$what: temporary files left: $left"
+  kill "$holder" 2>/dev/null
+  after=$(host_snapshot)
+  if [ "$before" = "$after" ]; then pass "$what: host namespace unchanged"
+  else fail "$what: host namespace changed"; diff <(echo "$before") <(echo "$after") | head -20; fi
+}
+
+# Run to the end: pass, fail, error; cases/process/ forks endpoint processes
+# and crashes (SIGSEGV) or kills them.
+for run in "cases/ 0 passing" "tests/fixtures/wrong/ 1 failing" "tests/fixtures/error/ 1 erroring" \
+           "cases/process/ 0 endpoint-crashing"; do
+  set -- $run
+  start_harness "$work/out" run --jobs 4 "$1"; wait "$pid"; rc=$?
+  expect_rc "$2" "$3 run"
+  [ "$3" = erroring ] && expect_out "ERROR inject-before-connect" "the erroring case is reported as ERROR"
+  check_clean "$3 run"
 done
 
-# SIGKILL cannot be caught: cleanup must not depend on the harness at all.
-for delay in 0.02 0.05 0.1 0.2 0.3 0.45; do
-  "$FINWAVE" run --jobs 4 cases/ >/dev/null 2>&1 &
-  pid=$!
-  sleep "$delay"   # the moment of the kill is the variable under test
+# Wait (bounded) until a case process exists and holds its namespaces.
+wait_case_running() {
+  local deadline=$((SECONDS + 10)) child
+  seen=""
+  while [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null; do
+    child=$(pgrep -P "$pid" -x finwave | head -1)
+    if [ -n "$child" ]; then seen=$(netns_in_use); [ -n "$seen" ] && return 0; fi
+    sleep 0.005
+  done
+  return 1
+}
+
+for sig in INT TERM; do
+  start_harness "$work/out" run --jobs 2 cases/
+  wait_case_running || fail "SIG$sig: no case process seen"
+  kill -"$sig" "$pid"; wait "$pid"; rc=$?
+  expect_rc 130 "SIG$sig"
+  check_clean "SIG$sig" "$seen"
+done
+
+# SIGKILL of the harness while a case's forked endpoint process lives: the
+# endpoint goes with its case process, the case process with the harness.
+start_harness "$work/out" run --jobs 1 cases/process/
+deadline=$((SECONDS + 20)) endpoint=""
+while [ -z "$endpoint" ] && [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null; do
+  for c in $(pgrep -P "$pid" -x finwave); do endpoint=$(pgrep -P "$c" -x finwave | head -1); done
+  [ -z "$endpoint" ] && sleep 0.002
+done
+if [ -n "$endpoint" ]; then
+  seen=$(netns_in_use)
   kill -KILL "$pid"; wait "$pid" 2>/dev/null
-  check_clean "SIGKILL after ${delay}s"
+  check_clean "SIGKILL with an endpoint process alive" "$seen"
+else
+  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  fail "no endpoint process seen under cases/process/"
+fi
+
+# A case process that crashes (SIGSEGV, SIGABRT) is an ERROR with the signal
+# named, and what it held goes with it.
+# (handle_segv=0: in the ASan build, let SIGSEGV kill as it does elsewhere.)
+for sig in SEGV ABRT; do
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0 \
+    start_harness "$work/out" run --jobs 1 cases/loss/first-fin-lost.yaml
+  wait_case_running || fail "SIG$sig of a case: no case process seen"
+  child=$(pgrep -P "$pid" -x finwave | head -1)
+  sleep "0.$((RANDOM % 300 + 100))"   # somewhere in its 0.6 s
+  kill -"$sig" "$child" 2>/dev/null; wait "$pid"; rc=$?
+  expect_rc 1 "case process killed by SIG$sig"
+  expect_out "died of signal" "SIG$sig: the reason is in the report"
+  check_clean "SIG$sig of a case process" "$seen"
+done
+
+# SIGKILL of the harness cannot be caught: cleanup must not depend on it.
+# The moments cover preflight (the harness's own scratch namespace and its
+# iptables helpers), case setup, running cases and teardown.
+for i in $(seq "$kills"); do
+  ms=$((RANDOM % 900))
+  start_harness /dev/null run --jobs 4 cases/
+  sleep "$(printf '0.%03d' "$ms")"
+  seen=$(netns_in_use)
+  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  check_clean "SIGKILL $i/$kills after ${ms}ms" "$seen"
 done
 finish

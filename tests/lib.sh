@@ -27,7 +27,11 @@ host_snapshot() {
   {
     ip -o link show | sed 's/ qlen [0-9]*//'
     ip -o addr show; ip route show table all; ip -6 route show table all 2>/dev/null
+    ip rule show; ip -6 rule show 2>/dev/null
     ip netns list
+    grep nsfs /proc/self/mountinfo | awk '{print $5}'   # namespaces kept by a mount
+    cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null  # NFQUEUE bindings
+    nft list ruleset 2>/dev/null
     iptables-save 2>/dev/null | grep -v '^#'; ip6tables-save 2>/dev/null | grep -v '^#'
     iptables-legacy-save 2>/dev/null | grep -v '^#'
     for s in ipv4/tcp_rfc1337 ipv4/tcp_fin_timeout ipv4/tcp_tw_reuse ipv4/tcp_timestamps \

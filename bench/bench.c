@@ -1,0 +1,1197 @@
+/* fw_bench: figures for the README, never a verdict on time.
+ *
+ *   fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead]...
+ *
+ *   topo        namespace setup+teardown per case: topo_create()+topo_free(),
+ *               the same network built by spawning ip(8), and bare unshare
+ *   handles     the other fixed costs of a case: capture and interceptor
+ *               open and free
+ *   throughput  bulk TCP client -> server through the wire namespace: no
+ *               interceptor, a FIN/RST fault armed (only FIN/RST segments
+ *               reach userspace), every segment queued; alternated per round
+ *   nfq         bare NFQUEUE consumers queueing every segment: what copy
+ *               range, NFQA_CFG_F_GSO and batched verdicts would give
+ *   rtt         1-byte ping-pong: round trip with no interceptor and with the
+ *               client's segments queued (one queued segment per round trip)
+ *   delay       |actual - requested| of 100 ms delays, measured between the
+ *               sender's and the receiver's capture
+ *   overhead    each case of --cases DIR run by the engine in a process of its
+ *               own: wall, setup, teardown, CPU (the time not spent waiting)
+ *
+ * Everything happens inside namespaces this program creates; nothing is
+ * written in the namespace it runs in. Exit 0 when the figures were taken,
+ * 3 when this machine cannot (not root, no NFQUEUE). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+
+#include "capture.h"
+#include "catalog.h"
+#include "engine.h"
+#include "fault.h"
+#include "intercept.h"
+#include "netns.h"
+#include "result.h"
+#include "seg.h"
+#include "topo.h"
+#include "util.h"
+
+#define BENCH_PORT 5001
+#define BENCH_CHUNK (256 * 1024)
+#define BENCH_MAX_SAMPLES 8192
+
+struct bench_opts {
+	int rounds;
+	bool quick;
+	const char *cases_dir;
+};
+
+/* ---- small statistics ------------------------------------------------------ */
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile (0..100) of n values; sorts v. */
+static int64_t pct(int64_t *v, size_t n, double p)
+{
+	size_t rank;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_i64);
+	rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	return v[(rank > n ? n : rank) - 1];
+}
+
+static double ms(int64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static double us(int64_t ns)
+{
+	return (double)ns / 1e3;
+}
+
+static void fatal(const char *what, int ret, const char *err)
+{
+	fprintf(stderr, "fw_bench: %s: %s%s%s\n", what, strerror(-ret), err && *err ? ": " : "",
+		err ? err : "");
+	exit(ret == -ENOTSUP || ret == -EPERM ? 3 : 1);
+}
+
+/* ---- 1. namespace setup and teardown -------------------------------------- */
+
+/* A process that only holds a fresh network namespace until killed. */
+static pid_t holder_start(void)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[0]);
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		(void)!write(p[1], "r", 1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid < 0 || read(p[0], &c, 1) != 1) {
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		pid = -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+/* Run an ip(8) command inside the namespace of process ns_pid. */
+static int ip_in(pid_t ns_pid, const char *cmd)
+{
+	char path[64], buf[256], *argv[24], *save = NULL, *tok;
+	int argc = 0, status;
+	pid_t pid;
+
+	snprintf(buf, sizeof(buf), "ip %s", cmd);
+	for (tok = strtok_r(buf, " ", &save); tok && argc < 23; tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ns_pid);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_RDONLY);
+
+		/* Never fall back to our own namespace: no namespace, no command. */
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			_exit(126);
+		execvp("ip", argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* The topology of topo.h built the way a shell script would: three holder
+ * processes and one ip(8) process per change. Returns the commands run. */
+static int ip_topology(int64_t *setup_ns, int64_t *teardown_ns)
+{
+	pid_t cl, wire, sv;
+	char cmd[160];
+	int n = 0, bad = 0;
+	int64_t t0 = fw_now_ns();
+
+	cl = holder_start();
+	wire = holder_start();
+	sv = holder_start();
+	if (cl < 0 || wire < 0 || sv < 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "link add cl0 type veth peer name eth0 netns %d", (int)cl);
+	bad |= ip_in(wire, cmd), n++;
+	snprintf(cmd, sizeof(cmd), "link add sv0 type veth peer name eth0 netns %d", (int)sv);
+	bad |= ip_in(wire, cmd), n++;
+	bad |= ip_in(wire, "addr add 198.18.1.1/24 dev cl0"), n++;
+	bad |= ip_in(wire, "addr add 198.18.2.1/24 dev sv0"), n++;
+	bad |= ip_in(wire, "-6 addr add 2001:2:0:1::1/64 dev cl0 nodad"), n++;
+	bad |= ip_in(wire, "-6 addr add 2001:2:0:2::1/64 dev sv0 nodad"), n++;
+	bad |= ip_in(wire, "link set cl0 up"), n++;
+	bad |= ip_in(wire, "link set sv0 up"), n++;
+	bad |= ip_in(wire, "link set lo up"), n++;
+	for (int h = 0; h < 2; h++) {
+		pid_t p = h ? sv : cl;
+		const char *net = h ? "2" : "1";
+
+		snprintf(cmd, sizeof(cmd), "addr add 198.18.%s.2/24 dev eth0", net);
+		bad |= ip_in(p, cmd), n++;
+		snprintf(cmd, sizeof(cmd), "-6 addr add 2001:2:0:%s::2/64 dev eth0 nodad", net);
+		bad |= ip_in(p, cmd), n++;
+		bad |= ip_in(p, "link set eth0 up"), n++;
+		bad |= ip_in(p, "link set lo up"), n++;
+		snprintf(cmd, sizeof(cmd), "route add default via 198.18.%s.1", net);
+		bad |= ip_in(p, cmd), n++;
+		snprintf(cmd, sizeof(cmd), "-6 route add default via 2001:2:0:%s::1", net);
+		bad |= ip_in(p, cmd), n++;
+	}
+	*setup_ns = fw_now_ns() - t0;
+	t0 = fw_now_ns();
+	kill(cl, SIGKILL);
+	kill(wire, SIGKILL);
+	kill(sv, SIGKILL);
+	waitpid(cl, NULL, 0);
+	waitpid(wire, NULL, 0);
+	waitpid(sv, NULL, 0);
+	*teardown_ns = fw_now_ns() - t0;
+	return bad ? -1 : n;
+}
+
+static void bench_topo(const struct bench_opts *o)
+{
+	int rounds = o->quick ? 10 : 40, i, ncmd = 0;
+	int64_t create[200], destroy[200], total[200], one[200], three[200];
+	int64_t ipset[200], ipdown[200], iptotal[200];
+	char err[FW_ERRLEN];
+
+	for (i = 0; i < rounds; i++) {
+		struct topo *t = NULL;
+		int64_t t0 = fw_now_ns(), t1, t2;
+		int ret = topo_create(&t, err, sizeof(err));
+
+		if (ret < 0)
+			fatal("topo_create", ret, err);
+		t1 = fw_now_ns();
+		topo_free(t);
+		t2 = fw_now_ns();
+		create[i] = t1 - t0;
+		destroy[i] = t2 - t1;
+		total[i] = t2 - t0;
+	}
+	for (i = 0; i < rounds; i++) {
+		int64_t t0 = fw_now_ns(), t1;
+		int fd[3], k;
+
+		fd[0] = netns_create();
+		t1 = fw_now_ns();
+		fd[1] = netns_create();
+		fd[2] = netns_create();
+		for (k = 0; k < 3; k++) {
+			if (fd[k] < 0)
+				fatal("unshare(CLONE_NEWNET)", fd[k], NULL);
+			close(fd[k]);
+		}
+		one[i] = t1 - t0;
+		three[i] = fw_now_ns() - t0;
+	}
+	for (i = 0; i < rounds / 2; i++) {
+		ncmd = ip_topology(&ipset[i], &ipdown[i]);
+		if (ncmd < 0) {
+			fprintf(stderr, "fw_bench: the ip(8) topology failed (is iproute2 installed?)\n");
+			break;
+		}
+		iptotal[i] = ipset[i] + ipdown[i];
+	}
+	printf("\n## 1. namespace setup + teardown per case (%d rounds, medians)\n", rounds);
+	printf("%-44s %10s\n", "", "median");
+	printf("%-44s %8.2f ms\n", "topo_create (3 netns, 2 veth, addrs, routes)", ms(pct(create, rounds, 50)));
+	printf("%-44s %8.2f ms\n", "topo_free", ms(pct(destroy, rounds, 50)));
+	printf("%-44s %8.2f ms  (p90 %.2f)\n", "topo_create + topo_free", ms(pct(total, rounds, 50)),
+	       ms(pct(total, rounds, 90)));
+	if (ncmd > 0) {
+		printf("%-44s %8.2f ms  (%d ip processes; setup %.2f, kill %.2f)\n",
+		       "same network by spawning ip(8)", ms(pct(iptotal, rounds / 2, 50)), ncmd,
+		       ms(pct(ipset, rounds / 2, 50)), ms(pct(ipdown, rounds / 2, 50)));
+	}
+	printf("%-44s %8.3f ms\n", "bare unshare(CLONE_NEWNET), one", ms(pct(one, rounds, 50)));
+	printf("%-44s %8.3f ms\n", "bare unshare(CLONE_NEWNET), three + close", ms(pct(three, rounds, 50)));
+	printf("(the kernel frees a namespace asynchronously after its last fd: that work is not in these figures)\n");
+}
+
+/* The other fixed costs of a case: a capture handle per leg, and the
+ * interceptor with one FIN rule (what most fault cases arm). */
+static void bench_handles(const struct bench_opts *o)
+{
+	int rounds = o->quick ? 5 : 15, i;
+	int64_t copen[64], cfree[64], iopen[64], ifree[64];
+	struct fault_rule fin = { .name = "fin", .from = HOST_CLIENT, .flags_mask = SEG_FIN,
+				  .flags_value = SEG_FIN, .nth = 1, .count = 1,
+				  .action = FAULT_DROP, .armed = true };
+	struct intercept_config cfg;
+	char err[FW_ERRLEN] = "";
+	struct fault_set *fs = NULL;
+	struct topo *t = NULL;
+	int ret;
+
+	ret = topo_create(&t, err, sizeof(err));
+	if (ret == 0)
+		ret = fault_set_create(&fs, &fin, 1);
+	if (ret < 0)
+		fatal("setup", ret, err);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.wire_ns_fd = topo_ns_fd(t, HOST_WIRE);
+	cfg.in_ifname[HOST_CLIENT] = topo_wire_ifname(t, HOST_CLIENT);
+	cfg.in_ifname[HOST_SERVER] = topo_wire_ifname(t, HOST_SERVER);
+	cfg.faults = fs;
+	for (i = 0; i < rounds; i++) {
+		struct capture *c = NULL;
+		struct intercept *ic = NULL;
+		int64_t t0 = fw_now_ns(), t1, t2, t3;
+
+		ret = capture_open(&c, topo_ns_fd(t, HOST_CLIENT), topo_ifname(t, HOST_CLIENT), err,
+				   sizeof(err));
+		if (ret < 0)
+			fatal("capture_open", ret, err);
+		t1 = fw_now_ns();
+		capture_free(c);
+		t2 = fw_now_ns();
+		ret = intercept_open(&ic, &cfg, err, sizeof(err));
+		if (ret < 0)
+			fatal("intercept_open", ret, err);
+		t3 = fw_now_ns();
+		intercept_free(ic);
+		copen[i] = t1 - t0;
+		cfree[i] = t2 - t1;
+		iopen[i] = t3 - t2;
+		ifree[i] = fw_now_ns() - t3;
+	}
+	fault_set_free(fs);
+	topo_free(t);
+	printf("\n## 1b. other fixed costs of a case (%d rounds, medians)\n", rounds);
+	printf("%-44s %8.2f ms, capture_free %.2f ms (a case opens two)\n", "capture_open, one leg",
+	       ms(pct(copen, (size_t)rounds, 50)), ms(pct(cfree, (size_t)rounds, 50)));
+	printf("%-44s %8.2f ms, intercept_free %.2f ms\n", "intercept_open, one FIN rule (v4+v6)",
+	       ms(pct(iopen, (size_t)rounds, 50)), ms(pct(ifree, (size_t)rounds, 50)));
+}
+
+/* ---- shared: a topology with a server socket, an optional interceptor ------ */
+
+enum queue_mode {
+	QUEUE_NONE,   /* no interceptor at all */
+	QUEUE_FINRST, /* FIN/RST fault rules armed: the kernel pre-filter queues those only */
+	QUEUE_ALL,    /* every segment, both directions, goes through userspace */
+	QUEUE_CLIENT, /* every segment the client sends */
+	QUEUE_DELAY,  /* the client's payload segments delayed */
+};
+#define QUEUE_MODES 5
+
+static const char *const queue_mode_names[QUEUE_MODES] = {
+	[QUEUE_NONE] = "no interceptor",
+	[QUEUE_FINRST] = "FIN/RST fault armed",
+	[QUEUE_ALL] = "every segment queued",
+	[QUEUE_CLIENT] = "client segments queued",
+	[QUEUE_DELAY] = "100 ms delay",
+};
+
+struct rig {
+	struct topo *topo;
+	struct fault_set *faults;
+	struct intercept *ic;
+	int listen_fd;
+	/* another consumer to serve instead of ic (the nfq prototypes) */
+	int other_fd;
+	void (*other_fn)(void *ctx);
+	void *other_ctx;
+};
+
+static int rig_faults(enum queue_mode m, struct fault_set **fs)
+{
+	struct fault_rule r[2];
+	size_t n = 0;
+
+	memset(r, 0, sizeof(r));
+	switch (m) {
+	case QUEUE_NONE:
+		return 0;
+	case QUEUE_FINRST:
+		/* What a teardown case arms: the FIN of one side, an RST of the
+		 * other; windows far away so the transfer itself is untouched. */
+		r[0] = (struct fault_rule){ .name = "fin", .from = HOST_CLIENT, .flags_mask = SEG_FIN,
+					    .flags_value = SEG_FIN, .nth = 1000000, .count = 1,
+					    .action = FAULT_DROP, .armed = true };
+		r[1] = (struct fault_rule){ .name = "rst", .from = HOST_SERVER, .flags_mask = SEG_RST,
+					    .flags_value = SEG_RST, .nth = 1000000, .count = 1,
+					    .action = FAULT_DROP, .armed = true };
+		n = 2;
+		break;
+	case QUEUE_ALL:
+		r[1] = (struct fault_rule){ .name = "all-sv", .from = HOST_SERVER, .nth = 1,
+					    .action = FAULT_PASS, .armed = true };
+		n = 1;
+		/* fall through: the client's too */
+		__attribute__((fallthrough));
+	case QUEUE_CLIENT:
+		r[0] = (struct fault_rule){ .name = "all-cl", .from = HOST_CLIENT, .nth = 1,
+					    .action = FAULT_PASS, .armed = true };
+		n++;
+		break;
+	case QUEUE_DELAY:
+		r[0] = (struct fault_rule){ .name = "delay", .from = HOST_CLIENT,
+					    .payload = FAULT_PAYLOAD_SOME, .nth = 1, .count = 0,
+					    .action = FAULT_DELAY, .delay_ns = 100 * FW_NS_PER_MS,
+					    .armed = true };
+		n = 1;
+		break;
+	}
+	return fault_set_create(fs, r, n);
+}
+
+static void rig_close_interceptor(struct rig *rg)
+{
+	intercept_free(rg->ic);
+	fault_set_free(rg->faults);
+	rg->ic = NULL;
+	rg->faults = NULL;
+}
+
+static void rig_open_interceptor(struct rig *rg, enum queue_mode m)
+{
+	struct intercept_config cfg;
+	char err[FW_ERRLEN] = "";
+	int ret;
+
+	if (m == QUEUE_NONE)
+		return;
+	ret = rig_faults(m, &rg->faults);
+	if (ret < 0)
+		fatal("fault_set_create", ret, NULL);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.wire_ns_fd = topo_ns_fd(rg->topo, HOST_WIRE);
+	cfg.in_ifname[HOST_CLIENT] = topo_wire_ifname(rg->topo, HOST_CLIENT);
+	cfg.in_ifname[HOST_SERVER] = topo_wire_ifname(rg->topo, HOST_SERVER);
+	cfg.faults = rg->faults;
+	ret = intercept_open(&rg->ic, &cfg, err, sizeof(err));
+	if (ret < 0)
+		fatal("intercept_open", ret, err);
+}
+
+static void sockaddr_v4(const struct topo *t, enum fw_host h, struct sockaddr_in *sa)
+{
+	struct fw_addr a;
+
+	topo_addr(t, h, AF_INET, &a);
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(BENCH_PORT);
+	memcpy(&sa->sin_addr, a.bytes, 4);
+}
+
+static void rig_open(struct rig *rg)
+{
+	struct sockaddr_in sa;
+	char err[FW_ERRLEN] = "";
+	int one = 1, ret;
+
+	memset(rg, 0, sizeof(*rg));
+	rg->other_fd = -1;
+	ret = topo_create(&rg->topo, err, sizeof(err));
+	if (ret < 0)
+		fatal("topo_create", ret, err);
+	rg->listen_fd = netns_socket(topo_ns_fd(rg->topo, HOST_SERVER), AF_INET, SOCK_STREAM, 0);
+	if (rg->listen_fd < 0)
+		fatal("server socket", rg->listen_fd, NULL);
+	setsockopt(rg->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sockaddr_v4(rg->topo, HOST_SERVER, &sa);
+	if (bind(rg->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(rg->listen_fd, 16) < 0)
+		fatal("server bind/listen", -errno, NULL);
+}
+
+static void rig_close(struct rig *rg)
+{
+	rig_close_interceptor(rg);
+	if (rg->listen_fd >= 0)
+		close(rg->listen_fd);
+	topo_free(rg->topo);
+}
+
+/* Give the interceptor its due until fd is readable or the deadline passes.
+ * Returns 1 when fd became readable, 0 at the deadline. */
+static int rig_pump(struct rig *rg, int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p[4] = { { .fd = fd, .events = events },
+				       { .fd = intercept_fd(rg->ic), .events = POLLIN },
+				       { .fd = intercept_timer_fd(rg->ic), .events = POLLIN },
+				       { .fd = rg->other_fn ? rg->other_fd : -1, .events = POLLIN } };
+		int64_t left = deadline - fw_now_ns();
+		int n;
+
+		if (left <= 0)
+			return 0;
+		n = poll(p, 4, (int)(left / FW_NS_PER_MS) + 1);
+		if (n < 0 && errno != EINTR)
+			fatal("poll", -errno, NULL);
+		if (rg->ic && ((p[1].revents | p[2].revents) & POLLIN))
+			intercept_process(rg->ic, NULL, NULL);
+		if (rg->other_fn && (p[3].revents & POLLIN))
+			rg->other_fn(rg->other_ctx);
+		if (p[0].revents)
+			return 1;
+	}
+}
+
+static int rig_connect(struct rig *rg)
+{
+	struct sockaddr_in sa;
+	int fd = netns_socket(topo_ns_fd(rg->topo, HOST_CLIENT), AF_INET, SOCK_STREAM, 0);
+	socklen_t len = sizeof(int);
+	int one = 1, err = 0;
+
+	if (fd < 0)
+		fatal("client socket", fd, NULL);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sockaddr_v4(rg->topo, HOST_SERVER, &sa);
+	/* Non-blocking: the SYN may have to pass the interceptor this process
+	 * serves. */
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+		fatal("connect", -errno, NULL);
+	if (!rig_pump(rg, fd, POLLOUT, fw_now_ns() + 5 * FW_NS_PER_SEC) ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err)
+		fatal("connect", err ? -err : -ETIMEDOUT, NULL);
+	fcntl(fd, F_SETFL, 0);
+	return fd;
+}
+
+/* ---- 2. bulk throughput ------------------------------------------------------ */
+
+struct xfer_result {
+	uint64_t bytes;
+	int64_t ns;
+};
+
+/* One transfer of duration_ns: a sender process and a receiver process,
+ * this one running the interceptor. Returns Mbit/s seen by the receiver. */
+static double xfer_once(struct rig *rg, int64_t duration_ns)
+{
+	int p[2], status;
+	struct xfer_result res = { 0 };
+	pid_t rx, tx;
+	ssize_t n;
+
+	if (pipe(p) < 0)
+		fatal("pipe", -errno, NULL);
+	rx = fork();
+	if (rx == 0) {
+		static char buf[BENCH_CHUNK];
+		int fd = accept(rg->listen_fd, NULL, NULL);
+		int64_t t0 = 0;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0) {
+			if (!t0)
+				t0 = fw_now_ns();
+			res.bytes += (uint64_t)n;
+		}
+		res.ns = t0 ? fw_now_ns() - t0 : 0;
+		(void)!write(p[1], &res, sizeof(res));
+		_exit(0);
+	}
+	tx = fork();
+	if (tx == 0) {
+		static char buf[BENCH_CHUNK];
+		int fd;
+		int64_t end;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = rig_connect(rg);
+		end = fw_now_ns() + duration_ns;
+		memset(buf, 'x', sizeof(buf));
+		while (fw_now_ns() < end && write(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+		_exit(0);
+	}
+	close(p[1]);
+	if (!rig_pump(rg, p[0], POLLIN, fw_now_ns() + duration_ns + 20 * FW_NS_PER_SEC) ||
+	    read(p[0], &res, sizeof(res)) != sizeof(res))
+		res.ns = 0;
+	close(p[0]);
+	kill(rx, SIGKILL);
+	kill(tx, SIGKILL);
+	waitpid(rx, &status, 0);
+	waitpid(tx, &status, 0);
+	return res.ns > 0 ? (double)res.bytes * 8 / ((double)res.ns / 1e9) / 1e6 : 0;
+}
+
+static void bench_throughput(const struct bench_opts *o)
+{
+	static const enum queue_mode modes[] = { QUEUE_NONE, QUEUE_FINRST, QUEUE_ALL };
+	enum { NM = sizeof(modes) / sizeof(modes[0]) };
+	int rounds = o->rounds, r, k;
+	int64_t duration = (o->quick ? 300 : 1000) * FW_NS_PER_MS;
+	int64_t mbps[NM][64];
+	struct rig rg;
+
+	if (rounds > 64)
+		rounds = 64;
+	rig_open(&rg);
+	printf("\n## 2. interceptor overhead: bulk TCP client -> server, %.1f s per transfer, %d rounds\n",
+	       (double)duration / 1e9, rounds);
+	printf("round");
+	for (k = 0; k < NM; k++)
+		printf(" | %22s", queue_mode_names[modes[k]]);
+	printf("   (Mbit/s)\n");
+	for (r = 0; r < rounds; r++) {
+		printf("%5d", r + 1);
+		/* Alternate, and rotate which goes first, so drift hits all alike. */
+		for (k = 0; k < NM; k++) {
+			int m = (k + r) % NM;
+
+			rig_open_interceptor(&rg, modes[m]);
+			mbps[m][r] = (int64_t)xfer_once(&rg, duration);
+			rig_close_interceptor(&rg);
+		}
+		for (k = 0; k < NM; k++)
+			printf(" | %22lld", (long long)mbps[k][r]);
+		printf("\n");
+		fflush(stdout);
+	}
+	{
+		int64_t med[NM];
+
+		for (k = 0; k < NM; k++)
+			med[k] = pct(mbps[k], (size_t)rounds, 50);
+		printf("median");
+		for (k = 0; k < NM; k++)
+			printf(" | %22lld", (long long)med[k]);
+		printf("\n");
+		printf("ratio to no interceptor: FIN/RST fault armed %.3f (goal >= 0.95), "
+		       "every segment queued %.3f (goal >= 0.8)\n",
+		       med[0] ? (double)med[1] / (double)med[0] : 0,
+		       med[0] ? (double)med[2] / (double)med[0] : 0);
+	}
+	rig_close(&rg);
+}
+
+/* ---- 2c. what the interceptor could do: bare NFQUEUE consumers ------------- */
+
+/* Each variant queues every TCP segment both ways (its own iptables rule in
+ * the wire namespace, queue BENCH_PROTO_QUEUE), parses every header as
+ * intercept.c does, and accepts. They differ in what intercept.c would have
+ * to change: copy range, NFQA_CFG_F_GSO, batched verdicts. */
+#define BENCH_PROTO_QUEUE 7
+
+struct proto_variant {
+	const char *name;
+	uint32_t copy_range;
+	bool gso;   /* NFQA_CFG_F_GSO: GSO packets queued whole, not segmented */
+	bool batch; /* one nfq_set_verdict_batch() per receive batch */
+};
+
+static const struct proto_variant proto_variants[] = {
+	{ "naive: whole packet, 1 verdict each", 0xffff, false, false },
+	{ "headers only (as intercept.c now)", 256, false, false },
+	{ "headers + NFQA_CFG_F_GSO", 256, true, false },
+	{ "headers + GSO + batched verdicts", 256, true, true },
+};
+#define NPROTO (sizeof(proto_variants) / sizeof(proto_variants[0]))
+
+struct proto {
+	const struct proto_variant *v;
+	struct nfq_handle *h;
+	struct nfq_q_handle *qh;
+	int fd;
+	uint32_t last_id;
+	bool pending;
+	uint64_t packets, verdicts, bytes;
+	char buf[256 * 1024];
+};
+
+static int proto_cb(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct nfq_data *nfad,
+		    void *data)
+{
+	struct nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfad);
+	struct proto *pr = data;
+	unsigned char *payload;
+	struct seg sg;
+	int plen;
+
+	(void)nfmsg;
+	if (!ph)
+		return 0;
+	plen = nfq_get_payload(nfad, &payload);
+	if (plen > 0 && seg_parse_ip(payload, (size_t)plen, &sg) == 0)
+		pr->bytes += sg.len;
+	pr->packets++;
+	if (pr->v->batch) {
+		pr->last_id = ntohl(ph->packet_id);
+		pr->pending = true;
+	} else {
+		nfq_set_verdict(qh, ntohl(ph->packet_id), NF_ACCEPT, 0, NULL);
+		pr->verdicts++;
+	}
+	return 0;
+}
+
+static void proto_process(void *ctx)
+{
+	struct proto *pr = ctx;
+	int i;
+
+	for (i = 0; i < 1024; i++) {
+		ssize_t n = recv(pr->fd, pr->buf, sizeof(pr->buf), MSG_DONTWAIT);
+
+		if (n < 0 && errno == ENOBUFS)
+			continue;
+		if (n <= 0)
+			break;
+		nfq_handle_packet(pr->h, pr->buf, (int)n);
+	}
+	if (pr->pending) {
+		/* Accepts every packet of this queue up to last_id. */
+		nfq_set_verdict_batch(pr->qh, pr->last_id, NF_ACCEPT);
+		pr->verdicts++;
+		pr->pending = false;
+	}
+}
+
+/* iptables in the wire namespace (a namespace of ours, never the caller's). */
+static int wire_iptables(struct rig *rg, const char *op)
+{
+	char q[8];
+	char *argv[] = { "iptables", "-w", "5", (char *)op, "FORWARD", "-p", "tcp", "-j",
+			 "NFQUEUE", "--queue-num", q, NULL };
+	int status;
+	pid_t pid;
+
+	snprintf(q, sizeof(q), "%d", BENCH_PROTO_QUEUE);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		if (setns(topo_ns_fd(rg->topo, HOST_WIRE), CLONE_NEWNET) < 0)
+			_exit(126);
+		execvp("iptables", argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static struct proto *proto_open(struct rig *rg, const struct proto_variant *v)
+{
+	struct proto *pr = calloc(1, sizeof(*pr));
+	int saved = -1, flags;
+
+	if (!pr || netns_enter(topo_ns_fd(rg->topo, HOST_WIRE), &saved) < 0)
+		fatal("proto: namespace", -EIO, NULL);
+	pr->v = v;
+	pr->h = nfq_open();
+	if (!pr->h || nfq_bind_pf(pr->h, AF_INET) < 0)
+		fatal("proto: nfq_open", -errno, NULL);
+	pr->qh = nfq_create_queue(pr->h, BENCH_PROTO_QUEUE, proto_cb, pr);
+	if (!pr->qh || nfq_set_mode(pr->qh, NFQNL_COPY_PACKET, v->copy_range) < 0 ||
+	    nfq_set_queue_maxlen(pr->qh, 4096) < 0)
+		fatal("proto: queue", -errno, NULL);
+	if (v->gso && nfq_set_queue_flags(pr->qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO) < 0)
+		fatal("proto: NFQA_CFG_F_GSO", -errno, NULL);
+	pr->fd = nfq_fd(pr->h);
+	nfnl_rcvbufsiz(nfq_nfnlh(pr->h), 8u << 20);
+	flags = fcntl(pr->fd, F_GETFL);
+	fcntl(pr->fd, F_SETFL, flags | O_NONBLOCK);
+	netns_leave(saved);
+	if (wire_iptables(rg, "-A") < 0)
+		fatal("proto: iptables -A in the wire namespace", -EIO, NULL);
+	rg->other_fd = pr->fd;
+	rg->other_fn = proto_process;
+	rg->other_ctx = pr;
+	return pr;
+}
+
+static void proto_close(struct rig *rg, struct proto *pr)
+{
+	wire_iptables(rg, "-D");
+	proto_process(pr); /* what is still queued */
+	nfq_destroy_queue(pr->qh);
+	nfq_close(pr->h);
+	rg->other_fn = NULL;
+	rg->other_fd = -1;
+	free(pr);
+}
+
+static void bench_nfq(const struct bench_opts *o)
+{
+	int rounds = o->rounds < 4 ? o->rounds : 4, r, k;
+	int64_t duration = (o->quick ? 300 : 1000) * FW_NS_PER_MS;
+	int64_t mbps[NPROTO + 1][64], per_verdict[NPROTO][64];
+	struct rig rg;
+
+	rig_open(&rg);
+	printf("\n## 2c. bare NFQUEUE consumers, every segment queued: what intercept.c could gain (%d rounds, Mbit/s)\n",
+	       rounds);
+	for (r = 0; r < rounds; r++) {
+		for (k = 0; k <= (int)NPROTO; k++) {
+			int m = (k + r) % ((int)NPROTO + 1);
+
+			if (m == (int)NPROTO) {
+				mbps[m][r] = (int64_t)xfer_once(&rg, duration);
+			} else {
+				struct proto *pr = proto_open(&rg, &proto_variants[m]);
+
+				mbps[m][r] = (int64_t)xfer_once(&rg, duration);
+				per_verdict[m][r] = pr->verdicts ? (int64_t)(pr->packets / pr->verdicts) : 0;
+				proto_close(&rg, pr);
+			}
+		}
+	}
+	{
+		int64_t base = pct(mbps[NPROTO], (size_t)rounds, 50);
+
+		printf("%-40s %8lld Mbit/s\n", "no queue", (long long)base);
+		for (k = 0; k < (int)NPROTO; k++) {
+			int64_t m = pct(mbps[k], (size_t)rounds, 50);
+
+			printf("%-40s %8lld Mbit/s  ratio %.3f  (%lld packets per verdict message)\n",
+			       proto_variants[k].name, (long long)m, base ? (double)m / (double)base : 0,
+			       (long long)pct(per_verdict[k], (size_t)rounds, 50));
+		}
+	}
+	rig_close(&rg);
+}
+
+/* ---- 2b. round trip of one queued segment --------------------------------- */
+
+/* n ping-pongs of one byte; round trips in rtt[]. */
+static void pingpong(struct rig *rg, int n, int64_t *rtt)
+{
+	pid_t echo;
+	int fd, i, status;
+	char b = 'x';
+
+	echo = fork();
+	if (echo == 0) {
+		int c = accept(rg->listen_fd, NULL, NULL), one = 1;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		while (c >= 0 && read(c, &b, 1) == 1 && write(c, &b, 1) == 1)
+			;
+		_exit(0);
+	}
+	fd = rig_connect(rg);
+	for (i = 0; i < n; i++) {
+		int64_t t0 = fw_now_ns();
+
+		if (write(fd, &b, 1) != 1 || !rig_pump(rg, fd, POLLIN, t0 + 5 * FW_NS_PER_SEC) ||
+		    read(fd, &b, 1) != 1)
+			fatal("ping-pong", -EIO, "no echo within 5 s");
+		rtt[i] = fw_now_ns() - t0;
+	}
+	close(fd);
+	/* Let the FIN through the interceptor before it closes. */
+	rig_pump(rg, -1, 0, fw_now_ns() + 5 * FW_NS_PER_MS);
+	kill(echo, SIGKILL);
+	waitpid(echo, &status, 0);
+}
+
+static void bench_rtt(const struct bench_opts *o)
+{
+	static int64_t none[BENCH_MAX_SAMPLES], queued[BENCH_MAX_SAMPLES];
+	int block = o->quick ? 200 : 500, blocks = o->quick ? 2 : 4, b;
+	size_t nn = 0, nq = 0;
+	int64_t p50n, p50q;
+	struct rig rg;
+
+	rig_open(&rg);
+	for (b = 0; b < blocks; b++) {
+		pingpong(&rg, block, none + nn);
+		nn += (size_t)block;
+		rig_open_interceptor(&rg, QUEUE_CLIENT);
+		pingpong(&rg, block, queued + nq);
+		nq += (size_t)block;
+		rig_close_interceptor(&rg);
+	}
+	p50n = pct(none, nn, 50);
+	p50q = pct(queued, nq, 50);
+	printf("\n## 2b. round trip of a 1-byte ping-pong, %zu each, alternated in blocks of %d\n", nn,
+	       block);
+	printf("no interceptor:            p50 %7.1f us  p90 %7.1f us\n", us(p50n), us(pct(none, nn, 90)));
+	printf("client segments queued:    p50 %7.1f us  p90 %7.1f us\n", us(p50q), us(pct(queued, nq, 90)));
+	printf("added by one queued segment, p50: %.1f us (goal <= 20 us)\n", us(p50q - p50n));
+	rig_close(&rg);
+}
+
+/* ---- 3. delay precision -------------------------------------------------------- */
+
+struct seen {
+	uint32_t seq;
+	int64_t sent, arrived; /* capture times, 0 = not seen */
+};
+
+struct delay_ctx {
+	struct seen *v;
+	size_t n, cap;
+	const struct fw_addr *client;
+	enum fw_host leg;
+};
+
+static void delay_on_packet(void *ctx, const struct capture_packet *p)
+{
+	struct delay_ctx *d = ctx;
+	struct seg s;
+	size_t i;
+
+	if (seg_parse_ether(p->data, p->caplen, &s) < 0 || s.len == 0 ||
+	    !fw_addr_equal(&s.src, d->client))
+		return;
+	for (i = 0; i < d->n && d->v[i].seq != s.seq; i++)
+		;
+	if (i == d->n) {
+		if (d->n == d->cap)
+			return;
+		d->v[d->n++] = (struct seen){ .seq = s.seq };
+	}
+	/* The first copy on each leg: a retransmission is not a new delay. */
+	if (d->leg == HOST_CLIENT && !d->v[i].sent)
+		d->v[i].sent = p->t_ns;
+	if (d->leg == HOST_SERVER && !d->v[i].arrived)
+		d->v[i].arrived = p->t_ns;
+}
+
+/* How late the interceptor let each delayed segment go, by its own clock:
+ * what the kernel path after the verdict adds is not in it. */
+struct release_log {
+	int64_t late[BENCH_MAX_SAMPLES];
+	size_t n;
+};
+
+static void delay_on_release(void *ctx, const struct intercept_event *ev)
+{
+	struct release_log *rl = ctx;
+
+	if (ev->kind == INTERCEPT_RELEASED && rl->n < BENCH_MAX_SAMPLES)
+		rl->late[rl->n++] = ev->t_ns - ev->queued_ns - ev->decision.delay_ns;
+}
+
+/* One run of count delayed segments; |actual - requested| into err_ns. */
+static size_t delay_run(int count, int64_t *err_ns, struct release_log *rl)
+{
+	static struct seen seen[BENCH_MAX_SAMPLES];
+	int sent = 0, fd, status;
+	int64_t gap = 10 * FW_NS_PER_MS, next, end;
+	struct delay_ctx dc = { .v = seen, .cap = BENCH_MAX_SAMPLES };
+	struct capture *cap[2] = { NULL, NULL };
+	char err[FW_ERRLEN] = "";
+	struct fw_addr client;
+	size_t i, n = 0;
+	struct rig rg;
+	pid_t sink;
+	int h, ret;
+
+	rig_open(&rg);
+	topo_addr(rg.topo, HOST_CLIENT, AF_INET, &client);
+	dc.client = &client;
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
+		ret = capture_open(&cap[h], topo_ns_fd(rg.topo, (enum fw_host)h),
+				   topo_ifname(rg.topo, (enum fw_host)h), err, sizeof(err));
+		if (ret < 0)
+			fatal("capture_open", ret, err);
+	}
+	rig_open_interceptor(&rg, QUEUE_DELAY);
+	sink = fork();
+	if (sink == 0) {
+		char buf[4096];
+		int c = accept(rg.listen_fd, NULL, NULL);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		while (c >= 0 && read(c, buf, sizeof(buf)) > 0)
+			;
+		_exit(0);
+	}
+	fd = rig_connect(&rg);
+	next = fw_now_ns();
+	end = next + gap * count + 400 * FW_NS_PER_MS;
+	/* One loop, as the engine has: sends on time, verdicts, captures. */
+	while (fw_now_ns() < end) {
+		struct pollfd p[4] = { { .fd = intercept_fd(rg.ic), .events = POLLIN },
+				       { .fd = intercept_timer_fd(rg.ic), .events = POLLIN },
+				       { .fd = capture_fd(cap[0]), .events = POLLIN },
+				       { .fd = capture_fd(cap[1]), .events = POLLIN } };
+		int64_t now = fw_now_ns(), wait = sent < count ? next - now : end - now;
+
+		poll(p, 4, wait > 0 ? (int)((wait + FW_NS_PER_MS - 1) / FW_NS_PER_MS) : 0);
+		if ((p[0].revents | p[1].revents) & POLLIN)
+			intercept_process(rg.ic, delay_on_release, rl);
+		for (h = 0; h < 2; h++) {
+			dc.leg = (enum fw_host)h;
+			capture_dispatch(cap[h], delay_on_packet, &dc);
+		}
+		if (sent < count && fw_now_ns() >= next) {
+			char b = 'd';
+
+			if (write(fd, &b, 1) == 1)
+				sent++;
+			next += gap;
+		}
+	}
+	for (i = 0; i < dc.n; i++)
+		if (seen[i].sent && seen[i].arrived) {
+			int64_t e = seen[i].arrived - seen[i].sent - 100 * FW_NS_PER_MS;
+
+			err_ns[n++] = e < 0 ? -e : e;
+		}
+	close(fd);
+	kill(sink, SIGKILL);
+	waitpid(sink, &status, 0);
+	capture_free(cap[0]);
+	capture_free(cap[1]);
+	rig_close(&rg);
+	return n;
+}
+
+static void bench_delay(const struct bench_opts *o)
+{
+	static int64_t err_ns[BENCH_MAX_SAMPLES];
+	static struct release_log rl;
+	int count = o->quick ? 50 : 200, pass;
+	struct sched_param sp = { .sched_priority = 1 };
+
+	/* Second pass under SCHED_FIFO: how much of the tail is the wait for a
+	 * CPU after the timer fired, on a machine with other load. */
+	for (pass = 0; pass < 2; pass++) {
+		size_t n;
+
+		if (pass == 1 && sched_setscheduler(0, SCHED_FIFO, &sp) < 0) {
+			printf("(SCHED_FIFO unavailable: %s)\n", strerror(errno));
+			break;
+		}
+		rl.n = 0;
+		n = delay_run(count, err_ns, &rl);
+		printf("\n## 3%s. delay precision%s: %zu segments delayed 100 ms (one every 10 ms), capture to capture\n",
+		       pass ? "b" : "", pass ? ", consumer under SCHED_FIFO" : "", n);
+		printf("|actual - requested|: p50 %.3f ms  p99 %.3f ms  max %.3f ms (goal p99 <= 0.3 ms)\n",
+		       ms(pct(err_ns, n, 50)), ms(pct(err_ns, n, 99)), ms(pct(err_ns, n, 100)));
+		printf("release lateness by the interceptor's clock: p50 %.3f ms  p99 %.3f ms\n",
+		       ms(pct(rl.late, rl.n, 50)), ms(pct(rl.late, rl.n, 99)));
+	}
+	if (pass == 2) {
+		sp.sched_priority = 0;
+		sched_setscheduler(0, SCHED_OTHER, &sp);
+	}
+}
+
+/* ---- 4. harness overhead per case ---------------------------------------------- */
+
+struct case_figures {
+	int64_t wall, setup, teardown, cpu;
+	int status;
+};
+
+static void run_case_measured(const struct fw_case *c, struct case_figures *f)
+{
+	struct rusage ru;
+	int p[2], status;
+	pid_t pid;
+
+	memset(f, 0, sizeof(*f));
+	f->status = -1;
+	if (pipe(p) < 0)
+		fatal("pipe", -errno, NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct case_result r;
+		struct case_figures cf = { 0 };
+		int64_t first = -1, last = 0;
+		size_t i;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[0]);
+		engine_run(c, &r);
+		/* Timeline times count from the start of the case. */
+		for (i = 0; i < r.tl.n; i++) {
+			if (first < 0 || r.tl.ev[i].t_ns < first)
+				first = r.tl.ev[i].t_ns;
+			if (r.tl.ev[i].t_ns > last)
+				last = r.tl.ev[i].t_ns;
+		}
+		cf.wall = r.duration_ns;
+		cf.setup = first > 0 ? first : 0;
+		cf.teardown = r.duration_ns - last;
+		cf.status = (int)r.status;
+		result_clear(&r);
+		(void)!write(p[1], &cf, sizeof(cf));
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], f, sizeof(*f)) != sizeof(*f))
+		f->status = -1;
+	close(p[0]);
+	/* wait4's usage includes the children the case reaped (iptables). */
+	if (wait4(pid, &status, 0, &ru) == pid)
+		f->cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * FW_NS_PER_SEC +
+			 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+}
+
+static void bench_overhead(const struct bench_opts *o)
+{
+	char *paths[1] = { (char *)o->cases_dir };
+	int rounds = o->quick ? 2 : 5, r;
+	int64_t all_cpu[512], all_fixed[512];
+	size_t nall = 0, i;
+	struct catalog cat;
+	char err[FW_ERRLEN];
+
+	if (catalog_load(&cat, paths, 1, err, sizeof(err)) < 0)
+		fatal("catalog", -EINVAL, err);
+	printf("\n## 4. harness overhead per case (%d runs each, one at a time, medians)\n", rounds);
+	printf("%-40s %9s %9s %9s %9s %9s\n", "case", "wall ms", "setup", "teardown", "cpu ms",
+	       "waiting");
+	for (i = 0; i < cat.n; i++) {
+		int64_t wall[16], setup[16], down[16], cpu[16];
+		int bad = 0;
+
+		for (r = 0; r < rounds; r++) {
+			struct case_figures f;
+
+			run_case_measured(cat.cases[i], &f);
+			bad += f.status != CASE_PASS;
+			wall[r] = f.wall;
+			setup[r] = f.setup;
+			down[r] = f.teardown;
+			cpu[r] = f.cpu;
+			if (nall < 512) {
+				all_cpu[nall] = f.cpu;
+				all_fixed[nall++] = f.setup + f.teardown;
+			}
+		}
+		{
+			int64_t w = pct(wall, (size_t)rounds, 50), c = pct(cpu, (size_t)rounds, 50);
+
+			printf("%-40s %9.1f %9.1f %9.1f %9.1f %9.1f%s\n", cat.cases[i]->name, ms(w),
+			       ms(pct(setup, (size_t)rounds, 50)), ms(pct(down, (size_t)rounds, 50)),
+			       ms(c), ms(w - c), bad ? "  (not all passed)" : "");
+		}
+	}
+	printf("median over all runs: cpu (time not waiting) %.1f ms, setup+teardown %.1f ms per case\n",
+	       ms(pct(all_cpu, nall, 50)), ms(pct(all_fixed, nall, 50)));
+	printf("(cpu: user+system of the case process and the iptables it ran; waiting = wall - cpu)\n");
+	catalog_free(&cat);
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	void (*run)(const struct bench_opts *o);
+} benches[] = {
+	{ "topo", bench_topo },	  { "handles", bench_handles },
+	{ "throughput", bench_throughput }, { "nfq", bench_nfq }, { "rtt", bench_rtt },
+	{ "delay", bench_delay }, { "overhead", bench_overhead },
+};
+#define NBENCH (sizeof(benches) / sizeof(benches[0]))
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o = { .rounds = 8, .cases_dir = "cases" };
+	bool chosen[NBENCH] = { false }, any = false;
+	size_t b;
+	int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0) {
+			o.quick = true;
+			o.rounds = 3;
+		} else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+			o.rounds = atoi(argv[++i]);
+			if (o.rounds < 1 || o.rounds > 64) {
+				fprintf(stderr, "fw_bench: --rounds from 1 to 64\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--cases") == 0 && i + 1 < argc) {
+			o.cases_dir = argv[++i];
+		} else {
+			for (b = 0; b < NBENCH && strcmp(benches[b].name, argv[i]) != 0; b++)
+				;
+			if (b == NBENCH) {
+				fprintf(stderr,
+					"usage: fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead]...\n");
+				return 2;
+			}
+			chosen[b] = any = true;
+		}
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "fw_bench: needs root (it creates network namespaces)\n");
+		return 3;
+	}
+	for (b = 0; b < NBENCH; b++)
+		if (!any || chosen[b])
+			benches[b].run(&o);
+	return 0;
+}
