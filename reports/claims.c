@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report.h"
 #include "util.h"
 
 static const char *const claim_status_names[] = {
@@ -147,6 +148,26 @@ static bool result_covers(const struct case_result *r, const char *id)
 	return false;
 }
 
+/* Does a case's verdict speak about this claim? A verdict that names claim
+ * ids ("C19 does not hold when ...") is about those only; one that names
+ * none is about every claim of its case. */
+static bool verdict_about(const char *verdict, const char *id)
+{
+	bool names_any = false;
+	const char *p;
+
+	for (p = verdict; *p; p++) {
+		if (p[0] != 'C' || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9' ||
+		    (p[3] >= '0' && p[3] <= '9') || (p > verdict && ((p[-1] >= 'A' && p[-1] <= 'Z') ||
+								     (p[-1] >= 'a' && p[-1] <= 'z'))))
+			continue;
+		names_any = true;
+		if (strncmp(p, id, 3) == 0)
+			return true;
+	}
+	return !names_any;
+}
+
 /* A failed run leaves the claim open whatever the others say: the catalog
  * could not confirm what this kernel does. */
 enum claim_status claims_judge(const char *id, const struct case_result *res, size_t nres,
@@ -172,7 +193,7 @@ enum claim_status claims_judge(const char *id, const struct case_result *res, si
 			break;
 		case CASE_PASS:
 			passed = true;
-			if (r->verdict[0] && !contradiction)
+			if (r->verdict[0] && !contradiction && verdict_about(r->verdict, id))
 				contradiction = r->verdict;
 			break;
 		}
@@ -217,3 +238,73 @@ size_t claims_print(FILE *f, const struct claim *claims, size_t n, const struct 
 	}
 	return not_holding;
 }
+
+/* ---- the claims table as a stdout writer (--format claims) ------------------ */
+
+struct claims_writer {
+	FILE *out;
+	struct claim *claims;
+	size_t nclaims;
+	struct case_result *res; /* without timelines: names, claims, status, verdict */
+	size_t nres;
+};
+
+static int claims_begin(const struct report_ctx *ctx, void **state)
+{
+	struct claims_writer *w = calloc(1, sizeof(*w));
+	const char *path = ctx->claims_file ? ctx->claims_file : "docs/claims.md";
+	char err[FW_ERRLEN];
+	int ret;
+
+	if (!w)
+		return -ENOMEM;
+	w->out = ctx->out;
+	ret = claims_load(path, &w->claims, &w->nclaims, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "finwave: %s (give the claims list with --claims FILE)\n", err);
+		free(w);
+		return ret;
+	}
+	*state = w;
+	return 0;
+}
+
+static int claims_case_done(void *state, const struct case_result *r, size_t index)
+{
+	struct claims_writer *w = state;
+	struct case_result *grown = realloc(w->res, (w->nres + 1) * sizeof(*grown));
+
+	(void)index;
+	if (!grown)
+		return -ENOMEM;
+	w->res = grown;
+	w->res[w->nres] = *r;
+	memset(&w->res[w->nres].tl, 0, sizeof(w->res[w->nres].tl)); /* not ours */
+	w->nres++;
+	return 0;
+}
+
+static int claims_end(void *state, const struct report_summary *sum)
+{
+	struct claims_writer *w = state;
+	size_t against;
+
+	if (!w)
+		return 0;
+	against = claims_print(w->out, w->claims, w->nclaims, w->res, w->nres);
+	fprintf(w->out, "%zu claim(s), %zu do not hold on this kernel; %zu run(s): %zu passed, %zu failed, %zu errors%s\n",
+		w->nclaims, against, w->nres, sum->counts[CASE_PASS], sum->counts[CASE_FAIL],
+		sum->counts[CASE_ERROR], sum->interrupted ? " (interrupted)" : "");
+	free(w->res);
+	free(w->claims);
+	free(w);
+	return 0;
+}
+
+const struct report_ops report_claims = {
+	.name = "claims",
+	.to_file = false,
+	.begin = claims_begin,
+	.case_done = claims_case_done,
+	.end = claims_end,
+};
