@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,30 +50,6 @@ static void write_all(int fd, const char *s, size_t len)
 	}
 }
 
-/* What a case measures is time: a delay it asks for must end on time, and a
- * transient state must be probed while it lasts, even when other load holds
- * the CPUs. Measured (bench/, delay precision, stress-ng on both cores):
- * 100 ms delays ended p99 115 ms late at normal priority, 0.19 ms late at
- * SCHED_FIFO 1. So a case process runs at the lowest real-time priority; the
- * iptables helpers it forks go back to normal (SCHED_RESET_ON_FORK). Only
- * where the kernel's RT throttling is on (sched_rt_runtime_us != -1), so a
- * runaway case cannot take a CPU from the harness that must kill it. Where
- * it is not permitted (no CAP_SYS_NICE), the case runs as before. */
-static void case_priority_raise(void)
-{
-	struct sched_param sp = { .sched_priority = 1 };
-	char buf[32] = "";
-	FILE *f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "re");
-
-	if (!f)
-		return;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	if (buf[0] && strtol(buf, NULL, 10) >= 0)
-		sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp);
-}
-
 static void run_child(const struct fw_case *c, int fd, pid_t parent)
 {
 	struct case_result r;
@@ -87,7 +62,6 @@ static void run_child(const struct fw_case *c, int fd, pid_t parent)
 	signal(SIGINT, SIG_IGN); /* the harness decides; it kills us if needed */
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	case_priority_raise();
 	engine_run(c, &r);
 	json = result_to_json(&r);
 	if (json)
