@@ -476,7 +476,7 @@ int main(int argc, char **argv)
 	if (!o.slow && strcmp(cmd, "check") != 0) {
 		size_t left = catalog_drop_slow(&cat);
 
-		if (left)
+		if (left && commands[ci].runs)
 			fprintf(stderr, "finwave: %zu slow run(s) left out (--slow runs them)\n", left);
 		if (cat.n == 0) {
 			fprintf(stderr, "finwave: every selected case is slow: add --slow to run them\n");
