@@ -62,6 +62,7 @@ static void usage(FILE *f)
 		"       finwave claims [options] PATH...     run the cases, then print per claim whether it\n"
 		"                                            holds on this kernel, and why not\n"
 		"       finwave claims --results FILE        the same from a saved results.json\n"
+		"       finwave claims DIR                   ... or from DIR/results.json of --report-dir\n"
 		"options for run:\n"
 		"  --report-dir DIR   write DIR/results.{tap,xml,json}, DIR/<case>.pcap,\n"
 		"                     DIR/index.html and DIR/cases/<case>.html (ladder diagrams)\n"
@@ -459,6 +460,13 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(cmd, "claims") == 0) {
+		static char saved[4096];
+
+		/* "finwave claims out/": a report directory holds the last results */
+		if (!o.results && argc - optind == 1 &&
+		    snprintf(saved, sizeof(saved), "%s/results.json", argv[optind]) < (int)sizeof(saved) &&
+		    access(saved, R_OK) == 0)
+			o.results = saved;
 		if (o.results)
 			return cmd_claims_saved(&o);
 		o.format = "claims";
