@@ -23,11 +23,12 @@ host_net=$(readlink /proc/self/ns/net)
 start_harness() {
   local out=$1; shift
   # The private /tmp below hides everything under the real /tmp, where a CI
-  # clone may live: reach the binary relative to the working directory (a
-  # process's cwd survives a mount over one of its parents).
+  # clone may live: reach the binary through the working directory (a
+  # process's cwd survives a mount over one of its parents; /proc/self/cwd
+  # and not ./, which bash would spell out from $PWD).
   local fw=$FINWAVE rel
   rel=$(realpath --relative-to="$PWD" "$FINWAVE")
-  case $rel in ../*) ;; *) fw=./$rel ;; esac
+  case $rel in ../*) ;; *) fw=/proc/self/cwd/$rel ;; esac
   exec 3>"$work/holder"
   # shellcheck disable=SC2016 # expanded by the inner shell
   setsid unshare -m --propagation private bash -c '
