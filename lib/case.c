@@ -1137,7 +1137,7 @@ static int load_sysctls(struct loader *L, struct fw_sysctl **arr, size_t *count,
 
 /* "tcp_rfc1337=1" from net.ipv4.tcp_rfc1337: 1; several joined with ",";
  * the host goes in front when a name is set for two hosts in one row. */
-static void row_default_name(struct fw_matrix_row *r)
+static int row_default_name(struct fw_matrix_row *r)
 {
 	size_t i, k, used = 0;
 
@@ -1145,15 +1145,19 @@ static void row_default_name(struct fw_matrix_row *r)
 	for (i = 0; i < r->nsysctls; i++) {
 		const char *dot = strrchr(r->sysctls[i].name, '.');
 		bool twice = false;
+		int n;
 
 		for (k = 0; k < r->nsysctls; k++)
 			if (k != i && strcmp(r->sysctls[k].name, r->sysctls[i].name) == 0)
 				twice = true;
-		used += (size_t)snprintf(r->name + used, used < sizeof(r->name) ? sizeof(r->name) - used : 0,
-					 "%s%s%s%s=%s", used ? "," : "",
-					 twice ? fw_host_name(r->sysctls[i].host) : "", twice ? "." : "",
-					 dot ? dot + 1 : r->sysctls[i].name, r->sysctls[i].value);
+		n = snprintf(r->name + used, sizeof(r->name) - used, "%s%s%s%s=%s", used ? "," : "",
+			     twice ? fw_host_name(r->sysctls[i].host) : "", twice ? "." : "",
+			     dot ? dot + 1 : r->sysctls[i].name, r->sysctls[i].value);
+		if (n < 0 || (size_t)n >= sizeof(r->name) - used)
+			return -1; /* does not fit: the row needs a name of its own */
+		used += (size_t)n;
 	}
+	return 0;
 }
 
 static int load_matrix(struct loader *L, struct fw_case *c, yaml_node_t *n)
@@ -1186,7 +1190,9 @@ static int load_matrix(struct loader *L, struct fw_case *c, yaml_node_t *n)
 			return ret;
 		if (!r->nsysctls)
 			return fail(L, k, "a matrix row must set at least one sysctl");
-		row_default_name(r);
+		if (!map_get(L, row, "name") && row_default_name(r) < 0)
+			return fail(L, row, "this row's sysctls make a name longer than %zu characters: give the row a 'name'",
+				    sizeof(r->name) - 1);
 		if ((k = map_get(L, row, "name")) &&
 		    (ret = get_str(L, k, "name", r->name, sizeof(r->name))) < 0)
 			return ret;
