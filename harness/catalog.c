@@ -267,6 +267,21 @@ out:
 	return ret;
 }
 
+size_t catalog_drop_slow(struct catalog *cat)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < cat->n; i++) {
+		if (cat->cases[i]->slow)
+			case_free(cat->cases[i]);
+		else
+			cat->cases[kept++] = cat->cases[i];
+	}
+	i = cat->n - kept;
+	cat->n = kept;
+	return i;
+}
+
 void catalog_free(struct catalog *cat)
 {
 	size_t i;

@@ -28,6 +28,8 @@ int catalog_shard_parse(const char *s, unsigned *k, unsigned *n, char *err, size
  * most one, and do not depend on the order the paths were given in. The kept
  * cases stay in catalog order. Returns 0 or -ENOMEM (catalog unchanged). */
 int catalog_shard(struct catalog *cat, unsigned k, unsigned n);
+/* Take out the runs marked slow; returns how many were taken out. */
+size_t catalog_drop_slow(struct catalog *cat);
 void catalog_free(struct catalog *cat);
 
 #endif

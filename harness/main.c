@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "claims.h"
 #include "engine.h"
 #include "fault.h"
 #include "intercept.h"
@@ -37,6 +38,9 @@ struct options {
 	const char *filter;
 	long jobs;
 	long repeat;                /* --repeat: runs of each case */
+	bool slow;                  /* --slow: also the cases that wait out long timers */
+	const char *claims_file;    /* --claims: the claims list (docs/claims.md) */
+	const char *results;        /* --results: claims from a saved results.json */
 	unsigned shard_k, shard_n; /* --shard K/N; 0/0 = the whole catalog */
 	bool verbose, quiet;
 };
@@ -55,6 +59,10 @@ static void usage(FILE *f)
 		"usage: finwave run   [options] PATH...   run the cases (files or directories)\n"
 		"       finwave check [--shard K/N] PATH...  validate case files, run nothing\n"
 		"       finwave list  [--shard K/N] PATH...  case names and summaries\n"
+		"       finwave claims [options] PATH...     run the cases, then print per claim whether it\n"
+		"                                            holds on this kernel, and why not\n"
+		"       finwave claims --results FILE        the same from a saved results.json\n"
+		"       finwave claims DIR                   ... or from DIR/results.json of --report-dir\n"
 		"options for run:\n"
 		"  --report-dir DIR   write DIR/results.{tap,xml,json}, DIR/<case>.pcap,\n"
 		"                     DIR/index.html and DIR/cases/<case>.html (ladder diagrams)\n"
@@ -63,6 +71,8 @@ static void usage(FILE *f)
 		"  --filter GLOB      only cases whose name matches (fnmatch)\n"
 		"  --shard K/N        only the K-th of N disjoint parts of the catalog (after --filter)\n"
 		"  --repeat N         run each case N times; a verdict that changes fails the run\n"
+		"  --slow             also run the cases marked slow (they wait out 60 s timers)\n"
+		"  --claims FILE      the claims list for 'claims' (default docs/claims.md)\n"
 		"  --verbose          print each case's timeline\n"
 		"  --quiet            print only failures and the summary\n"
 		"exit codes: 0 all passed, 1 a case failed, 2 bad usage or case file,\n"
@@ -200,7 +210,8 @@ static long default_jobs(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	return cpus > 0 ? 2 * cpus : 2;
+	/* Cases mostly sleep on kernel timers: several per CPU overlap them. */
+	return cpus > 0 ? 4 * cpus : 4;
 }
 
 static int cmd_run(const struct options *o, struct catalog *cat)
@@ -208,7 +219,7 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 	bool tty = isatty(STDOUT_FILENO);
 	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .verbose = o->verbose,
 				  .quiet = o->quiet, .color = tty && !getenv("NO_COLOR"),
-				  .progress = tty };
+				  .progress = tty, .claims_file = o->claims_file };
 	struct sched_config scfg = { .jobs = (size_t)o->jobs, .repeat = (unsigned)o->repeat };
 	const char **names;
 	struct run_state rs;
@@ -305,7 +316,33 @@ static int cmd_list(const struct catalog *cat)
 static const struct {
 	const char *name;
 	bool runs;
-} commands[] = { { "run", true }, { "check", false }, { "list", false } };
+} commands[] = { { "run", true }, { "check", false }, { "list", false }, { "claims", true } };
+
+/* finwave claims --results FILE: the table from a saved run. */
+static int cmd_claims_saved(const struct options *o)
+{
+	const char *path = o->claims_file ? o->claims_file : "docs/claims.md";
+	struct case_result *res = NULL;
+	struct claim *claims = NULL;
+	size_t nres = 0, nclaims = 0, i;
+	char err[FW_ERRLEN];
+
+	if (claims_load(path, &claims, &nclaims, err, sizeof(err)) < 0) {
+		fprintf(stderr, "finwave: %s (give the claims list with --claims FILE)\n", err);
+		return EXIT_USAGE;
+	}
+	if (claims_read_results(o->results, &res, &nres, err, sizeof(err)) < 0) {
+		fprintf(stderr, "finwave: %s\n", err);
+		free(claims);
+		return EXIT_USAGE;
+	}
+	claims_print(stdout, claims, nclaims, res, nres);
+	for (i = 0; i < nres; i++)
+		result_clear(&res[i]);
+	free(res);
+	free(claims);
+	return EXIT_ALL_PASSED;
+}
 
 int main(int argc, char **argv)
 {
@@ -315,6 +352,9 @@ int main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "filter", required_argument, NULL, 'F' },
 		{ "repeat", required_argument, NULL, 'R' },
+		{ "slow", no_argument, NULL, 's' },
+		{ "claims", required_argument, NULL, 'C' },
+		{ "results", required_argument, NULL, 'J' },
 		{ "shard", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -347,7 +387,7 @@ int main(int argc, char **argv)
 		if (strcmp(commands[ci].name, cmd) == 0)
 			break;
 	if (ci == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "finwave: unknown command '%s' (expected run, check, list)\n", cmd);
+		fprintf(stderr, "finwave: unknown command '%s' (expected run, check, list, claims)\n", cmd);
 		return EXIT_USAGE;
 	}
 	optind = 2;
@@ -389,6 +429,15 @@ int main(int argc, char **argv)
 		case 'v':
 			o.verbose = true;
 			break;
+		case 's':
+			o.slow = true;
+			break;
+		case 'C':
+			o.claims_file = optarg;
+			break;
+		case 'J':
+			o.results = optarg;
+			break;
 		case 'q':
 			o.quiet = true;
 			break;
@@ -406,6 +455,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "finwave: options apply only to 'run'\n");
 		return EXIT_USAGE;
 	}
+	if (o.results && strcmp(cmd, "claims") != 0) {
+		fprintf(stderr, "finwave: --results applies only to 'claims'\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "claims") == 0) {
+		static char saved[4096];
+
+		/* "finwave claims out/": a report directory holds the last results */
+		if (!o.results && argc - optind == 1 &&
+		    snprintf(saved, sizeof(saved), "%s/results.json", argv[optind]) < (int)sizeof(saved) &&
+		    access(saved, R_OK) == 0)
+			o.results = saved;
+		if (o.results)
+			return cmd_claims_saved(&o);
+		o.format = "claims";
+		o.quiet = true;
+	}
 	if (optind >= argc) {
 		fprintf(stderr, "finwave: %s needs at least one case file or directory (e.g. cases/)\n", cmd);
 		return EXIT_USAGE;
@@ -413,6 +479,18 @@ int main(int argc, char **argv)
 	if (catalog_load(&cat, argv + optind, (size_t)(argc - optind), err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return EXIT_USAGE;
+	}
+	/* list shows what run would run; check validates every file */
+	if (!o.slow && strcmp(cmd, "check") != 0) {
+		size_t left = catalog_drop_slow(&cat);
+
+		if (left && commands[ci].runs)
+			fprintf(stderr, "finwave: %zu slow run(s) left out (--slow runs them)\n", left);
+		if (cat.n == 0) {
+			fprintf(stderr, "finwave: every selected case is slow: add --slow to run them\n");
+			catalog_free(&cat);
+			return EXIT_USAGE;
+		}
 	}
 	if (o.filter) {
 		catalog_filter(&cat, o.filter);
@@ -438,7 +516,7 @@ int main(int argc, char **argv)
 			return EXIT_ALL_PASSED;
 		}
 	}
-	if (strcmp(cmd, "run") == 0)
+	if (commands[ci].runs)
 		code = cmd_run(&o, &cat);
 	else if (strcmp(cmd, "check") == 0)
 		code = cmd_check(&cat);

@@ -213,6 +213,7 @@ static const struct {
 	const char *name;
 	enum expr_base base;
 } expr_bases[] = {
+	{ "rcv_wnd_end", EXPR_RCV_WND_END },
 	{ "rcv_nxt", EXPR_RCV_NXT },
 	{ "snd_nxt", EXPR_SND_NXT },
 	{ "tsval", EXPR_TSVAL },
@@ -290,7 +291,7 @@ static int get_expr(struct loader *L, yaml_node_t *map, const char *key, struct 
 		return 0;
 	if (!scalar(n) || expr_parse(scalar(n), out) < 0)
 		return fail(L, n,
-			    "bad value '%s' for '%s' (a number, or rcv_nxt, snd_nxt, tsval, tsecr with an optional +N / -N)",
+			    "bad value '%s' for '%s' (a number, or rcv_nxt, rcv_wnd_end, snd_nxt, tsval, tsecr with an optional +N / -N)",
 			    scalar(n) ? scalar(n) : "?", key);
 	return 0;
 }

@@ -62,6 +62,8 @@ enum expr_base {
 	EXPR_SND_NXT, /* the target's next sequence number (what the sender would ACK) */
 	EXPR_TSVAL,   /* last TSval the (spoofed) sender sent */
 	EXPR_TSECR,   /* last TSval the target sent (what the sender would echo) */
+	EXPR_RCV_WND_END, /* right edge of the target's receive window: rcv_nxt + its
+			   * last advertised window, scaled as its SYN said */
 };
 
 struct fw_expr {

@@ -58,6 +58,8 @@ struct flow {
 	uint16_t port[HOST_COUNT];
 	bool has_isn[HOST_COUNT], has_nxt[HOST_COUNT], has_ack[HOST_COUNT], has_ts[HOST_COUNT];
 	uint32_t isn[HOST_COUNT], snd_nxt[HOST_COUNT], ack[HOST_COUNT], tsval[HOST_COUNT];
+	uint16_t win[HOST_COUNT];     /* last window field each side sent */
+	int8_t wscale[HOST_COUNT];    /* from its SYN, -1 when it offered none */
 };
 
 /* A forked endpoint process (fork / kill steps). */
@@ -185,6 +187,7 @@ static void flow_learn(struct engine *E, enum fw_host h, const struct seg *s)
 		}
 		f->has_isn[h] = true;
 		f->isn[h] = s->seq;
+		f->wscale[h] = s->wscale;
 		f->has_nxt[h] = false;
 		E->cur_flow = (int)(f - E->flows);
 	}
@@ -196,6 +199,7 @@ static void flow_learn(struct engine *E, enum fw_host h, const struct seg *s)
 	if (s->flags & SEG_ACK) {
 		f->ack[h] = s->ack;
 		f->has_ack[h] = true;
+		f->win[h] = s->win;
 	}
 	if (s->has_ts) {
 		f->tsval[h] = s->tsval;
@@ -1088,6 +1092,18 @@ static int expr_value(struct engine *E, const struct flow *f, const struct fw_ex
 		else
 			*out = f->tsval[target] + (uint32_t)x->offset;
 		break;
+	case EXPR_RCV_WND_END: {
+		/* RFC 7323 2.2: the window of a non-SYN segment is scaled only
+		 * when both SYNs carried the option. */
+		int shift = f->wscale[target] >= 0 && f->wscale[sender] >= 0 ? f->wscale[target] : 0;
+
+		if (!f->has_ack[target])
+			missing = "rcv_wnd_end: the target has sent no ACK yet";
+		else
+			*out = f->ack[target] + ((uint32_t)f->win[target] << shift) +
+			       (uint32_t)x->offset;
+		break;
+	}
 	}
 	if (missing)
 		return fw_err(E->err, sizeof(E->err), -ENODATA, "%s", missing);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claims.h"
 #include "report.h"
 #include "sockprobe.h"
 #include "util.h"
@@ -47,6 +48,8 @@ static const char page_css[] =
  * are copies of the results with an empty timeline. */
 struct html {
 	char dir[1024];
+	struct claim *claims; /* the claims list, when it could be read: its texts */
+	size_t nclaims;
 	struct case_result *rows;
 	size_t n, cap;
 };
@@ -58,6 +61,14 @@ static int html_begin(const struct report_ctx *ctx, void **state)
 	if (!h)
 		return -ENOMEM;
 	snprintf(h->dir, sizeof(h->dir), "%s", ctx->dir);
+	{
+		char err[FW_ERRLEN];
+
+		/* Optional: without the list the page still judges each claim id. */
+		if (claims_load(ctx->claims_file ? ctx->claims_file : "docs/claims.md", &h->claims,
+				&h->nclaims, err, sizeof(err)) < 0)
+			h->nclaims = 0;
+	}
 	*state = h;
 	return 0;
 }
@@ -315,8 +326,34 @@ static int claims_page(const struct html *h)
 	if (ret < 0)
 		goto out;
 	page_head(o.f, "finwave claims");
+	fputs("<nav><a href=\"index.html\">all cases</a></nav>\n<h1>What this kernel says of "
+	      "each claim</h1>\n<table class=\"claims\"><tr><th>claim</th><th>on this kernel</th>"
+	      "<th>why not</th></tr>\n",
+	      o.f);
+	for (k = 0; k < n; k++) {
+		const char *reason, *text = "";
+		enum claim_status st;
+
+		if (k > 0 && strcmp(ids[k], ids[k - 1]) == 0)
+			continue;
+		st = claims_judge(ids[k], h->rows, h->n, &reason);
+		for (i = 0; i < h->nclaims; i++)
+			if (strcmp(h->claims[i].id, ids[k]) == 0)
+				text = h->claims[i].text;
+		fprintf(o.f, "<tr class=\"claim-%s\"><td>", st == CLAIM_HOLDS ? "holds" :
+				     st == CLAIM_DOES_NOT_HOLD ? "not" : "open");
+		esc(o.f, ids[k]);
+		fputs("</td><td><b>", o.f);
+		esc(o.f, claim_status_name(st));
+		fputs("</b> ", o.f);
+		esc(o.f, text);
+		fputs("</td><td>", o.f);
+		esc(o.f, st == CLAIM_DOES_NOT_HOLD || st == CLAIM_UNCONFIRMED ? reason : "");
+		fputs("</td></tr>\n", o.f);
+	}
+	fputs("</table>\n", o.f);
 	fputs(
-	    "<nav><a href=\"index.html\">all cases</a></nav>\n<h1>Claims and the cases that check "
+	    "<h1>Claims and the cases that check "
 	    "them</h1>\n<table><tr><th>claim</th><th>case</th><th>result</th><th>what the case "
 	    "checks</th><th>verdict</th></tr>\n",
 	    o.f);
@@ -358,6 +395,7 @@ static int html_end(void *state, const struct report_summary *sum)
 
 	ret = index_page(h, sum);
 	ret2 = claims_page(h);
+	free(h->claims);
 	free(h->rows);
 	free(h);
 	return ret < 0 ? ret : ret2;

@@ -20,6 +20,7 @@ struct report_ctx {
 	bool verbose;    /* print every case's timeline */
 	bool quiet;      /* print only failures and the summary */
 	size_t total;    /* cases in this run */
+	const char *claims_file; /* the claims list (docs/claims.md) for the claims table */
 };
 
 struct report_summary {
@@ -48,6 +49,7 @@ extern const struct report_ops report_html;       /* DIR/index.html, DIR/cases/<
 
 /* What --format may name (writers to stdout), and every writer that
  * --report-dir adds; both NULL-terminated. */
+extern const struct report_ops report_claims; /* the claims table on out */
 extern const struct report_ops *const report_stdout_writers[];
 extern const struct report_ops *const report_dir_writers[];
 /* The stdout writer called name, or NULL. */

@@ -10,7 +10,7 @@
 #include "util.h"
 
 const struct report_ops *const report_stdout_writers[] = {
-    &report_console, &report_tap, &report_junit, &report_json, NULL,
+    &report_console, &report_tap, &report_junit, &report_json, &report_claims, NULL,
 };
 
 /* pcap before html: a case page links to its pcap. */

@@ -22,6 +22,13 @@ host_net=$(readlink /proc/self/ns/net)
 # its session id) and $holder (the process keeping its mount namespace).
 start_harness() {
   local out=$1; shift
+  # The private /tmp below hides everything under the real /tmp, where a CI
+  # clone may live: reach the binary through the working directory (a
+  # process's cwd survives a mount over one of its parents; /proc/self/cwd
+  # and not ./, which bash would spell out from $PWD).
+  local fw=$FINWAVE rel
+  rel=$(realpath --relative-to="$PWD" "$FINWAVE")
+  case $rel in ../*) ;; *) fw=/proc/self/cwd/$rel ;; esac
   exec 3>"$work/holder"
   # shellcheck disable=SC2016 # expanded by the inner shell
   setsid unshare -m --propagation private bash -c '
@@ -29,7 +36,7 @@ start_harness() {
     setsid sleep 600 </dev/null >/dev/null 2>&1 &
     echo $! >&3
     exec 3>&-
-    exec "$@"' _ "$FINWAVE" "$@" >"$out" 2>&1 &
+    exec "$@"' _ "$fw" "$@" >"$out" 2>&1 &
   pid=$!
   exec 3>&-
   holder=""

@@ -148,7 +148,8 @@ while read -r name segs; do
   browse "$page" "$tag"
   arrows=$(grep -o '<g class="seg[" ]' "$work/$tag.dom" | wc -l)
   svgs=$(grep -c '<svg' "$work/$tag.dom")
-  if [ "$svgs" -ge 1 ] && [ "$arrows" -eq "$segs" ] && [ "$segs" -gt 0 ]; then
+  # a case may send nothing at all (sysctl/tw-recycle-gone): 0 arrows is right then
+  if [ "$svgs" -ge 1 ] && [ "$arrows" -eq "$segs" ]; then
     pass "$name: the rendered ladder has $arrows arrows = $segs segments in results.json"
   else
     fail "$name: $arrows arrows in the rendered ladder, $segs segments in results.json ($svgs svg)"

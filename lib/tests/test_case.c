@@ -1010,6 +1010,12 @@ static void expr_ok(const char *s, enum expr_base base, int64_t offset)
 static void test_expr_parse_ok(void **state)
 {
 	(void)state;
+	{
+		struct fw_expr w;
+
+		assert_int_equal(expr_parse("rcv_wnd_end-1", &w), 0);
+		assert_expr(&w, EXPR_RCV_WND_END, -1);
+	}
 	expr_ok("rcv_nxt", EXPR_RCV_NXT, 0);
 	expr_ok("rcv_nxt+1", EXPR_RCV_NXT, 1);
 	expr_ok("rcv_nxt - 1", EXPR_RCV_NXT, -1);
