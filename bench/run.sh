@@ -26,15 +26,16 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 out=$(mktemp -d /tmp/finwave-bench.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 ncases=$("$build/finwave" list cases/ | wc -l)
-jobs_default=$((2 * $(nproc)))
-job_list="1 $jobs_default $((4 * jobs_default)) $((8 * jobs_default))"
+# "default": no --jobs, whatever the harness picks (harness/main.c default_jobs())
+job_list="1 default $((8 * $(nproc))) $((16 * $(nproc)))"
 catalog_runs=$(( runs > 3 ? 3 : runs ))
 echo
 echo "## 5. catalog wall time ($ncases runs in the catalog, each --jobs value $catalog_runs times, alternated, medians)"
 for i in $(seq "$catalog_runs"); do
   for jobs in $job_list; do
     # a FAIL is counted, not a reason to stop: these are figures, not a test
-    "$build/finwave" run --jobs "$jobs" cases/ >"$out/run" 2>&1 || true
+    # shellcheck disable=SC2046 # no word or one --jobs N
+    "$build/finwave" run $([ "$jobs" = default ] || echo "--jobs $jobs") cases/ >"$out/run" 2>&1 || true
     to_ms "$(sed -n 's/.* in \([0-9.]*[mu]*s\)$/\1/p' "$out/run")" >>"$out/wall.$jobs"
     grep -cE '^(FAIL|ERROR) ' "$out/run" >>"$out/bad.$jobs" || true
     sed -n 's/^[A-Z]* *\([^ ]*\) (\([0-9.]*[mu]*s\))$/\1 \2/p' "$out/run" | while read -r name d; do
@@ -48,7 +49,7 @@ longest=$(sort -k2,2 -k1,1n "$out/cases.1" | awk '{ d[$2] = d[$2] " " $1 } END {
 for jobs in $job_list; do
   wall=$(median <"$out/wall.$jobs")
   printf '%-22s %9.1f ms  speed-up %5.2f  x longest case %5.2f  FAIL/ERROR runs: %s\n' \
-    "--jobs $jobs$([ "$jobs" = "$jobs_default" ] && echo ' (default)')" "$wall" \
+    "$([ "$jobs" = default ] && echo "default --jobs" || echo "--jobs $jobs")" "$wall" \
     "$(awk -v a="$serial" -v b="$wall" 'BEGIN { print a / b }')" \
     "$(awk -v a="$wall" -v b="${longest% *}" 'BEGIN { print a / b }')" \
     "$(awk '{ s += $1 } END { print s + 0 }' "$out/bad.$jobs")"
