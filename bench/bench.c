@@ -602,7 +602,6 @@ static void bench_throughput(const struct bench_opts *o)
 		printf(" | %22s", queue_mode_names[modes[k]]);
 	printf("   (Mbit/s)\n");
 	for (r = 0; r < rounds; r++) {
-		printf("%5d", r + 1);
 		/* Alternate, and rotate which goes first, so drift hits all alike. */
 		for (k = 0; k < NM; k++) {
 			int m = (k + r) % NM;
@@ -611,10 +610,10 @@ static void bench_throughput(const struct bench_opts *o)
 			mbps[m][r] = (int64_t)xfer_once(&rg, duration);
 			rig_close_interceptor(&rg);
 		}
+		printf("%5d", r + 1);
 		for (k = 0; k < NM; k++)
 			printf(" | %22lld", (long long)mbps[k][r]);
 		printf("\n");
-		fflush(stdout);
 	}
 	{
 		int64_t med[NM];
@@ -1062,6 +1061,7 @@ static void run_case_measured(const struct fw_case *c, struct case_figures *f)
 	f->status = -1;
 	if (pipe(p) < 0)
 		fatal("pipe", -errno, NULL);
+	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
 		struct case_result r;
@@ -1163,6 +1163,9 @@ int main(int argc, char **argv)
 	int i;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Line by line: a child forked with unwritten output (the engine's own
+	 * children flush stdio before fork) would print it a second time. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			o.quick = true;

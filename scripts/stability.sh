@@ -54,8 +54,11 @@ summarise() {
     f="$out/$label.$i"
     grep -E '^(PASS|FAIL|SKIP|ERROR) ' "$f" | awk '{print $2, $1}' | sort >"$f.v"
     if ! diff -q "$out/ref" "$f.v" >/dev/null; then
-      changes=$((changes + $(diff "$out/ref" "$f.v" | grep -c '^>' || true)))
-      diff "$out/ref" "$f.v" | sed -n "s/^> /  $label run $i: /p"
+      # (diff exits 1 when the files differ: not an error here)
+      changes=$((changes + $({ diff "$out/ref" "$f.v" || true; } | grep -c '^>' || true)))
+      { diff "$out/ref" "$f.v" || true; } | sed -n "s/^> /  $label run $i: /p"
+      # why: the first lines of each FAIL/ERROR report
+      grep -A2 -E '^(FAIL|ERROR) ' "$f" | sed 's/^/      /' || true
     fi
     grep -qE '^(FAIL|ERROR) ' "$f" && failed=$((failed + 1))
   done
