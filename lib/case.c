@@ -964,6 +964,8 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 		return fail(L, map, "a fault needs a 'name'");
 	if ((ret = get_str(L, n, "name", f->name, sizeof(f->name))) < 0)
 		return ret;
+	if (!f->name[0])
+		return fail(L, n, "a fault's 'name' may not be empty (steps and the timeline refer to it)");
 	if (fault_index(c->faults, c->nfaults, f->name) >= 0)
 		return fail(L, n, "a fault named '%s' is already declared", f->name);
 	if (!(n = map_get(L, map, "from")))
