@@ -288,7 +288,7 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 
 static int cmd_check(const struct catalog *cat)
 {
-	printf("%zu case file(s) valid\n", cat->n);
+	printf("valid: %zu run(s) (each file runs once per family and matrix row)\n", cat->n);
 	return EXIT_ALL_PASSED;
 }
 
