@@ -318,6 +318,20 @@ static const struct {
 	bool runs;
 } commands[] = { { "run", true }, { "check", false }, { "list", false }, { "claims", true } };
 
+/* A whole number from 1 to max for OPT, or a one-line error and -1. */
+static int parse_count(const char *opt, const char *arg, long max, long *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (!*arg || *end || v < 1 || v > max) {
+		fprintf(stderr, "finwave: %s needs a number from 1 to %ld, not '%s'\n", opt, max, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /* finwave claims --results FILE: the table from a saved run. */
 static int cmd_claims_saved(const struct options *o)
 {
@@ -364,7 +378,7 @@ int main(int argc, char **argv)
 	struct options o = { .format = "console", .jobs = default_jobs(), .repeat = 1 };
 	struct sigaction sa;
 	struct catalog cat;
-	char err[FW_ERRLEN], *end;
+	char err[FW_ERRLEN];
 	const char *cmd;
 	size_t ci;
 	int opt, code;
@@ -398,27 +412,28 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			if (!report_stdout_find(optarg)) {
-				fprintf(stderr, "finwave: unknown format '%s' (expected console, tap, junit, json)\n", optarg);
+				char names[128] = "";
+				size_t used = 0, w;
+
+				/* from the table, so a new writer is never missing here */
+				for (w = 0; report_stdout_writers[w] && used < sizeof(names); w++)
+					used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+								 w ? ", " : "", report_stdout_writers[w]->name);
+				fprintf(stderr, "finwave: unknown format '%s' (expected %s)\n", optarg, names);
 				return EXIT_USAGE;
 			}
 			o.format = optarg;
 			break;
 		case 'j':
-			o.jobs = strtol(optarg, &end, 10);
-			if (*end || o.jobs < 1 || o.jobs > 256) {
-				fprintf(stderr, "finwave: --jobs needs a number from 1 to 256, not '%s'\n", optarg);
+			if (parse_count("--jobs", optarg, 256, &o.jobs) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'F':
 			o.filter = optarg;
 			break;
 		case 'R':
-			o.repeat = strtol(optarg, &end, 10);
-			if (!*optarg || *end || o.repeat < 1 || o.repeat > 10000) {
-				fprintf(stderr, "finwave: --repeat needs a number from 1 to 10000, not '%s'\n", optarg);
+			if (parse_count("--repeat", optarg, 10000, &o.repeat) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'S':
 			if (catalog_shard_parse(optarg, &o.shard_k, &o.shard_n, err, sizeof(err)) < 0) {

@@ -1346,6 +1346,15 @@ static bool state_seen_since(struct engine *E, const struct esock *s, int state)
 	return false;
 }
 
+/* Between two probes of a polled condition: handle events until the next
+ * poll is due or the deadline comes, whichever is first. */
+static int pump_until_next_poll(struct engine *E, int64_t deadline)
+{
+	int64_t next = fw_now_ns() + ENGINE_STATE_POLL_NS;
+
+	return pump(E, next < deadline ? next : deadline);
+}
+
 /* A state expectation that names the timer judges the socket as it is now. */
 static bool step_checks_timer(const struct fw_step *st)
 {
@@ -1365,7 +1374,7 @@ static bool timer_ok(const struct fw_step *st, const struct sock_info *si)
 
 static int expect_state(struct engine *E, const struct fw_step *st)
 {
-	int64_t deadline = E->cursor_t + st->within_ns, next;
+	int64_t deadline = E->cursor_t + st->within_ns;
 	const struct esock *s = sock_find(E, st->host, st->sock);
 	const struct sock_info *si = NULL;
 	bool want_gone = st->kind == STEP_EXPECT_GONE;
@@ -1397,8 +1406,7 @@ static int expect_state(struct engine *E, const struct fw_step *st)
 						 si->expires_ms);
 			return step_fail(E, st, "%s", si ? tcp_state_name(si->state) : "the socket is gone (CLOSED)");
 		}
-		next = fw_now_ns() + ENGINE_STATE_POLL_NS;
-		ret = pump(E, next < deadline ? next : deadline);
+		ret = pump_until_next_poll(E, deadline);
 		if (ret < 0)
 			return ret;
 	}
@@ -1410,7 +1418,7 @@ static int expect_state(struct engine *E, const struct fw_step *st)
  * deadline passes (the kernel counts as it handles segments). */
 static int expect_counter(struct engine *E, const struct fw_step *st)
 {
-	int64_t deadline = E->cursor_t + st->within_ns, before, now_v = 0, next;
+	int64_t deadline = E->cursor_t + st->within_ns, before, now_v = 0;
 	struct counter_set now = { 0 };
 	int ret;
 
@@ -1434,8 +1442,7 @@ static int expect_counter(struct engine *E, const struct fw_step *st)
 			return step_fail(E, st, "%s grew by %lld (from %lld to %lld)", st->counter,
 					 (long long)(now_v - before), (long long)before,
 					 (long long)now_v);
-		next = fw_now_ns() + ENGINE_STATE_POLL_NS;
-		ret = pump(E, next < deadline ? next : deadline);
+		ret = pump_until_next_poll(E, deadline);
 		if (ret < 0)
 			return ret;
 	}

@@ -81,7 +81,7 @@ expect_rc 0 "--format json"
 json_valid "$work/stdout.json" "--format json on stdout"
 fw run --format html cases/close/four-way.yaml
 expect_rc 2 "--format html is refused (HTML is a directory: --report-dir)"
-expect_out "unknown format 'html' (expected console, tap, junit, json)" "the refusal names the formats"
+expect_out "unknown format 'html' (expected console, tap, junit, json, claims)" "the refusal names the formats"
 
 # ---- a failing case: expected vs actual reaches every format -----------------------
 wrong=$work/wrong
