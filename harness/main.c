@@ -136,6 +136,7 @@ static int preflight(const struct catalog *cat, char *err, size_t errlen, int *e
 			icfg.in_ifname[HOST_CLIENT] = "lo";
 			icfg.in_ifname[HOST_SERVER] = "lo";
 			icfg.faults = fs;
+			icfg.namespace_dies = true; /* closed just below */
 			ret = intercept_open(&ic, &icfg, err, errlen);
 		}
 		intercept_free(ic);

@@ -1583,6 +1583,7 @@ static int engine_setup(struct engine *E)
 		icfg.faults = E->faults;
 		icfg.view = engine_view;
 		icfg.view_ctx = E;
+		icfg.namespace_dies = true; /* topo_free() right after intercept_free() */
 		ret = intercept_open(&E->ic, &icfg, E->err, sizeof(E->err));
 		if (ret < 0)
 			return ret;

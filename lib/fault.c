@@ -213,6 +213,37 @@ bool fault_set_needs_payload(const struct fault_set *fs)
 	return false;
 }
 
+/* A GSO packet carries data and ACK, never SYN or RST. */
+static bool fault_rule_may_match_gso(const struct fault_rule *r)
+{
+	if (r->payload == FAULT_PAYLOAD_NONE)
+		return false;
+	if ((r->flags_mask & (SEG_SYN | SEG_RST)) & r->flags_value)
+		return false;
+	if ((r->flags_mask & SEG_ACK) && !(r->flags_value & SEG_ACK))
+		return false;
+	return true;
+}
+
+bool fault_set_gso_safe(const struct fault_set *fs)
+{
+	/* Cutting a GSO packet gives the FIN, PSH (and CWR, on the first) to one
+	 * segment only, so a test on them sees the pieces differently. */
+	const uint8_t per_piece = SEG_FIN | SEG_PSH | SEG_URG | SEG_ECE | SEG_CWR;
+	size_t i;
+
+	for (i = 0; fs && i < fs->n; i++) {
+		const struct fault_rule *r = &fs->rules[i];
+
+		if (!fault_rule_may_match_gso(r))
+			continue;
+		if (r->action != FAULT_PASS || r->nth > 1 || r->count || r->match_seq ||
+		    (r->flags_mask & per_piece))
+			return false;
+	}
+	return true;
+}
+
 bool fault_rule_released_by_segment(const struct fault_rule *r, enum fw_host from,
 				    const struct seg *s)
 {

@@ -111,6 +111,12 @@ unsigned fault_set_fired(const struct fault_set *fs, size_t idx);   /* segments 
 bool fault_set_needs_state(const struct fault_set *fs);
 /* Does some rule need whole packets (duplicate, rewrite), not headers only? */
 bool fault_set_needs_payload(const struct fault_set *fs);
+/* May the kernel queue a GSO packet whole (NFQA_CFG_F_GSO) instead of cutting
+ * it into segments first? Only when no rule could tell the two apart: every
+ * rule either never matches a GSO packet (it wants SYN, RST, no ACK or no
+ * payload) or passes every such segment alike (no count, nth, seq or
+ * FIN/PSH/URG/ECE/CWR test, which differ between the cut segments). */
+bool fault_set_gso_safe(const struct fault_set *fs);
 
 /* Does a segment that crossed the wire release a segment held by rule r? */
 bool fault_rule_released_by_segment(const struct fault_rule *r, enum fw_host from,

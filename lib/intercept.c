@@ -31,8 +31,8 @@
  * figure as the capture snap length so both views of a segment agree. */
 #define INTERCEPT_COPY_RANGE 256
 /* Duplicates and rewrites need the whole packet: the kernel has already
- * split GSO packets (we do not set NFQA_CFG_F_GSO), so one MTU is enough,
- * but a veth MTU can be up to 64 KiB. */
+ * split GSO packets (NFQA_CFG_F_GSO is never set with them), so one MTU is
+ * enough, but a veth MTU can be up to 64 KiB. */
 #define INTERCEPT_COPY_FULL 0xffff
 /* Delayed segments stay in the kernel queue until their verdict, so the queue
  * must hold a case's worth of them besides those in flight. */
@@ -109,11 +109,18 @@ struct intercept {
 	size_t nfilters;
 	struct intercept_held *held; /* sorted by release_ns, FIFO among equals */
 	size_t nheld, held_cap;
+	size_t nheld_kernel; /* of those, packets still in the kernel queue (not copies) */
+	/* Passes not yet told to the kernel: one nfq_set_verdict_batch() accepts
+	 * every queued packet up to batch_id, so it is used only while no packet
+	 * is held back in the kernel queue. */
+	bool batch_pending;
+	uint32_t batch_id;
 	/* Valid during intercept_process() only: where the callback reports. */
 	intercept_fn fn;
 	void *ctx;
 	int cb_err;
 	bool closing; /* intercept_free(): accept whatever is still queued */
+	bool namespace_dies; /* intercept_free() leaves the rules to die with it */
 	char buf[65536] __attribute__((aligned(8)));
 };
 
@@ -518,6 +525,27 @@ static void intercept_verdict(struct intercept *ic, uint32_t id, uint32_t verdic
 		ic->cb_err = errno ? -errno : -EIO;
 }
 
+/* Accept a packet now or with the next batch: one message for a burst
+ * instead of one per segment. */
+static void intercept_pass(struct intercept *ic, uint32_t id)
+{
+	if (ic->nheld_kernel) {
+		intercept_verdict(ic, id, NF_ACCEPT);
+		return;
+	}
+	ic->batch_pending = true;
+	ic->batch_id = id;
+}
+
+static void intercept_batch_flush(struct intercept *ic)
+{
+	if (!ic->batch_pending)
+		return;
+	ic->batch_pending = false;
+	if (nfq_set_verdict_batch(ic->qh, ic->batch_id, NF_ACCEPT) < 0 && !ic->cb_err)
+		ic->cb_err = errno ? -errno : -EIO;
+}
+
 static void intercept_timer_arm(struct intercept *ic)
 {
 	struct itimerspec its;
@@ -553,6 +581,8 @@ static int intercept_hold(struct intercept *ic, const struct intercept_held *h)
 	memmove(&ic->held[pos + 1], &ic->held[pos], (ic->nheld - pos) * sizeof(*ic->held));
 	ic->held[pos] = *h;
 	ic->nheld++;
+	if (!h->copy)
+		ic->nheld_kernel++;
 	intercept_timer_arm(ic);
 	return 0;
 }
@@ -575,6 +605,7 @@ static void intercept_release_due(struct intercept *ic, int64_t now, bool all)
 		} else {
 			intercept_verdict(ic, h->id, NF_ACCEPT);
 			intercept_emit(ic, INTERCEPT_RELEASED, h);
+			ic->nheld_kernel--;
 		}
 		k++;
 	}
@@ -600,6 +631,7 @@ size_t intercept_release_rule(struct intercept *ic, int rule, int64_t before_ns,
 		if (!h->copy && h->decision.rule == rule && h->queued_ns < before_ns) {
 			intercept_verdict(ic, h->id, NF_ACCEPT);
 			intercept_emit(ic, INTERCEPT_RELEASED, h);
+			ic->nheld_kernel--;
 			released++;
 			continue;
 		}
@@ -690,13 +722,13 @@ static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
 	h.id = ntohl(ph->packet_id);
 	h.queued_ns = fw_now_ns();
 	if (ic->closing) {
-		intercept_verdict(ic, h.id, NF_ACCEPT);
+		intercept_pass(ic, h.id);
 		return 0;
 	}
 	plen = nfq_get_payload(nfad, &payload);
 	/* A segment we cannot read is not one any rule could have meant: let it go. */
 	if (plen < 0 || seg_parse_ip(payload, (size_t)plen, &h.seg) < 0) {
-		intercept_verdict(ic, h.id, NF_ACCEPT);
+		intercept_pass(ic, h.id);
 		return 0;
 	}
 	h.from = intercept_host_of(ic, nfq_get_indev(nfad));
@@ -710,7 +742,7 @@ static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
 	}
 	switch (h.decision.action) {
 	case FAULT_PASS:
-		intercept_verdict(ic, h.id, NF_ACCEPT);
+		intercept_pass(ic, h.id);
 		break;
 	case FAULT_DROP:
 		intercept_verdict(ic, h.id, NF_DROP);
@@ -804,6 +836,11 @@ static int intercept_queue_open(struct intercept *ic, char *err, size_t errlen)
 			     strerror(errno));
 		goto out;
 	}
+	/* A bulk transfer's GSO packets then reach us whole, not cut in the
+	 * kernel into MTU segments each needing a round trip. Without the flag
+	 * (kernels before 3.10) the kernel cuts them: slower, just as correct. */
+	if (!fault_set_needs_payload(ic->faults) && fault_set_gso_safe(ic->faults))
+		(void)nfq_set_queue_flags(ic->qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO);
 	if (nfq_set_queue_maxlen(ic->qh, INTERCEPT_QUEUE_MAXLEN) < 0) {
 		ret = fw_err(err, errlen, errno ? -errno : -EIO, "wire: NFQUEUE queue length: %s",
 			     strerror(errno));
@@ -868,6 +905,7 @@ int intercept_open(struct intercept **out, const struct intercept_config *cfg, c
 	ic->backend[INTERCEPT_V4] = ic->backend[INTERCEPT_V6] = -1;
 	ic->faults = cfg->faults;
 	ic->queue_num = cfg->queue_num;
+	ic->namespace_dies = cfg->namespace_dies;
 	/* Our own reference: intercept_free() still needs the namespace to take
 	 * the rules out, whatever the caller closed by then. */
 	ic->ns_fd = fcntl(cfg->wire_ns_fd, F_DUPFD_CLOEXEC, 0);
@@ -971,6 +1009,7 @@ static int intercept_drain(struct intercept *ic)
 		}
 		nfq_handle_packet(ic->h, ic->buf, (int)n);
 	}
+	intercept_batch_flush(ic);
 	return ret;
 }
 
@@ -1006,9 +1045,11 @@ void intercept_free(struct intercept *ic)
 		return;
 	/* The rules would outlive us in a namespace the caller keeps, and a queue
 	 * with no listener drops what they match: take them out (a -D costs
-	 * ~12 ms with the nft backend). Stop queueing first, then let through
-	 * what is queued or held: a destroyed queue would drop them. */
-	intercept_filters_remove(ic);
+	 * ~12 ms with the nft backend) unless the namespace dies with us. Stop
+	 * queueing first, then let through what is queued or held: a destroyed
+	 * queue would drop them. */
+	if (!ic->namespace_dies)
+		intercept_filters_remove(ic);
 	ic->fn = NULL;
 	ic->closing = true;
 	if (ic->h && ic->qh && ic->fd >= 0)

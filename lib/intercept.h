@@ -32,6 +32,9 @@ struct intercept_config {
 	 * state). Called for every queued segment, before the decision. */
 	void (*view)(void *ctx, enum fw_host from, const struct seg *s, struct fault_view *out);
 	void *view_ctx;
+	/* The caller destroys the wire namespace right after intercept_free(),
+	 * and its rules with it: do not spend an iptables run on each. */
+	bool namespace_dies;
 };
 
 enum intercept_event_kind {

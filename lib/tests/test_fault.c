@@ -337,6 +337,63 @@ static void test_first_rule_wins_both_count(void **state)
 	fault_set_free(fs);
 }
 
+/* Whole GSO packets may be queued only when no rule could tell them from
+ * the segments the kernel would cut them into. */
+static void test_gso_safe(void **state)
+{
+	struct fault_rule r;
+	struct fault_set *fs;
+
+	(void)state;
+	assert_true(fault_set_gso_safe(NULL));
+	/* rules that never see a GSO packet: SYN, RST, no ACK, no payload */
+	{
+		struct fault_rule never[4] = {
+			test_rule("syn", HOST_CLIENT, SEG_SYN, SEG_SYN, 2, 1, FAULT_DROP),
+			test_rule("rst", HOST_SERVER, SEG_RST, SEG_RST, 1, 1, FAULT_DROP),
+			test_rule("noack", HOST_SERVER, SEG_ACK, 0, 1, 1, FAULT_DROP),
+			test_rule("bare", HOST_CLIENT, 0, 0, 3, 1, FAULT_DROP),
+		};
+
+		never[3].payload = FAULT_PAYLOAD_NONE;
+		fs = test_set(never, 4);
+		assert_true(fault_set_gso_safe(fs));
+		fault_set_free(fs);
+	}
+	/* passing every data segment alike is safe ... */
+	r = test_rule("all", HOST_CLIENT, 0, 0, 1, 0, FAULT_PASS);
+	fs = test_set(&r, 1);
+	assert_true(fault_set_gso_safe(fs));
+	fault_set_free(fs);
+	/* ... counting them, acting on them or testing FIN/PSH is not */
+	r = test_rule("count", HOST_CLIENT, 0, 0, 1, 5, FAULT_PASS);
+	fs = test_set(&r, 1);
+	assert_false(fault_set_gso_safe(fs));
+	fault_set_free(fs);
+	r = test_rule("nth", HOST_CLIENT, 0, 0, 4, 0, FAULT_PASS);
+	fs = test_set(&r, 1);
+	assert_false(fault_set_gso_safe(fs));
+	fault_set_free(fs);
+	r = test_rule("drop", HOST_CLIENT, 0, 0, 1, 0, FAULT_DROP);
+	r.payload = FAULT_PAYLOAD_SOME;
+	fs = test_set(&r, 1);
+	assert_false(fault_set_gso_safe(fs));
+	fault_set_free(fs);
+	r = test_rule("fin", HOST_CLIENT, SEG_FIN | SEG_ACK, SEG_FIN | SEG_ACK, 1, 1, FAULT_DROP);
+	fs = test_set(&r, 1);
+	assert_false(fault_set_gso_safe(fs));
+	fault_set_free(fs);
+	r = test_rule("psh", HOST_CLIENT, SEG_PSH, 0, 1, 0, FAULT_PASS);
+	fs = test_set(&r, 1);
+	assert_false(fault_set_gso_safe(fs));
+	fault_set_free(fs);
+	r = test_rule("seq", HOST_CLIENT, 0, 0, 1, 0, FAULT_PASS);
+	r.match_seq = true;
+	fs = test_set(&r, 1);
+	assert_false(fault_set_gso_safe(fs));
+	fault_set_free(fs);
+}
+
 static void test_lookup_and_copy(void **state)
 {
 	struct fault_rule rules[2] = {
@@ -495,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_sender_filter),
 		cmocka_unit_test(test_disarmed),
 		cmocka_unit_test(test_first_rule_wins_both_count),
+		cmocka_unit_test(test_gso_safe),
 		cmocka_unit_test(test_lookup_and_copy),
 		cmocka_unit_test(test_action_parse_round_trip),
 		cmocka_unit_test(test_match_relative_seq),

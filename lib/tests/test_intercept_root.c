@@ -823,6 +823,48 @@ static void test_hold_until_released(void **state)
 	fault_set_free(fs);
 }
 
+/* Passes are told to the kernel in batches ("accept everything up to id
+ * N"), which must never let a held segment go: hold the client's FIN, then
+ * let data flow both ways through the same queue; the server sees no EOF
+ * until the release. */
+static void test_batch_never_releases_held(void **state)
+{
+	struct test_net *net = test_net_get(state);
+	struct fault_rule r[2] = { test_fin_rule(FAULT_HOLD, 1), test_fin_rule(FAULT_PASS, 0) };
+	struct fault_set *fs = NULL;
+	struct test_conn c;
+	char b;
+	int i;
+
+	r[0].until = FAULT_UNTIL_STEP;
+	r[0].max_ns = TEST_WAIT_NS;
+	/* every other segment of the client is queued and passed */
+	snprintf(r[1].name, sizeof(r[1].name), "client-all");
+	r[1].flags_mask = r[1].flags_value = 0;
+	assert_int_equal(fault_set_create(&fs, r, 2), 0);
+	if (!test_conn_start(&c, net, fs)) {
+		fault_set_free(fs);
+		skip();
+	}
+	assert_int_equal(shutdown(c.cli, SHUT_WR), 0);
+	test_pump_for(&c, 20 * FW_NS_PER_MS);
+	assert_int_equal(intercept_pending(c.ic), 1);
+	/* the server's data draws the client's ACKs, queued after the FIN */
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(send(c.srv, "more", 4, 0), 4);
+		assert_true(test_pump(&c, UNTIL_CLI_RX, 6 + 4 * (size_t)(i + 1)));
+	}
+	test_pump_for(&c, 20 * FW_NS_PER_MS);
+	assert_int_equal(intercept_pending(c.ic), 1);
+	assert_int_equal(recv(c.srv, &b, 1, 0), -1);
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	assert_int_equal(intercept_release_rule(c.ic, 0, INT64_MAX, test_on_event, &c), 1);
+	assert_true(test_pump(&c, UNTIL_EOF, 0));
+	assert_int_equal(c.srv_err, 0);
+	test_conn_end(&c);
+	fault_set_free(fs);
+}
+
 /* Duplicate the client's data: the copy leaves the wire namespace and the
  * server's kernel sees the same bytes twice (it answers with a D-SACK,
  * counted in TcpExt TCPDSACKOldSent); the application reads them once. */
@@ -902,6 +944,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_data, test_net_setup,
 						test_net_teardown),
 		cmocka_unit_test_setup_teardown(test_rewrite_fin_to_rst, test_net_setup,
+						test_net_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_never_releases_held, test_net_setup,
 						test_net_teardown),
 		cmocka_unit_test_setup_teardown(test_prefilter_only_fins, test_net_setup,
 						test_net_teardown),
