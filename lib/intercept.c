@@ -110,6 +110,8 @@ struct intercept {
 	struct intercept_held *held; /* sorted by release_ns, FIFO among equals */
 	size_t nheld, held_cap;
 	size_t nheld_kernel; /* of those, packets still in the kernel queue (not copies) */
+	size_t nheld_timed;  /* of those, delays and copies: due at a set time */
+	bool realtime;       /* we raised the thread to SCHED_FIFO for them */
 	/* Passes not yet told to the kernel: one nfq_set_verdict_batch() accepts
 	 * every queued packet up to batch_id, so it is used only while no packet
 	 * is held back in the kernel queue. */
@@ -562,6 +564,34 @@ static void intercept_timer_arm(struct intercept *ic)
 		ic->cb_err = -errno;
 }
 
+/* A delay is only as precise as the wake-up after its timer fires: on a busy
+ * machine a normal thread may wait milliseconds for a CPU. While some
+ * segment is due at a set time the thread runs SCHED_FIFO (lowest priority;
+ * children reset on fork), and is normal again when none is: real-time for
+ * the whole case starved the kernel's own work at high --jobs. Without the
+ * privilege delays are just less precise. */
+static void intercept_timed_count(struct intercept *ic, const struct intercept_held *h, int delta)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	bool want;
+
+	if (!h->copy && h->decision.action != FAULT_DELAY)
+		return;
+	ic->nheld_timed = (size_t)((ssize_t)ic->nheld_timed + delta);
+	want = ic->nheld_timed > 0 && !ic->closing;
+	if (want == ic->realtime)
+		return;
+	if (want) {
+		sp.sched_priority = sched_get_priority_min(SCHED_FIFO);
+		if (sched_getscheduler(0) == SCHED_OTHER &&
+		    sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
+			ic->realtime = true;
+	} else {
+		sched_setscheduler(0, SCHED_OTHER, &sp);
+		ic->realtime = false;
+	}
+}
+
 static int intercept_hold(struct intercept *ic, const struct intercept_held *h)
 {
 	size_t pos;
@@ -583,6 +613,7 @@ static int intercept_hold(struct intercept *ic, const struct intercept_held *h)
 	ic->nheld++;
 	if (!h->copy)
 		ic->nheld_kernel++;
+	intercept_timed_count(ic, h, +1);
 	intercept_timer_arm(ic);
 	return 0;
 }
@@ -596,6 +627,7 @@ static void intercept_release_due(struct intercept *ic, int64_t now, bool all)
 	while (k < ic->nheld && (all || ic->held[k].release_ns <= now)) {
 		struct intercept_held *h = &ic->held[k];
 
+		intercept_timed_count(ic, h, -1);
 		if (h->copy) {
 			/* At free time the namespace may be going: no late copies. */
 			if (!ic->closing)
@@ -629,6 +661,7 @@ size_t intercept_release_rule(struct intercept *ic, int rule, int64_t before_ns,
 		struct intercept_held *h = &ic->held[k];
 
 		if (!h->copy && h->decision.rule == rule && h->queued_ns < before_ns) {
+			intercept_timed_count(ic, h, -1);
 			intercept_verdict(ic, h->id, NF_ACCEPT);
 			intercept_emit(ic, INTERCEPT_RELEASED, h);
 			ic->nheld_kernel--;
