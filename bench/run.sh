@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints finwave's figures (README "Benchmarks"): never passes or fails on
-# time. Builds first; needs root (namespaces). Takes about 2 minutes.
+# time. Builds first; needs root (namespaces). Takes about 20 minutes.
 #   bash bench/run.sh            everything
 #   bash bench/run.sh --quick    fewer rounds (a smoke run, about 30 s)
 # Other load on the machine skews every figure: the load average is printed
@@ -26,8 +26,9 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 out=$(mktemp -d /tmp/finwave-bench.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 ncases=$("$build/finwave" list cases/ | wc -l)
-# "default": no --jobs, whatever the harness picks (harness/main.c default_jobs())
-job_list="1 default $((8 * $(nproc))) $((16 * $(nproc)))"
+# "default": no --jobs, whatever the harness picks (harness/main.c
+# default_jobs(), 16 per CPU); 4 per CPU was the default before, 32 is beyond
+job_list="1 $((4 * $(nproc))) default $((32 * $(nproc)))"
 catalog_runs=$(( runs > 3 ? 3 : runs ))
 echo
 echo "## 5. catalog wall time ($ncases runs in the catalog, each --jobs value $catalog_runs times, alternated, medians)"
