@@ -18,6 +18,14 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$build/bench/fw_bench" $quick --cases cases
 
+# ---- 2d. the interceptor's own cost: the throughput series on one CPU ---------
+# On two CPUs an unqueued transfer runs its sender and receiver in parallel;
+# the queued one waits on the consumer between them. On one CPU neither has
+# that parallelism, so the ratio shows what the consumer itself costs.
+echo
+echo "## 2d. the same bulk transfers with every process on CPU 0 (taskset -c 0)"
+taskset -c 0 "$build/bench/fw_bench" $quick throughput | grep -v '^## 2\.' | sed '/^$/d'
+
 # ---- 5. the catalog: serial vs the default --jobs and more ---------------------
 to_ms() { # "1.234s" | "12.3ms" | "15us" -> milliseconds
   awk -v d="$1" 'BEGIN { v = d + 0; if (d ~ /us$/) v /= 1000; else if (d ~ /ms$/) v = v; else if (d ~ /s$/) v *= 1000; printf "%.1f\n", v }'
