@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,4 +215,91 @@ void capture_free(struct capture *c)
 	if (c->pcap)
 		pcap_close(c->pcap);
 	free(c);
+}
+
+/* ---- several handles side by side ---- */
+
+struct capture_job {
+	struct capture **out;
+	int ns_fd;
+	const char *ifname;
+	int ret;
+	char err[FW_ERRLEN];
+};
+
+static void *capture_open_job(void *arg)
+{
+	struct capture_job *j = arg;
+
+	j->ret = capture_open(j->out, j->ns_fd, j->ifname, j->err, sizeof(j->err));
+	return NULL;
+}
+
+static void *capture_free_job(void *arg)
+{
+	capture_free(arg);
+	return NULL;
+}
+
+/* Run fn(arg[i]) for every i, all but the first on threads of their own (in
+ * the caller when a thread cannot be had), and wait for all of them. */
+static void capture_side_by_side(void *(*fn)(void *), void **args, size_t n)
+{
+	pthread_t th[CAPTURE_MAX_AT_ONCE];
+	bool started[CAPTURE_MAX_AT_ONCE] = { false };
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		started[i] = pthread_create(&th[i], NULL, fn, args[i]) == 0;
+	if (n)
+		fn(args[0]);
+	for (i = 1; i < n; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			fn(args[i]);
+	}
+}
+
+int capture_open_all(struct capture **out, const int *ns_fds, const char *const *ifnames,
+		     size_t n, char *err, size_t errlen)
+{
+	struct capture_job jobs[CAPTURE_MAX_AT_ONCE];
+	void *args[CAPTURE_MAX_AT_ONCE];
+	size_t i;
+
+	if (n > CAPTURE_MAX_AT_ONCE)
+		return fw_err(err, errlen, -EINVAL, "capture: %zu handles at once, at most %d", n,
+			      CAPTURE_MAX_AT_ONCE);
+	for (i = 0; i < n; i++) {
+		out[i] = NULL;
+		jobs[i] = (struct capture_job){ .out = &out[i], .ns_fd = ns_fds[i],
+						.ifname = ifnames[i] };
+		args[i] = &jobs[i];
+	}
+	capture_side_by_side(capture_open_job, args, n);
+	for (i = 0; i < n; i++) {
+		if (jobs[i].ret < 0) {
+			int ret = fw_err(err, errlen, jobs[i].ret, "%s", jobs[i].err);
+
+			capture_free_all(out, n);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void capture_free_all(struct capture **c, size_t n)
+{
+	void *args[CAPTURE_MAX_AT_ONCE];
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (c[i] && k < CAPTURE_MAX_AT_ONCE)
+			args[k++] = c[i];
+		else if (c[i])
+			capture_free(c[i]);
+		c[i] = NULL;
+	}
+	capture_side_by_side(capture_free_job, args, k);
 }

@@ -33,4 +33,14 @@ int capture_dispatch(struct capture *c, capture_fn fn, void *ctx);
 unsigned capture_dropped(struct capture *c);
 void capture_free(struct capture *c); /* accepts NULL */
 
+/* The same for n handles at once (at most CAPTURE_MAX_AT_ONCE). Opening a
+ * packet socket and closing it each wait for RCU grace periods in the kernel
+ * (10-20 ms each, in bind, PACKET_RX_RING and release); handles opened or
+ * closed side by side wait for the same ones. On error none is left open
+ * and err names the first handle that failed. */
+#define CAPTURE_MAX_AT_ONCE 4
+int capture_open_all(struct capture **out, const int *ns_fds, const char *const *ifnames,
+		     size_t n, char *err, size_t errlen);
+void capture_free_all(struct capture **c, size_t n); /* NULL entries are skipped */
+
 #endif

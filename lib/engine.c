@@ -1554,11 +1554,17 @@ static int engine_setup(struct engine *E)
 	E->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (E->epfd < 0)
 		return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
-	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
-		ret = capture_open(&E->cap[h], topo_ns_fd(E->topo, (enum fw_host)h),
-				   topo_ifname(E->topo, (enum fw_host)h), E->err, sizeof(E->err));
+	{
+		const int ns_fds[2] = { topo_ns_fd(E->topo, HOST_CLIENT),
+					topo_ns_fd(E->topo, HOST_SERVER) };
+		const char *const ifnames[2] = { topo_ifname(E->topo, HOST_CLIENT),
+						 topo_ifname(E->topo, HOST_SERVER) };
+
+		ret = capture_open_all(E->cap, ns_fds, ifnames, 2, E->err, sizeof(E->err));
 		if (ret < 0)
 			return ret;
+	}
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
 		ev.events = EPOLLIN;
 		ev.data.u32 = cap_tags[h];
 		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, capture_fd(E->cap[h]), &ev) < 0)
@@ -1614,8 +1620,8 @@ static void engine_teardown(struct engine *E)
 	intercept_free(E->ic);
 	for (i = 0; i < E->nprocs; i++)
 		proc_destroy(&E->procs[i].child);
+	capture_free_all(E->cap, 2);
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
-		capture_free(E->cap[h]);
 		inject_free(E->inj[h]);
 		sockprobe_free(E->probe[h]);
 		free(E->snap[h].socks);

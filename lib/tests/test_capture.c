@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -428,10 +429,90 @@ static void test_open_errors(void **state)
 	assert_true(capture_fd(NULL) < 0);
 }
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static bool syn_seen(const struct seen *sn)
+{
+	return sn->t_syn != 0;
+}
+
+/* Both ends of the veth opened side by side: each handle is in its own
+ * namespace and sees the same SYN; a failed open leaves nothing open, and
+ * the calling thread stays in its namespace either way. */
+static void test_open_all(void **state)
+{
+	struct topo_state *t = *state;
+	struct capture *c[2] = { NULL, NULL };
+	const char *const ifs[2] = { IF_A, IF_B }, *const wrong[2] = { IF_A, IF_A };
+	struct sockaddr_storage ss;
+	struct seen sn[2];
+	char err[FW_ERRLEN] = "";
+	int ns_fds[2], fds_before, cfd, i;
+	ino_t before;
+	socklen_t sl;
+
+	if (!t)
+		skip();
+	ns_fds[0] = t->ns_a;
+	ns_fds[1] = t->ns_b;
+	before = thread_netns_ino();
+	fds_before = count_fds();
+	/* IF_A is not in ns_b: the handle that did open is closed again. */
+	assert_int_equal(capture_open_all(c, ns_fds, wrong, 2, err, sizeof(err)), -ENODEV);
+	assert_null(c[0]);
+	assert_null(c[1]);
+	assert_non_null(strstr(err, IF_A));
+	assert_int_equal(count_fds(), fds_before);
+	assert_true(thread_netns_ino() == before);
+
+	assert_int_equal(capture_open_all(c, ns_fds, ifs, 2, err, sizeof(err)), 0);
+	assert_true(thread_netns_ino() == before);
+	memset(sn, 0, sizeof(sn));
+	cfd = netns_socket(t->ns_a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(cfd >= 0);
+	sl = sockaddr_make(AF_INET, ADDR4_A, 0, &ss);
+	assert_int_equal(bind(cfd, (struct sockaddr *)&ss, sl), 0);
+	sl = sizeof(ss);
+	assert_int_equal(getsockname(cfd, (struct sockaddr *)&ss, &sl), 0);
+	for (i = 0; i < 2; i++) {
+		sn[i].family = AF_INET;
+		sn[i].cport = sockaddr_port(&ss);
+		sn[i].sport = 8090;
+	}
+	sl = sockaddr_make(AF_INET, ADDR4_B, 8090, &ss);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&ss, sl), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	for (i = 0; i < 2; i++) {
+		capture_until(c[i], &sn[i], syn_seen);
+		assert_true(sn[i].t_syn != 0);
+	}
+	assert_int_equal(sn[0].client_isn, sn[1].client_isn);
+	close(cfd);
+	capture_free_all(c, 2);
+	assert_null(c[0]);
+	assert_null(c[1]);
+	assert_int_equal(count_fds(), fds_before);
+	assert_int_equal(capture_open_all(c, ns_fds, ifs, CAPTURE_MAX_AT_ONCE + 1, err,
+					  sizeof(err)),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_errors, topo_setup, topo_teardown),
+		cmocka_unit_test_setup_teardown(test_open_all, topo_setup, topo_teardown),
 		cmocka_unit_test_setup_teardown(test_handshake_ipv4, topo_setup, topo_teardown),
 		cmocka_unit_test_setup_teardown(test_handshake_ipv6, topo_setup, topo_teardown),
 	};
