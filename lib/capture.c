@@ -286,6 +286,10 @@ int capture_open_all(struct capture **out, const int *ns_fds, const char *const 
 			return ret;
 		}
 	}
+	/* One clock offset for all: segments seen on different legs must sort
+	 * in the order they crossed, however the offsets were read. */
+	for (i = 1; i < n; i++)
+		out[i]->real_to_mono = out[0]->real_to_mono;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -159,6 +160,30 @@ static void test_err_formatting(void **state)
 }
 
 /* The monotonic clock never goes backwards. */
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(id, &ts), 0);
+	return (int64_t)ts.tv_sec * FW_NS_PER_SEC + ts.tv_nsec;
+}
+
+/* A pcap (realtime) stamp plus the offset lands between the monotonic reads
+ * around it: this is how captured segments sort with everything else. */
+static void test_realtime_to_mono(void **state)
+{
+	int64_t m1, r, m2, off;
+
+	(void)state;
+	off = fw_realtime_to_mono_offset();
+	m1 = clock_ns(CLOCK_MONOTONIC);
+	r = clock_ns(CLOCK_REALTIME);
+	m2 = clock_ns(CLOCK_MONOTONIC);
+	/* a millisecond of slack: the offset itself is read a moment earlier */
+	assert_true(r + off >= m1 - FW_NS_PER_MS);
+	assert_true(r + off <= m2 + FW_NS_PER_MS);
+}
+
 static void test_now_monotonic(void **state)
 {
 	int64_t a = fw_now_ns(), b = fw_now_ns();
@@ -179,6 +204,7 @@ int main(void)
 	    cmocka_unit_test(test_errno_unknown),
 	    cmocka_unit_test(test_err_formatting),
 	    cmocka_unit_test(test_now_monotonic),
+	    cmocka_unit_test(test_realtime_to_mono),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
