@@ -6,6 +6,7 @@
  * Nothing here touches the host namespace: cases build their own. */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,7 +211,10 @@ static const char **run_names(const struct catalog *cat, unsigned repeat)
 
 static long default_jobs(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	/* The CPUs we may run on (a CI container's affinity), not the host's. */
+	long cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) :
+								   sysconf(_SC_NPROCESSORS_ONLN);
 
 	/* Cases mostly sleep on kernel timers (about 40 ms of CPU in a 0.1-4 s
 	 * case): 16 per CPU overlap them until the CPUs, not the waits, are the

@@ -521,10 +521,29 @@ static int intercept_send_copy(struct intercept *ic, const uint8_t *pkt, size_t 
 	return 0;
 }
 
+static void intercept_batch_flush(struct intercept *ic)
+{
+	if (!ic->batch_pending)
+		return;
+	ic->batch_pending = false;
+	if (nfq_set_verdict_batch(ic->qh, ic->batch_id, NF_ACCEPT) < 0 && !ic->cb_err)
+		ic->cb_err = errno ? -errno : -EIO;
+}
+
+/* The kernel forwards a packet when it reads its verdict: passes waiting
+ * for their batch go first, or a later segment (a rewritten FIN) would
+ * overtake earlier ones on the wire. */
+static void intercept_verdict_with(struct intercept *ic, uint32_t id, uint32_t verdict,
+				   uint32_t len, const uint8_t *pkt)
+{
+	intercept_batch_flush(ic);
+	if (nfq_set_verdict(ic->qh, id, verdict, len, pkt) < 0 && !ic->cb_err)
+		ic->cb_err = errno ? -errno : -EIO;
+}
+
 static void intercept_verdict(struct intercept *ic, uint32_t id, uint32_t verdict)
 {
-	if (nfq_set_verdict(ic->qh, id, verdict, 0, NULL) < 0 && !ic->cb_err)
-		ic->cb_err = errno ? -errno : -EIO;
+	intercept_verdict_with(ic, id, verdict, 0, NULL);
 }
 
 /* Accept a packet now or with the next batch: one message for a burst
@@ -537,15 +556,6 @@ static void intercept_pass(struct intercept *ic, uint32_t id)
 	}
 	ic->batch_pending = true;
 	ic->batch_id = id;
-}
-
-static void intercept_batch_flush(struct intercept *ic)
-{
-	if (!ic->batch_pending)
-		return;
-	ic->batch_pending = false;
-	if (nfq_set_verdict_batch(ic->qh, ic->batch_id, NF_ACCEPT) < 0 && !ic->cb_err)
-		ic->cb_err = errno ? -errno : -EIO;
 }
 
 static void intercept_timer_arm(struct intercept *ic)
@@ -733,8 +743,7 @@ static void intercept_rewrite(struct intercept *ic, const struct intercept_held 
 		intercept_emit_full(ic, INTERCEPT_ACTED, h, NULL, ret);
 		return;
 	}
-	if (nfq_set_verdict(ic->qh, h->id, NF_ACCEPT, (uint32_t)len, pkt) < 0 && !ic->cb_err)
-		ic->cb_err = errno ? -errno : -EIO;
+	intercept_verdict_with(ic, h->id, NF_ACCEPT, (uint32_t)len, pkt);
 	intercept_emit_full(ic, INTERCEPT_ACTED, h, &after, 0);
 }
 

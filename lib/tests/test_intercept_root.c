@@ -865,6 +865,57 @@ static void test_batch_never_releases_held(void **state)
 	fault_set_free(fs);
 }
 
+/* Verdicts leave in the order their segments came: data waiting for its
+ * batched pass must not be overtaken by the FIN behind it, which a rule
+ * rewrites (an individual verdict). Both are queued before one
+ * intercept_process() call; a FIN that overtook its data would reach the
+ * server out of order, counted in TcpExt TCPOFOQueue. */
+static void test_verdicts_keep_order(void **state)
+{
+	struct test_net *net = test_net_get(state);
+	struct fault_rule r[2] = { test_fin_rule(FAULT_REWRITE, 1), test_fin_rule(FAULT_PASS, 0) };
+	struct fault_set *fs = NULL;
+	struct test_conn c;
+	unsigned q0, q, d, ud;
+	int64_t deadline;
+	long ofo_before;
+	size_t i, rewritten = 0;
+
+	r[0].rewrite.set_win = true;
+	r[0].rewrite.win = 1000;
+	snprintf(r[1].name, sizeof(r[1].name), "client-all");
+	r[1].flags_mask = r[1].flags_value = 0;
+	assert_int_equal(fault_set_create(&fs, r, 2), 0);
+	if (!test_conn_start(&c, net, fs)) {
+		fault_set_free(fs);
+		skip();
+	}
+	ofo_before = test_netstat(net->ns[HOST_SERVER], "TCPOFOQueue");
+	test_queue_stats(net->ns[HOST_WIRE], &q0, &d, &ud);
+	assert_int_equal(send(c.cli, "data", 4, 0), 4);
+	assert_int_equal(shutdown(c.cli, SHUT_WR), 0);
+	/* both wait in the queue, unread, before the one call that reads them */
+	deadline = fw_now_ns() + TEST_WAIT_NS;
+	do {
+		struct timespec nap = { 0, FW_NS_PER_MS };
+
+		test_queue_stats(net->ns[HOST_WIRE], &q, &d, &ud);
+		if (q >= q0 + 2)
+			break;
+		nanosleep(&nap, NULL);
+	} while (fw_now_ns() < deadline);
+	assert_true(q >= q0 + 2);
+	assert_true(test_pump(&c, UNTIL_EOF, 0));
+	assert_int_equal(c.srv_err, 0);
+	assert_int_equal(c.srv_rx, 5 + 4);
+	for (i = 0; i < c.nev; i++)
+		rewritten += c.ev[i].kind == INTERCEPT_ACTED && c.ev[i].rewritten;
+	assert_int_equal(rewritten, 1);
+	assert_int_equal(test_netstat(net->ns[HOST_SERVER], "TCPOFOQueue"), ofo_before);
+	test_conn_end(&c);
+	fault_set_free(fs);
+}
+
 /* Duplicate the client's data: the copy leaves the wire namespace and the
  * server's kernel sees the same bytes twice (it answers with a D-SACK,
  * counted in TcpExt TCPDSACKOldSent); the application reads them once. */
@@ -946,6 +997,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rewrite_fin_to_rst, test_net_setup,
 						test_net_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_never_releases_held, test_net_setup,
+						test_net_teardown),
+		cmocka_unit_test_setup_teardown(test_verdicts_keep_order, test_net_setup,
 						test_net_teardown),
 		cmocka_unit_test_setup_teardown(test_prefilter_only_fins, test_net_setup,
 						test_net_teardown),
