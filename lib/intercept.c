@@ -109,9 +109,7 @@ struct intercept {
 	size_t nfilters;
 	struct intercept_held *held; /* sorted by release_ns, FIFO among equals */
 	size_t nheld, held_cap;
-	size_t nheld_kernel; /* of those, packets still in the kernel queue (not copies) */
-	size_t nheld_timed;  /* of those, delays and copies: due at a set time */
-	bool realtime;       /* we raised the thread to SCHED_FIFO for them */
+	bool realtime; /* we raised the thread to SCHED_FIFO for a timed one */
 	/* Passes not yet told to the kernel: one nfq_set_verdict_batch() accepts
 	 * every queued packet up to batch_id, so it is used only while no packet
 	 * is held back in the kernel queue. */
@@ -546,11 +544,22 @@ static void intercept_verdict(struct intercept *ic, uint32_t id, uint32_t verdic
 	intercept_verdict_with(ic, id, verdict, 0, NULL);
 }
 
+/* Is some packet held back in the kernel queue (not a copy of ours)? */
+static bool intercept_holds_packet(const struct intercept *ic)
+{
+	size_t k;
+
+	for (k = 0; k < ic->nheld; k++)
+		if (!ic->held[k].copy)
+			return true;
+	return false;
+}
+
 /* Accept a packet now or with the next batch: one message for a burst
  * instead of one per segment. */
 static void intercept_pass(struct intercept *ic, uint32_t id)
 {
-	if (ic->nheld_kernel) {
+	if (intercept_holds_packet(ic)) {
 		intercept_verdict(ic, id, NF_ACCEPT);
 		return;
 	}
@@ -558,37 +567,20 @@ static void intercept_pass(struct intercept *ic, uint32_t id)
 	ic->batch_id = id;
 }
 
-static void intercept_timer_arm(struct intercept *ic)
-{
-	struct itimerspec its;
-
-	if (ic->timer_fd < 0)
-		return;
-	/* An all-zero it_value disarms; an absolute time already past fires at once. */
-	memset(&its, 0, sizeof(its));
-	if (ic->nheld) {
-		its.it_value.tv_sec = ic->held[0].release_ns / FW_NS_PER_SEC;
-		its.it_value.tv_nsec = ic->held[0].release_ns % FW_NS_PER_SEC;
-	}
-	if (timerfd_settime(ic->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 && !ic->cb_err)
-		ic->cb_err = -errno;
-}
-
 /* A delay is only as precise as the wake-up after its timer fires: on a busy
  * machine a normal thread may wait milliseconds for a CPU. While some
- * segment is due at a set time the thread runs SCHED_FIFO (lowest priority;
- * children reset on fork), and is normal again when none is: real-time for
- * the whole case starved the kernel's own work at high --jobs. Without the
- * privilege delays are just less precise. */
-static void intercept_timed_count(struct intercept *ic, const struct intercept_held *h, int delta)
+ * segment is due at a set time (a delay, a duplicate's copy) the thread runs
+ * SCHED_FIFO (lowest priority; children reset on fork), and is normal again
+ * when none is: real-time for the whole case starved the kernel's own work
+ * at high --jobs. Without the privilege delays are just less precise. */
+static void intercept_realtime_update(struct intercept *ic)
 {
 	struct sched_param sp = { .sched_priority = 0 };
-	bool want;
+	bool want = false;
+	size_t k;
 
-	if (!h->copy && h->decision.action != FAULT_DELAY)
-		return;
-	ic->nheld_timed = (size_t)((ssize_t)ic->nheld_timed + delta);
-	want = ic->nheld_timed > 0 && !ic->closing;
+	for (k = 0; k < ic->nheld && !ic->closing && !want; k++)
+		want = ic->held[k].copy || ic->held[k].decision.action == FAULT_DELAY;
 	if (want == ic->realtime)
 		return;
 	if (want) {
@@ -600,6 +592,25 @@ static void intercept_timed_count(struct intercept *ic, const struct intercept_h
 		sched_setscheduler(0, SCHED_OTHER, &sp);
 		ic->realtime = false;
 	}
+}
+
+/* After every change to the held list: the timer for the earliest release,
+ * and the thread's priority for the timed ones. */
+static void intercept_timer_arm(struct intercept *ic)
+{
+	struct itimerspec its;
+
+	intercept_realtime_update(ic);
+	if (ic->timer_fd < 0)
+		return;
+	/* An all-zero it_value disarms; an absolute time already past fires at once. */
+	memset(&its, 0, sizeof(its));
+	if (ic->nheld) {
+		its.it_value.tv_sec = ic->held[0].release_ns / FW_NS_PER_SEC;
+		its.it_value.tv_nsec = ic->held[0].release_ns % FW_NS_PER_SEC;
+	}
+	if (timerfd_settime(ic->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 && !ic->cb_err)
+		ic->cb_err = -errno;
 }
 
 static int intercept_hold(struct intercept *ic, const struct intercept_held *h)
@@ -621,9 +632,6 @@ static int intercept_hold(struct intercept *ic, const struct intercept_held *h)
 	memmove(&ic->held[pos + 1], &ic->held[pos], (ic->nheld - pos) * sizeof(*ic->held));
 	ic->held[pos] = *h;
 	ic->nheld++;
-	if (!h->copy)
-		ic->nheld_kernel++;
-	intercept_timed_count(ic, h, +1);
 	intercept_timer_arm(ic);
 	return 0;
 }
@@ -637,7 +645,6 @@ static void intercept_release_due(struct intercept *ic, int64_t now, bool all)
 	while (k < ic->nheld && (all || ic->held[k].release_ns <= now)) {
 		struct intercept_held *h = &ic->held[k];
 
-		intercept_timed_count(ic, h, -1);
 		if (h->copy) {
 			/* At free time the namespace may be going: no late copies. */
 			if (!ic->closing)
@@ -647,7 +654,6 @@ static void intercept_release_due(struct intercept *ic, int64_t now, bool all)
 		} else {
 			intercept_verdict(ic, h->id, NF_ACCEPT);
 			intercept_emit(ic, INTERCEPT_RELEASED, h);
-			ic->nheld_kernel--;
 		}
 		k++;
 	}
@@ -671,10 +677,8 @@ size_t intercept_release_rule(struct intercept *ic, int rule, int64_t before_ns,
 		struct intercept_held *h = &ic->held[k];
 
 		if (!h->copy && h->decision.rule == rule && h->queued_ns < before_ns) {
-			intercept_timed_count(ic, h, -1);
 			intercept_verdict(ic, h->id, NF_ACCEPT);
 			intercept_emit(ic, INTERCEPT_RELEASED, h);
-			ic->nheld_kernel--;
 			released++;
 			continue;
 		}

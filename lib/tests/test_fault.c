@@ -337,59 +337,61 @@ static void test_first_rule_wins_both_count(void **state)
 	fault_set_free(fs);
 }
 
+static struct fault_rule with_payload(struct fault_rule r, enum fault_payload p)
+{
+	r.payload = p;
+	return r;
+}
+
+static struct fault_rule with_seq(struct fault_rule r)
+{
+	r.match_seq = true;
+	return r;
+}
+
 /* Whole GSO packets may be queued only when no rule could tell them from
  * the segments the kernel would cut them into. */
 static void test_gso_safe(void **state)
 {
-	struct fault_rule r;
+	const struct {
+		struct fault_rule rule;
+		bool safe;
+	} cases[] = {
+		/* never sees a GSO packet: SYN, RST, no ACK, no payload */
+		{ test_rule("syn", HOST_CLIENT, SEG_SYN, SEG_SYN, 2, 1, FAULT_DROP), true },
+		{ test_rule("rst", HOST_SERVER, SEG_RST, SEG_RST, 1, 1, FAULT_DROP), true },
+		{ test_rule("noack", HOST_SERVER, SEG_ACK, 0, 1, 1, FAULT_DROP), true },
+		{ with_payload(test_rule("bare", HOST_CLIENT, 0, 0, 3, 1, FAULT_DROP),
+			       FAULT_PAYLOAD_NONE), true },
+		/* passes every data segment alike */
+		{ test_rule("all", HOST_CLIENT, 0, 0, 1, 0, FAULT_PASS), true },
+		/* counts them, acts on them, tests FIN/PSH or seq */
+		{ test_rule("count", HOST_CLIENT, 0, 0, 1, 5, FAULT_PASS), false },
+		{ test_rule("nth", HOST_CLIENT, 0, 0, 4, 0, FAULT_PASS), false },
+		{ with_payload(test_rule("drop", HOST_CLIENT, 0, 0, 1, 0, FAULT_DROP),
+			       FAULT_PAYLOAD_SOME), false },
+		{ test_rule("fin", HOST_CLIENT, SEG_FIN | SEG_ACK, SEG_FIN | SEG_ACK, 1, 1, FAULT_DROP),
+		  false },
+		{ test_rule("psh", HOST_CLIENT, SEG_PSH, 0, 1, 0, FAULT_PASS), false },
+		{ with_seq(test_rule("seq", HOST_CLIENT, 0, 0, 1, 0, FAULT_PASS)), false },
+	};
+	struct fault_rule mixed[2];
 	struct fault_set *fs;
+	size_t i;
 
 	(void)state;
 	assert_true(fault_set_gso_safe(NULL));
-	/* rules that never see a GSO packet: SYN, RST, no ACK, no payload */
-	{
-		struct fault_rule never[4] = {
-			test_rule("syn", HOST_CLIENT, SEG_SYN, SEG_SYN, 2, 1, FAULT_DROP),
-			test_rule("rst", HOST_SERVER, SEG_RST, SEG_RST, 1, 1, FAULT_DROP),
-			test_rule("noack", HOST_SERVER, SEG_ACK, 0, 1, 1, FAULT_DROP),
-			test_rule("bare", HOST_CLIENT, 0, 0, 3, 1, FAULT_DROP),
-		};
-
-		never[3].payload = FAULT_PAYLOAD_NONE;
-		fs = test_set(never, 4);
-		assert_true(fault_set_gso_safe(fs));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fs = test_set(&cases[i].rule, 1);
+		if (fault_set_gso_safe(fs) != cases[i].safe)
+			fail_msg("rule '%s': gso_safe should be %d", cases[i].rule.name,
+				 cases[i].safe);
 		fault_set_free(fs);
 	}
-	/* passing every data segment alike is safe ... */
-	r = test_rule("all", HOST_CLIENT, 0, 0, 1, 0, FAULT_PASS);
-	fs = test_set(&r, 1);
-	assert_true(fault_set_gso_safe(fs));
-	fault_set_free(fs);
-	/* ... counting them, acting on them or testing FIN/PSH is not */
-	r = test_rule("count", HOST_CLIENT, 0, 0, 1, 5, FAULT_PASS);
-	fs = test_set(&r, 1);
-	assert_false(fault_set_gso_safe(fs));
-	fault_set_free(fs);
-	r = test_rule("nth", HOST_CLIENT, 0, 0, 4, 0, FAULT_PASS);
-	fs = test_set(&r, 1);
-	assert_false(fault_set_gso_safe(fs));
-	fault_set_free(fs);
-	r = test_rule("drop", HOST_CLIENT, 0, 0, 1, 0, FAULT_DROP);
-	r.payload = FAULT_PAYLOAD_SOME;
-	fs = test_set(&r, 1);
-	assert_false(fault_set_gso_safe(fs));
-	fault_set_free(fs);
-	r = test_rule("fin", HOST_CLIENT, SEG_FIN | SEG_ACK, SEG_FIN | SEG_ACK, 1, 1, FAULT_DROP);
-	fs = test_set(&r, 1);
-	assert_false(fault_set_gso_safe(fs));
-	fault_set_free(fs);
-	r = test_rule("psh", HOST_CLIENT, SEG_PSH, 0, 1, 0, FAULT_PASS);
-	fs = test_set(&r, 1);
-	assert_false(fault_set_gso_safe(fs));
-	fault_set_free(fs);
-	r = test_rule("seq", HOST_CLIENT, 0, 0, 1, 0, FAULT_PASS);
-	r.match_seq = true;
-	fs = test_set(&r, 1);
+	/* one unsafe rule makes the set unsafe, behind a safe one */
+	mixed[0] = cases[0].rule;
+	mixed[1] = cases[5].rule;
+	fs = test_set(mixed, 2);
 	assert_false(fault_set_gso_safe(fs));
 	fault_set_free(fs);
 }

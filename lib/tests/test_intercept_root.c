@@ -823,6 +823,36 @@ static void test_hold_until_released(void **state)
 	fault_set_free(fs);
 }
 
+/* A rule that queues and passes every other segment of the client, so
+ * the rule before it acts amid batched passes. */
+static struct fault_rule test_client_all_rule(void)
+{
+	struct fault_rule r = test_fin_rule(FAULT_PASS, 0);
+
+	snprintf(r.name, sizeof(r.name), "client-all");
+	r.flags_mask = r.flags_value = 0;
+	return r;
+}
+
+/* Both test segments are in the queue, unread (idseq counts what the
+ * kernel queued). No event says "n queued": the count is polled, bounded
+ * by TEST_WAIT_NS. */
+static void test_wait_queued(int wire_ns, unsigned since, unsigned n)
+{
+	int64_t deadline = fw_now_ns() + TEST_WAIT_NS;
+	unsigned q, d, ud;
+
+	do {
+		struct timespec nap = { 0, FW_NS_PER_MS };
+
+		test_queue_stats(wire_ns, &q, &d, &ud);
+		if (q >= since + n)
+			return;
+		nanosleep(&nap, NULL);
+	} while (fw_now_ns() < deadline);
+	fail_msg("%u segment(s) queued, %u expected", q - since, n);
+}
+
 /* Passes are told to the kernel in batches ("accept everything up to id
  * N"), which must never let a held segment go: hold the client's FIN, then
  * let data flow both ways through the same queue; the server sees no EOF
@@ -830,7 +860,7 @@ static void test_hold_until_released(void **state)
 static void test_batch_never_releases_held(void **state)
 {
 	struct test_net *net = test_net_get(state);
-	struct fault_rule r[2] = { test_fin_rule(FAULT_HOLD, 1), test_fin_rule(FAULT_PASS, 0) };
+	struct fault_rule r[2] = { test_fin_rule(FAULT_HOLD, 1), test_client_all_rule() };
 	struct fault_set *fs = NULL;
 	struct test_conn c;
 	char b;
@@ -838,9 +868,6 @@ static void test_batch_never_releases_held(void **state)
 
 	r[0].until = FAULT_UNTIL_STEP;
 	r[0].max_ns = TEST_WAIT_NS;
-	/* every other segment of the client is queued and passed */
-	snprintf(r[1].name, sizeof(r[1].name), "client-all");
-	r[1].flags_mask = r[1].flags_value = 0;
 	assert_int_equal(fault_set_create(&fs, r, 2), 0);
 	if (!test_conn_start(&c, net, fs)) {
 		fault_set_free(fs);
@@ -873,18 +900,15 @@ static void test_batch_never_releases_held(void **state)
 static void test_verdicts_keep_order(void **state)
 {
 	struct test_net *net = test_net_get(state);
-	struct fault_rule r[2] = { test_fin_rule(FAULT_REWRITE, 1), test_fin_rule(FAULT_PASS, 0) };
+	struct fault_rule r[2] = { test_fin_rule(FAULT_REWRITE, 1), test_client_all_rule() };
 	struct fault_set *fs = NULL;
 	struct test_conn c;
-	unsigned q0, q, d, ud;
-	int64_t deadline;
+	unsigned q0, d, ud;
 	long ofo_before;
 	size_t i, rewritten = 0;
 
 	r[0].rewrite.set_win = true;
 	r[0].rewrite.win = 1000;
-	snprintf(r[1].name, sizeof(r[1].name), "client-all");
-	r[1].flags_mask = r[1].flags_value = 0;
 	assert_int_equal(fault_set_create(&fs, r, 2), 0);
 	if (!test_conn_start(&c, net, fs)) {
 		fault_set_free(fs);
@@ -894,17 +918,8 @@ static void test_verdicts_keep_order(void **state)
 	test_queue_stats(net->ns[HOST_WIRE], &q0, &d, &ud);
 	assert_int_equal(send(c.cli, "data", 4, 0), 4);
 	assert_int_equal(shutdown(c.cli, SHUT_WR), 0);
-	/* both wait in the queue, unread, before the one call that reads them */
-	deadline = fw_now_ns() + TEST_WAIT_NS;
-	do {
-		struct timespec nap = { 0, FW_NS_PER_MS };
-
-		test_queue_stats(net->ns[HOST_WIRE], &q, &d, &ud);
-		if (q >= q0 + 2)
-			break;
-		nanosleep(&nap, NULL);
-	} while (fw_now_ns() < deadline);
-	assert_true(q >= q0 + 2);
+	/* both wait in the queue before the one call that reads them */
+	test_wait_queued(net->ns[HOST_WIRE], q0, 2);
 	assert_true(test_pump(&c, UNTIL_EOF, 0));
 	assert_int_equal(c.srv_err, 0);
 	assert_int_equal(c.srv_rx, 5 + 4);
