@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command 1: install what is missing, build, run the default catalog.
+# README command 1: install what building and running need, build, run the
+# default catalog (reports in out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
