@@ -20,6 +20,7 @@
 #include "intercept.h"
 #include "netns.h"
 #include "report.h"
+#include "requires.h"
 #include "scheduler.h"
 #include "util.h"
 
@@ -105,6 +106,24 @@ static void on_case_done(void *ctx, size_t index, const struct case_result *r)
 		}
 }
 
+/* Mark the runs this kernel cannot run: SKIP with the reason (requires.h). */
+static int mark_skips(const struct catalog *cat, int ns, char *err, size_t errlen)
+{
+	struct requires_probe *probe = NULL;
+	int ret = requires_probe_open(&probe, ns, err, errlen);
+	size_t i;
+
+	for (i = 0; i < cat->n && ret == 0; i++) {
+		struct fw_case *c = cat->cases[i];
+
+		ret = requires_check(probe, c, c->skip, sizeof(c->skip), err, errlen);
+		if (ret > 0)
+			ret = 0; /* c->skip says why */
+	}
+	requires_probe_free(probe);
+	return ret;
+}
+
 /* Can this machine run cases at all? Exit code 3 material. */
 static int preflight(const struct catalog *cat, char *err, size_t errlen, int *exit_code)
 {
@@ -124,13 +143,9 @@ static int preflight(const struct catalog *cat, char *err, size_t errlen, int *e
 		return fw_err(err, errlen, ns,
 			      "cannot create a network namespace (%s): finwave needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN); run it as root",
 			      strerror(-ns));
-	ret = 0;
-	for (i = 0; i < cat->n && ret == 0; i++) {
-		need_queue |= cat->cases[i]->nfaults > 0;
-		ret = engine_check_sysctls(cat->cases[i], ns, err, errlen);
-		if (ret < 0)
-			*exit_code = EXIT_USAGE;
-	}
+	ret = mark_skips(cat, ns, err, errlen);
+	for (i = 0; i < cat->n; i++)
+		need_queue |= cat->cases[i]->nfaults > 0 && !cat->cases[i]->skip[0];
 	if (ret == 0 && need_queue) {
 		ret = fault_set_create(&fs, &probe_rule, 1);
 		if (ret == 0) {

@@ -1250,7 +1250,7 @@ static int load_when(struct loader *L, const struct fw_case *c, yaml_node_t *n, 
 
 static const char *const case_keys[] = { "name", "summary", "claims", "refs", "verdict",
 					 "family", "slow", "sysctl", "matrix", "faults", "steps",
-					 NULL };
+					 "requires", NULL };
 
 static int load_list(struct loader *L, yaml_node_t *n, const char *key, char *out, size_t width,
 		     size_t *count)
@@ -1275,6 +1275,77 @@ static int load_list(struct loader *L, yaml_node_t *n, const char *key, char *ou
 static int claim_id_valid(const char *s)
 {
 	return s[0] == 'C' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' && !s[3];
+}
+
+_Static_assert(REQUIRES_MAX == CASE_MAX_LIST, "load_list() fills up to CASE_MAX_LIST entries");
+
+/* requires: {kernel: "6.12", sysctls: [...], counters: [...], sockopts: [...],
+ * modules: [...], config: [CONFIG_...]}: what the kernel must have, or the run is skipped. */
+static int load_requires(struct loader *L, yaml_node_t *map, struct fw_requires *r)
+{
+	static const char *const keys[] = { "kernel", "sysctls", "counters", "sockopts",
+					    "modules", "config", NULL };
+	static const struct keyset ks = { "requires", keys };
+	char names[REQUIRES_MAX][32];
+	yaml_node_t *n;
+	size_t i, k;
+	int ret;
+
+	if ((ret = check_keys(L, map, &ks)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "kernel"))) {
+		if ((ret = get_str(L, n, "kernel", r->kernel_text, sizeof(r->kernel_text))) < 0)
+			return ret;
+		if (requires_parse_version(r->kernel_text, r->kernel) < 0 || !r->kernel[0])
+			return fail(L, n, "'kernel' must be a version like 6.12 or 6.1.0, not '%s'",
+				    r->kernel_text);
+	}
+	if ((n = map_get(L, map, "sysctls"))) {
+		if ((ret = load_list(L, n, "sysctls", &r->sysctls[0][0], sizeof(r->sysctls[0]),
+				     &r->nsysctls)) < 0)
+			return ret;
+		for (i = 0; i < r->nsysctls; i++)
+			if (strncmp(r->sysctls[i], "net.", 4) != 0 || strstr(r->sysctls[i], "..") ||
+			    strchr(r->sysctls[i], '/'))
+				return fail(L, node_at(L, n->data.sequence.items.start[i]),
+					    "required sysctl '%s' must be a net.* name", r->sysctls[i]);
+	}
+	if ((n = map_get(L, map, "counters")) &&
+	    (ret = load_list(L, n, "counters", &r->counters[0][0], sizeof(r->counters[0]),
+			     &r->ncounters)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "modules")) &&
+	    (ret = load_list(L, n, "modules", &r->modules[0][0], sizeof(r->modules[0]),
+			     &r->nmodules)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "config"))) {
+		if ((ret = load_list(L, n, "config", &r->configs[0][0], sizeof(r->configs[0]),
+				     &r->nconfigs)) < 0)
+			return ret;
+		for (i = 0; i < r->nconfigs; i++)
+			if (strncmp(r->configs[i], "CONFIG_", 7) != 0 || !r->configs[i][7])
+				return fail(L, node_at(L, n->data.sequence.items.start[i]),
+					    "'config' lists kernel options like CONFIG_NF_CONNTRACK, not '%s'",
+					    r->configs[i]);
+	}
+	if ((n = map_get(L, map, "sockopts"))) {
+		if ((ret = load_list(L, n, "sockopts", &names[0][0], sizeof(names[0]),
+				     &r->nsockopts)) < 0)
+			return ret;
+		for (i = 0; i < r->nsockopts; i++) {
+			for (k = 0; k < sizeof(sockopt_names) / sizeof(sockopt_names[0]); k++)
+				if (strcmp(names[i], sockopt_names[k].name) == 0)
+					break;
+			if (k == sizeof(sockopt_names) / sizeof(sockopt_names[0]))
+				return fail(L, node_at(L, n->data.sequence.items.start[i]),
+					    "unknown socket option '%s' (the ones a setsockopt step takes)",
+					    names[i]);
+			snprintf(r->sockopts[i].name, sizeof(r->sockopts[i].name), "%s", names[i]);
+			r->sockopts[i].level = sockopt_names[k].level;
+			r->sockopts[i].opt = sockopt_names[k].opt;
+		}
+	}
+	return 0;
 }
 
 /* family: ipv4 | ipv6 | both | [ipv4, ipv6] */
@@ -1362,6 +1433,8 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 	    (ret = load_sysctls(L, &c->sysctls, &c->nsysctls, n)) < 0)
 		return ret;
 	if ((n = map_get(L, root, "matrix")) && (ret = load_matrix(L, c, n)) < 0)
+		return ret;
+	if ((n = map_get(L, root, "requires")) && (ret = load_requires(L, n, &c->requires)) < 0)
 		return ret;
 	if ((n = map_get(L, root, "slow")) && (ret = get_bool(L, n, "slow", &c->slow)) < 0)
 		return ret;

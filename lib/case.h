@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "fault.h"
+#include "requires.h"
 #include "topo.h"
 
 #define CASE_MAX_NAME 128
@@ -148,6 +149,8 @@ struct fw_case {
 	size_t nfaults;
 	struct fw_step *steps;
 	size_t nsteps;
+	struct fw_requires requires; /* what the kernel must have (requires.h) */
+	char skip[CASE_MAX_TEXT];    /* set by the harness: why this run is skipped */
 };
 
 /* Load and validate path. default_name is used when the file has no name:

@@ -1474,32 +1474,6 @@ static int expect_sysctl(struct engine *E, const struct fw_step *st)
 
 /* ---- setup and teardown ------------------------------------------------------ */
 
-int engine_check_sysctls(const struct fw_case *c, int scratch_ns_fd, char *err, size_t errlen)
-{
-	char path[160];
-	size_t i, k;
-	int saved, ret;
-
-	ret = netns_enter(scratch_ns_fd, &saved);
-	if (ret < 0)
-		return fw_err(err, errlen, ret, "cannot enter a scratch namespace: %s", strerror(-ret));
-	for (i = 0; i < c->nsysctls; i++) {
-		snprintf(path, sizeof(path), "/proc/sys/%s", c->sysctls[i].name);
-		for (k = strlen("/proc/sys/"); path[k]; k++)
-			if (path[k] == '.')
-				path[k] = '/';
-		if (access(path, F_OK) < 0) {
-			ret = fw_err(err, errlen, -ENOENT,
-				     "%s:%d: unknown sysctl '%s' (this kernel has no %s in a network namespace)",
-				     c->path, c->sysctls[i].line, c->sysctls[i].name, path);
-			break;
-		}
-	}
-	if (netns_leave(saved) < 0 && ret == 0)
-		ret = fw_err(err, errlen, -EIO, "cannot leave the scratch namespace");
-	return ret;
-}
-
 /* What the fault matcher needs beyond the segment: its sequence number
  * relative to the sender's ISN, and (only when a rule asks) the sending
  * socket's state right now, probed with sock_diag. */

@@ -20,8 +20,4 @@
  * res holds a verdict (any status); -errno only when res could not be filled. */
 int engine_run(const struct fw_case *c, struct case_result *res);
 
-/* Check that every sysctl the case sets exists in a fresh namespace of this
- * kernel. Returns 0, or -ENOENT with err = "path:line: unknown sysctl ...". */
-int engine_check_sysctls(const struct fw_case *c, int scratch_ns_fd, char *err, size_t errlen);
-
 #endif

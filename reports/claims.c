@@ -12,7 +12,7 @@ static const char *const claim_status_names[] = {
 	[CLAIM_HOLDS] = "holds",
 	[CLAIM_DOES_NOT_HOLD] = "DOES NOT HOLD",
 	[CLAIM_UNCONFIRMED] = "unconfirmed",
-	[CLAIM_NOT_RUN] = "not run",
+	[CLAIM_NOT_RUN] = "not testable",
 	[CLAIM_NOT_COVERED] = "not covered",
 };
 
@@ -189,7 +189,9 @@ enum claim_status claims_judge(const char *id, const struct case_result *res, si
 		case CASE_ERROR:
 			*reason = r->name;
 			return CLAIM_UNCONFIRMED;
-		case CASE_SKIP:
+		case CASE_SKIP: /* the first skipped run says why */
+			if (!*reason)
+				*reason = r->message;
 			break;
 		case CASE_PASS:
 			passed = true;
@@ -202,6 +204,7 @@ enum claim_status claims_judge(const char *id, const struct case_result *res, si
 		return CLAIM_NOT_COVERED;
 	if (!passed)
 		return CLAIM_NOT_RUN;
+	*reason = NULL;
 	if (contradiction) {
 		*reason = contradiction;
 		return CLAIM_DOES_NOT_HOLD;
@@ -226,6 +229,8 @@ size_t claims_print(FILE *f, const struct claim *claims, size_t n, const struct 
 			fprintf(f, "      why: %s\n", reason);
 		else if (st == CLAIM_UNCONFIRMED)
 			fprintf(f, "      %s did not pass\n", reason);
+		else if (st == CLAIM_NOT_RUN)
+			fprintf(f, "      not testable on this kernel: %s\n", reason);
 		for (j = 0; j < nres; j++) {
 			if (!result_covers(&res[j], claims[i].id))
 				continue;

@@ -19,7 +19,7 @@ enum claim_status {
 	CLAIM_HOLDS,
 	CLAIM_DOES_NOT_HOLD, /* a passing run says the kernel does otherwise */
 	CLAIM_UNCONFIRMED,   /* a covering run failed or errored */
-	CLAIM_NOT_RUN,       /* covered, but every run was skipped */
+	CLAIM_NOT_RUN,       /* covered, but every run was skipped: not testable on this kernel */
 	CLAIM_NOT_COVERED,
 };
 
