@@ -1,0 +1,28 @@
+# A fresh machine builds: every library, pkg-config module and program the
+# build looks for comes from a package that scripts/deps/run.txt installs
+# (scripts/check-deps.py asks dpkg who ships each one). The check itself must
+# be able to say no: with a build dependency taken out of the list, it fails
+# and names the package.
+. "$(dirname "$0")/lib.sh"
+: "${FW_BUILD_DIR:?set FW_BUILD_DIR to the configured build directory}"
+py=/usr/bin/python3
+
+"$py" scripts/check-deps.py "$FW_BUILD_DIR" >"$work/out" 2>&1; rc=$?
+expect_rc 0 "every dependency the build finds is installed by scripts/deps/run.txt"
+grep -c '^ok:' "$work/out" | sed 's/^/    dependencies checked: /'
+
+for pkg in libnet1-dev libyaml-dev zlib1g-dev libnetfilter-queue-dev; do
+  grep -v "^$pkg " scripts/deps/run.txt >"$work/run.txt"
+  "$py" scripts/check-deps.py "$FW_BUILD_DIR" --run-list "$work/run.txt" >"$work/out" 2>&1; rc=$?
+  expect_rc 1 "without $pkg in run.txt the check fails"
+  expect_out "which scripts/deps/run.txt does not install" "  and says the list lacks it"
+  expect_out "in package $pkg," "  naming $pkg"
+done
+
+# Every package named in the lists exists in Debian's archive (a typo would
+# make install-deps.sh fail on a fresh machine only).
+for pkg in $(sed -e 's/#.*//' scripts/deps/run.txt scripts/deps/test.txt | awk 'NF {print $1}'); do
+  apt-cache show --no-all-versions "$pkg" >/dev/null 2>&1 || fail "$pkg (scripts/deps) is no package apt knows"
+done
+pass "every listed package is known to apt"
+finish
