@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,18 +74,25 @@ static int walk(const char *dir, struct pathlist *pl, int depth)
 	return ret;
 }
 
+/* A run's name must not depend on how its file was named on the command
+ * line ("cases/lab/x.yaml" or "cases/lab/"): filters, pcaps and report
+ * history key on it. So it is the file's path below the nearest directory
+ * called "cases" of its real path; outside such a tree, its path below the
+ * directory given (or its file name, for a file given itself). */
 static void default_name(const char *path, const char *root, char *out, size_t len)
 {
-	const char *rel = path, *p;
+	char real[PATH_MAX];
+	const char *full = realpath(path, real) ? real : path, *rel = NULL, *p;
 	size_t n;
 
-	if (root && strncmp(path, root, strlen(root)) == 0 && path[strlen(root)] == '/')
+	for (p = strstr(full, "/cases/"); p; p = strstr(p + 1, "/cases/"))
+		rel = p + strlen("/cases/");
+	if (!rel && strncmp(full, "cases/", 6) == 0)
+		rel = full + 6;
+	if (!rel && root && strncmp(path, root, strlen(root)) == 0 && path[strlen(root)] == '/')
 		rel = path + strlen(root) + 1;
-	else if ((p = strstr(path, "cases/")))
-		for (rel = p + 6; (p = strstr(rel, "cases/")); rel = p + 6)
-			;
-	else if ((p = strrchr(path, '/')))
-		rel = p + 1;
+	if (!rel)
+		rel = (p = strrchr(path, '/')) ? p + 1 : path;
 	n = strlen(rel);
 	if (n > 5)
 		n -= 5;

@@ -1,7 +1,8 @@
 /* catalog: the case files named on the command line, found and loaded.
  * A directory contributes every *.yaml below it, sorted; a case's default
- * name is its path below the catalog root (the directory given, or the
- * nearest "cases/" in a file's path) without ".yaml". */
+ * name is its path, without ".yaml", below the nearest directory called
+ * "cases" of its real path (else below the directory given), however the
+ * file was named on the command line. */
 #ifndef FW_CATALOG_H
 #define FW_CATALOG_H
 

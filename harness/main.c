@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "datapath.h"
+#include "listing.h"
+#include "version.h"
 #include "claims.h"
 #include "engine.h"
 #include "fault.h"
@@ -43,6 +46,7 @@ struct options {
 	long repeat;                /* --repeat: runs of each case */
 	bool slow;                  /* --slow: also the cases that wait out long timers */
 	const char *claims_file;    /* --claims: the claims list (docs/claims.md) */
+	const char *list_format;    /* list --format: text or markdown */
 	const char *results;        /* --results: claims from a saved results.json */
 	unsigned shard_k, shard_n; /* --shard K/N; 0/0 = the whole catalog */
 	bool verbose, quiet;
@@ -54,32 +58,6 @@ static void on_stop_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: finwave run   [options] PATH...   run the cases (files or directories)\n"
-		"       finwave check [--shard K/N] PATH...  validate case files, run nothing\n"
-		"       finwave list  [--shard K/N] PATH...  case names and summaries\n"
-		"       finwave claims [options] PATH...     run the cases, then print per claim whether it\n"
-		"                                            holds on this kernel, and why not\n"
-		"       finwave claims --results FILE        the same from a saved results.json\n"
-		"       finwave claims DIR                   ... or from DIR/results.json of --report-dir\n"
-		"options for run:\n"
-		"  --report-dir DIR   write DIR/results.{tap,xml,json}, DIR/<case>.pcap,\n"
-		"                     DIR/index.html and DIR/cases/<case>.html (ladder diagrams)\n"
-		"  --format FMT       what goes to stdout: console (default), tap, junit or json\n"
-		"  --jobs N           cases run at once (default: 16 x CPUs, at most 256; cases mostly wait)\n"
-		"  --filter GLOB      only cases whose name matches (fnmatch)\n"
-		"  --shard K/N        only the K-th of N disjoint parts of the catalog (after --filter)\n"
-		"  --repeat N         run each case N times; a verdict that changes fails the run\n"
-		"  --slow             also run the cases marked slow (they wait out 60 s timers)\n"
-		"  --claims FILE      the claims list for 'claims' (default docs/claims.md)\n"
-		"  --verbose          print each case's timeline\n"
-		"  --quiet            print only failures and the summary\n"
-		"exit codes: 0 all passed, 1 a case failed, 2 bad usage or case file,\n"
-		"            3 environment cannot run cases, 130 interrupted\n");
 }
 
 /* ---- run ------------------------------------------------------------------ */
@@ -239,7 +217,7 @@ static long default_jobs(void)
 	return jobs < FW_MAX_JOBS ? jobs : FW_MAX_JOBS;
 }
 
-static int cmd_run(const struct options *o, struct catalog *cat)
+static int cmd_run(struct options *o, struct catalog *cat)
 {
 	bool tty = isatty(STDOUT_FILENO);
 	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .verbose = o->verbose,
@@ -309,64 +287,29 @@ static int cmd_run(const struct options *o, struct catalog *cat)
 	return EXIT_ALL_PASSED;
 }
 
-/* ---- check / list ----------------------------------------------------------- */
+/* ---- check / list / claims --------------------------------------------------- */
 
-static int cmd_check(const struct catalog *cat)
+static int cmd_check(struct options *o, struct catalog *cat)
 {
+	(void)o;
 	printf("valid: %zu run(s) (each file runs once per family and matrix row)\n", cat->n);
 	return EXIT_ALL_PASSED;
 }
 
-static int cmd_list(const struct catalog *cat)
+static int cmd_list(struct options *o, struct catalog *cat)
 {
-	size_t i, k;
-
-	for (i = 0; i < cat->n; i++) {
-		const struct fw_case *c = cat->cases[i];
-
-		printf("%-40s %s", c->name, c->summary);
-		if (c->nclaims) {
-			printf(" [");
-			for (k = 0; k < c->nclaims; k++)
-				printf("%s%s", k ? " " : "", c->claims[k]);
-			printf("]");
-		}
-		putchar('\n');
-	}
-	return EXIT_ALL_PASSED;
-}
-
-/* ---- main ------------------------------------------------------------------------ */
-
-static const struct {
-	const char *name;
-	bool runs;
-} commands[] = { { "run", true }, { "check", false }, { "list", false }, { "claims", true } };
-
-/* A whole number from 1 to max for OPT, or a one-line error and -1. */
-static int parse_count(const char *opt, const char *arg, long max, long *out)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (!*arg || *end || v < 1 || v > max) {
-		fprintf(stderr, "finwave: %s needs a number from 1 to %ld, not '%s'\n", opt, max, arg);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return listing_print(stdout, o->list_format, cat) < 0 ? EXIT_USAGE : EXIT_ALL_PASSED;
 }
 
 /* finwave claims --results FILE: the table from a saved run. */
 static int cmd_claims_saved(const struct options *o)
 {
-	const char *path = o->claims_file ? o->claims_file : "docs/claims.md";
 	struct case_result *res = NULL;
 	struct claim *claims = NULL;
 	size_t nres = 0, nclaims = 0, i;
 	char err[FW_ERRLEN];
 
-	if (claims_load(path, &claims, &nclaims, err, sizeof(err)) < 0) {
+	if (claims_load(o->claims_file, &claims, &nclaims, err, sizeof(err)) < 0) {
 		fprintf(stderr, "finwave: %s (give the claims list with --claims FILE)\n", err);
 		return EXIT_USAGE;
 	}
@@ -383,30 +326,246 @@ static int cmd_claims_saved(const struct options *o)
 	return EXIT_ALL_PASSED;
 }
 
+static int cmd_claims(struct options *o, struct catalog *cat)
+{
+	o->format = "claims";
+	o->quiet = true;
+	return cmd_run(o, cat);
+}
+
+/* ---- the command table and the options (wireguard-tools' wg.c) --------------- */
+
+enum { CMD_RUN = 1, CMD_CHECK = 2, CMD_LIST = 4, CMD_CLAIMS = 8, CMD_ALL = 15 };
+
+static const struct command {
+	const char *name, *args, *help;
+	unsigned bit;
+	bool runs; /* runs cases: slow ones are left out unless --slow */
+	int (*fn)(struct options *o, struct catalog *cat);
+} commands[] = {
+	{ "run", "[options] [PATH...]", "run the cases (files or directories; default: the catalog)",
+	  CMD_RUN, true, cmd_run },
+	{ "check", "[--shard K/N] [PATH...]", "validate case files, run nothing", CMD_CHECK, false,
+	  cmd_check },
+	{ "list", "[--format text|markdown] [--slow] [PATH...]", "case names, summaries and claims",
+	  CMD_LIST, false, cmd_list },
+	{ "claims", "[options] [PATH... | DIR | --results FILE]",
+	  "per claim: whether it holds on this kernel, and why not (runs the cases, or reads DIR/results.json)",
+	  CMD_CLAIMS, true, cmd_claims },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct option_doc {
+	struct option opt;
+	const char *arg;
+	unsigned cmds; /* the commands it applies to */
+	const char *help;
+} option_docs[] = {
+	{ { "report-dir", required_argument, NULL, 'r' }, "DIR", CMD_RUN | CMD_CLAIMS,
+	  "write every report into DIR: results.{tap,xml,json}, <case>.pcap, index.html, cases/<case>.html" },
+	{ { "format", required_argument, NULL, 'f' }, "FMT", CMD_RUN | CMD_CLAIMS | CMD_LIST,
+	  "what goes to stdout (run: %s; list: %s)" },
+	{ { "jobs", required_argument, NULL, 'j' }, "N", CMD_RUN | CMD_CLAIMS,
+	  "cases run at once (default: 16 per CPU, at most 256; cases mostly wait)" },
+	{ { "filter", required_argument, NULL, 'F' }, "GLOB", CMD_RUN | CMD_CLAIMS | CMD_LIST,
+	  "only cases whose name matches (fnmatch)" },
+	{ { "shard", required_argument, NULL, 'S' }, "K/N", CMD_ALL,
+	  "only the K-th of N disjoint parts of the selection (after --filter)" },
+	{ { "repeat", required_argument, NULL, 'R' }, "N", CMD_RUN | CMD_CLAIMS,
+	  "run each case N times; a verdict that changes fails the run" },
+	{ { "slow", no_argument, NULL, 's' }, NULL, CMD_RUN | CMD_CLAIMS | CMD_LIST,
+	  "also the cases marked slow (they wait out 60 s timers)" },
+	{ { "claims", required_argument, NULL, 'C' }, "FILE", CMD_RUN | CMD_CLAIMS,
+	  "the claims list (default: the installed claims.md)" },
+	{ { "results", required_argument, NULL, 'J' }, "FILE", CMD_CLAIMS,
+	  "claims: the table from a saved results.json instead of a run" },
+	{ { "verbose", no_argument, NULL, 'v' }, NULL, CMD_RUN | CMD_CLAIMS,
+	  "print each case's timeline" },
+	{ { "quiet", no_argument, NULL, 'q' }, NULL, CMD_RUN, "print only failures and the summary" },
+	{ { "version", no_argument, NULL, 'V' }, NULL, CMD_ALL, "print the version and exit" },
+	{ { "help", no_argument, NULL, 'h' }, NULL, CMD_ALL, "print this help and exit" },
+};
+#define NOPTIONS (sizeof(option_docs) / sizeof(option_docs[0]))
+
+/* "console, tap, junit, json, claims": from the writers' table, so a new
+ * writer is never missing from --help or an error message. */
+static void stdout_format_names(char *buf, size_t len)
+{
+	size_t used = 0, w;
+
+	buf[0] = '\0';
+	for (w = 0; report_stdout_writers[w] && used < len; w++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", w ? ", " : "",
+					 report_stdout_writers[w]->name);
+}
+
+static void usage(FILE *f)
+{
+	char formats[128], line[64];
+	size_t i;
+
+	stdout_format_names(formats, sizeof(formats));
+	fprintf(f, "usage:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  finwave %s %s\n      %s\n", commands[i].name, commands[i].args,
+			commands[i].help);
+	fprintf(f, "  finwave --version | --help\noptions:\n");
+	for (i = 0; i < NOPTIONS; i++) {
+		const struct option_doc *d = &option_docs[i];
+
+		snprintf(line, sizeof(line), "--%s%s%s", d->opt.name, d->arg ? " " : "",
+			 d->arg ? d->arg : "");
+		fprintf(f, "  %-18s ", line);
+		fprintf(f, d->help, formats, listing_format_names());
+		fputc('\n', f);
+	}
+	fprintf(f, "exit codes: 0 all passed (skips included), 1 a case failed or errored,\n"
+		   "            2 bad usage or case file, 3 environment cannot run cases, 130 interrupted\n"
+		   "PATH defaults to the catalog (%s). More: man finwave, man finwave-case.\n",
+		datapath_find("cases") ? datapath_find("cases") : "not found");
+}
+
+static void print_version(void)
+{
+	printf("finwave %s%s%s\n", FW_VERSION, FW_GIT_DESCRIBE[0] ? " (git " : "",
+	       FW_GIT_DESCRIBE[0] ? FW_GIT_DESCRIBE ")" : "");
+}
+
+/* A whole number from 1 to max for OPT, or a one-line error and -1. */
+static int parse_count(const char *opt, const char *arg, long max, long *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (!*arg || *end || v < 1 || v > max) {
+		fprintf(stderr, "finwave: %s needs a number from 1 to %ld, not '%s'\n", opt, max, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* One option; 0, 1 to stop with EXIT_ALL_PASSED (--help, --version), or -1. */
+static int take_option(struct options *o, const struct command *cmd, int opt, const char *arg)
+{
+	char err[FW_ERRLEN], names[128];
+	size_t i;
+
+	for (i = 0; i < NOPTIONS && option_docs[i].opt.val != opt; i++)
+		;
+	if (i == NOPTIONS)
+		return -1; /* getopt said what */
+	if (!(option_docs[i].cmds & cmd->bit)) {
+		fprintf(stderr, "finwave: --%s does not apply to '%s'\n", option_docs[i].opt.name,
+			cmd->name);
+		return -1;
+	}
+	switch (opt) {
+	case 'r': o->report_dir = arg; return 0;
+	case 'F': o->filter = arg; return 0;
+	case 'v': o->verbose = true; return 0;
+	case 's': o->slow = true; return 0;
+	case 'C': o->claims_file = arg; return 0;
+	case 'J': o->results = arg; return 0;
+	case 'q': o->quiet = true; return 0;
+	case 'h': usage(stdout); return 1;
+	case 'V': print_version(); return 1;
+	case 'j': return parse_count("--jobs", arg, FW_MAX_JOBS, &o->jobs);
+	case 'R': return parse_count("--repeat", arg, 10000, &o->repeat);
+	case 'S':
+		if (catalog_shard_parse(arg, &o->shard_k, &o->shard_n, err, sizeof(err)) == 0)
+			return 0;
+		fprintf(stderr, "finwave: %s\n", err);
+		return -1;
+	case 'f':
+		if (cmd->bit == CMD_LIST) {
+			if (listing_find(arg)) {
+				o->list_format = arg;
+				return 0;
+			}
+			fprintf(stderr, "finwave: unknown list format '%s' (expected %s)\n", arg,
+				listing_format_names());
+			return -1;
+		}
+		if (report_stdout_find(arg)) {
+			o->format = arg;
+			return 0;
+		}
+		stdout_format_names(names, sizeof(names));
+		fprintf(stderr, "finwave: unknown format '%s' (expected %s)\n", arg, names);
+		return -1;
+	}
+	return -1;
+}
+
+/* Options after the command; returns optind, or -1 / -2 (stop, exit 0). */
+static int parse_options(struct options *o, const struct command *cmd, int argc, char **argv)
+{
+	struct option longopts[NOPTIONS + 1];
+	size_t i;
+	int opt, ret;
+
+	for (i = 0; i < NOPTIONS; i++)
+		longopts[i] = option_docs[i].opt;
+	memset(&longopts[NOPTIONS], 0, sizeof(longopts[NOPTIONS]));
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "hvqV", longopts, NULL)) != -1) {
+		ret = opt == '?' ? -1 : take_option(o, cmd, opt, optarg);
+		if (ret)
+			return ret < 0 ? -1 : -2;
+	}
+	return optind;
+}
+
+/* Take out slow runs, apply --filter and --shard. Returns -1 to go on, or
+ * the exit code to end with. */
+static int select_runs(const struct options *o, const struct command *cmd, struct catalog *cat)
+{
+	size_t whole, left;
+
+	if (!o->slow && cmd->bit != CMD_CHECK && (left = catalog_drop_slow(cat))) {
+		fprintf(stderr, "finwave: %zu slow run(s) left out (--slow %s them)\n", left,
+			cmd->runs ? "runs" : "lists");
+		if (cat->n == 0) {
+			fprintf(stderr, "finwave: every selected case is slow: add --slow\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (o->filter) {
+		catalog_filter(cat, o->filter);
+		if (cat->n == 0) {
+			fprintf(stderr, "finwave: no case matches --filter '%s'\n", o->filter);
+			return EXIT_USAGE;
+		}
+	}
+	if (!o->shard_n)
+		return -1;
+	whole = cat->n;
+	if (catalog_shard(cat, o->shard_k, o->shard_n) < 0) {
+		fprintf(stderr, "finwave: out of memory\n");
+		return EXIT_ENVIRONMENT;
+	}
+	/* More shards than cases: some machine gets none, and that is no error. */
+	if (cat->n == 0) {
+		fprintf(stderr, "finwave: shard %u/%u holds no case (the selection has %zu)\n",
+			o->shard_k, o->shard_n, whole);
+		return EXIT_ALL_PASSED;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "report-dir", required_argument, NULL, 'r' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "filter", required_argument, NULL, 'F' },
-		{ "repeat", required_argument, NULL, 'R' },
-		{ "slow", no_argument, NULL, 's' },
-		{ "claims", required_argument, NULL, 'C' },
-		{ "results", required_argument, NULL, 'J' },
-		{ "shard", required_argument, NULL, 'S' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct options o = { .format = "console", .jobs = default_jobs(), .repeat = 1 };
+	struct options o = { .format = "console", .list_format = "text", .jobs = default_jobs(),
+			     .repeat = 1 };
+	char *default_paths[] = { (char *)datapath_find("cases"), NULL };
+	char **paths = argv;
 	struct sigaction sa;
 	struct catalog cat;
 	char err[FW_ERRLEN];
-	const char *cmd;
-	size_t ci;
-	int opt, code;
+	const struct command *cmd = NULL;
+	size_t i;
+	int first, npaths, code;
 
 	/* First thing: a stop request at any moment must end in an orderly exit
 	 * (a background shell job even starts with SIGINT ignored). */
@@ -416,152 +575,57 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_ALL_PASSED;
 	}
-	cmd = argv[1];
-	for (ci = 0; ci < sizeof(commands) / sizeof(commands[0]); ci++)
-		if (strcmp(commands[ci].name, cmd) == 0)
-			break;
-	if (ci == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "finwave: unknown command '%s' (expected run, check, list, claims)\n", cmd);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
+		print_version();
+		return EXIT_ALL_PASSED;
+	}
+	for (i = 0; i < NCOMMANDS && !cmd; i++)
+		if (strcmp(commands[i].name, argv[1]) == 0)
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "finwave: unknown command '%s' (expected run, check, list, claims; finwave --help)\n",
+			argv[1]);
 		return EXIT_USAGE;
 	}
-	optind = 2;
-	while ((opt = getopt_long(argc, argv, "hvq", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			o.report_dir = optarg;
-			break;
-		case 'f':
-			if (!report_stdout_find(optarg)) {
-				char names[128] = "";
-				size_t used = 0, w;
-
-				/* from the table, so a new writer is never missing here */
-				for (w = 0; report_stdout_writers[w] && used < sizeof(names); w++)
-					used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
-								 w ? ", " : "", report_stdout_writers[w]->name);
-				fprintf(stderr, "finwave: unknown format '%s' (expected %s)\n", optarg, names);
-				return EXIT_USAGE;
-			}
-			o.format = optarg;
-			break;
-		case 'j':
-			if (parse_count("--jobs", optarg, FW_MAX_JOBS, &o.jobs) < 0)
-				return EXIT_USAGE;
-			break;
-		case 'F':
-			o.filter = optarg;
-			break;
-		case 'R':
-			if (parse_count("--repeat", optarg, 10000, &o.repeat) < 0)
-				return EXIT_USAGE;
-			break;
-		case 'S':
-			if (catalog_shard_parse(optarg, &o.shard_k, &o.shard_n, err, sizeof(err)) < 0) {
-				fprintf(stderr, "finwave: %s\n", err);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			o.verbose = true;
-			break;
-		case 's':
-			o.slow = true;
-			break;
-		case 'C':
-			o.claims_file = optarg;
-			break;
-		case 'J':
-			o.results = optarg;
-			break;
-		case 'q':
-			o.quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_ALL_PASSED;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	/* --shard also selects for list and check: what will this machine run? */
-	if (!commands[ci].runs && (o.report_dir || o.filter || o.verbose || o.quiet ||
-				   o.repeat != 1)) {
-		fprintf(stderr, "finwave: options apply only to 'run'\n");
-		return EXIT_USAGE;
-	}
-	if (o.results && strcmp(cmd, "claims") != 0) {
-		fprintf(stderr, "finwave: --results applies only to 'claims'\n");
-		return EXIT_USAGE;
-	}
-	if (strcmp(cmd, "claims") == 0) {
+	first = parse_options(&o, cmd, argc, argv);
+	if (first < 0)
+		return first == -2 ? EXIT_ALL_PASSED : EXIT_USAGE;
+	if (!o.claims_file)
+		o.claims_file = datapath_find("claims.md");
+	npaths = argc - first;
+	paths = argv + first;
+	if (cmd->bit == CMD_CLAIMS) {
 		static char saved[4096];
 
 		/* "finwave claims out/": a report directory holds the last results */
-		if (!o.results && argc - optind == 1 &&
-		    snprintf(saved, sizeof(saved), "%s/results.json", argv[optind]) < (int)sizeof(saved) &&
+		if (!o.results && npaths == 1 &&
+		    snprintf(saved, sizeof(saved), "%s/results.json", paths[0]) < (int)sizeof(saved) &&
 		    access(saved, R_OK) == 0)
 			o.results = saved;
 		if (o.results)
 			return cmd_claims_saved(&o);
-		o.format = "claims";
-		o.quiet = true;
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "finwave: %s needs at least one case file or directory (e.g. cases/)\n", cmd);
-		return EXIT_USAGE;
+	if (npaths == 0) { /* the catalog: installed, or the repository's */
+		if (!default_paths[0]) {
+			fprintf(stderr, "finwave: %s needs a case file or directory (no installed catalog found)\n",
+				cmd->name);
+			return EXIT_USAGE;
+		}
+		paths = default_paths;
+		npaths = 1;
 	}
-	if (catalog_load(&cat, argv + optind, (size_t)(argc - optind), err, sizeof(err)) < 0) {
+	if (catalog_load(&cat, paths, (size_t)npaths, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return EXIT_USAGE;
 	}
-	/* list shows what run would run; check validates every file */
-	if (!o.slow && strcmp(cmd, "check") != 0) {
-		size_t left = catalog_drop_slow(&cat);
-
-		if (left && commands[ci].runs)
-			fprintf(stderr, "finwave: %zu slow run(s) left out (--slow runs them)\n", left);
-		if (cat.n == 0) {
-			fprintf(stderr, "finwave: every selected case is slow: add --slow to run them\n");
-			catalog_free(&cat);
-			return EXIT_USAGE;
-		}
-	}
-	if (o.filter) {
-		catalog_filter(&cat, o.filter);
-		if (cat.n == 0) {
-			fprintf(stderr, "finwave: no case matches --filter '%s'\n", o.filter);
-			catalog_free(&cat);
-			return EXIT_USAGE;
-		}
-	}
-	if (o.shard_n) {
-		size_t whole = cat.n;
-
-		if (catalog_shard(&cat, o.shard_k, o.shard_n) < 0) {
-			fprintf(stderr, "finwave: out of memory\n");
-			catalog_free(&cat);
-			return EXIT_ENVIRONMENT;
-		}
-		/* More shards than cases: some machine gets none, and that is no error. */
-		if (cat.n == 0) {
-			fprintf(stderr, "finwave: shard %u/%u holds no case (the selection has %zu)\n",
-				o.shard_k, o.shard_n, whole);
-			catalog_free(&cat);
-			return EXIT_ALL_PASSED;
-		}
-	}
-	if (commands[ci].runs)
-		code = cmd_run(&o, &cat);
-	else if (strcmp(cmd, "check") == 0)
-		code = cmd_check(&cat);
-	else
-		code = cmd_list(&cat);
+	code = select_runs(&o, cmd, &cat);
+	if (code < 0)
+		code = cmd->fn(&o, &cat);
 	catalog_free(&cat);
 	return code;
 }

@@ -22,7 +22,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # find_package() names and the cache variable holding what they found;
 # None: part of libc (build-essential's libc6-dev).
-PACKAGE_VARS = {"PkgConfig": "PKG_CONFIG_EXECUTABLE", "Threads": None}
+PACKAGE_VARS = {"PkgConfig": "PKG_CONFIG_EXECUTABLE", "Git": "GIT_EXECUTABLE", "Threads": None}
 
 
 def read_list(path):
