@@ -1,4 +1,4 @@
-/* fw_bench: figures for the README, never a verdict on time.
+/* fw_bench: figures for docs/benchmarks.md, never a verdict on time.
  *
  *   fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead]...
  *

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints finwave's figures (README "Benchmarks"): never passes or fails on
+# Prints finwave's figures (docs/benchmarks.md): never passes or fails on
 # time. Builds first; needs root (namespaces). Takes about 20 minutes.
 #   bash bench/run.sh            everything
 #   bash bench/run.sh --quick    fewer rounds (a smoke run, about 30 s)

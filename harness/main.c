@@ -211,7 +211,7 @@ static long default_jobs(void)
 
 	/* Cases mostly sleep on kernel timers (about 40 ms of CPU in a 0.1-4 s
 	 * case): 16 per CPU overlap them until the CPUs, not the waits, are the
-	 * limit (README "Benchmarks"); at most what --jobs accepts. */
+	 * limit (docs/benchmarks.md); at most what --jobs accepts. */
 	long jobs = cpus > 0 ? 16 * cpus : 16;
 
 	return jobs < FW_MAX_JOBS ? jobs : FW_MAX_JOBS;

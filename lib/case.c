@@ -333,7 +333,7 @@ bool step_kind_is_expect(enum step_kind k)
 }
 
 /* Which keys each step kind accepts, besides do/expect. One table, so the
- * validator, the error messages and the README agree. */
+ * validator, the error messages and docs/case-file.md agree. */
 static const struct {
 	const char *const keys[16];
 	const char *required; /* one key that must be present, or NULL */
@@ -1419,7 +1419,7 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 		for (i = 0; i < c->nclaims; i++)
 			if (!claim_id_valid(c->claims[i]))
 				return fail(L, node_at(L, n->data.sequence.items.start[i]),
-					    "claim '%s' is not an id like C16 (see shared/claims.md)",
+					    "claim '%s' is not an id like C16 (see docs/claims.md)",
 					    c->claims[i]);
 	}
 	if ((n = map_get(L, root, "refs")) &&

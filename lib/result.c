@@ -1,5 +1,5 @@
 /* result: JSON (de)serialisation of a case result with jansson. The field
- * names here are the documented schema (README, "JSON results"). */
+ * names here are the documented schema (docs/results.schema.json, docs/reports.md). */
 #include "result.h"
 
 #include <arpa/inet.h>

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Writes the docs pages that repeat what the code knows, from the code:
+#   docs/catalog.md       finwave list --slow --format markdown cases/
+#   docs/dependencies.md  scripts/deps/run.txt and test.txt, with their whys
+# --check: write nothing, exit 1 naming each stale page (tests/e2e_docs.sh).
+#   bash scripts/gen-docs.sh [--check]     (FINWAVE=path/to/finwave; default build/finwave)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+finwave=${FINWAVE:-build/finwave}
+check=0
+[ "${1:-}" = "--check" ] && check=1
+
+deps_page() {
+  echo "# Dependencies"
+  echo
+  echo "Generated from \`scripts/deps/run.txt\` and \`scripts/deps/test.txt\` by"
+  echo "\`bash scripts/gen-docs.sh\`: edit those lists, not this page. \`scripts/install-deps.sh\`"
+  echo "installs the first (\`--test\`: both); \`tests/e2e_deps.sh\` checks that every library,"
+  echo "module and program the build finds comes from a package of the first."
+  for list in run test; do
+    echo
+    if [ $list = run ]; then echo "## To build and run (scripts/deps/run.txt)"; else echo "## For the tests (scripts/deps/test.txt)"; fi
+    echo
+    echo "| package | why |"
+    echo "|---|---|"
+    sed -n 's/^\([a-z0-9][a-z0-9.+-]*\) *# *\(.*\)$/| `\1` | \2 |/p' scripts/deps/$list.txt
+  done
+}
+
+status=0
+emit() { # emit PAGE: stdin is what PAGE must hold
+  local page=$1 tmp
+  tmp=$(mktemp)
+  cat >"$tmp"
+  if [ $check -eq 1 ]; then
+    if ! cmp -s "$tmp" "$page"; then
+      echo "gen-docs: $page is stale (bash scripts/gen-docs.sh rewrites it):"
+      diff -u "$page" "$tmp" | head -20 || true
+      status=1
+    fi
+    rm -f "$tmp"
+  else
+    mv "$tmp" "$page"
+    chmod 644 "$page"
+    echo "gen-docs: wrote $page"
+  fi
+}
+
+"$finwave" list --slow --format markdown cases/ 2>/dev/null | emit docs/catalog.md
+deps_page | emit docs/dependencies.md
+exit $status
