@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 quick=""; runs=5
 [ "${1:-}" = "--quick" ] && { quick=--quick; runs=2; }
-bash scripts/build.sh >/dev/null
+bash scripts/build.sh --quiet
 
 echo "# finwave benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem/ {print $2}') GiB, Linux $(uname -r)"

@@ -16,8 +16,13 @@ if [ -z "$cc" ]; then
   echo "fuzz: no clang (apt-get install clang, see scripts/install-deps.sh)" >&2
   exit 3
 fi
-cmake -S . -B "$build" -DCMAKE_C_COMPILER="$cc" -DFW_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_case >/dev/null
+mkdir -p "$build"
+# quiet unless a step fails: then its whole output is shown
+run_logged() {
+  "$@" >"$build/step.log" 2>&1 || { cat "$build/step.log" >&2; echo "fuzz: '$*' failed (above)" >&2; exit 1; }
+}
+run_logged cmake -S . -B "$build" -DCMAKE_C_COMPILER="$cc" -DFW_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_logged cmake --build "$build" -j"$(nproc)" --target fuzz_case
 corpus=$(mktemp -d /tmp/finwave-fuzz.XXXXXX)
 trap 'rm -rf "$corpus"' EXIT
 find cases tests/fixtures fuzz/regressions -type f -exec cp -t "$corpus" {} +

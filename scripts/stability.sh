@@ -10,7 +10,7 @@ build=${BUILD_DIR:-build}
 catalog=${1:-cases/}
 runs=${RUNS:-20}
 loaded=${LOADED_RUNS:-5}
-bash scripts/build.sh >/dev/null
+bash scripts/build.sh --quiet
 command -v stress-ng >/dev/null || { echo "stability: stress-ng missing (scripts/install-deps.sh)" >&2; exit 3; }
 out=$(mktemp -d /tmp/finwave-stability.XXXXXX)
 stress=""

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
-bash scripts/build.sh >/dev/null
+bash scripts/build.sh --quiet
 if ! command -v valgrind >/dev/null; then
   echo "valgrind: not installed (scripts/install-deps.sh installs it)" >&2
   exit 3
