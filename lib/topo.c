@@ -1,7 +1,7 @@
-/* topo: three anonymous namespaces joined by two veth pairs, configured over
+/* topo: anonymous namespaces joined by veth pairs, configured over
  * rtnetlink (libmnl) so that building a case's network costs a few hundred
  * microseconds of netlink round trips instead of a dozen `ip` processes.
- * The layout is fixed (see topo.h); it lives in topo_legs[] below. */
+ * What to build is data: a description of nodes, links and routes (topo.h). */
 #include "topo.h"
 
 #include "netns.h"
@@ -35,26 +35,69 @@
 /* One request normally answers in microseconds; 2 s only bounds a kernel that
  * never answers (a bug), so no caller can hang on us. */
 #define TOPO_NL_TIMEOUT_MS 2000
-#define TOPO_HOST_IFNAME "eth0"
 #define TOPO_V4_PREFIXLEN 24
 #define TOPO_V6_PREFIXLEN 64
 #define TOPO_SYSCTL_PATHLEN 256
 
+#define TOPO_MAX_NODES 8
+
 struct topo {
-	int ns[HOST_COUNT]; /* indexed by enum fw_host; -1 when not created */
+	const struct topo_desc *desc;
+	int ns[TOPO_MAX_NODES]; /* by index in desc->nodes; -1 when not created */
 };
 
-/* One leg of the picture in topo.h: a host and the wire interface facing it. */
-static const struct topo_leg {
-	enum fw_host host;
-	const char *wire_ifname;
-	const char *host_v4, *wire_v4;
-	const char *host_v6, *wire_v6;
-} topo_legs[] = {
-	{ HOST_CLIENT, "cl0", "198.18.1.2", "198.18.1.1", "2001:2:0:1::2", "2001:2:0:1::1" },
-	{ HOST_SERVER, "sv0", "198.18.2.2", "198.18.2.1", "2001:2:0:2::2", "2001:2:0:2::1" },
+/* ---- descriptions ------------------------------------------------------- */
+
+/* client -- wire -- server: what every case runs on today (see topo.h). */
+static const struct topo_node_desc classic_nodes[] = {
+	{ "client", TOPO_ROLE_ENDPOINT },
+	{ "server", TOPO_ROLE_ENDPOINT },
+	{ "wire", TOPO_ROLE_WIRE },
 };
-#define TOPO_LEG_COUNT (sizeof(topo_legs) / sizeof(topo_legs[0]))
+static const struct topo_link_desc classic_links[] = {
+	{ { "wire", "cl0", "198.18.1.1", "2001:2:0:1::1" },
+	  { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" } },
+	{ { "wire", "sv0", "198.18.2.1", "2001:2:0:2::1" },
+	  { "server", "eth0", "198.18.2.2", "2001:2:0:2::2" } },
+};
+static const struct topo_route_desc classic_routes[] = {
+	{ "client", NULL, NULL, "198.18.1.1", "2001:2:0:1::1" },
+	{ "server", NULL, NULL, "198.18.2.1", "2001:2:0:2::1" },
+};
+const struct topo_desc topo_desc_classic = {
+	"client-wire-server", classic_nodes, 3, classic_links, 2, classic_routes, 2,
+};
+
+/* client -- wire-a -- dut -- wire-b -- server: a device under test between
+ * two wires, routed. The endpoints keep their classic addresses, so a case
+ * reads the same with or without a box; the box's legs are 198.18.3.0/24
+ * and 198.18.4.0/24 (2001:2:0:3::/64, 2001:2:0:4::/64). */
+static const struct topo_node_desc dut_nodes[] = {
+	{ "client", TOPO_ROLE_ENDPOINT }, { "server", TOPO_ROLE_ENDPOINT },
+	{ "wire-a", TOPO_ROLE_WIRE },     { "dut", TOPO_ROLE_DUT },
+	{ "wire-b", TOPO_ROLE_WIRE },
+};
+static const struct topo_link_desc dut_links[] = {
+	{ { "wire-a", "cl0", "198.18.1.1", "2001:2:0:1::1" },
+	  { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" } },
+	{ { "wire-a", "dt0", "198.18.3.1", "2001:2:0:3::1" },
+	  { "dut", "a0", "198.18.3.2", "2001:2:0:3::2" } },
+	{ { "wire-b", "dt0", "198.18.4.1", "2001:2:0:4::1" },
+	  { "dut", "b0", "198.18.4.2", "2001:2:0:4::2" } },
+	{ { "wire-b", "sv0", "198.18.2.1", "2001:2:0:2::1" },
+	  { "server", "eth0", "198.18.2.2", "2001:2:0:2::2" } },
+};
+static const struct topo_route_desc dut_routes[] = {
+	{ "client", NULL, NULL, "198.18.1.1", "2001:2:0:1::1" },
+	{ "server", NULL, NULL, "198.18.2.1", "2001:2:0:2::1" },
+	{ "wire-a", NULL, NULL, "198.18.3.2", "2001:2:0:3::2" },
+	{ "wire-b", NULL, NULL, "198.18.4.2", "2001:2:0:4::2" },
+	{ "dut", "198.18.1.0/24", "2001:2:0:1::/64", "198.18.3.1", "2001:2:0:3::1" },
+	{ "dut", "198.18.2.0/24", "2001:2:0:2::/64", "198.18.4.1", "2001:2:0:4::1" },
+};
+const struct topo_desc topo_desc_dut = {
+	"client-wire-a-dut-wire-b-server", dut_nodes, 5, dut_links, 4, dut_routes, 6,
+};
 
 static const struct {
 	enum fw_host host;
@@ -91,18 +134,32 @@ int fw_host_parse(const char *name, enum fw_host *out)
 	return -EINVAL;
 }
 
-static int host_valid(enum fw_host h)
-{
-	return (int)h >= 0 && (int)h < HOST_COUNT;
-}
-
-static const struct topo_leg *leg_of(enum fw_host h)
+static int node_index(const struct topo_desc *d, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < TOPO_LEG_COUNT; i++)
-		if (topo_legs[i].host == h)
-			return &topo_legs[i];
+	for (i = 0; name && i < d->nnodes; i++)
+		if (strcmp(d->nodes[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The end of a link on node (an endpoint has one link), and the other end. */
+static const struct topo_end *end_on(const struct topo_desc *d, const char *node,
+				     const struct topo_end **other)
+{
+	size_t i;
+
+	for (i = 0; i < d->nlinks; i++) {
+		if (strcmp(d->links[i].a.node, node) == 0) {
+			*other = &d->links[i].b;
+			return &d->links[i].a;
+		}
+		if (strcmp(d->links[i].b.node, node) == 0) {
+			*other = &d->links[i].a;
+			return &d->links[i].b;
+		}
+	}
 	return NULL;
 }
 
@@ -152,10 +209,8 @@ enum sysctl_stage {
  * value" is -EINVAL, so every refusal of a value becomes -EINVAL with the
  * kernel's reason in the message. */
 static int sysctl_err(int ret, enum sysctl_stage stage, const char *name, const char *path,
-		      enum fw_host h, const char *value, char *err, size_t errlen)
+		      const char *ns, const char *value, char *err, size_t errlen)
 {
-	const char *ns = fw_host_name(h);
-
 	/* A directory opens fine for reading and only read() says EISDIR. */
 	if (ret == -EISDIR)
 		return fw_err(err, errlen, -ENOENT,
@@ -196,7 +251,7 @@ static int sysctl_err(int ret, enum sysctl_stage stage, const char *name, const 
 /* Open, transfer and close all while the thread is inside the namespace:
  * /proc/sys/net resolves to the opener's netns, and a few handlers look at
  * current's netns again at read/write time rather than at the file's. */
-static int sysctl_io(int ns_fd, enum fw_host h, const char *name, const char *value,
+static int sysctl_io(int ns_fd, const char *node, const char *name, const char *value,
 		     char *buf, size_t blen, char *err, size_t errlen)
 {
 	char path[TOPO_SYSCTL_PATHLEN];
@@ -217,12 +272,12 @@ static int sysctl_io(int ns_fd, enum fw_host h, const char *name, const char *va
 	if (ret < 0) {
 		saved = -1;
 		ret = fw_err(err, errlen, ret, "sysctl '%s': enter the %s namespace: %s", name,
-			     fw_host_name(h), errstr(ret));
+			     node, errstr(ret));
 		goto out;
 	}
 	fd = open(path, (value ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0) {
-		ret = sysctl_err(-errno, SYSCTL_OPEN, name, path, h, value, err, errlen);
+		ret = sysctl_err(-errno, SYSCTL_OPEN, name, path, node, value, err, errlen);
 		goto out;
 	}
 	if (value) {
@@ -230,7 +285,7 @@ static int sysctl_io(int ns_fd, enum fw_host h, const char *name, const char *va
 
 		n = write(fd, value, len);
 		if (n < 0) {
-			ret = sysctl_err(-errno, SYSCTL_WRITE, name, path, h, value, err, errlen);
+			ret = sysctl_err(-errno, SYSCTL_WRITE, name, path, node, value, err, errlen);
 			goto out;
 		}
 		if ((size_t)n != len) {
@@ -252,7 +307,7 @@ static int sysctl_io(int ns_fd, enum fw_host h, const char *name, const char *va
 		}
 		n = read(fd, tmp, blen);
 		if (n < 0) {
-			ret = sysctl_err(-errno, SYSCTL_READ, name, path, h, NULL, err, errlen);
+			ret = sysctl_err(-errno, SYSCTL_READ, name, path, node, NULL, err, errlen);
 			goto out;
 		}
 		while (n > 0 && tmp[n - 1] == '\n')
@@ -277,7 +332,7 @@ out:
 		 * socket of this thread there: that outranks any other error. */
 		if (lret < 0)
 			ret = fw_err(err, errlen, lret, "sysctl '%s': leave the %s namespace: %s",
-				     name, fw_host_name(h), errstr(lret));
+				     name, node, errstr(lret));
 	}
 	return ret;
 }
@@ -285,19 +340,23 @@ out:
 int topo_sysctl_set(struct topo *t, enum fw_host h, const char *name, const char *value,
 		    char *err, size_t errlen)
 {
-	if (!t || !host_valid(h) || t->ns[h] < 0 || !value)
+	int ns = topo_ns_fd(t, h);
+
+	if (ns < 0 || !value)
 		return fw_err(err, errlen, -EINVAL, "sysctl '%s': no such host or value",
 			      name ? name : "(null)");
-	return sysctl_io(t->ns[h], h, name, value, NULL, 0, err, errlen);
+	return sysctl_io(ns, fw_host_name(h), name, value, NULL, 0, err, errlen);
 }
 
 int topo_sysctl_get(struct topo *t, enum fw_host h, const char *name, char *value,
 		    size_t vlen, char *err, size_t errlen)
 {
-	if (!t || !host_valid(h) || t->ns[h] < 0 || !value || vlen < 2)
+	int ns = topo_ns_fd(t, h);
+
+	if (ns < 0 || !value || vlen < 2)
 		return fw_err(err, errlen, -EINVAL, "sysctl '%s': no such host or no room",
 			      name ? name : "(null)");
-	return sysctl_io(t->ns[h], h, name, NULL, value, vlen, err, errlen);
+	return sysctl_io(ns, fw_host_name(h), name, NULL, value, vlen, err, errlen);
 }
 
 /* ---- rtnetlink --------------------------------------------------------- */
@@ -308,7 +367,7 @@ struct nl {
 	struct mnl_socket *sock;
 	char *buf; /* request, then reply: a request is not needed once sent */
 	uint32_t seq;
-	enum fw_host host;
+	const char *host; /* the node's name, for messages */
 };
 
 static void nl_close(struct nl *nl)
@@ -320,7 +379,7 @@ static void nl_close(struct nl *nl)
 	nl->buf = NULL;
 }
 
-static int nl_open(struct nl *nl, int ns_fd, enum fw_host h, char *err, size_t errlen)
+static int nl_open(struct nl *nl, int ns_fd, const char *h, char *err, size_t errlen)
 {
 	struct timeval tv = { .tv_sec = TOPO_NL_TIMEOUT_MS / 1000,
 			      .tv_usec = (TOPO_NL_TIMEOUT_MS % 1000) * 1000 };
@@ -335,8 +394,8 @@ static int nl_open(struct nl *nl, int ns_fd, enum fw_host h, char *err, size_t e
 	}
 	fd = netns_socket(ns_fd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
 	if (fd < 0) {
-		ret = fw_err(err, errlen, fd, "open rtnetlink in the %s namespace: %s",
-			     fw_host_name(h), errstr(fd));
+		ret = fw_err(err, errlen, fd, "open rtnetlink in the %s namespace: %s", h,
+			     errstr(fd));
 		goto out;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
@@ -355,8 +414,8 @@ static int nl_open(struct nl *nl, int ns_fd, enum fw_host h, char *err, size_t e
 	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = fw_err(err, errlen, -errno, "bind rtnetlink in the %s namespace: %s",
-			     fw_host_name(h), errstr(errno));
+		ret = fw_err(err, errlen, -errno, "bind rtnetlink in the %s namespace: %s", h,
+			     errstr(errno));
 		goto out;
 	}
 	ret = 0;
@@ -586,7 +645,7 @@ static int nl_link_up(struct nl *nl, const char *name, int *ifindex, char *err, 
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	/* Only the index is wanted: skip the per-VF and stats blobs. */
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	snprintf(what, sizeof(what), "find %s in the %s namespace", name, fw_host_name(nl->host));
+	snprintf(what, sizeof(what), "find %s in the %s namespace", name, nl->host);
 	ret = nl_talk(nl, nl_ifindex_reply, &idx, what, err, errlen);
 	if (ret < 0)
 		goto out;
@@ -601,7 +660,7 @@ static int nl_link_up(struct nl *nl, const char *name, int *ifindex, char *err, 
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
 	snprintf(what, sizeof(what), "set %s up in the %s namespace", name,
-		 fw_host_name(nl->host));
+		 nl->host);
 	ret = nl_talk(nl, NULL, NULL, what, err, errlen);
 	if (ret < 0)
 		goto out;
@@ -629,7 +688,7 @@ static int nl_addr_add(struct nl *nl, int ifindex, const char *ifname, int famil
 	char what[128];
 
 	snprintf(what, sizeof(what), "add %s/%d to %s in the %s namespace", text, plen, ifname,
-		 fw_host_name(nl->host));
+		 nl->host);
 	if (addr_parse(family, text, bytes) < 0)
 		return fw_err(err, errlen, -EINVAL, "%s: bad address", what);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
@@ -646,27 +705,38 @@ static int nl_addr_add(struct nl *nl, int ifindex, const char *ifname, int famil
 	return nl_talk(nl, NULL, NULL, what, err, errlen);
 }
 
-static int nl_default_route_add(struct nl *nl, int ifindex, int family, const char *gw,
-				char *err, size_t errlen)
+/* A route to dst ("198.18.2.0/24"; NULL: the default route) via gw. */
+static int nl_route_add(struct nl *nl, int family, const char *dst, const char *gw, char *err,
+			size_t errlen)
 {
 	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 	struct rtmsg *rtm;
-	uint8_t bytes[16];
-	char what[128];
+	uint8_t bytes[16], dbytes[16];
+	char what[160], prefix[64] = "";
+	const char *slash = dst ? strchr(dst, '/') : NULL;
+	size_t alen = family == AF_INET ? 4 : 16;
 
-	snprintf(what, sizeof(what), "add default route via %s in the %s namespace", gw,
-		 fw_host_name(nl->host));
+	snprintf(what, sizeof(what), "add route to %s via %s in the %s namespace",
+		 dst ? dst : "default", gw, nl->host);
 	if (addr_parse(family, gw, bytes) < 0)
 		return fw_err(err, errlen, -EINVAL, "%s: bad gateway", what);
+	if (dst && (!slash || (size_t)(slash - dst) >= sizeof(prefix)))
+		return fw_err(err, errlen, -EINVAL, "%s: bad prefix", what);
+	if (dst) {
+		memcpy(prefix, dst, (size_t)(slash - dst));
+		if (addr_parse(family, prefix, dbytes) < 0)
+			return fw_err(err, errlen, -EINVAL, "%s: bad prefix", what);
+	}
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)family;
-	rtm->rtm_dst_len = 0;
+	rtm->rtm_dst_len = dst ? (uint8_t)atoi(slash + 1) : 0;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_GATEWAY, family == AF_INET ? 4 : 16, bytes);
-	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	if (dst)
+		mnl_attr_put(nlh, RTA_DST, alen, dbytes);
+	mnl_attr_put(nlh, RTA_GATEWAY, alen, bytes);
 	return nl_talk(nl, NULL, NULL, what, err, errlen);
 }
 
@@ -674,9 +744,9 @@ static int nl_default_route_add(struct nl *nl, int ifindex, int family, const ch
 
 /* Sysctls written before any link exists, so that new links inherit the
  * "default" values. accept_dad=0 covers the link-local addresses the kernel
- * adds by itself (NODAD only covers ours). */
+ * adds by itself (NODAD only covers ours). A wire or a box forwards. */
 static const struct {
-	int wire_only;
+	int forwarders_only;
 	const char *name, *value;
 } topo_sysctls[] = {
 	{ 0, "net.ipv6.conf.all.accept_dad", "0" },
@@ -686,115 +756,143 @@ static const struct {
 };
 #define TOPO_SYSCTL_COUNT (sizeof(topo_sysctls) / sizeof(topo_sysctls[0]))
 
-/* Links up, then addresses, then routes: IPv4 only installs the prefix route
- * of an address on a link that is up, and the default routes need the
- * gateways reachable through those prefix routes. */
-static int topo_leg_build(struct nl *wire, struct nl *host, const struct topo_leg *leg,
-			  char *err, size_t errlen)
+/* Explicit, distinct ifindexes: when both ends of a veth have the same index
+ * (2 and 2 in fresh namespaces), linkwatch treats the carrier change as not
+ * urgent and delays it up to a second, and IPv6 neighbour discovery waits
+ * for it. Link i's ends are 10i+10 and 10i+11. */
+static int end_ifindex(size_t link, int b_end)
 {
-	int wire_idx = 0, host_idx = 0, ret;
+	return 10 + 10 * (int)link + b_end;
+}
 
-	ret = nl_link_up(wire, leg->wire_ifname, &wire_idx, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_link_up(host, TOPO_HOST_IFNAME, &host_idx, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_addr_add(wire, wire_idx, leg->wire_ifname, AF_INET, leg->wire_v4, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_addr_add(wire, wire_idx, leg->wire_ifname, AF_INET6, leg->wire_v6, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_addr_add(host, host_idx, TOPO_HOST_IFNAME, AF_INET, leg->host_v4, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_addr_add(host, host_idx, TOPO_HOST_IFNAME, AF_INET6, leg->host_v6, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_neigh_add(wire, wire_idx, AF_INET, leg->host_v4, host_idx, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_neigh_add(wire, wire_idx, AF_INET6, leg->host_v6, host_idx, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_neigh_add(host, host_idx, AF_INET, leg->wire_v4, wire_idx, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_neigh_add(host, host_idx, AF_INET6, leg->wire_v6, wire_idx, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_default_route_add(host, host_idx, AF_INET, leg->wire_v4, err, errlen);
-	if (ret < 0)
-		goto out;
-	ret = nl_default_route_add(host, host_idx, AF_INET6, leg->wire_v6, err, errlen);
-out:
+/* One end of a link: up, its addresses, permanent neighbour entries for
+ * the other end (its MAC is known: topo_mac of its ifindex). */
+static int topo_end_build(struct nl *nl, const struct topo_end *e, const struct topo_end *peer,
+			  int peer_index, char *err, size_t errlen)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	int idx = 0, ret;
+	size_t f;
+
+	ret = nl_link_up(nl, e->ifname, &idx, err, errlen);
+	for (f = 0; ret == 0 && f < 2; f++)
+		ret = nl_addr_add(nl, idx, e->ifname, families[f], f ? e->v6 : e->v4, err, errlen);
+	for (f = 0; ret == 0 && f < 2; f++)
+		ret = nl_neigh_add(nl, idx, families[f], f ? peer->v6 : peer->v4, peer_index, err,
+				   errlen);
 	return ret;
 }
 
-int topo_create(struct topo **out, char *err, size_t errlen)
+/* Links up, then addresses, then routes: IPv4 only installs the prefix route
+ * of an address on a link that is up, and the routes need their gateways
+ * reachable through those prefix routes. */
+static int topo_wire_up(struct topo *t, struct nl *nl, char *err, size_t errlen)
 {
-	struct nl nl[HOST_COUNT];
-	struct topo *t;
+	const struct topo_desc *d = t->desc;
 	size_t i;
-	int h, lo_idx, ret;
+	int ret = 0;
+
+	for (i = 0; ret == 0 && i < d->nlinks; i++) {
+		const struct topo_link_desc *l = &d->links[i];
+
+		/* created in a's namespace with the peer born directly in b's: a
+		 * veth moved afterwards would first appear in a's namespace under
+		 * the peer's name and could clash there */
+		ret = nl_veth_create(&nl[node_index(d, l->a.node)], l->a.ifname, end_ifindex(i, 0),
+				     l->b.ifname, t->ns[node_index(d, l->b.node)],
+				     end_ifindex(i, 1), err, errlen);
+	}
+	for (i = 0; ret == 0 && i < d->nlinks; i++) {
+		const struct topo_link_desc *l = &d->links[i];
+
+		ret = topo_end_build(&nl[node_index(d, l->a.node)], &l->a, &l->b, end_ifindex(i, 1),
+				     err, errlen);
+		if (ret == 0)
+			ret = topo_end_build(&nl[node_index(d, l->b.node)], &l->b, &l->a,
+					     end_ifindex(i, 0), err, errlen);
+	}
+	for (i = 0; ret == 0 && i < d->nroutes; i++) {
+		const struct topo_route_desc *r = &d->routes[i];
+		struct nl *n = &nl[node_index(d, r->node)];
+
+		ret = nl_route_add(n, AF_INET, r->dst_v4, r->via_v4, err, errlen);
+		if (ret == 0)
+			ret = nl_route_add(n, AF_INET6, r->dst_v6, r->via_v6, err, errlen);
+	}
+	return ret;
+}
+
+/* Every name a link or route uses is a node, and no more nodes than fit. */
+static int topo_desc_check(const struct topo_desc *d, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (d->nnodes > TOPO_MAX_NODES)
+		return fw_err(err, errlen, -EINVAL, "topology %s: %zu nodes, at most %d", d->name,
+			      d->nnodes, TOPO_MAX_NODES);
+	for (i = 0; i < d->nlinks; i++)
+		if (node_index(d, d->links[i].a.node) < 0 || node_index(d, d->links[i].b.node) < 0)
+			return fw_err(err, errlen, -EINVAL, "topology %s: link %zu names no node",
+				      d->name, i);
+	for (i = 0; i < d->nroutes; i++)
+		if (node_index(d, d->routes[i].node) < 0)
+			return fw_err(err, errlen, -EINVAL, "topology %s: route %zu names no node",
+				      d->name, i);
+	return 0;
+}
+
+int topo_build(struct topo **out, const struct topo_desc *d, char *err, size_t errlen)
+{
+	struct nl nl[TOPO_MAX_NODES];
+	struct topo *t = NULL;
+	size_t h, i;
+	int lo_idx, ret;
 
 	memset(nl, 0, sizeof(nl));
 	*out = NULL;
+	ret = topo_desc_check(d, err, errlen);
+	if (ret < 0)
+		goto out;
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		ret = fw_err(err, errlen, -ENOMEM, "topology: out of memory");
 		goto out;
 	}
-	for (h = 0; h < HOST_COUNT; h++)
+	t->desc = d;
+	for (h = 0; h < TOPO_MAX_NODES; h++)
 		t->ns[h] = -1;
-	for (h = 0; h < HOST_COUNT; h++) {
+	for (h = 0; h < d->nnodes; h++) {
+		const struct topo_node_desc *n = &d->nodes[h];
+
 		ret = netns_create();
 		if (ret < 0) {
-			ret = fw_err(err, errlen, ret, "create the %s namespace: %s",
-				     fw_host_name(h), errstr(ret));
+			ret = fw_err(err, errlen, ret, "create the %s namespace: %s", n->name,
+				     errstr(ret));
 			goto out;
 		}
 		t->ns[h] = ret;
-	}
-	for (h = 0; h < HOST_COUNT; h++) {
 		for (i = 0; i < TOPO_SYSCTL_COUNT; i++) {
-			if (topo_sysctls[i].wire_only && h != HOST_WIRE)
+			if (topo_sysctls[i].forwarders_only && n->role == TOPO_ROLE_ENDPOINT)
 				continue;
-			ret = sysctl_io(t->ns[h], h, topo_sysctls[i].name, topo_sysctls[i].value,
-					NULL, 0, err, errlen);
+			ret = sysctl_io(t->ns[h], n->name, topo_sysctls[i].name,
+					topo_sysctls[i].value, NULL, 0, err, errlen);
 			if (ret < 0)
 				goto out;
 		}
-		ret = nl_open(&nl[h], t->ns[h], h, err, errlen);
+		ret = nl_open(&nl[h], t->ns[h], n->name, err, errlen);
 		if (ret < 0)
 			goto out;
 		ret = nl_link_up(&nl[h], "lo", &lo_idx, err, errlen);
 		if (ret < 0)
 			goto out;
 	}
-	for (i = 0; i < TOPO_LEG_COUNT; i++) {
-		/* Explicit, distinct ifindexes: when both ends of a veth have the
-		 * same index (2 and 2 in fresh namespaces), linkwatch treats the
-		 * carrier change as not urgent and delays it up to a second, and
-		 * IPv6 neighbour discovery waits for it. */
-		ret = nl_veth_create(&nl[HOST_WIRE], topo_legs[i].wire_ifname, 10 + 10 * (int)i,
-				     TOPO_HOST_IFNAME, t->ns[topo_legs[i].host], 11 + 10 * (int)i,
-				     err, errlen);
-		if (ret < 0)
-			goto out;
-	}
-	for (i = 0; i < TOPO_LEG_COUNT; i++) {
-		ret = topo_leg_build(&nl[HOST_WIRE], &nl[topo_legs[i].host], &topo_legs[i], err,
-				     errlen);
-		if (ret < 0)
-			goto out;
-	}
+	ret = topo_wire_up(t, nl, err, errlen);
+	if (ret < 0)
+		goto out;
 	*out = t;
 	t = NULL;
-	ret = 0;
 out:
-	for (h = HOST_COUNT - 1; h >= 0; h--)
+	for (h = TOPO_MAX_NODES; h-- > 0;)
 		nl_close(&nl[h]);
 	/* Closing the namespace fds is the whole teardown: the kernel destroys
 	 * each namespace with its last reference, veths and addresses included. */
@@ -802,49 +900,74 @@ out:
 	return ret;
 }
 
+int topo_create(struct topo **out, char *err, size_t errlen)
+{
+	return topo_build(out, &topo_desc_classic, err, errlen);
+}
+
 void topo_free(struct topo *t)
 {
-	int h;
+	size_t h;
 
 	if (!t)
 		return;
-	for (h = 0; h < HOST_COUNT; h++)
+	for (h = 0; h < TOPO_MAX_NODES; h++)
 		if (t->ns[h] >= 0)
 			close(t->ns[h]);
 	free(t);
 }
 
+size_t topo_node_count(const struct topo *t)
+{
+	return t ? t->desc->nnodes : 0;
+}
+
+const struct topo_node_desc *topo_node(const struct topo *t, size_t i)
+{
+	return t && i < t->desc->nnodes ? &t->desc->nodes[i] : NULL;
+}
+
+int topo_node_ns_fd(const struct topo *t, const char *name)
+{
+	int i = t ? node_index(t->desc, name) : -1;
+
+	return i < 0 ? -EINVAL : t->ns[i];
+}
+
 int topo_ns_fd(const struct topo *t, enum fw_host h)
 {
-	if (!t || !host_valid(h))
-		return -EINVAL;
-	return t->ns[h];
+	return topo_node_ns_fd(t, fw_host_name(h));
 }
 
 const char *topo_ifname(const struct topo *t, enum fw_host h)
 {
-	if (!t || !leg_of(h))
+	const struct topo_end *other, *e;
+
+	if (!t || h == HOST_WIRE)
 		return NULL;
-	return TOPO_HOST_IFNAME;
+	e = end_on(t->desc, fw_host_name(h), &other);
+	return e ? e->ifname : NULL;
 }
 
 const char *topo_wire_ifname(const struct topo *t, enum fw_host h)
 {
-	const struct topo_leg *leg = leg_of(h);
+	const struct topo_end *other = NULL;
 
-	if (!t || !leg)
+	if (!t || h == HOST_WIRE || !end_on(t->desc, fw_host_name(h), &other))
 		return NULL;
-	return leg->wire_ifname;
+	return other->ifname;
 }
 
 void topo_addr(const struct topo *t, enum fw_host h, int family, struct fw_addr *out)
 {
-	const struct topo_leg *leg = leg_of(h);
+	const struct topo_end *other, *e = NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->family = AF_UNSPEC;
-	if (!t || !leg || (family != AF_INET && family != AF_INET6))
+	if (t && h != HOST_WIRE)
+		e = end_on(t->desc, fw_host_name(h), &other);
+	if (!e || (family != AF_INET && family != AF_INET6))
 		return;
-	if (addr_parse(family, family == AF_INET ? leg->host_v4 : leg->host_v6, out->bytes) == 0)
+	if (addr_parse(family, family == AF_INET ? e->v4 : e->v6, out->bytes) == 0)
 		out->family = family;
 }

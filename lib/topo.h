@@ -1,5 +1,13 @@
 /* topo: the network a case runs on, built from scratch for every case.
  *
+ * The network is data: a description (struct topo_desc) lists nodes, each a
+ * namespace with a role, the veth links between them with each end's
+ * addresses, and the routes; topo_build() makes any such description. Code
+ * that needs "every namespace" loops over the nodes. Two descriptions ship:
+ * topo_desc_classic, below, which every case runs on today, and
+ * topo_desc_dut, client -- wire-a -- dut -- wire-b -- server, for a device
+ * under test between two wires (routed; the endpoints keep their addresses).
+ *
  *   client ns                 wire ns                      server ns
  *   eth0 198.18.1.2/24 ---- cl0 198.18.1.1  sv0 198.18.2.1 ---- eth0 198.18.2.2/24
  *        2001:2:0:1::2/64       2001:2:0:1::1  2001:2:0:2::1         2001:2:0:2::2/64
@@ -29,8 +37,58 @@ int fw_host_parse(const char *name, enum fw_host *out); /* 0 or -EINVAL */
 
 struct topo;
 
-/* Build the whole topology. Returns 0 or -errno with err filled; on failure
- * nothing is left behind. Caller frees with topo_free(). */
+enum topo_role {
+	TOPO_ROLE_ENDPOINT, /* a host whose sockets the case drives */
+	TOPO_ROLE_WIRE,     /* the network: interceptor and captures; forwards */
+	TOPO_ROLE_DUT,      /* a device under test; forwards unless told otherwise */
+};
+
+struct topo_node_desc {
+	const char *name; /* "client", "wire-a", "dut" */
+	enum topo_role role;
+};
+
+struct topo_end {
+	const char *node, *ifname;
+	const char *v4, *v6; /* the end's addresses (/24 and /64) */
+};
+
+/* A veth pair: created in a's namespace, b's end born in b's. */
+struct topo_link_desc {
+	struct topo_end a, b;
+};
+
+/* A route in node's namespace: to dst ("198.18.2.0/24", NULL = default) via a
+ * gateway on one of its links, for each family. */
+struct topo_route_desc {
+	const char *node;
+	const char *dst_v4, *dst_v6;
+	const char *via_v4, *via_v6;
+};
+
+struct topo_desc {
+	const char *name;
+	const struct topo_node_desc *nodes;
+	size_t nnodes;
+	const struct topo_link_desc *links;
+	size_t nlinks;
+	const struct topo_route_desc *routes;
+	size_t nroutes;
+};
+
+extern const struct topo_desc topo_desc_classic; /* client -- wire -- server */
+extern const struct topo_desc topo_desc_dut;     /* client -- wire-a -- dut -- wire-b -- server */
+
+/* Build the network d describes. Returns 0 or -errno with err filled; on
+ * failure nothing is left behind. Caller frees with topo_free(). d must
+ * outlive the topology. */
+int topo_build(struct topo **out, const struct topo_desc *d, char *err, size_t errlen);
+size_t topo_node_count(const struct topo *t);
+const struct topo_node_desc *topo_node(const struct topo *t, size_t i); /* NULL past the end */
+int topo_node_ns_fd(const struct topo *t, const char *name);            /* -EINVAL: no such node */
+
+/* topo_build() of topo_desc_classic. The functions taking enum fw_host look
+ * the node up by its name ("client", "server", "wire"). */
 int topo_create(struct topo **out, char *err, size_t errlen);
 void topo_free(struct topo *t); /* accepts NULL; closes the namespace fds */
 

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "counters.h"
 #include "netns.h"
 #include "topo.h"
 #include "util.h"
@@ -416,12 +417,70 @@ static void test_topo_create_failure_cleans_up(void **state)
 	free(after);
 }
 
+/* The box topology (client -- wire-a -- dut -- wire-b -- server) is real:
+ * five namespaces, TCP from client to server over both families with the
+ * endpoints' own addresses, and every IPv4 segment forwarded by both wires
+ * and the box (each one's Ip.ForwDatagrams counts them). */
+static void test_dut_topology_carries_tcp(void **state)
+{
+	static const char *const forwarders[] = { "wire-a", "dut", "wire-b" };
+	char err[FW_ERRLEN] = "";
+	struct counter_set cs = { 0 };
+	struct topo *t = NULL;
+	int fds = count_open_fds();
+	int64_t fwd;
+	size_t i;
+
+	(void)state;
+	if (topo_build(&t, &topo_desc_dut, err, sizeof(err)) < 0)
+		fail_msg("topo_build(dut): %s", err);
+	assert_int_equal(topo_node_count(t), 5);
+	assert_int_equal(topo_node(t, 3)->role, TOPO_ROLE_DUT);
+	assert_string_equal(topo_node(t, 3)->name, "dut");
+	assert_null(topo_node(t, 5));
+	assert_int_equal(topo_node_ns_fd(t, "wire"), -EINVAL); /* no plain wire here */
+	tcp_across(t, AF_INET);
+	tcp_across(t, AF_INET6);
+	for (i = 0; i < sizeof(forwarders) / sizeof(forwarders[0]); i++) {
+		assert_int_equal(counters_read(topo_node_ns_fd(t, forwarders[i]), &cs, err, sizeof(err)), 0);
+		assert_int_equal(counters_get(&cs, "Ip.ForwDatagrams", &fwd), 0);
+		if (fwd < 3) /* SYN, ACK, data at least, one way */
+			fail_msg("%s forwarded %lld IPv4 datagrams", forwarders[i], (long long)fwd);
+		counter_set_clear(&cs);
+	}
+	topo_free(t);
+	assert_int_equal(count_open_fds(), fds);
+}
+
+/* A description naming a node that does not exist is refused before any
+ * namespace is made, in one line. */
+static void test_bad_description_refused(void **state)
+{
+	static const struct topo_node_desc nodes[] = { { "client", TOPO_ROLE_ENDPOINT } };
+	static const struct topo_link_desc links[] = {
+		{ { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" },
+		  { "nowhere", "x0", "198.18.1.1", "2001:2:0:1::1" } },
+	};
+	static const struct topo_desc bad = { "bad", nodes, 1, links, 1, NULL, 0 };
+	char err[FW_ERRLEN] = "";
+	struct topo *t = (struct topo *)&err;
+	int fds = count_open_fds();
+
+	(void)state;
+	assert_int_equal(topo_build(&t, &bad, err, sizeof(err)), -EINVAL);
+	assert_null(t);
+	assert_string_equal(err, "topology bad: link 0 names no node");
+	assert_int_equal(count_open_fds(), fds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest standalone[] = {
 		cmocka_unit_test(test_host_names),
 		cmocka_unit_test(test_topo_leaves_nothing),
 		cmocka_unit_test(test_topo_create_failure_cleans_up),
+		cmocka_unit_test(test_dut_topology_carries_tcp),
+		cmocka_unit_test(test_bad_description_refused),
 	};
 	const struct CMUnitTest shared[] = {
 		cmocka_unit_test(test_tcp_ipv4),
