@@ -1248,7 +1248,7 @@ static int load_when(struct loader *L, const struct fw_case *c, yaml_node_t *n, 
 
 /* ---- the case -------------------------------------------------------------- */
 
-static const char *const case_keys[] = { "name", "summary", "claims", "refs", "verdict",
+static const char *const case_keys[] = { "name", "summary", "claims", "refs", "verdict", "condition",
 					 "family", "slow", "sysctl", "matrix", "faults", "steps",
 					 "requires", NULL };
 
@@ -1412,6 +1412,9 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 		return fail(L, n, "the 'summary' is empty: say in one line what the case shows");
 	if ((n = map_get(L, root, "verdict")) &&
 	    (ret = get_str(L, n, "verdict", c->verdict, sizeof(c->verdict))) < 0)
+		return ret;
+	if ((n = map_get(L, root, "condition")) &&
+	    (ret = get_str(L, n, "condition", c->condition, sizeof(c->condition))) < 0)
 		return ret;
 	if ((n = map_get(L, root, "claims"))) {
 		if ((ret = load_list(L, n, "claims", &c->claims[0][0], sizeof(c->claims[0]), &c->nclaims)) < 0)

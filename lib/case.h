@@ -133,7 +133,8 @@ struct fw_case {
 	char path[512];
 	char name[CASE_MAX_NAME];
 	char summary[CASE_MAX_TEXT];
-	char verdict[CASE_MAX_TEXT]; /* why the claim does not hold, "" when it does */
+	char verdict[CASE_MAX_TEXT];   /* why the claim does not hold, "" when it does */
+	char condition[CASE_MAX_TEXT]; /* the condition the claim holds under, "" when none */
 	char claims[CASE_MAX_LIST][8];
 	size_t nclaims;
 	char refs[CASE_MAX_LIST][CASE_MAX_TEXT];

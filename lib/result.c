@@ -28,6 +28,7 @@ void result_init(struct case_result *r, const struct fw_case *c)
 	snprintf(r->path, sizeof(r->path), "%s", c->path);
 	snprintf(r->summary, sizeof(r->summary), "%s", c->summary);
 	snprintf(r->verdict, sizeof(r->verdict), "%s", c->verdict);
+	snprintf(r->condition, sizeof(r->condition), "%s", c->condition);
 	memcpy(r->claims, c->claims, sizeof(r->claims));
 	r->nclaims = c->nclaims;
 }
@@ -140,8 +141,9 @@ char *result_to_json(const struct case_result *r)
 	events = json_array();
 	for (i = 0; i < r->tl.n; i++)
 		json_array_append_new(events, event_json(&r->tl.ev[i]));
-	o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o,s:s,s:I,s:s,s:o}", "schema", RESULT_SCHEMA_VERSION,
-		      "name", r->name, "path", r->path, "summary", r->summary, "verdict", r->verdict,
+	o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:I,s:s,s:o}", "schema",
+		      RESULT_SCHEMA_VERSION, "name", r->name, "path", r->path, "summary", r->summary,
+		      "verdict", r->verdict, "condition", r->condition,
 		      "claims", claims, "status", case_status_name(r->status), "duration_ns",
 		      (json_int_t)r->duration_ns, "message", r->message, "timeline", events);
 	if (o) {
@@ -330,6 +332,7 @@ int result_from_json(const char *json, struct case_result *r, char *err, size_t 
 	copy_str(o, "path", r->path, sizeof(r->path));
 	copy_str(o, "summary", r->summary, sizeof(r->summary));
 	copy_str(o, "verdict", r->verdict, sizeof(r->verdict));
+	copy_str(o, "condition", r->condition, sizeof(r->condition));
 	copy_str(o, "message", r->message, sizeof(r->message));
 	arr = json_object_get(o, "claims");
 	json_array_foreach(arr, i, it) {

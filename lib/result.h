@@ -25,6 +25,7 @@ struct case_result {
 	char path[512];
 	char summary[CASE_MAX_TEXT];
 	char verdict[CASE_MAX_TEXT];
+	char condition[CASE_MAX_TEXT]; /* the case's condition for its claims (case.h) */
 	char claims[CASE_MAX_LIST][8];
 	size_t nclaims;
 	enum case_status status;

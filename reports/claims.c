@@ -10,6 +10,7 @@
 
 static const char *const claim_status_names[] = {
 	[CLAIM_HOLDS] = "holds",
+	[CLAIM_HOLDS_IF] = "holds if",
 	[CLAIM_DOES_NOT_HOLD] = "DOES NOT HOLD",
 	[CLAIM_UNCONFIRMED] = "unconfirmed",
 	[CLAIM_NOT_RUN] = "not testable",
@@ -174,7 +175,7 @@ enum claim_status claims_judge(const char *id, const struct case_result *res, si
 			       const char **reason)
 {
 	bool covered = false, passed = false;
-	const char *contradiction = NULL;
+	const char *contradiction = NULL, *condition = NULL;
 	size_t i;
 
 	*reason = NULL;
@@ -197,6 +198,8 @@ enum claim_status claims_judge(const char *id, const struct case_result *res, si
 			passed = true;
 			if (r->verdict[0] && !contradiction && verdict_about(r->verdict, id))
 				contradiction = r->verdict;
+			if (r->condition[0] && !condition && verdict_about(r->condition, id))
+				condition = r->condition;
 			break;
 		}
 	}
@@ -209,7 +212,24 @@ enum claim_status claims_judge(const char *id, const struct case_result *res, si
 		*reason = contradiction;
 		return CLAIM_DOES_NOT_HOLD;
 	}
+	if (condition) {
+		*reason = condition;
+		return CLAIM_HOLDS_IF;
+	}
 	return CLAIM_HOLDS;
+}
+
+/* A claim that holds: the first passing run covering it says what it showed. */
+static void claims_print_holds_why(FILE *f, const char *id, const struct case_result *res,
+				   size_t nres)
+{
+	size_t i;
+
+	for (i = 0; i < nres; i++)
+		if (res[i].status == CASE_PASS && result_covers(&res[i], id)) {
+			fprintf(f, "      why: %s: %s\n", res[i].name, res[i].summary);
+			return;
+		}
 }
 
 size_t claims_print(FILE *f, const struct claim *claims, size_t n, const struct case_result *res,
@@ -227,6 +247,10 @@ size_t claims_print(FILE *f, const struct claim *claims, size_t n, const struct 
 		fprintf(f, "%s  %-13s %s\n", claims[i].id, claim_status_name(st), claims[i].text);
 		if (st == CLAIM_DOES_NOT_HOLD)
 			fprintf(f, "      why: %s\n", reason);
+		else if (st == CLAIM_HOLDS_IF)
+			fprintf(f, "      condition: %s\n", reason);
+		else if (st == CLAIM_HOLDS)
+			claims_print_holds_why(f, claims[i].id, res, nres);
 		else if (st == CLAIM_UNCONFIRMED)
 			fprintf(f, "      %s did not pass\n", reason);
 		else if (st == CLAIM_NOT_RUN)

@@ -1,7 +1,8 @@
 /* claims: the table a sysctl lab hands to its users. For each claim of
  * docs/claims.md: the runs that cover it, whether it holds on this kernel,
- * and, when it does not, the one-sentence reason the case gives (its
- * `verdict`). Built from case results: a fresh run, or a results.json. */
+ * and why in one sentence: the case's `verdict` when it does not hold, its
+ * `condition` when it holds only under one, else what the deciding case
+ * shows. Built from case results: a fresh run, or a results.json. */
 #ifndef FW_CLAIMS_H
 #define FW_CLAIMS_H
 
@@ -17,6 +18,7 @@ struct claim {
 
 enum claim_status {
 	CLAIM_HOLDS,
+	CLAIM_HOLDS_IF,      /* holds, under the condition a passing run names */
 	CLAIM_DOES_NOT_HOLD, /* a passing run says the kernel does otherwise */
 	CLAIM_UNCONFIRMED,   /* a covering run failed or errored */
 	CLAIM_NOT_RUN,       /* covered, but every run was skipped: not testable on this kernel */
@@ -31,6 +33,8 @@ int claims_load(const char *path, struct claim **out, size_t *n, char *err, size
  * result_clear(), then free(). */
 int claims_read_results(const char *path, struct case_result **out, size_t *n, char *err,
 			size_t errlen);
+/* *reason: the verdict (does not hold), the condition (holds if), the
+ * failing run's name (unconfirmed), the first skip's reason (not testable). */
 enum claim_status claims_judge(const char *id, const struct case_result *res, size_t nres,
 			       const char **reason);
 const char *claim_status_name(enum claim_status s);

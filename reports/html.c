@@ -208,6 +208,11 @@ static int case_page(const struct html *h, const struct case_result *r)
 		esc(o.f, r->verdict);
 		fputs("</td></tr>", o.f);
 	}
+	if (r->condition[0]) {
+		fputs("<tr><th>condition</th><td>", o.f);
+		esc(o.f, r->condition);
+		fputs("</td></tr>", o.f);
+	}
 	fputs("</table>\n", o.f);
 	if (r->status != CASE_PASS && r->message[0]) {
 		fputs("<h2>Expected vs actual</h2>\n<pre class=\"message\">", o.f);
@@ -328,7 +333,7 @@ static int claims_page(const struct html *h)
 	page_head(o.f, "finwave claims");
 	fputs("<nav><a href=\"index.html\">all cases</a></nav>\n<h1>What this kernel says of "
 	      "each claim</h1>\n<table class=\"claims\"><tr><th>claim</th><th>on this kernel</th>"
-	      "<th>why not</th></tr>\n",
+	      "<th>why, or under which condition</th></tr>\n",
 	      o.f);
 	for (k = 0; k < n; k++) {
 		const char *reason, *text = "";
@@ -340,15 +345,17 @@ static int claims_page(const struct html *h)
 		for (i = 0; i < h->nclaims; i++)
 			if (strcmp(h->claims[i].id, ids[k]) == 0)
 				text = h->claims[i].text;
-		fprintf(o.f, "<tr class=\"claim-%s\"><td>", st == CLAIM_HOLDS ? "holds" :
-				     st == CLAIM_DOES_NOT_HOLD ? "not" : "open");
+		fprintf(o.f, "<tr class=\"claim-%s\"><td>",
+			st == CLAIM_HOLDS || st == CLAIM_HOLDS_IF ? "holds" :
+			st == CLAIM_DOES_NOT_HOLD		  ? "not" :
+								    "open");
 		esc(o.f, ids[k]);
 		fputs("</td><td><b>", o.f);
 		esc(o.f, claim_status_name(st));
 		fputs("</b> ", o.f);
 		esc(o.f, text);
 		fputs("</td><td>", o.f);
-		esc(o.f, st == CLAIM_DOES_NOT_HOLD || st == CLAIM_UNCONFIRMED ? reason : "");
+		esc(o.f, reason ? reason : "");
 		fputs("</td></tr>\n", o.f);
 	}
 	fputs("</table>\n", o.f);
@@ -377,7 +384,7 @@ static int claims_page(const struct html *h)
 			fputs("</td><td>", o.f);
 			esc(o.f, r->summary);
 			fputs("</td><td>", o.f);
-			esc(o.f, r->verdict);
+			esc(o.f, r->verdict[0] ? r->verdict : r->condition);
 			fputs("</td></tr>\n", o.f);
 		}
 	}
