@@ -706,7 +706,7 @@ static void test_error_unknown_key(void **state)
 	(void)state;
 	expect_error("summary: s\ncolour: red\nsteps: [{do: close}]\n", "t.yaml:2:1: ",
 		     "unknown case key 'colour' (expected name, summary, claims, refs, verdict, "
-		     "family, slow, sysctl, matrix, faults, steps)");
+		     "condition, family, slow, sysctl, matrix, faults, steps, requires)");
 	expect_error("summary: s\nsteps:\n  - {do: close, colour: red}\n",
 		     "t.yaml:3:17: ", "unknown step key 'colour' (expected do, expect, host,");
 	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: drop, when: now}\n"
