@@ -490,10 +490,8 @@ static int load_timer(struct loader *L, yaml_node_t *map, struct fw_step *s)
 	s->timer = -1;
 	s->timer_min_ns = s->timer_max_ns = -1;
 	if ((n = map_get(L, map, "timer"))) {
-		for (t = 0; t < 5; t++)
-			if (scalar(n) && strcmp(scalar(n), sock_timer_name(t)) == 0)
-				break;
-		if (t == 5)
+		t = sock_timer_parse(scalar(n));
+		if (t < 0)
 			return fail(L, n, "unknown timer '%s' (expected off, on, keepalive, timewait, probe)",
 				    scalar(n) ? scalar(n) : "?");
 		s->timer = t;

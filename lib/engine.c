@@ -247,10 +247,10 @@ static const char *sock_label(struct engine *E, enum fw_host h, const struct soc
 		struct esock *s = &E->socks[i];
 
 		if (s->host == h && s->has_tuple && s->lport == si->sport &&
-		    (s->listener ? si->state == 10 : s->rport == si->dport))
+		    (s->listener ? si->state == FW_TCP_LISTEN : s->rport == si->dport))
 			return s->name;
 	}
-	return si->state == 10 ? "listener" : "socket";
+	return si->state == FW_TCP_LISTEN ? "listener" : "socket";
 }
 
 static bool sock_same(const struct sock_info *a, const struct sock_info *b)
@@ -335,7 +335,7 @@ static const struct sock_info *sock_state(struct engine *E, const struct esock *
 
 		if (si->sport != s->lport)
 			continue;
-		if (s->listener ? si->state == 10 : si->dport == s->rport)
+		if (s->listener ? si->state == FW_TCP_LISTEN : si->dport == s->rport)
 			return si;
 	}
 	return NULL;

@@ -44,24 +44,26 @@ static const struct {
 	int num;
 	const char *name;
 } tcp_state_table[] = {
-	/* 0 is not a kernel state: finwave's word for a socket that is gone. */
-	{ 0, "CLOSED" },
-	{ 1, "ESTABLISHED" },
-	{ 2, "SYN_SENT" },
-	{ 3, "SYN_RECV" },
-	{ 4, "FIN_WAIT_1" },
-	{ 5, "FIN_WAIT_2" },
-	{ 6, "TIME_WAIT" },
-	{ 7, "CLOSE" },
-	{ 8, "CLOSE_WAIT" },
-	{ 9, "LAST_ACK" },
-	{ 10, "LISTEN" },
-	{ 11, "CLOSING" },
-	{ 12, "NEW_SYN_RECV" },
+	{ FW_TCP_CLOSED, "CLOSED" },
+	{ FW_TCP_ESTABLISHED, "ESTABLISHED" },
+	{ FW_TCP_SYN_SENT, "SYN_SENT" },
+	{ FW_TCP_SYN_RECV, "SYN_RECV" },
+	{ FW_TCP_FIN_WAIT_1, "FIN_WAIT_1" },
+	{ FW_TCP_FIN_WAIT_2, "FIN_WAIT_2" },
+	{ FW_TCP_TIME_WAIT, "TIME_WAIT" },
+	{ FW_TCP_CLOSE, "CLOSE" },
+	{ FW_TCP_CLOSE_WAIT, "CLOSE_WAIT" },
+	{ FW_TCP_LAST_ACK, "LAST_ACK" },
+	{ FW_TCP_LISTEN, "LISTEN" },
+	{ FW_TCP_CLOSING, "CLOSING" },
+	{ FW_TCP_NEW_SYN_RECV, "NEW_SYN_RECV" },
 };
 
-/* idiag_timer values, as inet_sk_diag_fill() and inet_twsk_diag_fill() set them. */
-static const char *const sock_timer_table[] = { "off", "on", "keepalive", "timewait", "probe" };
+static const char *const sock_timer_table[SOCK_TIMER_COUNT] = {
+	[SOCK_TIMER_OFF] = "off",	      [SOCK_TIMER_ON] = "on",
+	[SOCK_TIMER_KEEPALIVE] = "keepalive", [SOCK_TIMER_TIMEWAIT] = "timewait",
+	[SOCK_TIMER_PROBE] = "probe",
+};
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -92,6 +94,16 @@ const char *sock_timer_name(int timer)
 	if (timer < 0 || (size_t)timer >= ARRAY_LEN(sock_timer_table))
 		return "?";
 	return sock_timer_table[timer];
+}
+
+int sock_timer_parse(const char *name)
+{
+	int t;
+
+	for (t = 0; name && t < SOCK_TIMER_COUNT; t++)
+		if (strcmp(sock_timer_table[t], name) == 0)
+			return t;
+	return -1;
 }
 
 int sockprobe_open(struct sockprobe **out, int ns_fd, char *err, size_t errlen)

@@ -8,12 +8,13 @@
 #include <stdint.h>
 
 #include "seg.h"
+#include "vocab.h"
 
 struct sock_info {
 	struct fw_addr src, dst;
 	uint16_t sport, dport; /* host order */
-	uint8_t state;         /* TCP_ESTABLISHED ... as in include/net/tcp_states.h */
-	uint8_t timer;         /* 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe */
+	uint8_t state;         /* enum fw_tcp_state (vocab.h) */
+	uint8_t timer;         /* enum fw_sock_timer (vocab.h) */
 	uint8_t retrans;
 	uint32_t expires_ms;
 	uint32_t inode;
@@ -28,9 +29,6 @@ int sockprobe_dump(struct sockprobe *p, struct sock_info **out, size_t *n, char 
 		   size_t errlen);
 void sockprobe_free(struct sockprobe *p); /* accepts NULL */
 
-/* "ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT", ... ; "CLOSED" for 0 / gone. */
-const char *tcp_state_name(int state);
-int tcp_state_parse(const char *name); /* state number, or -1 when unknown */
-const char *sock_timer_name(int timer); /* "off", "on", "keepalive", "timewait", "probe" */
+/* The names of states and timers: vocab.h. */
 
 #endif

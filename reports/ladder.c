@@ -38,20 +38,20 @@ enum {
 };
 
 /* Fill colours of socket-state bands, by state number (tcp_states.h). */
-static const char *const state_colors[] = {
-    [0] = "#9ca3af",  /* gone */
-    [1] = "#16a34a",  /* ESTABLISHED */
-    [2] = "#60a5fa",  /* SYN_SENT */
-    [3] = "#93c5fd",  /* SYN_RECV */
-    [4] = "#f59e0b",  /* FIN_WAIT_1 */
-    [5] = "#fbbf24",  /* FIN_WAIT_2 */
-    [6] = "#7c3aed",  /* TIME_WAIT */
-    [7] = "#6b7280",  /* CLOSE */
-    [8] = "#ef4444",  /* CLOSE_WAIT */
-    [9] = "#f97316",  /* LAST_ACK */
-    [10] = "#0ea5e9", /* LISTEN */
-    [11] = "#db2777", /* CLOSING */
-    [12] = "#a5b4fc", /* NEW_SYN_RECV */
+static const char *const state_colors[FW_TCP_STATE_COUNT] = {
+    [FW_TCP_CLOSED] = "#9ca3af", /* gone */
+    [FW_TCP_ESTABLISHED] = "#16a34a",
+    [FW_TCP_SYN_SENT] = "#60a5fa",
+    [FW_TCP_SYN_RECV] = "#93c5fd",
+    [FW_TCP_FIN_WAIT_1] = "#f59e0b",
+    [FW_TCP_FIN_WAIT_2] = "#fbbf24",
+    [FW_TCP_TIME_WAIT] = "#7c3aed",
+    [FW_TCP_CLOSE] = "#6b7280",
+    [FW_TCP_CLOSE_WAIT] = "#ef4444",
+    [FW_TCP_LAST_ACK] = "#f97316",
+    [FW_TCP_LISTEN] = "#0ea5e9",
+    [FW_TCP_CLOSING] = "#db2777",
+    [FW_TCP_NEW_SYN_RECV] = "#a5b4fc",
 };
 
 const char *report_state_color(int state)
