@@ -2,7 +2,7 @@
  * this machine can run cases, schedules them and maps outcomes to exit codes:
  *   0 every case passed (or was skipped)   1 a case failed or errored
  *   2 bad usage or an invalid case file    3 this environment cannot run cases
- *   130 interrupted (SIGINT/SIGTERM)
+ *   4 a report could not be written        130 interrupted (SIGINT/SIGTERM/SIGHUP)
  * Nothing here touches the host namespace: cases build their own. */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +32,7 @@ enum exit_code {
 	EXIT_CASE_FAILED = 1,
 	EXIT_USAGE = 2,
 	EXIT_ENVIRONMENT = 3,
+	EXIT_REPORT = 4, /* a report was not written (docs/reports.md): the evidence is lost */
 	EXIT_INTERRUPTED = 130,
 };
 
@@ -68,6 +69,7 @@ struct run_state {
 	size_t nwriters;
 	struct report_summary sum;
 	bool writer_failed;
+	const struct report_ctx *ctx;
 };
 
 static void on_case_done(void *ctx, size_t index, const struct case_result *r)
@@ -76,12 +78,13 @@ static void on_case_done(void *ctx, size_t index, const struct case_result *r)
 	size_t i;
 
 	rs->sum.counts[r->status]++;
-	for (i = 0; i < rs->nwriters; i++)
-		if (rs->writers[i]->case_done(rs->wstate[i], r, index) < 0 && !rs->writer_failed) {
-			fprintf(stderr, "finwave: %s report for %s could not be written\n",
-				rs->writers[i]->name, r->name);
-			rs->writer_failed = true;
-		}
+	for (i = 0; i < rs->nwriters; i++) {
+		int ret = rs->writers[i]->case_done(rs->wstate[i], r, index);
+
+		if (ret < 0 && !rs->writer_failed)
+			report_error_print(rs->writers[i], rs->ctx, ret);
+		rs->writer_failed |= ret < 0;
+	}
 }
 
 /* Mark the runs this kernel cannot run: SKIP with the reason (requires.h). */
@@ -149,8 +152,7 @@ static int add_writer(struct run_state *rs, const struct report_ops *ops,
 	int ret = ops->begin(ctx, &rs->wstate[rs->nwriters]);
 
 	if (ret < 0) {
-		fprintf(stderr, "finwave: cannot start the %s report in %s: %s\n", ops->name,
-			ctx->dir ? ctx->dir : "stdout", strerror(-ret));
+		report_error_print(ops, ctx, ret);
 		return ret;
 	}
 	rs->writers[rs->nwriters++] = ops;
@@ -217,10 +219,10 @@ static long default_jobs(void)
 	return jobs < FW_MAX_JOBS ? jobs : FW_MAX_JOBS;
 }
 
-static int cmd_run(struct options *o, struct catalog *cat)
+static int cmd_run_reports(struct options *o, struct catalog *cat, struct report_dir *rdir)
 {
 	bool tty = isatty(STDOUT_FILENO);
-	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .verbose = o->verbose,
+	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .rdir = rdir, .verbose = o->verbose,
 				  .quiet = o->quiet, .color = tty && !getenv("NO_COLOR"),
 				  .progress = tty, .claims_file = o->claims_file };
 	struct sched_config scfg = { .jobs = (size_t)o->jobs, .repeat = (unsigned)o->repeat };
@@ -239,6 +241,7 @@ static int cmd_run(struct options *o, struct catalog *cat)
 	if (stop_requested)
 		return EXIT_INTERRUPTED;
 	memset(&rs, 0, sizeof(rs));
+	rs.ctx = &ctx;
 	ctx.total = cat->n * scfg.repeat;
 	if (scfg.repeat > 1) {
 		scfg.tally = calloc(cat->n, sizeof(*scfg.tally));
@@ -261,17 +264,18 @@ static int cmd_run(struct options *o, struct catalog *cat)
 			rs.writers[i]->end(rs.wstate[i], &rs.sum);
 		free(names);
 		free(scfg.tally);
-		return EXIT_USAGE;
+		return EXIT_REPORT;
 	}
 	ret = sched_run(cat->cases, cat->n, &scfg, &stop_requested, on_case_done, &rs);
 	rs.sum.wall_ns = fw_now_ns() - t0;
 	rs.sum.interrupted = ret == -EINTR;
-	for (i = 0; i < rs.nwriters; i++)
-		if (rs.writers[i]->end(rs.wstate[i], &rs.sum) < 0) {
-			fprintf(stderr, "finwave: the %s report could not be written\n",
-				rs.writers[i]->name);
-			rs.writer_failed = true;
-		}
+	for (i = 0; i < rs.nwriters; i++) {
+		int wret = rs.writers[i]->end(rs.wstate[i], &rs.sum);
+
+		if (wret < 0 && !rs.writer_failed)
+			report_error_print(rs.writers[i], &ctx, wret);
+		rs.writer_failed |= wret < 0;
+	}
 	free(names);
 	if (ret == 0 && scfg.tally)
 		flipped = report_flips(cat, scfg.tally, scfg.repeat);
@@ -282,9 +286,27 @@ static int cmd_run(struct options *o, struct catalog *cat)
 		fprintf(stderr, "finwave: cannot run cases: %s\n", strerror(-ret));
 		return EXIT_ENVIRONMENT;
 	}
-	if (rs.sum.counts[CASE_FAIL] || rs.sum.counts[CASE_ERROR] || rs.writer_failed || flipped)
+	if (rs.writer_failed) /* before FAIL: a verdict whose evidence is lost is no verdict */
+		return EXIT_REPORT;
+	if (rs.sum.counts[CASE_FAIL] || rs.sum.counts[CASE_ERROR] || flipped)
 		return EXIT_CASE_FAILED;
 	return EXIT_ALL_PASSED;
+}
+
+/* The report directory is opened (and refused) before anything runs. */
+static int cmd_run(struct options *o, struct catalog *cat)
+{
+	struct report_dir *rdir = NULL;
+	char err[FW_ERRLEN];
+	int code;
+
+	if (o->report_dir && report_dir_open(o->report_dir, &rdir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "finwave: %s\n", err);
+		return EXIT_REPORT;
+	}
+	code = cmd_run_reports(o, cat, rdir);
+	report_dir_close(rdir);
+	return code;
 }
 
 /* ---- check / list / claims --------------------------------------------------- */
@@ -420,7 +442,9 @@ static void usage(FILE *f)
 		fputc('\n', f);
 	}
 	fprintf(f, "exit codes: 0 all passed (skips included), 1 a case failed or errored,\n"
-		   "            2 bad usage or case file, 3 environment cannot run cases, 130 interrupted\n"
+		   "            2 bad usage or case file, 3 environment cannot run cases,\n"
+		   "            4 a report could not be written (report dir refused, disk or stdout full),\n"
+		   "            130 interrupted (SIGINT, SIGTERM, SIGHUP)\n"
 		   "PATH defaults to the catalog (%s). More: man finwave, man finwave-case.\n",
 		datapath_find("cases") ? datapath_find("cases") : "not found");
 }
@@ -573,6 +597,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* a closed terminal or CI step: like SIGTERM */
 	signal(SIGPIPE, SIG_IGN);
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||

@@ -317,6 +317,7 @@ static int claims_end(void *state, const struct report_summary *sum)
 {
 	struct claims_writer *w = state;
 	size_t against;
+	int ret;
 
 	if (!w)
 		return 0;
@@ -326,8 +327,9 @@ static int claims_end(void *state, const struct report_summary *sum)
 		sum->counts[CASE_ERROR], sum->interrupted ? " (interrupted)" : "");
 	free(w->res);
 	free(w->claims);
+	ret = report_flush(w->out);
 	free(w);
-	return 0;
+	return ret;
 }
 
 const struct report_ops report_claims = {

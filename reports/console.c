@@ -82,14 +82,14 @@ static int console_case(void *state, const struct case_result *r, size_t index)
 			report_timeline_print(c->ctx.out, &r->tl, "    ");
 	}
 	progress_show(c);
-	fflush(c->ctx.out);
-	return 0;
+	return report_flush(c->ctx.out);
 }
 
 static int console_end(void *state, const struct report_summary *sum)
 {
 	struct console *c = state;
 	char wall[32];
+	int ret;
 
 	if (c->done < c->ctx.total)
 		progress_erase(c);
@@ -97,9 +97,9 @@ static int console_end(void *state, const struct report_summary *sum)
 	fprintf(c->ctx.out, "%s%zu passed, %zu failed, %zu skipped, %zu errors in %s\n",
 		sum->interrupted ? "interrupted: " : "", sum->counts[CASE_PASS],
 		sum->counts[CASE_FAIL], sum->counts[CASE_SKIP], sum->counts[CASE_ERROR], wall);
-	fflush(c->ctx.out);
+	ret = report_flush(c->ctx.out);
 	free(c);
-	return 0;
+	return ret;
 }
 
 const struct report_ops report_console = {"console", false, console_begin, console_case,

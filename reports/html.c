@@ -47,7 +47,7 @@ static const char page_css[] =
 /* The index needs every case's descriptive fields, not its timeline: rows
  * are copies of the results with an empty timeline. */
 struct html {
-	char dir[1024];
+	struct report_dir *rdir;
 	struct claim *claims; /* the claims list, when it could be read: its texts */
 	size_t nclaims;
 	struct case_result *rows;
@@ -60,7 +60,7 @@ static int html_begin(const struct report_ctx *ctx, void **state)
 
 	if (!h)
 		return -ENOMEM;
-	snprintf(h->dir, sizeof(h->dir), "%s", ctx->dir);
+	h->rdir = ctx->rdir;
 	{
 		char err[FW_ERRLEN];
 
@@ -178,7 +178,7 @@ static void claims_put(FILE *f, const char claims[][8], size_t n)
 static int case_page(const struct html *h, const struct case_result *r)
 {
 	char rel[CASE_MAX_NAME + 16], up[256], dur[32], title[CASE_MAX_NAME + 32];
-	struct report_ctx ctx = {.dir = h->dir};
+	struct report_ctx ctx = {.rdir = h->rdir};
 	struct report_out o;
 	int ret;
 
@@ -225,8 +225,9 @@ static int case_page(const struct html *h, const struct case_result *r)
 	fputs("<h2>Timeline</h2>\n", o.f);
 	timeline_table(o.f, &r->tl);
 	fputs("</body></html>\n", o.f);
-	if (report_close(&o) < 0 && ret == 0)
-		ret = -EIO;
+	if (ret == 0 || ferror(o.f)) /* a failed write: the close names its errno */
+		return report_close(&o);
+	report_abort(&o);
 	return ret;
 }
 
@@ -262,7 +263,7 @@ static void case_link(FILE *f, const char *name)
 
 static int index_page(const struct html *h, const struct report_summary *sum)
 {
-	struct report_ctx ctx = {.dir = h->dir};
+	struct report_ctx ctx = {.rdir = h->rdir};
 	struct report_out o;
 	char dur[32];
 	size_t i;
@@ -314,7 +315,7 @@ static int claim_cmp(const void *a, const void *b)
 /* Each claim once, in order, with the cases that check it. */
 static int claims_page(const struct html *h)
 {
-	struct report_ctx ctx = {.dir = h->dir};
+	struct report_ctx ctx = {.rdir = h->rdir};
 	const char **ids = NULL;
 	struct report_out o;
 	size_t i, k, n = 0;

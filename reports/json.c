@@ -80,8 +80,10 @@ static int jsonw_end(void *state, const struct report_summary *sum)
 		fputc('\n', w->out.f);
 		ret = 0;
 	}
-	if (report_close(&w->out) < 0 && ret == 0)
-		ret = -EIO;
+	if (ret == 0)
+		ret = report_close(&w->out);
+	else
+		report_abort(&w->out);
 	json_decref(doc);
 	json_decref(w->cases);
 	free(w);

@@ -158,8 +158,10 @@ static int junit_end(void *state, const struct report_summary *sum)
 		fputs("    <system-err>interrupted: cases not run are missing</system-err>\n",
 		      j->out.f);
 	fputs("  </testsuite>\n</testsuites>\n", j->out.f);
-	if (report_close(&j->out) < 0 && ret == 0)
-		ret = -EIO;
+	if (ret == 0)
+		ret = report_close(&j->out);
+	else
+		report_abort(&j->out);
 	free(j->body);
 	free(j);
 	return ret;

@@ -10,7 +10,7 @@
 #include "util.h"
 
 struct pcapw {
-	char dir[1024];
+	struct report_ctx ctx;
 };
 
 static int pcapw_begin(const struct report_ctx *ctx, void **state)
@@ -19,7 +19,7 @@ static int pcapw_begin(const struct report_ctx *ctx, void **state)
 
 	if (!p)
 		return -ENOMEM;
-	snprintf(p->dir, sizeof(p->dir), "%s", ctx->dir);
+	p->ctx = *ctx;
 	*state = p;
 	return 0;
 }
@@ -36,31 +36,32 @@ static int pcapw_case(void *state, const struct case_result *r, size_t index)
 {
 	struct pcapw *p = state;
 	const struct fw_event **sent;
-	char rel[CASE_MAX_NAME + 8], path[1300];
-	pcap_dumper_t *d;
-	pcap_t *dead;
-	size_t i, n = 0;
-	int ret;
+	char rel[CASE_MAX_NAME + 8];
+	struct report_out o = { 0 };
+	pcap_dumper_t *d = NULL;
+	pcap_t *dead = NULL;
+	char *buf = NULL;
+	size_t i, n = 0, len = 0;
+	FILE *mem = NULL;
+	int ret = -ENOMEM;
 
 	(void)index;
 	snprintf(rel, sizeof(rel), "%s.pcap", r->name);
-	ret = report_mkdirs(p->dir, rel);
-	if (ret < 0)
-		return ret;
-	snprintf(path, sizeof(path), "%s/%s", p->dir, rel);
 	sent = calloc(r->tl.n + 1, sizeof(*sent));
 	if (!sent)
-		return -ENOMEM;
+		goto out;
 	for (i = 0; i < r->tl.n; i++)
 		if (r->tl.ev[i].kind == EV_SEGMENT && r->tl.ev[i].sent && r->tl.ev[i].raw)
 			sent[n++] = &r->tl.ev[i];
 	qsort(sent, n, sizeof(*sent), cmp_time);
-	dead = pcap_open_dead(DLT_EN10MB, 65535);
-	d = dead ? pcap_dump_open(dead, path) : NULL;
-	if (!d) {
-		ret = -EIO;
+	/* libpcap writes the file into memory (pcap_dump_close closes its FILE
+	 * and says nothing of a failed write); the report file gets it whole. */
+	mem = open_memstream(&buf, &len);
+	dead = mem ? pcap_open_dead(DLT_EN10MB, 65535) : NULL;
+	d = dead ? pcap_dump_fopen(dead, mem) : NULL;
+	if (!d)
 		goto out;
-	}
+	mem = NULL; /* the dumper's now */
 	for (i = 0; i < n; i++) {
 		struct pcap_pkthdr h;
 
@@ -72,10 +73,20 @@ static int pcapw_case(void *state, const struct case_result *r, size_t index)
 		pcap_dump((u_char *)d, &h, sent[i]->raw);
 	}
 	pcap_dump_close(d);
-	ret = 0;
+	d = NULL;
+	ret = report_open(&p->ctx, true, rel, &o);
+	if (ret < 0)
+		goto out;
+	fwrite(buf, 1, len, o.f);
+	ret = report_close(&o);
 out:
+	if (d)
+		pcap_dump_close(d);
+	if (mem)
+		fclose(mem);
 	if (dead)
 		pcap_close(dead);
+	free(buf);
 	free(sent);
 	return ret;
 }

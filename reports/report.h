@@ -9,11 +9,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "report_dir.h"
 #include "result.h"
 
 struct report_ctx {
 	FILE *out;       /* stdout, for writers that print */
 	const char *dir; /* --report-dir, or NULL */
+	struct report_dir *rdir; /* dir, opened (report_dir.h): files go through it */
 	bool color;      /* colour escapes on out (a terminal) */
 	bool progress;   /* a live "[3/48] name…" line on out (a terminal) */
 	const char *const *names; /* the run's case names in catalog order, or NULL */
@@ -58,19 +60,24 @@ const struct report_ops *report_stdout_find(const char *name);
 /* Version of the JSON report document (docs/results.schema.json). */
 #define REPORT_JSON_VERSION 1
 
-/* Create dir and every parent of path inside it ("a/b/c.pcap" -> a/b/). */
-int report_mkdirs(const char *dir, const char *relpath);
-
-/* A writer's output: ctx->out, or DIR/relpath (created with its parents)
- * when to_file. Returns 0 or -errno. Close with report_close(), which
- * returns 0 or -errno (a full disk shows at fclose). */
+/* A writer's output: ctx->out, or DIR/relpath (created with its parents,
+ * written under a temporary name, report_dir.h) when to_file. Returns 0 or
+ * -errno. Close with report_close(), which returns 0 or -errno (any failed
+ * write, ENOSPC at the last flush too) and only then names the file. */
 struct report_out {
 	FILE *f;
 	bool own;
+	struct report_file file;
 };
 int report_open(const struct report_ctx *ctx, bool to_file, const char *relpath,
 		struct report_out *o);
 int report_close(struct report_out *o);
+/* Drop the output of a writer that failed (a file being written is removed). */
+void report_abort(struct report_out *o);
+/* Everything printed on f reached it: 0, or -errno of the failed write. */
+int report_flush(FILE *f);
+/* One line on stderr: which report could not be written, and why. */
+void report_error_print(const struct report_ops *ops, const struct report_ctx *ctx, int ret);
 
 /* Text escaped for XML/HTML character data and double-quoted attributes. Characters
  * XML 1.0 forbids (control bytes other than tab and newline) become '?'. */

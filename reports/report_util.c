@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "util.h"
 
@@ -28,63 +27,61 @@ const struct report_ops *report_stdout_find(const char *name)
 	return NULL;
 }
 
-int report_mkdirs(const char *dir, const char *relpath)
-{
-	char path[1024];
-	size_t i, base;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, relpath) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	base = strlen(dir);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	for (i = base + 1; path[i]; i++) {
-		if (path[i] != '/')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		path[i] = '/';
-	}
-	return 0;
-}
-
 int report_open(const struct report_ctx *ctx, bool to_file, const char *relpath,
 		struct report_out *o)
 {
-	char path[1024];
 	int ret;
 
 	o->f = ctx->out;
 	o->own = false;
 	if (!to_file)
 		return 0;
-	ret = report_mkdirs(ctx->dir, relpath);
+	if (!ctx->rdir)
+		return -EINVAL;
+	ret = report_file_create(ctx->rdir, relpath, &o->file);
 	if (ret < 0)
 		return ret;
-	if (snprintf(path, sizeof(path), "%s/%s", ctx->dir, relpath) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	o->f = fopen(path, "w");
-	if (!o->f)
-		return -errno;
+	o->f = o->file.f;
 	o->own = true;
 	return 0;
 }
 
+int report_flush(FILE *f)
+{
+	if (fflush(f) != 0)
+		return -errno;
+	return ferror(f) ? -EIO : 0; /* an earlier write failed; stdio keeps no errno */
+}
+
 int report_close(struct report_out *o)
 {
-	int ret = 0;
+	int ret;
 
 	if (!o->f)
 		return 0;
-	if (o->own) {
-		if (fclose(o->f) != 0)
-			ret = -errno;
-	} else if (fflush(o->f) != 0 || ferror(o->f)) {
-		ret = -EIO;
-	}
+	ret = o->own ? report_file_commit(&o->file) : report_flush(o->f);
 	o->f = NULL;
 	return ret;
+}
+
+void report_abort(struct report_out *o)
+{
+	if (o->f && o->own)
+		report_file_abort(&o->file);
+	o->f = NULL;
+}
+
+void report_error_print(const struct report_ops *ops, const struct report_ctx *ctx, int ret)
+{
+	if (ops->to_file && ctx->rdir && report_dir_error(ctx->rdir)[0])
+		fprintf(stderr, "finwave: cannot write the %s report: %s\n", ops->name,
+			report_dir_error(ctx->rdir));
+	else if (ops->to_file)
+		fprintf(stderr, "finwave: cannot write the %s report in %s: %s (errno %d)\n",
+			ops->name, ctx->dir, strerror(-ret), -ret);
+	else
+		fprintf(stderr, "finwave: cannot write the %s report to stdout: %s (errno %d)\n",
+			ops->name, strerror(-ret), -ret);
 }
 
 void report_xml_puts(FILE *f, const char *s)

@@ -67,8 +67,8 @@ static int tap_case(void *state, const struct case_result *r, size_t index)
 		}
 		fprintf(t->out.f, "  ...\n");
 	}
-	fflush(t->out.f);
-	return 0;
+	/* the file is flushed whole at the end; stdout line by line, as it goes */
+	return t->out.own ? 0 : report_flush(t->out.f);
 }
 
 static int tap_end(void *state, const struct report_summary *sum)

@@ -388,7 +388,9 @@ static void test_html_pages(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	ctx.dir = dir;
+	assert_int_equal(report_dir_open(dir, &ctx.rdir, NULL, 0), 0);
 	out = run_writer(&report_html, &ctx, rs, NRESULTS);
+	report_dir_close(ctx.rdir);
 	assert_string_equal(out, ""); /* files only */
 	snprintf(path, sizeof(path), "%s/index.html", dir);
 	text = slurp(path);
