@@ -159,6 +159,13 @@ int catalog_load(struct catalog *cat, char *const *paths, size_t npaths, char *e
 			ret = fw_err(err, errlen, -ENOENT, "%s: no such file or directory", paths[i]);
 			break;
 		}
+		/* a FIFO would block the read for ever, a device read without end */
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+			ret = fw_err(err, errlen, -EINVAL,
+				     "%s: not a regular file (a FIFO, socket or device): give a case file or a directory",
+				     paths[i]);
+			break;
+		}
 		if (!S_ISDIR(st.st_mode)) {
 			ret = add_case(cat, paths[i], NULL, err, errlen);
 			continue;
@@ -170,7 +177,8 @@ int catalog_load(struct catalog *cat, char *const *paths, size_t npaths, char *e
 		ret = walk(root, &pl, 0);
 		if (ret < 0)
 			fw_err(err, errlen, ret, "%s: cannot read the directory: %s", root, strerror(-ret));
-		qsort(pl.v, pl.n, sizeof(*pl.v), cmp_str);
+		if (pl.n) /* qsort(NULL, 0, ...) is undefined (an empty directory) */
+			qsort(pl.v, pl.n, sizeof(*pl.v), cmp_str);
 		for (j = 0; j < pl.n && ret == 0; j++)
 			ret = add_case(cat, pl.v[j], root, err, errlen);
 		for (j = 0; j < pl.n; j++)

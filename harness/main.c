@@ -146,15 +146,19 @@ static int preflight(const struct catalog *cat, char *err, size_t errlen, int *e
 	return ret;
 }
 
+/* Start a writer: 0, or the exit code (a report file that cannot be made: 4;
+ * a stdout writer that cannot start, e.g. no claims list: 2). */
 static int add_writer(struct run_state *rs, const struct report_ops *ops,
 		      const struct report_ctx *ctx)
 {
 	int ret = ops->begin(ctx, &rs->wstate[rs->nwriters]);
 
-	if (ret < 0) {
+	if (ret < 0 && ops->to_file)
 		report_error_print(ops, ctx, ret);
-		return ret;
-	}
+	else if (ret < 0)
+		fprintf(stderr, "finwave: cannot start the %s report: %s\n", ops->name, strerror(-ret));
+	if (ret < 0)
+		return ops->to_file ? EXIT_REPORT : EXIT_USAGE;
 	rs->writers[rs->nwriters++] = ops;
 	return 0;
 }
@@ -259,12 +263,12 @@ static int cmd_run_reports(struct options *o, struct catalog *cat, struct report
 	ret = add_writer(&rs, report_stdout_find(o->format), &ctx);
 	for (i = 0; o->report_dir && ret == 0 && report_dir_writers[i]; i++)
 		ret = add_writer(&rs, report_dir_writers[i], &ctx);
-	if (ret < 0) {
+	if (ret > 0) { /* an exit code */
 		for (i = 0; i < rs.nwriters; i++)
 			rs.writers[i]->end(rs.wstate[i], &rs.sum);
 		free(names);
 		free(scfg.tally);
-		return EXIT_REPORT;
+		return ret;
 	}
 	ret = sched_run(cat->cases, cat->n, &scfg, &stop_requested, on_case_done, &rs);
 	rs.sum.wall_ns = fw_now_ns() - t0;

@@ -2,6 +2,7 @@
 #include "case.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "sockprobe.h"
@@ -1442,6 +1445,8 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 	if ((n = map_get(L, root, "faults"))) {
 		if (n->type != YAML_SEQUENCE_NODE)
 			return fail(L, n, "'faults' must be a list of faults");
+		if (n->data.sequence.items.top - n->data.sequence.items.start > CASE_MAX_FAULTS)
+			return fail(L, n, "'faults' has more than %d entries", CASE_MAX_FAULTS);
 		c->faults = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
 				   sizeof(*c->faults));
 		if (!c->faults)
@@ -1456,6 +1461,10 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 		return fail(L, root, "the case needs 'steps'");
 	if (n->type != YAML_SEQUENCE_NODE || n->data.sequence.items.top == n->data.sequence.items.start)
 		return fail(L, n, "'steps' must be a non-empty list of steps");
+	if (n->data.sequence.items.top - n->data.sequence.items.start > CASE_MAX_STEPS)
+		return fail(L, n, "'steps' has %ld entries, more than %d",
+			    (long)(n->data.sequence.items.top - n->data.sequence.items.start),
+			    CASE_MAX_STEPS);
 	c->steps = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start),
 			  sizeof(*c->steps));
 	if (!c->steps)
@@ -1466,6 +1475,48 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 		c->nsteps++;
 	}
 	return 0;
+}
+
+/* libyaml keeps an alias as a second reference to its anchor's node: every
+ * reference beyond the first is one alias use. Bounded, so a small file
+ * cannot make the loader walk (and copy) the same nodes without end. */
+static int alias_count(struct loader *L, unsigned char *seen, size_t nodes, int id, size_t *uses)
+{
+	if (id < 1 || (size_t)id > nodes || !seen[id]++ || ++*uses <= CASE_MAX_ALIASES)
+		return 0;
+	return fail(L, node_at(L, id), "more than %d uses of YAML aliases (*name) in the file",
+		    CASE_MAX_ALIASES);
+}
+
+static int aliases_check(struct loader *L)
+{
+	yaml_node_t *n, *first = L->doc.nodes.start;
+	size_t nodes = (size_t)(L->doc.nodes.top - first), uses = 0;
+	unsigned char *seen = calloc(nodes + 1, 1);
+	yaml_node_item_t *it;
+	yaml_node_pair_t *p;
+	int ret = 0;
+
+	if (!seen)
+		return fw_err(L->err, L->errlen, -ENOMEM, "out of memory");
+	for (n = first; n < L->doc.nodes.top && ret == 0; n++) {
+		switch (n->type) {
+		case YAML_SEQUENCE_NODE:
+			for (it = n->data.sequence.items.start; it < n->data.sequence.items.top && !ret; it++)
+				ret = alias_count(L, seen, nodes, *it, &uses);
+			break;
+		case YAML_MAPPING_NODE:
+			for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && !ret; p++)
+				if (!(ret = alias_count(L, seen, nodes, p->key, &uses)))
+					ret = alias_count(L, seen, nodes, p->value, &uses);
+			break;
+		case YAML_SCALAR_NODE:
+		case YAML_NO_NODE:
+			break;
+		}
+	}
+	free(seen);
+	return ret;
 }
 
 int case_load_string(const char *yaml, size_t len, const char *label, const char *default_name,
@@ -1489,6 +1540,9 @@ int case_load_string(const char *yaml, size_t len, const char *label, const char
 		goto out;
 	}
 	have_doc = true;
+	ret = aliases_check(&L);
+	if (ret < 0)
+		goto out;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		ret = fw_err(err, errlen, -ENOMEM, "out of memory");
@@ -1511,14 +1565,27 @@ out:
 int case_load(const char *path, const char *default_name, struct fw_case **out, char *err,
 	      size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	char *buf = NULL;
+	struct stat st;
+	FILE *f;
 	long size;
 	int ret;
 
 	*out = NULL;
-	if (!f)
+	if (fd < 0)
 		return fw_err(err, errlen, -errno, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fw_err(err, errlen, -EINVAL,
+			      "%s: not a regular file (a FIFO, socket or device): give a case file", path);
+	}
+	f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return fw_err(err, errlen, -ENOMEM, "out of memory");
+	}
 	/* Case files are small: read whole, and refuse absurd ones. */
 	if (fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0) {
 		ret = fw_err(err, errlen, -EIO, "%s: cannot read", path);

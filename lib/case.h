@@ -20,6 +20,11 @@
 #define CASE_MAX_TEXT 256
 #define CASE_MAX_LIST 16
 #define CASE_MAX_ROWS 32 /* matrix rows: a step's "when" is a bit mask of them */
+/* Bounds on what one file may expand to (a 1 MiB file of YAML aliases made
+ * 64 runs x 348k steps, 6 GB): the catalog's longest case has 31 steps. */
+#define CASE_MAX_STEPS 1000
+#define CASE_MAX_FAULTS 256
+#define CASE_MAX_ALIASES 256 /* uses of a YAML anchor (*name), in all */
 
 /* Address families a case runs on (bit mask). */
 enum {
