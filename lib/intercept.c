@@ -15,8 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +22,7 @@
 
 #include "mangle.h"
 #include "netns.h"
+#include "proc.h"
 #include "util.h"
 
 /* IPv6 (40) + the longest TCP header (60) fit with room to spare; a teardown
@@ -124,165 +123,7 @@ struct intercept {
 	char buf[65536] __attribute__((aligned(8)));
 };
 
-/* ---- running iptables inside the wire namespace ---- */
-
-/* Look a tool up in PATH and the sbin directories (a root shell's PATH may
- * lack them), so the child only has to execv(): after fork() in a process that
- * may have threads, only async-signal-safe calls are allowed before exec. */
-static int intercept_tool_find(const char *name, char *path, size_t len)
-{
-	const char *env = getenv("PATH");
-	char dirs[4096];
-	char *save = NULL, *dir;
-	int ret = -ENOENT;
-
-	snprintf(dirs, sizeof(dirs), "%s:/usr/sbin:/sbin:/usr/bin:/bin", env ? env : "");
-	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		if (!*dir)
-			continue;
-		if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len)
-			continue;
-		if (access(path, X_OK) == 0) {
-			ret = 0;
-			break;
-		}
-	}
-	if (ret < 0 && len)
-		path[0] = '\0';
-	return ret;
-}
-
-static void intercept_first_line(const char *text, char *line, size_t len)
-{
-	size_t n = strcspn(text, "\n");
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(line, text, n);
-	line[n] = '\0';
-}
-
-/* Run argv (argv[0] a full path) inside ns_fd with stdout and stderr in out.
- * Returns 0 when it exits 0; -EIO when it fails (out says why), -ETIMEDOUT
- * when it had to be killed, or another -errno when it could not be started. */
-static int intercept_run(int ns_fd, char *const argv[], char *out, size_t outlen)
-{
-	static const char setns_msg[] = "cannot enter the wire namespace\n";
-	static const char exec_msg[] = "cannot execute the command\n";
-	int64_t deadline = fw_now_ns() + INTERCEPT_CMD_TIMEOUT_NS;
-	int pipefd[2] = { -1, -1 };
-	size_t used = 0;
-	pid_t pid = -1;
-	int ret, status = 0;
-
-	out[0] = '\0';
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (pid == 0) {
-		int null;
-
-		/* The tool joins the wire namespace: if the case dies, it must die
-		 * too, or it would keep the namespace alive. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		null = open("/dev/null", O_RDONLY);
-
-		if (null >= 0)
-			dup2(null, 0);
-		if (dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0)
-			_exit(126);
-		if (setns(ns_fd, CLONE_NEWNET) < 0) {
-			(void)!write(2, setns_msg, sizeof(setns_msg) - 1);
-			_exit(126);
-		}
-		/* The tool needs none of our descriptors (queue socket, pcap, ...). */
-		close_range(3, ~0u, 0);
-		execv(argv[0], argv);
-		(void)!write(2, exec_msg, sizeof(exec_msg) - 1);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	pipefd[1] = -1;
-
-	for (;;) {
-		int64_t left = deadline - fw_now_ns();
-		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		char tmp[256];
-		ssize_t r;
-		int n;
-
-		if (left <= 0)
-			break;
-		n = poll(&pfd, 1, (int)(left / FW_NS_PER_MS) + 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		r = read(pipefd[0], tmp, sizeof(tmp));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break; /* EOF: the tool is done writing */
-		if (used + 1 < outlen) {
-			size_t take = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
-
-			memcpy(out + used, tmp, take);
-			used += take;
-			out[used] = '\0';
-		}
-	}
-
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		struct timespec nap = { 0, 1000000 };
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			ret = -errno;
-			pid = -1;
-			goto out;
-		}
-		if (fw_now_ns() >= deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			pid = -1;
-			snprintf(out, outlen, "no answer within %llds, killed",
-				 (long long)(INTERCEPT_CMD_TIMEOUT_NS / FW_NS_PER_SEC));
-			ret = -ETIMEDOUT;
-			goto out;
-		}
-		nanosleep(&nap, NULL);
-	}
-	pid = -1;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		ret = 0;
-		goto out;
-	}
-	if (!out[0]) {
-		if (WIFEXITED(status))
-			snprintf(out, outlen, "exit status %d", WEXITSTATUS(status));
-		else
-			snprintf(out, outlen, "killed by signal %d", WTERMSIG(status));
-	}
-	ret = -EIO;
-out:
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	return ret;
-}
+/* ---- running iptables inside the wire namespace: proc_run_ns() ---- */
 
 static void intercept_flags_list(uint8_t flags, char *buf, size_t len)
 {
@@ -333,7 +174,7 @@ static int intercept_filter_run(struct intercept *ic, const char *tool,
 	argv[argc++] = "--queue-num";
 	argv[argc++] = qnum;
 	argv[argc] = NULL;
-	return intercept_run(ic->ns_fd, argv, out, outlen);
+	return proc_run_ns(ic->ns_fd, argv, NULL, INTERCEPT_CMD_TIMEOUT_NS, out, outlen);
 }
 
 static void intercept_filter_describe(const struct intercept *ic, const struct intercept_filter *f,
@@ -366,7 +207,7 @@ static int intercept_filter_install(struct intercept *ic, enum intercept_family 
 		const char *name = intercept_tools[fam][b];
 
 		line[b][0] = '\0';
-		if (intercept_tool_find(name, ic->tool_path[fam], sizeof(ic->tool_path[fam])) < 0) {
+		if (proc_tool_find(name, ic->tool_path[fam], sizeof(ic->tool_path[fam])) < 0) {
 			snprintf(line[b], sizeof(line[b]), "not found in PATH or /usr/sbin, /sbin");
 			ret = -ENOENT;
 			continue;
@@ -378,7 +219,7 @@ static int intercept_filter_install(struct intercept *ic, enum intercept_family 
 			f->installed[fam] = true;
 			goto out;
 		}
-		intercept_first_line(out[b], line[b], sizeof(line[b]));
+		proc_first_line(out[b], line[b], sizeof(line[b]));
 	}
 	if (ic->backend[fam] < 0) {
 		ret = fw_err(err, errlen, -ENOTSUP,

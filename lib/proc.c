@@ -1,15 +1,22 @@
 #include "proc.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "util.h"
 
 static int cmp_int(const void *a, const void *b)
 {
@@ -127,4 +134,248 @@ void proc_destroy(struct proc_child *c)
 	if (c->pidfd >= 0)
 		close(c->pidfd);
 	c->pidfd = -1;
+}
+
+/* ---- tools and programs in a namespace ----------------------------------- */
+
+int proc_tool_find(const char *name, char *path, size_t len)
+{
+	const char *env = getenv("PATH");
+	char dirs[4096];
+	char *save = NULL, *dir;
+	int ret = -ENOENT;
+
+	if (strchr(name, '/')) { /* a path already */
+		snprintf(path, len, "%s", name);
+		return access(path, X_OK) == 0 ? 0 : -ENOENT;
+	}
+	snprintf(dirs, sizeof(dirs), "%s:/usr/sbin:/sbin:/usr/bin:/bin", env ? env : "");
+	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		if (!*dir)
+			continue;
+		if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len)
+			continue;
+		if (access(path, X_OK) == 0) {
+			ret = 0;
+			break;
+		}
+	}
+	if (ret < 0 && len)
+		path[0] = '\0';
+	return ret;
+}
+
+void proc_first_line(const char *text, char *line, size_t len)
+{
+	size_t n = strcspn(text, "\n");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(line, text, n);
+	line[n] = '\0';
+}
+
+/* environ plus extra, built before fork(): the child may not allocate. */
+static char **proc_env_build(char *const extra[])
+{
+	extern char **environ;
+	size_t n = 0, k = 0, i;
+	char **env;
+
+	while (environ[n])
+		n++;
+	while (extra && extra[k])
+		k++;
+	env = calloc(n + k + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (i = 0; i < k; i++)
+		env[i] = extra[i]; /* first: getenv() takes the first match */
+	for (i = 0; i < n; i++)
+		env[k + i] = environ[i];
+	return env;
+}
+
+/* In the child: die with the parent, join the namespace, stdout and stderr
+ * to out_fd, no other descriptor, exec. Async-signal-safe calls only. */
+static void proc_exec_child(pid_t parent, int ns_fd, int out_fd, char *const argv[],
+			    char *const envp[])
+{
+	static const char setns_msg[] = "cannot enter the namespace\n";
+	static const char exec_msg[] = "cannot execute the command\n";
+	int null;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(126);
+	null = open("/dev/null", O_RDONLY);
+	if (null >= 0)
+		dup2(null, 0);
+	if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+		_exit(126);
+	if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET) < 0) {
+		(void)!write(2, setns_msg, sizeof(setns_msg) - 1);
+		_exit(126);
+	}
+	/* The program needs none of our descriptors (queue socket, pcap, ...). */
+	syscall(SYS_close_range, 3, ~0U, 0);
+	execve(argv[0], argv, envp);
+	(void)!write(2, exec_msg, sizeof(exec_msg) - 1);
+	_exit(127);
+}
+
+int proc_run_ns(int ns_fd, char *const argv[], char *const env[], int64_t timeout_ns, char *out,
+		size_t outlen)
+{
+	int64_t deadline = fw_now_ns() + timeout_ns;
+	int pipefd[2] = { -1, -1 };
+	char **envp = proc_env_build(env);
+	pid_t parent = getpid(), pid = -1;
+	size_t used = 0;
+	int ret, status = 0;
+
+	out[0] = '\0';
+	if (!envp)
+		return -ENOMEM;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (pid == 0)
+		proc_exec_child(parent, ns_fd, pipefd[1], argv, envp);
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	for (;;) { /* its words, until it closes its end or the deadline */
+		int64_t left = deadline - fw_now_ns();
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		char tmp[256];
+		ssize_t r;
+		int n;
+
+		if (left <= 0)
+			break;
+		n = poll(&pfd, 1, (int)(left / FW_NS_PER_MS) + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		r = read(pipefd[0], tmp, sizeof(tmp));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (used + 1 < outlen) {
+			size_t take = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
+
+			memcpy(out + used, tmp, take);
+			used += take;
+			out[used] = '\0';
+		}
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		struct timespec nap = { 0, 1000000 };
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			ret = -errno;
+			pid = -1;
+			goto out;
+		}
+		if (fw_now_ns() >= deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			pid = -1;
+			snprintf(out, outlen, "no answer within %llds, killed",
+				 (long long)(timeout_ns / FW_NS_PER_SEC));
+			ret = -ETIMEDOUT;
+			goto out;
+		}
+		nanosleep(&nap, NULL);
+	}
+	pid = -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (!out[0]) {
+		if (WIFEXITED(status))
+			snprintf(out, outlen, "exit status %d", WEXITSTATUS(status));
+		else
+			snprintf(out, outlen, "killed by signal %d", WTERMSIG(status));
+	}
+	ret = -EIO;
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	free(envp);
+	return ret;
+}
+
+int proc_spawn_ns(struct proc_child *out, int ns_fd, char *const argv[], char *const env[],
+		  int *log_fd)
+{
+	char **envp = proc_env_build(env);
+	pid_t parent = getpid(), pid;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->pidfd = -1;
+	*log_fd = -1;
+	if (!envp)
+		return -ENOMEM;
+	/* A memory file, not a pipe: a chatty program never blocks on it, and
+	 * what it wrote is still there after it died. */
+	*log_fd = memfd_create("finwave-log", MFD_CLOEXEC);
+	if (*log_fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (pid == 0)
+		proc_exec_child(parent, ns_fd, *log_fd, argv, envp);
+	out->pid = pid;
+	out->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (out->pidfd < 0) {
+		ret = -errno;
+		proc_destroy(out);
+	}
+out:
+	if (ret < 0 && *log_fd >= 0) {
+		close(*log_fd);
+		*log_fd = -1;
+	}
+	free(envp);
+	return ret;
+}
+
+void proc_log_read(int log_fd, char *buf, size_t len)
+{
+	off_t end = lseek(log_fd, 0, SEEK_END), from;
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (end < 0 || len < 2)
+		return;
+	from = end > (off_t)(len - 1) ? end - (off_t)(len - 1) : 0;
+	n = pread(log_fd, buf, len - 1, from);
+	buf[n > 0 ? n : 0] = '\0';
 }
