@@ -106,6 +106,7 @@ static const struct {
 	{ HOST_CLIENT, "client" },
 	{ HOST_SERVER, "server" },
 	{ HOST_WIRE, "wire" },
+	{ HOST_DUT, "dut" },
 };
 #define HOST_NAME_COUNT (sizeof(host_names) / sizeof(host_names[0]))
 
@@ -934,9 +935,66 @@ int topo_node_ns_fd(const struct topo *t, const char *name)
 	return i < 0 ? -EINVAL : t->ns[i];
 }
 
+/* HOST_WIRE: the first node of role wire; any other host: by its name. */
+static int host_node(const struct topo *t, enum fw_host h)
+{
+	size_t i;
+
+	if (!t)
+		return -1;
+	if (h != HOST_WIRE)
+		return node_index(t->desc, fw_host_name(h));
+	for (i = 0; i < t->desc->nnodes; i++)
+		if (t->desc->nodes[i].role == TOPO_ROLE_WIRE)
+			return (int)i;
+	return -1;
+}
+
 int topo_ns_fd(const struct topo *t, enum fw_host h)
 {
-	return topo_node_ns_fd(t, fw_host_name(h));
+	int i = host_node(t, h);
+
+	return i < 0 ? -EINVAL : t->ns[i];
+}
+
+/* The first link on the way from node `from` to node `to` (breadth first
+ * over at most TOPO_MAX_NODES nodes): its end on `from`. */
+static const struct topo_end *first_hop(const struct topo_desc *d, int from, int to)
+{
+	int prev[TOPO_MAX_NODES], queue[TOPO_MAX_NODES], head = 0, tail = 0, n;
+	const struct topo_end *hop = NULL;
+	size_t i;
+
+	for (n = 0; n < TOPO_MAX_NODES; n++)
+		prev[n] = -2;
+	prev[from] = -1;
+	queue[tail++] = from;
+	while (head < tail && prev[to] == -2) {
+		int cur = queue[head++];
+
+		for (i = 0; i < d->nlinks; i++) {
+			int a = node_index(d, d->links[i].a.node), b = node_index(d, d->links[i].b.node);
+			int next = a == cur ? b : b == cur ? a : -1;
+
+			if (next >= 0 && prev[next] == -2) {
+				prev[next] = cur;
+				queue[tail++] = next;
+			}
+		}
+	}
+	if (prev[to] == -2 || to == from)
+		return NULL;
+	for (n = to; prev[n] != from; n = prev[n])
+		;
+	for (i = 0; i < d->nlinks && !hop; i++) { /* the link between from and n */
+		const struct topo_link_desc *l = &d->links[i];
+
+		if (node_index(d, l->a.node) == from && node_index(d, l->b.node) == n)
+			hop = &l->a;
+		else if (node_index(d, l->b.node) == from && node_index(d, l->a.node) == n)
+			hop = &l->b;
+	}
+	return hop;
 }
 
 const char *topo_ifname(const struct topo *t, enum fw_host h)
@@ -951,11 +1009,13 @@ const char *topo_ifname(const struct topo *t, enum fw_host h)
 
 const char *topo_wire_ifname(const struct topo *t, enum fw_host h)
 {
-	const struct topo_end *other = NULL;
+	int wire = host_node(t, HOST_WIRE), node = host_node(t, h);
+	const struct topo_end *hop;
 
-	if (!t || h == HOST_WIRE || !end_on(t->desc, fw_host_name(h), &other))
+	if (wire < 0 || node < 0 || h == HOST_WIRE)
 		return NULL;
-	return other->ifname;
+	hop = first_hop(t->desc, wire, node);
+	return hop ? hop->ifname : NULL;
 }
 
 void topo_addr(const struct topo *t, enum fw_host h, int family, struct fw_addr *out)

@@ -29,8 +29,9 @@ enum fw_host {
 	HOST_CLIENT,
 	HOST_SERVER,
 	HOST_WIRE,
+	HOST_DUT, /* the device under test, when a case has one */
 };
-#define HOST_COUNT 3
+#define HOST_COUNT 4
 
 const char *fw_host_name(enum fw_host h);        /* "client", "server", "wire" */
 int fw_host_parse(const char *name, enum fw_host *out); /* 0 or -EINVAL */
@@ -88,14 +89,17 @@ const struct topo_node_desc *topo_node(const struct topo *t, size_t i); /* NULL 
 int topo_node_ns_fd(const struct topo *t, const char *name);            /* -EINVAL: no such node */
 
 /* topo_build() of topo_desc_classic. The functions taking enum fw_host look
- * the node up by its name ("client", "server", "wire"). */
+ * the node up by its name ("client", "server", "dut"); HOST_WIRE is the first
+ * node of role wire (the one the interceptor sits in). */
 int topo_create(struct topo **out, char *err, size_t errlen);
 void topo_free(struct topo *t); /* accepts NULL; closes the namespace fds */
 
 int topo_ns_fd(const struct topo *t, enum fw_host h);
 /* The host's interface toward the wire ("eth0"); for HOST_WIRE, NULL. */
 const char *topo_ifname(const struct topo *t, enum fw_host h);
-/* The wire namespace's interface facing host h ("cl0" or "sv0"). */
+/* The interface through which host h's segments enter the interceptor's
+ * wire node (the first node of role wire): "cl0" or "sv0" on the classic
+ * topology, "cl0" or "dt0" (from the box) on wire-a of the box topology. */
 const char *topo_wire_ifname(const struct topo *t, enum fw_host h);
 /* Address of a host (client or server) in the given family. */
 void topo_addr(const struct topo *t, enum fw_host h, int family, struct fw_addr *out);

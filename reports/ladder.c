@@ -93,6 +93,7 @@ static double host_x(const struct ladder *L, enum fw_host h)
 	case HOST_SERVER:
 		return SERVER_X;
 	case HOST_WIRE:
+	case HOST_DUT: /* notes of the box go on the wire's line */
 		return L->wire ? WIRE_X : (CLIENT_X + SERVER_X) / 2.0;
 	}
 	return CLIENT_X;

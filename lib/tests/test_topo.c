@@ -157,7 +157,8 @@ static void test_topo_accessors(void **state)
 	int h, g;
 
 	assert_int_equal(stat("/proc/thread-self/ns/net", &self), 0);
-	for (h = 0; h < HOST_COUNT; h++) {
+	assert_int_equal(topo_ns_fd(t, HOST_DUT), -EINVAL); /* no box on the classic topology */
+	for (h = 0; h <= HOST_WIRE; h++) {
 		assert_true(topo_ns_fd(t, h) >= 0);
 		assert_int_equal(fstat(topo_ns_fd(t, h), &st[h]), 0);
 		assert_true(st[h].st_ino != self.st_ino);
@@ -197,7 +198,7 @@ static void test_topo_sysctls_of_build(void **state)
 	assert_int_equal(topo_sysctl_get(t, HOST_WIRE, "net.ipv6.conf.all.forwarding", v,
 					 sizeof(v), err, sizeof(err)), 0);
 	assert_string_equal(v, "1");
-	for (h = 0; h < HOST_COUNT; h++) {
+	for (h = 0; h <= HOST_WIRE; h++) {
 		assert_int_equal(topo_sysctl_get(t, h, "net.ipv6.conf.all.accept_dad", v,
 						 sizeof(v), err, sizeof(err)), 0);
 		assert_string_equal(v, "0");
@@ -439,6 +440,13 @@ static void test_dut_topology_carries_tcp(void **state)
 	assert_string_equal(topo_node(t, 3)->name, "dut");
 	assert_null(topo_node(t, 5));
 	assert_int_equal(topo_node_ns_fd(t, "wire"), -EINVAL); /* no plain wire here */
+	/* the interceptor sits on wire-a: the server's segments reach it from the box */
+	assert_int_equal(topo_ns_fd(t, HOST_WIRE), topo_node_ns_fd(t, "wire-a"));
+	assert_int_equal(topo_ns_fd(t, HOST_DUT), topo_node_ns_fd(t, "dut"));
+	assert_string_equal(topo_wire_ifname(t, HOST_CLIENT), "cl0");
+	assert_string_equal(topo_wire_ifname(t, HOST_SERVER), "dt0");
+	assert_string_equal(topo_wire_ifname(t, HOST_DUT), "dt0");
+	assert_string_equal(topo_ifname(t, HOST_SERVER), "eth0");
 	tcp_across(t, AF_INET);
 	tcp_across(t, AF_INET6);
 	for (i = 0; i < sizeof(forwarders) / sizeof(forwarders[0]); i++) {
