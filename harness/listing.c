@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "report.h"
+
 static void list_text(FILE *f, const struct catalog *cat)
 {
 	size_t i, k;
@@ -10,7 +12,8 @@ static void list_text(FILE *f, const struct catalog *cat)
 	for (i = 0; i < cat->n; i++) {
 		const struct fw_case *c = cat->cases[i];
 
-		fprintf(f, "%-40s %s", c->name, c->summary);
+		fprintf(f, "%-40s ", c->name);
+		report_text_puts(f, c->summary, false); /* no escape sequence from a case file */
 		if (c->nclaims) {
 			fprintf(f, " [");
 			for (k = 0; k < c->nclaims; k++)

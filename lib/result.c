@@ -71,11 +71,23 @@ static json_t *seg_json(const struct fw_event *e)
 	return o;
 }
 
+/* Text from a case file as a JSON string: jansson refuses bytes that are no
+ * UTF-8 (a file name in Latin-1 made a passing case's result unsendable,
+ * so an ERROR), and a reader should never meet control characters. */
+static json_t *text_json(const char *s)
+{
+	char *clean = fw_text_clean(s, true);
+	json_t *j = clean ? json_string(clean) : NULL;
+
+	free(clean);
+	return j;
+}
+
 static json_t *event_json(const struct fw_event *e)
 {
-	json_t *o = json_pack("{s:s,s:I,s:i,s:s,s:s}", "kind", ev_kind_name(e->kind), "t_ns",
+	json_t *o = json_pack("{s:s,s:I,s:i,s:s,s:o}", "kind", ev_kind_name(e->kind), "t_ns",
 			      (json_int_t)e->t_ns, "step", e->step, "host", fw_host_name(e->host),
-			      "text", e->text);
+			      "text", text_json(e->text));
 
 	if (!o)
 		return NULL;
@@ -137,15 +149,16 @@ char *result_to_json(const struct case_result *r)
 
 	claims = json_array();
 	for (i = 0; i < r->nclaims; i++)
-		json_array_append_new(claims, json_string(r->claims[i]));
+		json_array_append_new(claims, text_json(r->claims[i]));
 	events = json_array();
 	for (i = 0; i < r->tl.n; i++)
 		json_array_append_new(events, event_json(&r->tl.ev[i]));
-	o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:I,s:s,s:o}", "schema",
-		      RESULT_SCHEMA_VERSION, "name", r->name, "path", r->path, "summary", r->summary,
-		      "verdict", r->verdict, "condition", r->condition,
-		      "claims", claims, "status", case_status_name(r->status), "duration_ns",
-		      (json_int_t)r->duration_ns, "message", r->message, "timeline", events);
+	o = json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:I,s:o,s:o}", "schema",
+		      RESULT_SCHEMA_VERSION, "name", text_json(r->name), "path", text_json(r->path),
+		      "summary", text_json(r->summary), "verdict", text_json(r->verdict), "condition",
+		      text_json(r->condition), "claims", claims, "status", case_status_name(r->status),
+		      "duration_ns", (json_int_t)r->duration_ns, "message", text_json(r->message),
+		      "timeline", events);
 	if (o) {
 		s = json_dumps(o, JSON_COMPACT);
 		json_decref(o);

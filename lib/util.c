@@ -142,3 +142,62 @@ int fw_errno_parse(const char *name)
 			return errno_table[i].num;
 	return -1;
 }
+
+long fw_utf8_next(const char *s, size_t *n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	static const long min[5] = { 0, 0, 0x80, 0x800, 0x10000 }; /* shortest form */
+	size_t len, i;
+	long cp;
+
+	*n = 1;
+	if (u[0] < 0x80)
+		return u[0];
+	len = u[0] >= 0xf0 && u[0] < 0xf5 ? 4 : u[0] >= 0xe0 ? 3 : u[0] >= 0xc2 && u[0] < 0xe0 ? 2 : 0;
+	if (!len || (len == 3 && u[0] >= 0xf0))
+		return -1;
+	cp = u[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (u[i] & 0x3f);
+	}
+	if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*n = len;
+	return cp;
+}
+
+bool fw_text_char_ok(long cp, bool newlines)
+{
+	if (cp < 0)
+		return false;
+	if (cp < 0x20)
+		return cp == '\t' || (newlines && cp == '\n');
+	return !(cp >= 0x7f && cp <= 0x9f) && cp != 0xfffe && cp != 0xffff;
+}
+
+char *fw_text_clean(const char *s, bool newlines)
+{
+	char *out = malloc(3 * strlen(s) + 1), *o = out;
+	size_t n;
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		long cp = fw_utf8_next(s, &n);
+
+		if (fw_text_char_ok(cp, newlines)) {
+			memcpy(o, s, n);
+			o += n;
+		} else if (cp < 0) {
+			memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+			o += 3;
+		} else {
+			*o++ = '?';
+		}
+		s += n;
+	}
+	*o = '\0';
+	return out;
+}

@@ -4,6 +4,7 @@
 #ifndef FW_UTIL_H
 #define FW_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +31,17 @@ void fw_duration_format(int64_t ns, char *buf, size_t len);
 /* Errno name <-> number for the errors sockets return ("ECONNREFUSED"). */
 const char *fw_errno_name(int err);
 int fw_errno_parse(const char *name); /* -1 when unknown */
+
+/* Text from case files (names, summaries, paths) made safe for every report:
+ * the next character of s as its code point, *n its length in bytes. An
+ * invalid UTF-8 sequence is one byte long and comes back as -1. */
+long fw_utf8_next(const char *s, size_t *n);
+/* Copy of s (malloc'd; NULL when out of memory) that is valid UTF-8 and
+ * holds no character that could inject a line or drive a terminal: invalid
+ * bytes become U+FFFD, control characters (C0 but tab and, when newlines,
+ * '\n'; DEL; C1) and U+FFFE/U+FFFF become '?'. */
+char *fw_text_clean(const char *s, bool newlines);
+/* Does fw_text_clean() keep code point cp (-1: an invalid byte) as it is? */
+bool fw_text_char_ok(long cp, bool newlines);
 
 #endif

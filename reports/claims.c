@@ -219,6 +219,14 @@ enum claim_status claims_judge(const char *id, const struct case_result *res, si
 	return CLAIM_HOLDS;
 }
 
+/* "<prefix><text><suffix>", the text as a terminal may safely get it. */
+static void line_put(FILE *f, const char *prefix, const char *text, const char *suffix)
+{
+	fputs(prefix, f);
+	report_text_puts(f, text, false);
+	fputs(suffix, f);
+}
+
 /* A claim that holds: the first passing run covering it says what it showed. */
 static void claims_print_holds_why(FILE *f, const char *id, const struct case_result *res,
 				   size_t nres)
@@ -227,7 +235,8 @@ static void claims_print_holds_why(FILE *f, const char *id, const struct case_re
 
 	for (i = 0; i < nres; i++)
 		if (res[i].status == CASE_PASS && result_covers(&res[i], id)) {
-			fprintf(f, "      why: %s: %s\n", res[i].name, res[i].summary);
+			line_put(f, "      why: ", res[i].name, ": ");
+			line_put(f, "", res[i].summary, "\n");
 			return;
 		}
 }
@@ -246,20 +255,20 @@ size_t claims_print(FILE *f, const struct claim *claims, size_t n, const struct 
 			not_holding++;
 		fprintf(f, "%s  %-13s %s\n", claims[i].id, claim_status_name(st), claims[i].text);
 		if (st == CLAIM_DOES_NOT_HOLD)
-			fprintf(f, "      why: %s\n", reason);
+			line_put(f, "      why: ", reason, "\n");
 		else if (st == CLAIM_HOLDS_IF)
-			fprintf(f, "      condition: %s\n", reason);
+			line_put(f, "      condition: ", reason, "\n");
 		else if (st == CLAIM_HOLDS)
 			claims_print_holds_why(f, claims[i].id, res, nres);
 		else if (st == CLAIM_UNCONFIRMED)
-			fprintf(f, "      %s did not pass\n", reason);
+			line_put(f, "      ", reason, " did not pass\n");
 		else if (st == CLAIM_NOT_RUN)
-			fprintf(f, "      not testable on this kernel: %s\n", reason);
+			line_put(f, "      not testable on this kernel: ", reason, "\n");
 		for (j = 0; j < nres; j++) {
 			if (!result_covers(&res[j], claims[i].id))
 				continue;
-			fprintf(f, "%s %s %s", runs ? "," : "      cases:", res[j].name,
-				case_status_name(res[j].status));
+			line_put(f, runs ? ", " : "      cases: ", res[j].name, " ");
+			fputs(case_status_name(res[j].status), f);
 			runs++;
 		}
 		if (runs)

@@ -27,9 +27,17 @@ static void progress_show(struct console *c)
 {
 	if (!c->ctx.progress || c->ctx.quiet || c->done >= c->ctx.total)
 		return;
-	/* Short enough not to wrap, or "\r\033[K" would erase only its tail. */
-	fprintf(c->ctx.out, "[%zu/%zu] %.56s\xe2\x80\xa6", c->done + 1, c->ctx.total,
-		c->ctx.names ? c->ctx.names[c->done] : "");
+	const char *name = c->ctx.names ? c->ctx.names[c->done] : "";
+	char *clean = fw_text_clean(name, false);
+	size_t cut = 0, n;
+
+	/* Short enough not to wrap, or "\r\033[K" would erase only its tail;
+	 * cut between characters, never inside one. */
+	while (clean && clean[cut] && (fw_utf8_next(clean + cut, &n), cut + n <= 56))
+		cut += n;
+	fprintf(c->ctx.out, "[%zu/%zu] %.*s\xe2\x80\xa6", c->done + 1, c->ctx.total, (int)cut,
+		clean ? clean : "");
+	free(clean);
 	fflush(c->ctx.out);
 }
 
@@ -56,8 +64,14 @@ static void print_indented(FILE *out, const char *text)
 	const char *line = text, *nl;
 
 	while (*line) {
+		char *one;
+
 		nl = strchr(line, '\n');
-		fprintf(out, "    %.*s\n", (int)(nl ? nl - line : (long)strlen(line)), line);
+		one = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
+		fputs("    ", out);
+		report_text_puts(out, one ? one : "", false);
+		fputc('\n', out);
+		free(one);
 		if (!nl)
 			break;
 		line = nl + 1;
@@ -73,9 +87,10 @@ static int console_case(void *state, const struct case_result *r, size_t index)
 	progress_erase(c);
 	if (!c->ctx.quiet || r->status != CASE_PASS) {
 		fw_duration_format(r->duration_ns, dur, sizeof(dur));
-		fprintf(c->ctx.out, "%s%-5s%s %s (%s)\n",
-			c->ctx.color ? status_colors[r->status] : "", case_status_name(r->status),
-			c->ctx.color ? "\033[0m" : "", r->name, dur);
+		fprintf(c->ctx.out, "%s%-5s%s ", c->ctx.color ? status_colors[r->status] : "",
+			case_status_name(r->status), c->ctx.color ? "\033[0m" : "");
+		report_text_puts(c->ctx.out, r->name, false); /* no escape from a case file */
+		fprintf(c->ctx.out, " (%s)\n", dur);
 		if (r->status != CASE_PASS && r->message[0])
 			print_indented(c->ctx.out, r->message);
 		if (c->ctx.verbose)

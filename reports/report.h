@@ -80,8 +80,13 @@ int report_flush(FILE *f);
 void report_error_print(const struct report_ops *ops, const struct report_ctx *ctx, int ret);
 
 /* Text escaped for XML/HTML character data and double-quoted attributes. Characters
- * XML 1.0 forbids (control bytes other than tab and newline) become '?'. */
+ * XML 1.0 forbids (control characters other than tab and newline, U+FFFE,
+ * U+FFFF) become '?', bytes that are no UTF-8 U+FFFD. */
 void report_xml_puts(FILE *f, const char *s);
+/* Text from a case file for a terminal or a line-based format (console,
+ * TAP): no control character (no escape sequence, no '\r'; no '\n' unless
+ * newlines) and valid UTF-8, as fw_text_clean() makes it. */
+void report_text_puts(FILE *f, const char *s, bool newlines);
 /* The timeline as the console prints it with --verbose, one event a line
  * (received copies of segments left out: the sent copy says it all). */
 void report_timeline_print(FILE *f, const struct timeline *tl, const char *indent);

@@ -86,26 +86,33 @@ void report_error_print(const struct report_ops *ops, const struct report_ctx *c
 
 void report_xml_puts(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	static const char *const entity[128] = { ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
+						  ['"'] = "&quot;" };
+	size_t n;
 
-		switch (c) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(c < 0x20 && c != '\t' && c != '\n' ? '?' : c, f);
-			break;
-		}
+	for (; *s; s += n) {
+		long cp = fw_utf8_next(s, &n);
+
+		if (cp >= 0 && cp < 128 && entity[cp])
+			fputs(entity[cp], f);
+		else if (fw_text_char_ok(cp, true))
+			fwrite(s, 1, n, f);
+		else /* XML 1.0 forbids it, or it is no UTF-8 at all: the document stays valid */
+			fputs(cp < 0 ? "\xef\xbf\xbd" : "?", f);
+	}
+}
+
+void report_text_puts(FILE *f, const char *s, bool newlines)
+{
+	size_t n;
+
+	for (; *s; s += n) {
+		long cp = fw_utf8_next(s, &n);
+
+		if (fw_text_char_ok(cp, newlines))
+			fwrite(s, 1, n, f);
+		else
+			fputs(cp < 0 ? "\xef\xbf\xbd" : "?", f);
 	}
 }
 
@@ -120,7 +127,9 @@ void report_timeline_print(FILE *f, const struct timeline *tl, const char *inden
 		if (e->kind == EV_SEGMENT && !e->sent)
 			continue;
 		fw_duration_format(e->t_ns, t, sizeof(t));
-		fprintf(f, "%s%10s %-7s %s\n", indent, t, ev_kind_name(e->kind), e->text);
+		fprintf(f, "%s%10s %-7s ", indent, t, ev_kind_name(e->kind));
+		report_text_puts(f, e->text, false);
+		fputc('\n', f);
 	}
 }
 

@@ -41,25 +41,32 @@ static int tap_begin_file(const struct report_ctx *ctx, void **state)
 static int tap_case(void *state, const struct case_result *r, size_t index)
 {
 	struct tap *t = state;
+	/* a newline or escape in a case's text must not make a TAP line of its own */
+	char *name = fw_text_clean(r->name, false), *msg = fw_text_clean(r->message, true);
 	const char *line, *nl, *p;
 	char dur[32];
 
+	if (!name || !msg) {
+		free(name);
+		free(msg);
+		return -ENOMEM;
+	}
 	fw_duration_format(r->duration_ns, dur, sizeof(dur));
 	fprintf(t->out.f, "%s %zu - ", r->status == CASE_FAIL || r->status == CASE_ERROR ? "not ok" : "ok",
 		index + 1);
 	/* A '#' in a description would start a directive: TAP 13 escapes it. */
-	for (p = r->name; *p; p++) {
+	for (p = name; *p; p++) {
 		if (*p == '#')
 			fputc('\\', t->out.f);
 		fputc(*p, t->out.f);
 	}
 	if (r->status == CASE_SKIP) /* a directive ends at the line's end */
-		fprintf(t->out.f, " # SKIP %.*s", (int)strcspn(r->message, "\n"), r->message);
+		fprintf(t->out.f, " # SKIP %.*s", (int)strcspn(msg, "\n"), msg);
 	fputc('\n', t->out.f);
 	if (r->status == CASE_FAIL || r->status == CASE_ERROR) {
 		fprintf(t->out.f, "  ---\n  status: %s\n  duration: %s\n  message: |\n",
 			case_status_name(r->status), dur);
-		for (line = r->message; *line; line = nl + 1) {
+		for (line = msg; *line; line = nl + 1) {
 			nl = strchr(line, '\n');
 			fprintf(t->out.f, "    %.*s\n", (int)(nl ? nl - line : (long)strlen(line)), line);
 			if (!nl)
@@ -67,6 +74,8 @@ static int tap_case(void *state, const struct case_result *r, size_t index)
 		}
 		fprintf(t->out.f, "  ...\n");
 	}
+	free(name);
+	free(msg);
 	/* the file is flushed whole at the end; stdout line by line, as it goes */
 	return t->out.own ? 0 : report_flush(t->out.f);
 }
