@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "conntrack.h"
 #include "sockprobe.h"
 #include "util.h"
 
@@ -174,15 +175,25 @@ static int get_duration(struct loader *L, yaml_node_t *n, const char *key, int64
 	return 0;
 }
 
-static int get_host(struct loader *L, yaml_node_t *n, const char *key, bool allow_wire,
+#define HOSTS_ENDPOINTS ((1u << HOST_CLIENT) | (1u << HOST_SERVER))
+#define HOSTS_WITH_DUT (HOSTS_ENDPOINTS | (1u << HOST_DUT))
+
+/* A host name among those allowed (bit i = enum fw_host i). */
+static int get_host(struct loader *L, yaml_node_t *n, const char *key, unsigned allowed,
 		    enum fw_host *out)
 {
 	const char *s = scalar(n);
+	char names[64] = "";
+	size_t used = 0;
+	int h;
 
-	if (!s || fw_host_parse(s, out) < 0 || (!allow_wire && *out == HOST_WIRE))
-		return fail(L, n, "unknown host '%s' in '%s' (expected client, server%s)",
-			    s ? s : "?", key, allow_wire ? ", wire" : "");
-	return 0;
+	if (s && fw_host_parse(s, out) == 0 && (allowed & (1u << *out)))
+		return 0;
+	for (h = 0; h < HOST_COUNT; h++)
+		if (allowed & (1u << h))
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+						 used ? ", " : "", fw_host_name((enum fw_host)h));
+	return fail(L, n, "unknown host '%s' in '%s' (expected %s)", s ? s : "?", key, names);
 }
 
 /* flags: exact set "F."; has: at least these "F". */
@@ -322,7 +333,7 @@ static const char *const step_names[STEP_KIND_COUNT] = {
 	[STEP_EXPECT_SEGMENT] = "segment",
 	[STEP_EXPECT_NO_SEGMENT] = "no_segment", [STEP_EXPECT_STATE] = "state",
 	[STEP_EXPECT_GONE] = "gone", [STEP_EXPECT_COUNTER] = "counter",
-	[STEP_EXPECT_SYSCTL] = "sysctl",
+	[STEP_EXPECT_SYSCTL] = "sysctl", [STEP_EXPECT_CONNTRACK] = "conntrack",
 };
 
 const char *step_kind_name(enum step_kind k)
@@ -370,6 +381,8 @@ static const struct {
 	[STEP_EXPECT_COUNTER] = { { "host", "counter", "delta", "delta_min", "within", NULL },
 				  "counter", FW_NS_PER_SEC },
 	[STEP_EXPECT_SYSCTL] = { { "host", "sysctl", "equals", "absent", NULL }, "sysctl", 0 },
+	[STEP_EXPECT_CONNTRACK] = { { "host", "state", "gone", "status", "timeout_min",
+				      "timeout_max", "within", NULL }, NULL, FW_NS_PER_SEC },
 };
 
 static int step_kind_lookup(struct loader *L, yaml_node_t *n, bool expect, enum step_kind *out)
@@ -398,7 +411,7 @@ static const char *const step_all_keys[] = {
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
 	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
 	"value", "proc", "signal", "when", "counter", "delta", "delta_min", "reuseport", "sysctl",
-	"equals", "absent", NULL,
+	"equals", "absent", "gone", "status", "timeout_min", "timeout_max", NULL,
 };
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -515,6 +528,29 @@ static enum fw_host other_host(enum fw_host h)
 	return h == HOST_CLIENT ? HOST_SERVER : HOST_CLIENT;
 }
 
+/* "the box's conntrack entry is TIME_WAIT with ASSURED, 100s-120s left, within 1s" */
+static void step_describe_conntrack(struct fw_step *s, const char *within)
+{
+	char status[96] = "", lo[32], hi[32], left[80] = "";
+
+	if (s->ct_gone) {
+		snprintf(s->text, sizeof(s->text), "the box's conntrack entry is gone within %s",
+			 within);
+		return;
+	}
+	if (s->ct_status)
+		conntrack_status_format(s->ct_status, status, sizeof(status));
+	fw_duration_format(s->ct_timeout_min_ns, lo, sizeof(lo));
+	fw_duration_format(s->ct_timeout_max_ns, hi, sizeof(hi));
+	if (s->ct_timeout_min_ns >= 0 || s->ct_timeout_max_ns >= 0)
+		snprintf(left, sizeof(left), ", timeout%s%s%s%s", s->ct_timeout_min_ns >= 0 ? " >= " : "",
+			 s->ct_timeout_min_ns >= 0 ? lo : "", s->ct_timeout_max_ns >= 0 ? " <= " : "",
+			 s->ct_timeout_max_ns >= 0 ? hi : "");
+	snprintf(s->text, sizeof(s->text), "the box's conntrack entry is %s%s%s%s within %s",
+		 s->ct_state >= 0 ? conntrack_state_name(s->ct_state) : "there",
+		 status[0] ? " with " : "", status, left, within);
+}
+
 static void step_describe(const struct fw_case *c, struct fw_step *s)
 {
 	char within[32], flags[16] = "any";
@@ -618,10 +654,89 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 		snprintf(s->text, sizeof(s->text), "%s's counter %s grows by %s%lld within %s", h,
 			 s->counter, s->delta_is_min ? "at least " : "", (long long)s->delta, within);
 		break;
+	case STEP_EXPECT_CONNTRACK:
+		step_describe_conntrack(s, within);
+		break;
 	}
 }
 
 static int load_when(struct loader *L, const struct fw_case *c, yaml_node_t *n, uint32_t *out);
+
+/* The hosts a step kind may name in 'host': a box has no sockets the case
+ * drives, only counters, sysctls and its conntrack table. */
+static unsigned step_hosts(enum step_kind k)
+{
+	switch (k) {
+	case STEP_EXPECT_COUNTER:
+	case STEP_EXPECT_SYSCTL:
+		return HOSTS_WITH_DUT;
+	case STEP_EXPECT_CONNTRACK:
+		return 1u << HOST_DUT;
+	case STEP_LISTEN:
+	case STEP_CONNECT:
+	case STEP_ACCEPT:
+	case STEP_SEND:
+	case STEP_RECV:
+	case STEP_SHUTDOWN:
+	case STEP_CLOSE:
+	case STEP_SETSOCKOPT:
+	case STEP_INJECT:
+	case STEP_ARM:
+	case STEP_DISARM:
+	case STEP_RELEASE:
+	case STEP_FORK:
+	case STEP_KILL:
+	case STEP_EXPECT_SEGMENT:
+	case STEP_EXPECT_NO_SEGMENT:
+	case STEP_EXPECT_STATE:
+	case STEP_EXPECT_GONE:
+		break;
+	}
+	return HOSTS_ENDPOINTS;
+}
+
+/* expect conntrack: state (a conntrack state), gone, status: [ASSURED, ...],
+ * timeout_min / timeout_max (the entry's time left). */
+static int load_conntrack(struct loader *L, yaml_node_t *map, struct fw_step *s)
+{
+	yaml_node_t *n;
+	int ret;
+
+	s->ct_state = -1;
+	s->ct_timeout_min_ns = s->ct_timeout_max_ns = -1;
+	if ((n = map_get(L, map, "state"))) {
+		s->ct_state = conntrack_state_parse(scalar(n));
+		if (s->ct_state < 0)
+			return fail(L, n, "unknown conntrack state '%s' (expected NONE, SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT, CLOSE_WAIT, LAST_ACK, TIME_WAIT, CLOSE, SYN_SENT2)",
+				    scalar(n) ? scalar(n) : "?");
+	}
+	if ((n = map_get(L, map, "gone")) && (ret = get_bool(L, n, "gone", &s->ct_gone)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "status"))) {
+		yaml_node_item_t *it;
+
+		if (n->type != YAML_SEQUENCE_NODE)
+			return fail(L, n, "'status' must be a list of conntrack status bits ([ASSURED, SEEN_REPLY])");
+		for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+			uint32_t bit = conntrack_status_parse(scalar(node_at(L, *it)));
+
+			if (!bit)
+				return fail(L, node_at(L, *it), "unknown conntrack status '%s' (expected SEEN_REPLY, ASSURED, CONFIRMED, SRC_NAT, DST_NAT, DYING)",
+					    scalar(node_at(L, *it)) ? scalar(node_at(L, *it)) : "?");
+			s->ct_status |= bit;
+		}
+	}
+	if ((n = map_get(L, map, "timeout_min")) &&
+	    (ret = get_duration(L, n, "timeout_min", &s->ct_timeout_min_ns)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "timeout_max")) &&
+	    (ret = get_duration(L, n, "timeout_max", &s->ct_timeout_max_ns)) < 0)
+		return ret;
+	if (s->ct_gone && (s->ct_state >= 0 || s->ct_status || s->ct_timeout_min_ns >= 0 ||
+			   s->ct_timeout_max_ns >= 0))
+		return fail(L, map, "'gone: true' takes no state, status or timeout");
+	return 0;
+}
 
 static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)
 {
@@ -664,7 +779,7 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 		return fail(L, map, "%s '%s' needs '%s'", expect ? "expectation" : "action",
 			    step_names[s->kind], step_rules[s->kind].required);
 
-	s->host = HOST_CLIENT;
+	s->host = s->kind == STEP_EXPECT_CONNTRACK ? HOST_DUT : HOST_CLIENT;
 	s->linger = -1;
 	s->reuseaddr = -1;
 	s->reuseport = -1;
@@ -674,16 +789,18 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	s->within_ns = step_rules[s->kind].default_within_ns;
 	strcpy(s->sock, s->kind == STEP_LISTEN ? "listen" : "conn");
 
-	if ((n = map_get(L, map, "host")) && (ret = get_host(L, n, "host", false, &s->host)) < 0)
+	if ((n = map_get(L, map, "host")) && (ret = get_host(L, n, "host", step_hosts(s->kind), &s->host)) < 0)
 		return ret;
-	if ((n = map_get(L, map, "from")) && (ret = get_host(L, n, "from", false, &s->host)) < 0)
+	if ((n = map_get(L, map, "from")) && (ret = get_host(L, n, "from", HOSTS_ENDPOINTS, &s->host)) < 0)
 		return ret;
 	s->peer = other_host(s->host);
-	if ((n = map_get(L, map, "to")) && (ret = get_host(L, n, "to", false, &s->peer)) < 0)
+	if ((n = map_get(L, map, "to")) && (ret = get_host(L, n, "to", s->kind == STEP_CONNECT ? HOSTS_WITH_DUT : HOSTS_ENDPOINTS, &s->peer)) < 0)
 		return ret;
 	if (s->peer == s->host)
 		return fail(L, map_get(L, map, "to"), "'to' must name the other host, not %s",
 			    fw_host_name(s->host));
+	if ((s->host == HOST_DUT || (map_get(L, map, "to") && s->peer == HOST_DUT)) && !c->dut.present)
+		return fail(L, map, "this step names the device under test, but the case has no 'dut:'");
 	if ((n = map_get(L, map, "sock")) && (ret = get_str(L, n, "sock", s->sock, sizeof(s->sock))) < 0)
 		return ret;
 	if ((n = map_get(L, map, "port"))) {
@@ -809,7 +926,10 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 			return ret;
 		s->win = (int)v;
 	}
-	if ((n = map_get(L, map, "state"))) {
+	if (s->kind == STEP_EXPECT_CONNTRACK) {
+		if ((ret = load_conntrack(L, map, s)) < 0)
+			return ret;
+	} else if ((n = map_get(L, map, "state"))) {
 		s->state = scalar(n) ? tcp_state_parse(scalar(n)) : -1;
 		if (s->state < 0)
 			return fail(L, n,
@@ -937,14 +1057,14 @@ static int load_until(struct loader *L, yaml_node_t *n, struct fault_rule *f)
 			return fail(L, k, "unknown TCP state '%s'", scalar(k) ? scalar(k) : "?");
 		if (!(k = map_get(L, n, "host")))
 			return fail(L, n, "'until' a state needs the 'host' whose socket reaches it");
-		return get_host(L, k, "host", false, &f->until_host);
+		return get_host(L, k, "host", HOSTS_ENDPOINTS, &f->until_host);
 	}
 	if (map_get(L, n, "host"))
 		return fail(L, map_get(L, n, "host"), "'until' a segment names its sender with 'from', not 'host'");
 	if (!(k = map_get(L, n, "from")))
 		return fail(L, n, "'until' a segment needs 'from' (its sender)");
 	f->until = FAULT_UNTIL_SEGMENT;
-	if ((ret = get_host(L, k, "from", false, &f->until_host)) < 0)
+	if ((ret = get_host(L, k, "from", HOSTS_ENDPOINTS, &f->until_host)) < 0)
 		return ret;
 	return get_flags(L, n, false, &has, &f->until_mask, &f->until_value);
 }
@@ -971,7 +1091,7 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 		return fail(L, n, "a fault named '%s' is already declared", f->name);
 	if (!(n = map_get(L, map, "from")))
 		return fail(L, map, "fault '%s' needs 'from' (the host whose segments it breaks)", f->name);
-	if ((ret = get_host(L, n, "from", false, &f->from)) < 0)
+	if ((ret = get_host(L, n, "from", HOSTS_ENDPOINTS, &f->from)) < 0)
 		return ret;
 
 	if (!(action_node = map_get(L, map, "action")))
@@ -1090,7 +1210,7 @@ static int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 
 static int load_sysctls(struct loader *L, struct fw_sysctl **arr, size_t *count, yaml_node_t *top)
 {
-	static const char *const host_keys[] = { "client", "server", "wire", NULL };
+	static const char *const host_keys[] = { "client", "server", "wire", "dut", NULL };
 	static const struct keyset ks = { "sysctl block", host_keys };
 	yaml_node_pair_t *hp, *p;
 	int ret;
@@ -1251,7 +1371,7 @@ static int load_when(struct loader *L, const struct fw_case *c, yaml_node_t *n, 
 
 static const char *const case_keys[] = { "name", "summary", "claims", "refs", "verdict", "condition",
 					 "family", "slow", "sysctl", "matrix", "faults", "steps",
-					 "requires", NULL };
+					 "requires", "dut", NULL };
 
 static int load_list(struct loader *L, yaml_node_t *n, const char *key, char *out, size_t width,
 		     size_t *count)
@@ -1285,7 +1405,7 @@ _Static_assert(REQUIRES_MAX == CASE_MAX_LIST, "load_list() fills up to CASE_MAX_
 static int load_requires(struct loader *L, yaml_node_t *map, struct fw_requires *r)
 {
 	static const char *const keys[] = { "kernel", "sysctls", "counters", "sockopts",
-					    "modules", "config", NULL };
+					    "modules", "config", "programs", NULL };
 	static const struct keyset ks = { "requires", keys };
 	char names[REQUIRES_MAX][32];
 	yaml_node_t *n;
@@ -1319,6 +1439,10 @@ static int load_requires(struct loader *L, yaml_node_t *map, struct fw_requires 
 	    (ret = load_list(L, n, "modules", &r->modules[0][0], sizeof(r->modules[0]),
 			     &r->nmodules)) < 0)
 		return ret;
+	if ((n = map_get(L, map, "programs")) &&
+	    (ret = load_list(L, n, "programs", &r->programs[0][0], sizeof(r->programs[0]),
+			     &r->nprograms)) < 0)
+		return ret;
 	if ((n = map_get(L, map, "config"))) {
 		if ((ret = load_list(L, n, "config", &r->configs[0][0], sizeof(r->configs[0]),
 				     &r->nconfigs)) < 0)
@@ -1345,6 +1469,60 @@ static int load_requires(struct loader *L, yaml_node_t *map, struct fw_requires 
 			r->sockopts[i].level = sockopt_names[k].level;
 			r->sockopts[i].opt = sockopt_names[k].opt;
 		}
+	}
+	return 0;
+}
+
+/* dut: {ruleset: FILE, setup: COMMAND, run: COMMAND, ready_port: N}: the
+ * device under test. Files are relative to the case file's directory. What
+ * it runs (nft, the program run starts) is a requirement: without it the
+ * case is skipped, saying so. */
+static int load_dut(struct loader *L, yaml_node_t *map, struct fw_case *c)
+{
+	static const char *const keys[] = { "ruleset", "setup", "run", "ready_port", NULL };
+	static const struct keyset ks = { "dut", keys };
+	struct fw_dut *d = &c->dut;
+	char rel[CASE_MAX_PATH];
+	const char *slash = strrchr(L->label, '/');
+	unsigned long v;
+	yaml_node_t *n;
+	int ret;
+
+	if ((ret = check_keys(L, map, &ks)) < 0)
+		return ret;
+	d->present = true;
+	d->line = (int)map->start_mark.line + 1;
+	snprintf(d->dir, sizeof(d->dir), "%.*s", slash ? (int)(slash - L->label) : 1,
+		 slash ? L->label : ".");
+	if ((n = map_get(L, map, "ruleset"))) {
+		if ((ret = get_str(L, n, "ruleset", rel, sizeof(rel))) < 0)
+			return ret;
+		if (rel[0] == '/')
+			snprintf(d->ruleset, sizeof(d->ruleset), "%s", rel);
+		else if ((size_t)snprintf(d->ruleset, sizeof(d->ruleset), "%s/%s", d->dir, rel) >=
+			 sizeof(d->ruleset))
+			return fail(L, n, "'ruleset' path is too long");
+		if (requires_add_program(&c->requires, "nft") < 0)
+			return fail(L, n, "too many requirements");
+	}
+	if ((n = map_get(L, map, "setup")) &&
+	    (ret = get_str(L, n, "setup", d->setup, sizeof(d->setup))) < 0)
+		return ret;
+	if ((n = map_get(L, map, "run"))) {
+		char prog[64];
+
+		if ((ret = get_str(L, n, "run", d->run, sizeof(d->run))) < 0)
+			return ret;
+		snprintf(prog, sizeof(prog), "%.*s", (int)strcspn(d->run, " \t"), d->run);
+		if (!prog[0] || requires_add_program(&c->requires, prog) < 0)
+			return fail(L, n, "'run' must start with the program's name");
+	}
+	if ((n = map_get(L, map, "ready_port"))) {
+		if ((ret = get_uint(L, n, "ready_port", 65535, &v)) < 0)
+			return ret;
+		if (!v || !d->run[0])
+			return fail(L, n, "'ready_port' is a port from 1 to 65535 the 'run' program listens on");
+		d->ready_port = (uint16_t)v;
 	}
 	return 0;
 }
@@ -1440,6 +1618,12 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 		return ret;
 	if ((n = map_get(L, root, "requires")) && (ret = load_requires(L, n, &c->requires)) < 0)
 		return ret;
+	if ((n = map_get(L, root, "dut")) && (ret = load_dut(L, n, c)) < 0)
+		return ret;
+	for (i = 0; i < c->nsysctls; i++)
+		if (c->sysctls[i].host == HOST_DUT && !c->dut.present)
+			return fail(L, map_get(L, root, "sysctl"),
+				    "sysctls for 'dut' need a device under test: add 'dut:'");
 	if ((n = map_get(L, root, "slow")) && (ret = get_bool(L, n, "slow", &c->slow)) < 0)
 		return ret;
 	if ((n = map_get(L, root, "faults"))) {

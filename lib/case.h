@@ -54,8 +54,9 @@ enum step_kind {
 	STEP_EXPECT_GONE,
 	STEP_EXPECT_COUNTER, /* a namespace counter moved by this much since the case began */
 	STEP_EXPECT_SYSCTL,  /* a sysctl reads a value, or does not exist, in a host's namespace */
+	STEP_EXPECT_CONNTRACK, /* the box's conntrack entry for the connection (dut:) */
 };
-#define STEP_KIND_COUNT (STEP_EXPECT_SYSCTL + 1)
+#define STEP_KIND_COUNT (STEP_EXPECT_CONNTRACK + 1)
 
 const char *step_kind_name(enum step_kind k); /* "listen", ..., "segment" */
 bool step_kind_is_expect(enum step_kind k);
@@ -113,6 +114,11 @@ struct fw_step {
 	int timer;   /* expect state: the socket's timer (sock_diag), -1 = any */
 	int64_t timer_min_ns, timer_max_ns; /* expect state: time left, -1 = any */
 	int64_t within_ns; /* deadline of a wait */
+	/* expect conntrack: the entry of the current connection in the box */
+	int ct_state;            /* enum tcp_conntrack number, -1 = any */
+	bool ct_gone;            /* the entry must be gone */
+	uint32_t ct_status;      /* IPS_* bits that must be set */
+	int64_t ct_timeout_min_ns, ct_timeout_max_ns; /* -1 = any */
 	int fault;         /* arm/disarm: index into faults */
 	uint32_t when;     /* matrix rows the step belongs to (bit i = row i); 0 = all */
 	char text[CASE_MAX_TEXT]; /* the step in words, for reports */
@@ -131,6 +137,19 @@ struct fw_matrix_row {
 	char name[96];
 	struct fw_sysctl *sysctls;
 	size_t nsysctls;
+	int line;
+};
+
+/* The device under test (dut:): the case runs on client -- wire-a -- dut --
+ * wire-b -- server, and the box is configured before the first step. */
+#define CASE_MAX_PATH 512
+struct fw_dut {
+	bool present;
+	char ruleset[CASE_MAX_PATH]; /* loaded with nft -f in the box (resolved path) */
+	char setup[CASE_MAX_TEXT];   /* sh -c in the box, after the ruleset */
+	char run[CASE_MAX_TEXT];     /* a program kept running in the box: sh -c 'exec ...' */
+	uint16_t ready_port;         /* run: it listens on this TCP port before the steps */
+	char dir[CASE_MAX_PATH];     /* the case file's directory: FW_CASE_DIR for setup/run */
 	int line;
 };
 
@@ -156,6 +175,7 @@ struct fw_case {
 	struct fw_step *steps;
 	size_t nsteps;
 	struct fw_requires requires; /* what the kernel must have (requires.h) */
+	struct fw_dut dut;
 	char skip[CASE_MAX_TEXT];    /* set by the harness: why this run is skipped */
 };
 

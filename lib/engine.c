@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "conntrack.h"
 #include "counters.h"
+#include "dut.h"
 #include "inject.h"
 #include "intercept.h"
 #include "netns.h"
@@ -28,6 +30,8 @@
 #define ENGINE_MAX_FLOWS 16
 #define ENGINE_MAX_PENDING_INJECT 16
 #define ENGINE_MAX_PROCS 8
+/* A box's program must listen within this (a proxy starts in milliseconds). */
+#define ENGINE_DUT_READY_NS (5 * FW_NS_PER_SEC)
 /* sock_diag offers no notification of TCP state changes, so a wait on a
  * state re-probes on every segment seen and at least this often. */
 #define ENGINE_STATE_POLL_NS (2 * FW_NS_PER_MS)
@@ -85,7 +89,9 @@ struct engine {
 	struct sockprobe *probe[2];
 	struct host_snapshot snap[2];
 	struct counter_set counters0[2]; /* each host's counters when the case began */
-	struct fw_addr addr[2];
+	struct fw_addr addr[HOST_COUNT]; /* the box's: its client-facing address */
+	struct dut *dut;                 /* the device under test's program, if any */
+	struct conntrack *ct;            /* its conntrack table, if a step reads it */
 	int epfd;
 	struct esock socks[ENGINE_MAX_SOCKS];
 	size_t nsocks;
@@ -130,17 +136,6 @@ static struct fw_event *add_event(struct engine *E, enum ev_kind kind, int64_t t
 	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
 	va_end(ap);
 	return timeline_add(&E->res->tl, &ev);
-}
-
-static int host_of_addr(const struct engine *E, const struct fw_addr *a, enum fw_host *out)
-{
-	if (fw_addr_equal(a, &E->addr[HOST_CLIENT]))
-		*out = HOST_CLIENT;
-	else if (fw_addr_equal(a, &E->addr[HOST_SERVER]))
-		*out = HOST_SERVER;
-	else
-		return -1;
-	return 0;
 }
 
 static enum fw_host other(enum fw_host h)
@@ -421,8 +416,11 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 	struct seg s;
 	size_t i;
 
-	if (seg_parse_ether(p->data, p->caplen, &s) < 0 || host_of_addr(E, &s.src, &sender) < 0)
+	if (seg_parse_ether(p->data, p->caplen, &s) < 0)
 		return;
+	/* The leg says who sent it, not the address: a box between may have
+	 * translated the peer's address. A host's own address is its own. */
+	sender = fw_addr_equal(&s.src, &E->addr[leg]) ? leg : other(leg);
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = EV_SEGMENT;
 	ev.t_ns = p->t_ns - E->t0;
@@ -1052,6 +1050,7 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 	case STEP_EXPECT_GONE:
 	case STEP_EXPECT_COUNTER:
 	case STEP_EXPECT_SYSCTL:
+	case STEP_EXPECT_CONNTRACK:
 		return -EINVAL;
 	}
 	return 0;
@@ -1472,6 +1471,60 @@ static int expect_sysctl(struct engine *E, const struct fw_step *st)
 	return 0;
 }
 
+/* The box's conntrack entry for the current connection (its original
+ * direction is the client's view: client:port -> server:port), re-read
+ * until it matches or the deadline passes. */
+static bool ct_matches(const struct fw_step *st, const struct ct_entry *e)
+{
+	int64_t left = e ? (int64_t)e->timeout_s * FW_NS_PER_SEC : 0;
+
+	if (st->ct_gone)
+		return !e;
+	return e && (st->ct_state < 0 || e->state == st->ct_state) &&
+	       (e->status & st->ct_status) == st->ct_status &&
+	       (st->ct_timeout_min_ns < 0 || left >= st->ct_timeout_min_ns) &&
+	       (st->ct_timeout_max_ns < 0 || left <= st->ct_timeout_max_ns);
+}
+
+static int expect_conntrack(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	const struct flow *f = E->cur_flow >= 0 ? &E->flows[E->cur_flow] : NULL;
+	char seen[256];
+	int ret;
+
+	if (!f)
+		return step_error(E, st, -ENOENT, "no connection to look up in the box");
+	for (;;) {
+		struct ct_entry *v = NULL;
+		const struct ct_entry *e;
+		size_t n = 0;
+		bool ok;
+
+		ret = conntrack_dump(E->ct, E->c->family, &v, &n, E->err, sizeof(E->err));
+		if (ret < 0)
+			return step_error(E, st, ret, "cannot read the box's conntrack table");
+		e = conntrack_find(v, n, &E->addr[HOST_CLIENT], f->port[HOST_CLIENT],
+				   f->port[HOST_SERVER]);
+		ok = ct_matches(st, e);
+		if (e)
+			conntrack_describe(e, seen, sizeof(seen));
+		else
+			snprintf(seen, sizeof(seen), "no entry for :%u > :%u (%zu TCP entries)",
+				 f->port[HOST_CLIENT], f->port[HOST_SERVER], n);
+		free(v);
+		if (ok)
+			break;
+		if (fw_now_ns() >= deadline)
+			return step_fail(E, st, "the box's conntrack entry: %s", seen);
+		ret = pump_until_next_poll(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
 /* ---- setup and teardown ------------------------------------------------------ */
 
 /* What the fault matcher needs beyond the segment: its sequence number
@@ -1502,6 +1555,37 @@ static void engine_view(void *ctx, enum fw_host from, const struct seg *s, struc
 	free(socks);
 }
 
+/* The box: its ruleset, setup command and program, then its conntrack
+ * table when a step reads it. */
+static int engine_dut_up(struct engine *E)
+{
+	size_t i;
+	int ret;
+
+	ret = dut_start(&E->dut, &E->c->dut, topo_ns_fd(E->topo, HOST_DUT),
+			fw_now_ns() + ENGINE_DUT_READY_NS, E->err, sizeof(E->err));
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < E->c->nsteps; i++)
+		if (E->c->steps[i].kind == STEP_EXPECT_CONNTRACK)
+			return conntrack_open(&E->ct, topo_ns_fd(E->topo, HOST_DUT), E->err,
+					      sizeof(E->err));
+	return 0;
+}
+
+/* How the box's program ended and what it wrote, into the timeline. */
+static void engine_dut_down(struct engine *E)
+{
+	char report[2600];
+
+	dut_stop(E->dut, report, sizeof(report));
+	E->dut = NULL;
+	if (report[0])
+		add_event(E, EV_STEP, fw_now_ns(), HOST_DUT, "dut %s", report);
+	conntrack_free(E->ct);
+	E->ct = NULL;
+}
+
 static int engine_setup(struct engine *E)
 {
 	static const uint32_t cap_tags[] = { TAG_CAPTURE_CLIENT, TAG_CAPTURE_SERVER };
@@ -1510,10 +1594,11 @@ static int engine_setup(struct engine *E)
 	size_t i;
 	int h, ret;
 
-	ret = topo_create(&E->topo, E->err, sizeof(E->err));
+	ret = topo_build(&E->topo, E->c->dut.present ? &topo_desc_dut : &topo_desc_classic, E->err,
+			 sizeof(E->err));
 	if (ret < 0)
 		return ret;
-	for (h = HOST_CLIENT; h <= HOST_SERVER; h++)
+	for (h = 0; h < HOST_COUNT; h++)
 		topo_addr(E->topo, (enum fw_host)h, E->c->family, &E->addr[h]);
 	for (i = 0; i < E->c->nsysctls; i++) {
 		const struct fw_sysctl *s = &E->c->sysctls[i];
@@ -1524,6 +1609,11 @@ static int engine_setup(struct engine *E)
 			fw_err(E->err, sizeof(E->err), ret, "%s:%d: %s", E->c->path, s->line, msg);
 			return ret;
 		}
+	}
+	if (E->c->dut.present) {
+		ret = engine_dut_up(E);
+		if (ret < 0)
+			return ret;
 	}
 	E->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (E->epfd < 0)
@@ -1592,6 +1682,7 @@ static void engine_teardown(struct engine *E)
 	/* Stop watching before the sockets close: their final RSTs are not
 	 * part of the case. */
 	intercept_free(E->ic);
+	engine_dut_down(E);
 	for (i = 0; i < E->nprocs; i++)
 		proc_destroy(&E->procs[i].child);
 	capture_free_all(E->cap, 2);
@@ -1657,6 +1748,9 @@ static int run_steps(struct engine *E)
 			break;
 		case STEP_EXPECT_SYSCTL:
 			ret = expect_sysctl(E, st);
+			break;
+		case STEP_EXPECT_CONNTRACK:
+			ret = expect_conntrack(E, st);
 			break;
 		case STEP_INJECT:
 			E->cursor_t = fw_now_ns();

@@ -14,6 +14,7 @@
 
 #include "case.h"
 #include "netns.h"
+#include "proc.h"
 #include "util.h"
 
 struct requires_probe {
@@ -194,6 +195,19 @@ static int config_has(const struct requires_probe *p, const char *name)
 	return found;
 }
 
+int requires_add_program(struct fw_requires *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nprograms; i++)
+		if (strcmp(r->programs[i], name) == 0)
+			return 0;
+	if (r->nprograms == REQUIRES_MAX)
+		return -ENOSPC;
+	snprintf(r->programs[r->nprograms++], sizeof(r->programs[0]), "%s", name);
+	return 0;
+}
+
 int requires_check(struct requires_probe *p, const struct fw_case *c, char *why, size_t len,
 		   char *err, size_t errlen)
 {
@@ -240,6 +254,13 @@ int requires_check(struct requires_probe *p, const struct fw_case *c, char *why,
 			    why, len,
 			    "needs module %s (not loaded, built in or installed for Linux %s)",
 			    r->modules[i], p->uts.release);
+	for (i = 0; i < r->nprograms; i++) {
+		char path[512];
+
+		if (proc_tool_find(r->programs[i], path, sizeof(path)) < 0)
+			return missing(why, len, "needs program %s (not installed: scripts/install-deps.sh --test installs the catalog's)",
+				       r->programs[i]);
+	}
 	for (i = 0; i < r->nconfigs; i++) {
 		ret = config_has(p, r->configs[i]);
 		if (ret == -ENOENT)

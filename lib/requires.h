@@ -26,6 +26,8 @@ struct fw_requires {
 	size_t nmodules;
 	char configs[REQUIRES_MAX][64]; /* "CONFIG_NF_CONNTRACK": =y or =m in the kernel's config */
 	size_t nconfigs;
+	char programs[REQUIRES_MAX][64]; /* "haproxy": found in PATH or the sbin directories */
+	size_t nprograms;
 	struct {
 		char name[32]; /* "TCP_USER_TIMEOUT" */
 		int level, opt;
@@ -52,6 +54,9 @@ struct fw_case;
  * when a probe itself failed (err says why). */
 int requires_check(struct requires_probe *p, const struct fw_case *c, char *why, size_t len,
 		   char *err, size_t errlen);
+
+/* Add a program to r (once); 0, or -ENOSPC when the list is full. */
+int requires_add_program(struct fw_requires *r, const char *name);
 
 /* "6.1.0-26-amd64" -> {6, 1, 0}; 0, or -EINVAL when it starts with no number. */
 int requires_parse_version(const char *s, unsigned out[3]);
