@@ -12,7 +12,7 @@ import re, sys
 evil = ('name: close/cafe\n'
         r'summary: "evil\e[31mred\e]0;title\a\nok 99 - injected\n\uFFFE\x01 end \u009b[2J"' '\n'
         r'verdict: "C01 \e[2Jgone\nnot ok 98 - injected"')
-src = re.sub(r'^summary:.*$', lambda m: evil, open("cases/close/four-way.yaml").read(), count=1, flags=re.M)
+src = re.sub(r'^summary:.*$', lambda m: evil, open("cases/half_close/shutdown-still-receives.yaml").read(), count=1, flags=re.M)
 open(sys.argv[1].encode() + b"/caf\xe9.yaml", "w").write(src)
 EOF
 
