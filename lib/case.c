@@ -329,7 +329,7 @@ static const char *const step_names[STEP_KIND_COUNT] = {
 	[STEP_CLOSE] = "close",		[STEP_SETSOCKOPT] = "setsockopt",
 	[STEP_INJECT] = "inject",	[STEP_ARM] = "arm",
 	[STEP_DISARM] = "disarm",	[STEP_RELEASE] = "release",
-	[STEP_FORK] = "fork",		[STEP_KILL] = "kill",
+	[STEP_FORK] = "fork",		[STEP_KILL] = "kill", [STEP_WAIT] = "wait",
 	[STEP_EXPECT_SEGMENT] = "segment",
 	[STEP_EXPECT_NO_SEGMENT] = "no_segment", [STEP_EXPECT_STATE] = "state",
 	[STEP_EXPECT_GONE] = "gone", [STEP_EXPECT_COUNTER] = "counter",
@@ -372,9 +372,11 @@ static const struct {
 	[STEP_RELEASE] = { { "fault", NULL }, "fault", 0 },
 	[STEP_FORK] = { { "host", "proc", "result", NULL }, "proc", 0 },
 	[STEP_KILL] = { { "proc", "signal", "result", "within", NULL }, "proc", 2 * FW_NS_PER_SEC },
-	[STEP_EXPECT_SEGMENT] = { { "from", "flags", "has", "seq", "ack", "len", "within", NULL },
+	[STEP_WAIT] = { { "for", NULL }, "for", 0 },
+	[STEP_EXPECT_SEGMENT] = { { "from", "flags", "has", "seq", "ack", "len", "arrived", "within",
+				    NULL },
 				  "from", FW_NS_PER_SEC },
-	[STEP_EXPECT_NO_SEGMENT] = { { "from", "flags", "has", "within", NULL }, "within", 0 },
+	[STEP_EXPECT_NO_SEGMENT] = { { "from", "flags", "has", "arrived", "within", NULL }, "within", 0 },
 	[STEP_EXPECT_STATE] = { { "host", "sock", "state", "timer", "timer_min", "timer_max",
 				  "within", NULL }, "state", 2 * FW_NS_PER_SEC },
 	[STEP_EXPECT_GONE] = { { "host", "sock", "within", NULL }, NULL, 2 * FW_NS_PER_SEC },
@@ -411,7 +413,7 @@ static const char *const step_all_keys[] = {
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
 	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
 	"value", "proc", "signal", "when", "counter", "delta", "delta_min", "reuseport", "sysctl",
-	"equals", "absent", "gone", "status", "timeout_min", "timeout_max", NULL,
+	"equals", "absent", "arrived", "for", "gone", "status", "timeout_min", "timeout_max", NULL,
 };
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -617,13 +619,17 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 			 s->kind == STEP_ARM ? "arm" : "disarm", c->faults[s->fault].name);
 		break;
 	case STEP_EXPECT_SEGMENT:
-		snprintf(s->text, sizeof(s->text), "%s sends %s%s within %s", h,
+		snprintf(s->text, sizeof(s->text), "%s %s %s%s%s within %s",
+			 s->arrived ? fw_host_name(other_host(s->host)) : h,
+			 s->arrived ? "receives" : "sends",
 			 s->has_flags && s->flags_mask != 0xff ? "a segment with " : "", flags,
-			 within);
+			 s->arrived ? " from the other host" : "", within);
 		break;
 	case STEP_EXPECT_NO_SEGMENT:
-		snprintf(s->text, sizeof(s->text), "%s sends no %s%ssegment for %s", h,
-			 s->has_flags ? flags : "", s->has_flags ? " " : "", within);
+		snprintf(s->text, sizeof(s->text), "%s %s no %s%ssegment%s for %s",
+			 s->arrived ? fw_host_name(other_host(s->host)) : h,
+			 s->arrived ? "receives" : "sends", s->has_flags ? flags : "",
+			 s->has_flags ? " " : "", s->arrived ? " from the other host" : "", within);
 		break;
 	case STEP_EXPECT_STATE: {
 		char timer[96] = "", lo[32], hi[32];
@@ -657,6 +663,9 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 	case STEP_EXPECT_CONNTRACK:
 		step_describe_conntrack(s, within);
 		break;
+	case STEP_WAIT:
+		snprintf(s->text, sizeof(s->text), "wait %s", within);
+		break;
 	}
 }
 
@@ -686,6 +695,7 @@ static unsigned step_hosts(enum step_kind k)
 	case STEP_RELEASE:
 	case STEP_FORK:
 	case STEP_KILL:
+	case STEP_WAIT:
 	case STEP_EXPECT_SEGMENT:
 	case STEP_EXPECT_NO_SEGMENT:
 	case STEP_EXPECT_STATE:
@@ -937,6 +947,11 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 				    scalar(n) ? scalar(n) : "?");
 	}
 	if ((n = map_get(L, map, "within")) && (ret = get_duration(L, n, "within", &s->within_ns)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "arrived")) && (ret = get_bool(L, n, "arrived", &s->arrived)) < 0)
+		return ret;
+	/* wait: its duration is its window (so budgets and reports count it) */
+	if ((n = map_get(L, map, "for")) && (ret = get_duration(L, n, "for", &s->within_ns)) < 0)
 		return ret;
 	if ((n = map_get(L, map, "fault"))) {
 		s->fault = scalar(n) ? fault_index(c->faults, c->nfaults, scalar(n)) : -1;

@@ -48,6 +48,7 @@ enum step_kind {
 	STEP_RELEASE, /* let through what a hold fault keeps */
 	STEP_FORK,    /* a child process takes copies of the host's sockets */
 	STEP_KILL,    /* signal a forked child and wait for it to die */
+	STEP_WAIT,    /* let time pass; the next expectations count from its end */
 	STEP_EXPECT_SEGMENT,
 	STEP_EXPECT_NO_SEGMENT,
 	STEP_EXPECT_STATE,
@@ -89,6 +90,7 @@ struct fw_step {
 	uint16_t from_port; /* connect source port, 0 = kernel's choice */
 	uint32_t bytes;     /* send / recv */
 	bool eof;           /* recv: expect end of stream */
+	bool arrived;       /* segment expectations: as it reached the other host, not as sent */
 	int expect_errno;   /* actions: the result expected, 0 = success */
 	int linger;         /* SO_LINGER seconds, -1 = leave alone */
 	int reuseaddr;      /* SO_REUSEADDR 0/1, -1 = leave alone */

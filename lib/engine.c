@@ -1048,6 +1048,7 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 	case STEP_EXPECT_NO_SEGMENT:
 	case STEP_EXPECT_STATE:
 	case STEP_EXPECT_GONE:
+	case STEP_WAIT:
 	case STEP_EXPECT_COUNTER:
 	case STEP_EXPECT_SYSCTL:
 	case STEP_EXPECT_CONNTRACK:
@@ -1212,7 +1213,8 @@ static int do_inject(struct engine *E, const struct fw_step *st)
 
 static bool seg_matches(const struct fw_step *st, const struct fw_event *e)
 {
-	if (e->kind != EV_SEGMENT || !e->sent || e->injected || e->host != st->host)
+	/* as sent on the sender's leg, or as it reached the other host's */
+	if (e->kind != EV_SEGMENT || e->sent == st->arrived || e->injected || e->host != st->host)
 		return false;
 	if (st->has_flags && (e->seg.flags & st->flags_mask) != st->flags_value)
 		return false;
@@ -1752,6 +1754,19 @@ static int run_steps(struct engine *E)
 		case STEP_EXPECT_CONNTRACK:
 			ret = expect_conntrack(E, st);
 			break;
+		case STEP_WAIT: {
+			/* everything keeps being recorded; the clock of the next
+			 * expectations starts when the wait ends */
+			int64_t until = fw_now_ns() + st->within_ns;
+
+			add_event(E, EV_STEP, fw_now_ns(), st->host, "%s", st->text);
+			ret = 0;
+			while (ret >= 0 && fw_now_ns() < until)
+				ret = pump(E, until);
+			E->cursor_t = fw_now_ns();
+			E->cursor_idx = E->res->tl.n;
+			break;
+		}
 		case STEP_INJECT:
 			E->cursor_t = fw_now_ns();
 			ret = do_inject(E, st);
