@@ -22,6 +22,7 @@
 #include "fault.h"
 #include "intercept.h"
 #include "netns.h"
+#include "proc.h"
 #include "report.h"
 #include "requires.h"
 #include "scheduler.h"
@@ -105,6 +106,32 @@ static int mark_skips(const struct catalog *cat, int ns, char *err, size_t errle
 	return ret;
 }
 
+/* A box's ruleset that nft refuses is a broken case file: checked (nft -c)
+ * in the scratch namespace before anything runs. */
+static int check_rulesets(const struct catalog *cat, int ns, char *err, size_t errlen)
+{
+	char nft[512], out[1024], line[256];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < cat->n; i++) {
+		const struct fw_case *c = cat->cases[i];
+
+		if (!c->dut.ruleset[0] || c->skip[0] || (i && !strcmp(c->path, cat->cases[i - 1]->path)))
+			continue;
+		if (proc_tool_find("nft", nft, sizeof(nft)) < 0)
+			continue; /* the run is skipped: it needs nft */
+		ret = proc_run_ns(ns, (char *const[]){ nft, "-c", "-f", (char *)c->dut.ruleset, NULL },
+				  NULL, 10 * FW_NS_PER_SEC, out, sizeof(out));
+		if (ret < 0) {
+			proc_first_line(out, line, sizeof(line));
+			return fw_err(err, errlen, -EINVAL, "%s:%d: ruleset %s does not load: %s", c->path,
+				      c->dut.line, c->dut.ruleset, line);
+		}
+	}
+	return 0;
+}
+
 /* Can this machine run cases at all? Exit code 3 material. */
 static int preflight(const struct catalog *cat, char *err, size_t errlen, int *exit_code)
 {
@@ -125,6 +152,8 @@ static int preflight(const struct catalog *cat, char *err, size_t errlen, int *e
 			      "cannot create a network namespace (%s): finwave needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN); run it as root",
 			      strerror(-ns));
 	ret = mark_skips(cat, ns, err, errlen);
+	if (ret == 0 && (ret = check_rulesets(cat, ns, err, errlen)) < 0)
+		*exit_code = EXIT_USAGE;
 	for (i = 0; i < cat->n; i++)
 		need_queue |= cat->cases[i]->nfaults > 0 && !cat->cases[i]->skip[0];
 	if (ret == 0 && need_queue) {

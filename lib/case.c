@@ -1517,6 +1517,8 @@ static int load_dut(struct loader *L, yaml_node_t *map, struct fw_case *c)
 		else if ((size_t)snprintf(d->ruleset, sizeof(d->ruleset), "%s/%s", d->dir, rel) >=
 			 sizeof(d->ruleset))
 			return fail(L, n, "'ruleset' path is too long");
+		if (access(d->ruleset, R_OK) < 0)
+			return fail(L, n, "ruleset %s: %s", d->ruleset, strerror(errno));
 		if (requires_add_program(&c->requires, "nft") < 0)
 			return fail(L, n, "too many requirements");
 	}

@@ -1,0 +1,37 @@
+# The device under test: a broken ruleset or a missing file is a broken case
+# file (exit 2, one located line, nothing run); a box's program that exits or
+# never listens is an ERROR naming what happened, and it does not outlive the
+# case. The cases that use each kind of box run in the catalog
+# (cases/middlebox/: rulesets and HAProxy), the false ones in
+# tests/fixtures/wrong/dut-*.yaml (e2e_says_no).
+. "$(dirname "$0")/lib.sh"
+
+fw run tests/fixtures/dut/ruleset-does-not-load.yaml
+expect_rc 2 "a ruleset nft refuses"
+expect_out "ruleset-does-not-load.yaml:4: ruleset tests/fixtures/dut/broken.nft does not load: " "  located, with nft's own words"
+if grep -q '^PASS\|^FAIL\|^ERROR' "$work/out"; then fail "  a case ran"; else pass "  nothing ran"; fi
+
+printf 'summary: x\ndut: {ruleset: no-such.nft}\nsteps:\n  - {do: listen, host: server, port: 1}\n' >"$work/missing.yaml"
+fw check "$work/missing.yaml"
+expect_rc 2 "a ruleset file that does not exist"
+expect_out "missing.yaml:2:16: ruleset $work/no-such.nft: No such file or directory" "  located"
+
+printf 'summary: x\nsteps:\n  - {expect: conntrack, state: ESTABLISHED}\n' >"$work/nobox.yaml"
+fw check "$work/nobox.yaml"
+expect_rc 2 "a conntrack expectation without a box"
+expect_out "nobox.yaml:3:5: this step names the device under test, but the case has no 'dut:'" "  located"
+
+fw run tests/fixtures/dut/program-exits.yaml
+expect_rc 1 "a box program that exits at once"
+expect_out "ERROR" "  is an ERROR"
+expect_out "dut: sh exited with 3 before listening on port 8080: finwave-fixture-complaint" "  saying how it ended and what it wrote"
+
+fw run tests/fixtures/dut/program-never-listens.yaml
+expect_rc 1 "a box program that never listens"
+expect_out "dut: sleep never listened on port 8080" "  is an ERROR saying so"
+if wait_no_processes && ! pgrep -f 'sleep 31.5' >/dev/null; then
+  pass "  the program died with the case"
+else
+  fail "  the box's program outlived the case"; pkill -f 'sleep 31.5'
+fi
+finish
