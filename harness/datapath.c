@@ -12,7 +12,8 @@
 /* What each datum is called in the source tree. */
 static const struct {
 	const char *what, *in_tree;
-} data[] = { { "claims.md", "docs/claims.md" }, { "cases", "cases" } };
+} data[] = { { "claims.md", "docs/claims.md" }, { "cases", "cases" },
+	     { "lab", "scripts/lab" } }; /* finwave lab: prepare-kernel.sh, the guest init */
 
 static bool readable(char *out, size_t len, const char *dir, const char *name)
 {

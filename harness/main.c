@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "fault.h"
 #include "intercept.h"
+#include "lab.h"
 #include "netns.h"
 #include "proc.h"
 #include "report.h"
@@ -464,6 +465,8 @@ static void usage(FILE *f)
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  finwave %s %s\n      %s\n", commands[i].name, commands[i].args,
 			commands[i].help);
+	fprintf(f, "  finwave merge [--report-dir OUT] DIR...\n      one report from several --report-dirs (shards, kernels): claims/cases x kernels\n"
+		   "  finwave lab --kernel K... --report-dir OUT [options] [PATH...]\n      the selection on each kernel K under qemu (finwave lab --help)\n");
 	fprintf(f, "  finwave --version | --help\noptions:\n");
 	for (i = 0; i < NOPTIONS; i++) {
 		const struct option_doc *d = &option_docs[i];
@@ -642,11 +645,15 @@ int main(int argc, char **argv)
 		print_version();
 		return EXIT_ALL_PASSED;
 	}
+	if (strcmp(argv[1], "merge") == 0)
+		return cmd_merge(argc, argv);
+	if (strcmp(argv[1], "lab") == 0)
+		return cmd_lab(argc, argv);
 	for (i = 0; i < NCOMMANDS && !cmd; i++)
 		if (strcmp(commands[i].name, argv[1]) == 0)
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr, "finwave: unknown command '%s' (expected run, check, list, claims; finwave --help)\n",
+		fprintf(stderr, "finwave: unknown command '%s' (expected run, check, list, claims, merge, lab; finwave --help)\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}

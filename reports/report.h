@@ -29,6 +29,9 @@ struct report_summary {
 	size_t counts[CASE_ERROR + 1]; /* by status */
 	int64_t wall_ns;
 	bool interrupted;
+	/* the kernel the cases ran on; NULL: this one (uname). 'finwave merge'
+	 * writes reports of other machines' kernels */
+	const char *kernel_release, *kernel_version;
 };
 
 struct report_ops {
