@@ -33,6 +33,7 @@
 #define LAB_MAX_KERNELS 32
 #define LAB_MAX_ARGS 64
 #define LAB_PROBE_SECONDS 20 /* KVM boots to the initramfs in seconds; a failing one hangs */
+#define LAB_TCG_JOBS_PER_CPU 2L /* 'finwave run --jobs' in a TCG guest, per guest CPU */
 #define LAB_PROBE_ANSWER 42  /* what stage1.sh writes to isa-debug-exit when probed */
 
 enum lab_exit {
@@ -54,6 +55,7 @@ struct lab_options {
 	long memory_mb, cpus, timeout_s;
 	enum lab_accel accel;
 	bool quiet;
+	bool jobs_given; /* --jobs among run_args */
 };
 
 /* What prepare-kernel.sh prints. */
@@ -71,9 +73,9 @@ static void lab_on_signal(int sig)
 
 static const char *lab_scripts_dir(void)
 {
-	const char *env = getenv("FINWAVE_LAB_SCRIPTS");
+	const char *env = getenv("FINWAVE_LAB_SCRIPTS"), *found = datapath_find("lab");
 
-	return env && *env ? env : datapath_find("lab");
+	return env && *env ? env : found ? found : "scripts/lab";
 }
 
 /* Wait for pid until deadline_ms from now (-1: none). Returns 0 with
@@ -247,8 +249,8 @@ static void lab_qemu_build(struct lab_qemu *q, const struct lab_options *o,
 	ARG("-initrd");
 	ARG(k->initrd);
 	ARG("-append");
-	ARG(FMT("console=ttyS0 panic=-1 quiet %s finwave.job=%s/lab-job.sh %s",
-		probe ? "finwave.probe" : "", kdir, o->append ? o->append : ""));
+	ARG(FMT("console=ttyS0 panic=-1 quiet %s finwave.stage2=%s/stage2.sh finwave.job=%s/lab-job.sh %s",
+		probe ? "finwave.probe" : "", lab_scripts_dir(), kdir, o->append ? o->append : ""));
 	ARG("-fsdev");
 	ARG("local,id=root,path=/,security_model=none,readonly=on,multidevs=remap");
 	ARG("-device");
@@ -295,8 +297,9 @@ static void lab_first_line(const char *path, char *buf, size_t len)
 }
 
 static int lab_write_job(const struct lab_options *o, const char *kdir, const char *modules,
-			 const char *self, char *const paths[], size_t npaths)
+			 const char *self, char *const paths[], size_t npaths, bool kvm)
 {
+	char jobs[32];
 	char path[4096], cwd[PATH_MAX];
 	FILE *f;
 	size_t i;
@@ -333,6 +336,14 @@ static int lab_write_job(const struct lab_options *o, const char *kdir, const ch
 		words[nw++] = kdir;
 		for (i = 0; i < o->nrun_args; i++)
 			words[nw++] = o->run_args[i];
+		/* Emulated CPUs are slow: the host's default (16 cases per CPU)
+		 * made 18 and 58 of 143 runs ERROR on 6.1 and 6.12 under TCG, the
+		 * kernel's netlink answers coming after the 2 s setup deadline. */
+		if (!kvm && !o->jobs_given) {
+			snprintf(jobs, sizeof(jobs), "%ld", LAB_TCG_JOBS_PER_CPU * o->cpus);
+			words[nw++] = "--jobs";
+			words[nw++] = jobs;
+		}
 		for (i = 0; i < npaths && nw < sizeof(words) / sizeof(words[0]); i++)
 			words[nw++] = paths[i];
 		/* FW_CMD is eval'd: each word single-quoted inside it */
@@ -379,9 +390,7 @@ static int lab_one(const struct lab_options *o, const char *spec, const char *se
 	} else {
 		char script[2048];
 		char *pargv[] = { "bash", script, (char *)spec, cache, NULL };
-		const char *dir = lab_scripts_dir();
-
-		snprintf(script, sizeof(script), "%s/prepare-kernel.sh", dir ? dir : "scripts/lab");
+		snprintf(script, sizeof(script), "%s/prepare-kernel.sh", lab_scripts_dir());
 		if (access(script, R_OK) < 0) {
 			fprintf(stderr, "finwave lab: %s: missing (set FINWAVE_LAB_SCRIPTS to finwave's scripts/lab)\n",
 				script);
@@ -432,11 +441,6 @@ static int lab_one(const struct lab_options *o, const char *spec, const char *se
 	} else {
 		struct lab_qemu q;
 
-		ret = lab_write_job(o, kdir, k.modules, self, paths, npaths);
-		if (ret < 0) {
-			fprintf(stderr, "finwave lab: %s/lab-job.sh: %s\n", kdir, strerror(-ret));
-			return LAB_EXIT_USAGE;
-		}
 		if (!*kvm_known) {
 			*kvm = o->accel == LAB_ACCEL_KVM ||
 			       (o->accel == LAB_ACCEL_AUTO && lab_kvm_works(o, &k, kdir));
@@ -447,6 +451,11 @@ static int lab_one(const struct lab_options *o, const char *spec, const char *se
 					*kvm ? "using it" : "using TCG emulation (much slower)");
 		}
 		accel = *kvm ? "kvm" : "tcg";
+		ret = lab_write_job(o, kdir, k.modules, self, paths, npaths, *kvm);
+		if (ret < 0) {
+			fprintf(stderr, "finwave lab: %s/lab-job.sh: %s\n", kdir, strerror(-ret));
+			return LAB_EXIT_USAGE;
+		}
 		lab_qemu_build(&q, o, &k, kdir, *kvm, false);
 		snprintf(path, sizeof(path), "%s/qemu-stderr.txt", kdir);
 		fprintf(stderr, "finwave lab: %s: booting under %s (%ld MB, %ld CPUs, deadline %ld s)\n",
@@ -518,6 +527,7 @@ static void lab_usage(FILE *f)
 		"  --claims FILE     the claims list (default docs/claims.md)\n"
 		"  --quiet           print only the matrix rows that differ or did not pass\n"
 		"  --filter GLOB, --jobs N, --shard K/N, --repeat N, --slow: passed to 'finwave run'\n"
+		"                    (a TCG guest runs --jobs 2 per guest CPU unless --jobs is given)\n"
 		"exit: 0 all passed on every kernel, 1 a case failed or a kernel gave no results,\n"
 		"      2 bad usage or kernel, 3 qemu or the lab's scripts missing, 130 interrupted\n");
 }
@@ -562,7 +572,9 @@ int cmd_lab(int argc, char **argv)
 	struct matrix m = { 0 };
 	struct sigaction sa;
 	char self[PATH_MAX], outabs[PATH_MAX], err[FW_ERRLEN];
+	char *catalog[2] = { NULL, NULL }, **paths;
 	bool kvm_known = false, kvm = false;
+	size_t npaths;
 	int opt, idx, code = LAB_EXIT_USAGE;
 	ssize_t len;
 	size_t i;
@@ -629,6 +641,7 @@ int cmd_lab(int argc, char **argv)
 				snprintf(names[o.nrun_args - 1], sizeof(names[0]), "--%s",
 					 longopts[idx].name);
 				o.run_args[o.nrun_args - 1] = names[o.nrun_args - 1];
+				o.jobs_given |= strcmp(longopts[idx].name, "jobs") == 0;
 				o.run_args[o.nrun_args++] = optarg;
 			}
 			break;
@@ -640,9 +653,18 @@ int cmd_lab(int argc, char **argv)
 			return LAB_EXIT_USAGE;
 		}
 	}
-	if (!o.nkernels || !o.out || optind >= argc) {
-		fprintf(stderr, "finwave lab: needs --kernel K (at least one), --report-dir OUT and the case paths (e.g. cases/); finwave lab --help\n");
+	if (!o.nkernels || !o.out) {
+		fprintf(stderr, "finwave lab: needs --kernel K (at least one) and --report-dir OUT; finwave lab --help\n");
 		return LAB_EXIT_USAGE;
+	}
+	if (optind >= argc) { /* the catalog, as 'finwave run' */
+		catalog[0] = (char *)datapath_find("cases");
+		if (!catalog[0]) {
+			fprintf(stderr, "finwave lab: no catalog found: give the case paths\n");
+			return LAB_EXIT_USAGE;
+		}
+		paths = catalog;
+		npaths = 1;
 	}
 	/* the guest sees the host's root: every path it gets is absolute or
 	 * relative to the same working directory */
@@ -658,6 +680,16 @@ int cmd_lab(int argc, char **argv)
 		return LAB_EXIT_USAGE;
 	}
 	o.out = outabs;
+	/* both travel on the guest's kernel command line, split at blanks */
+	if (strpbrk(o.out, " \t\n") || strpbrk(lab_scripts_dir(), " \t\n")) {
+		fprintf(stderr, "finwave lab: %s: the report directory (and finwave's scripts/lab) must have no blanks in their path\n",
+			o.out);
+		return LAB_EXIT_USAGE;
+	}
+	if (!catalog[0]) {
+		paths = argv + optind;
+		npaths = (size_t)(argc - optind);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = lab_on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -668,8 +700,7 @@ int cmd_lab(int argc, char **argv)
 	}
 	code = LAB_EXIT_OK;
 	for (i = 0; i < o.nkernels && code == LAB_EXIT_OK && !lab_stop; i++)
-		code = lab_one(&o, o.kernels[i], self, argv + optind, (size_t)(argc - optind), &m,
-			       &kvm_known, &kvm);
+		code = lab_one(&o, o.kernels[i], self, paths, npaths, &m, &kvm_known, &kvm);
 	if (lab_stop)
 		code = LAB_EXIT_INTERRUPTED;
 	if (code != LAB_EXIT_OK && m.nk == 0)

@@ -1,11 +1,13 @@
 #include "matrix.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "claims.h"
 #include "report.h"
 #include "util.h"
@@ -20,6 +22,7 @@ enum cell_status {
 	CELL_HOLDS,
 	CELL_DOES_NOT_HOLD,
 	CELL_UNCONFIRMED,
+	CELL_NOT_TESTABLE, /* a claim whose every run was skipped on this kernel */
 	CELL_NOT_COVERED,
 	CELL_MISSING, /* no result from this kernel (the guest hung, finwave stopped early) */
 };
@@ -34,6 +37,7 @@ static const struct {
 	[CELL_HOLDS] = { "holds", "holds", "pass" },
 	[CELL_DOES_NOT_HOLD] = { "does-not-hold", "DOES NOT HOLD", "nohold" },
 	[CELL_UNCONFIRMED] = { "unconfirmed", "unconfirmed", "fail" },
+	[CELL_NOT_TESTABLE] = { "not-testable", "not testable", "skip" },
 	[CELL_NOT_COVERED] = { "not-covered", "not covered", "skip" },
 	[CELL_MISSING] = { "missing", "no result", "missing" },
 };
@@ -178,9 +182,77 @@ out:
 	return ret;
 }
 
-static int cmp_result_name(const void *a, const void *b)
+/* A result and its rank in the catalog its case files make. */
+struct ranked {
+	struct case_result r;
+	size_t rank;
+};
+
+static int cmp_ranked(const void *a, const void *b)
 {
-	return strcmp(((const struct case_result *)a)->name, ((const struct case_result *)b)->name);
+	const struct ranked *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return strcmp(x->r.name, y->r.name); /* "name", "name#2" (--repeat), ... */
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Rank every result of a column as 'finwave run' orders its cases when
+ * given the case files in path order: the files are loaded again (the
+ * paths in the results), so the runs of one file keep their order (its
+ * family and matrix rows). A result whose file cannot be read goes after
+ * the others, by name. */
+static void kernel_sort(struct matrix_kernel *k)
+{
+	struct ranked *v = calloc(k->nres + 1, sizeof(*v));
+	char **paths = calloc(k->nres + 1, sizeof(*paths));
+	struct catalog cat = { 0 };
+	char err[FW_ERRLEN];
+	size_t i, j, np = 0;
+
+	if (!v || !paths)
+		goto out;
+	for (i = 0; i < k->nres; i++)
+		paths[np++] = k->res[i].path;
+	qsort(paths, np, sizeof(*paths), cmp_cstr);
+	for (i = 0, j = 0; i < np; i++)
+		if (j == 0 || strcmp(paths[i], paths[j - 1]) != 0)
+			paths[j++] = paths[i];
+	np = j;
+	/* one unreadable file must not cost the others their order */
+	for (i = 0; i < np; i++)
+		if (access(paths[i], R_OK) < 0)
+			paths[i] = NULL;
+	for (i = 0, j = 0; i < np; i++)
+		if (paths[i])
+			paths[j++] = paths[i];
+	np = j;
+	if (np && catalog_load(&cat, paths, np, err, sizeof(err)) < 0)
+		memset(&cat, 0, sizeof(cat));
+	for (i = 0; i < k->nres; i++) {
+		size_t base = strcspn(k->res[i].name, "#");
+
+		v[i].r = k->res[i];
+		v[i].rank = SIZE_MAX;
+		for (j = 0; j < cat.n; j++)
+			if (strlen(cat.cases[j]->name) == base &&
+			    strncmp(cat.cases[j]->name, k->res[i].name, base) == 0) {
+				v[i].rank = j;
+				break;
+			}
+	}
+	qsort(v, k->nres, sizeof(*v), cmp_ranked);
+	for (i = 0; i < k->nres; i++)
+		k->res[i] = v[i].r;
+out:
+	catalog_free(&cat);
+	free(paths);
+	free(v);
 }
 
 void matrix_sort(struct matrix *m)
@@ -189,7 +261,7 @@ void matrix_sort(struct matrix *m)
 
 	for (i = 0; i < m->nk; i++)
 		if (m->k[i].nres)
-			qsort(m->k[i].res, m->k[i].nres, sizeof(*m->k[i].res), cmp_result_name);
+			kernel_sort(&m->k[i]);
 }
 
 bool matrix_failed(const struct matrix *m)
@@ -255,21 +327,10 @@ static struct cell case_cell(const struct matrix_kernel *k, const char *name)
 	return c;
 }
 
-static bool covers(const struct case_result *r, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < r->nclaims; i++)
-		if (strcmp(r->claims[i], id) == 0)
-			return true;
-	return false;
-}
-
 static struct cell claim_cell(const struct matrix_kernel *k, const char *id)
 {
 	struct cell c = { CELL_MISSING, missing_reason(k) };
 	const char *reason;
-	size_t i;
 
 	if (k->nres == 0)
 		return c;
@@ -286,12 +347,9 @@ static struct cell claim_cell(const struct matrix_kernel *k, const char *id)
 		c.st = CELL_UNCONFIRMED;
 		c.reason = reason; /* the case that did not pass */
 		break;
-	case CLAIM_NOT_RUN:
-		/* every covering run was skipped: the first one's reason */
-		c.st = CELL_SKIPPED;
-		for (i = 0; i < k->nres && !c.reason[0]; i++)
-			if (covers(&k->res[i], id) && k->res[i].status == CASE_SKIP)
-				c.reason = k->res[i].message;
+	case CLAIM_NOT_RUN: /* every covering run was skipped: why */
+		c.st = CELL_NOT_TESTABLE;
+		c.reason = reason ? reason : "";
 		break;
 	case CLAIM_NOT_COVERED:
 		c.st = CELL_NOT_COVERED;

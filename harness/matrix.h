@@ -40,7 +40,9 @@ struct matrix_kernel *matrix_kernel_get(struct matrix *m, const char *label);
  * shards) is an error. Returns 0 or -errno with err set (file and reason). */
 int matrix_add_dir(struct matrix *m, const char *dir, const char *label, char *err,
 		   size_t errlen);
-/* Sort every column's results by case name (the order shards are cut in). */
+/* Order every column's results as 'finwave run' orders them when given
+ * their case files in path order (as one catalog directory gives them): the
+ * files named in the results are loaded again for that. */
 void matrix_sort(struct matrix *m);
 /* Print the tables on out (only the rows that differ or did not pass when
  * quiet) and, when dir is not NULL, write dir/matrix.json and

@@ -76,7 +76,7 @@ int cmd_merge(int argc, char **argv)
 	};
 	const char *out = NULL, *claims_file = NULL;
 	struct matrix m = { 0 };
-	char err[FW_ERRLEN], sub[4096], outreal[PATH_MAX], inreal[PATH_MAX];
+	char err[FW_ERRLEN], sub[4096], rel[256], outreal[PATH_MAX], inreal[PATH_MAX];
 	bool quiet = false;
 	int opt, code = 2, i, ret = 0;
 	size_t k;
@@ -129,7 +129,9 @@ int cmd_merge(int argc, char **argv)
 			snprintf(sub, sizeof(sub), "%s", out);
 		else if (snprintf(sub, sizeof(sub), "%s/kernels/%s", out, m.k[k].label) >=
 			     (int)sizeof(sub) ||
-			 report_mkdirs(sub, "results.json") < 0) {
+			 snprintf(rel, sizeof(rel), "kernels/%s/results.json", m.k[k].label) >=
+			     (int)sizeof(rel) ||
+			 report_mkdirs(out, rel) < 0) {
 			fprintf(stderr, "finwave: %s: cannot create the directory\n", sub);
 			code = 1;
 			goto out;

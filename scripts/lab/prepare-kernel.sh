@@ -62,14 +62,14 @@ base=${modules%/lib/modules/$release}
 [ "$base" != "$modules" ] || die "$modules: expected a path ending in lib/modules/$release"
 # modules.dep: generated once (Debian's packages leave it to their postinst)
 [ -s "$modules/modules.dep" ] || depmod -b "$base" "$release" || die "depmod failed for $modules"
-initrd="$cache/initrd-$release.cpio"
-if [ ! -s "$initrd" ] || [ "$initrd" -ot "$here/stage1.sh" ]; then
+# named after what is in it: another stage1.sh makes another initramfs
+initrd="$cache/initrd-$release-$(cat "$here/stage1.sh" /bin/busybox | md5sum | cut -c1-12).cpio"
+if [ ! -s "$initrd" ]; then
   stage=$(mktemp -d)
   trap 'rm -rf "$stage"' EXIT
   mkdir -p "$stage/bin" "$stage/modules"
   cp /bin/busybox "$stage/bin/busybox"
   cp "$here/stage1.sh" "$stage/init"
-  echo "$here/stage2.sh" >"$stage/stage2"
   : >"$stage/modules/order"
   for m in virtio_pci 9pnet_virtio 9p overlay; do
     modprobe -d "$base" -S "$release" --show-depends "$m"

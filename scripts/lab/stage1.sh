@@ -2,9 +2,9 @@
 # finwave lab, guest stage 1 (the initramfs's /init, run by busybox-static).
 # Loads the few modules that reach the host's root (virtio PCI, 9p, overlay),
 # mounts that root read-only over 9p under a tmpfs overlay and switches to it;
-# stage 2 (scripts/lab/stage2.sh, read from the host's root) runs finwave.
-# The modules were put in /modules in load order by 'finwave lab'; /stage2
-# names the stage-2 script. Any failure powers off with exit code 125.
+# stage 2 (finwave.stage2= on the kernel command line: scripts/lab/stage2.sh,
+# read from the host's root) runs finwave. The modules were put in /modules
+# in load order by prepare-kernel.sh. A failure powers the guest off.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mkdir -p /proc /sys /dev /lower /upper /newroot
@@ -28,7 +28,7 @@ done
 mount -t tmpfs -o mode=0755 tmpfs /upper || fail "tmpfs"
 mkdir -p /upper/u /upper/w
 mount -t overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w overlay /newroot || fail "overlay mount"
+stage2=$(sed -n 's/.*finwave.stage2=\([^ ]*\).*/\1/p' /proc/cmdline)
 umount /proc /sys
 mount --move /dev /newroot/dev 2>/dev/null || umount /dev
-stage2=$(cat /stage2)
 exec switch_root /newroot /bin/sh "$stage2"
