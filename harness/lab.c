@@ -410,7 +410,7 @@ static int lab_one(const struct lab_options *o, const char *spec, const char *se
 			return LAB_EXIT_USAGE;
 		}
 	if (snprintf(kdir, sizeof(kdir), "%s/kernels/%s", o->out, k.release) >= (int)sizeof(kdir) ||
-	    report_mkdirs(kdir, "x") < 0) {
+	    matrix_dir_make(kdir) < 0) {
 		fprintf(stderr, "finwave lab: %s: cannot create the directory\n", kdir);
 		return LAB_EXIT_USAGE;
 	}
@@ -674,7 +674,7 @@ int cmd_lab(int argc, char **argv)
 		return LAB_EXIT_ENVIRONMENT;
 	}
 	self[len] = '\0';
-	if (report_mkdirs(o.out, "kernels/x") < 0 || !realpath(o.out, outabs)) {
+	if (matrix_dir_make(o.out) < 0 || !realpath(o.out, outabs)) {
 		fprintf(stderr, "finwave lab: %s: cannot create the directory: %s\n", o.out,
 			strerror(errno));
 		return LAB_EXIT_USAGE;

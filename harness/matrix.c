@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "catalog.h"
@@ -20,6 +21,7 @@ enum cell_status {
 	CELL_ERROR,
 	CELL_SKIPPED,
 	CELL_HOLDS,
+	CELL_HOLDS_IF,
 	CELL_DOES_NOT_HOLD,
 	CELL_UNCONFIRMED,
 	CELL_NOT_TESTABLE, /* a claim whose every run was skipped on this kernel */
@@ -35,6 +37,7 @@ static const struct {
 	[CELL_ERROR] = { "error", "ERROR", "fail" },
 	[CELL_SKIPPED] = { "skipped", "skipped", "skip" },
 	[CELL_HOLDS] = { "holds", "holds", "pass" },
+	[CELL_HOLDS_IF] = { "holds-if", "holds if", "pass" },
 	[CELL_DOES_NOT_HOLD] = { "does-not-hold", "DOES NOT HOLD", "nohold" },
 	[CELL_UNCONFIRMED] = { "unconfirmed", "unconfirmed", "fail" },
 	[CELL_NOT_TESTABLE] = { "not-testable", "not testable", "skip" },
@@ -294,6 +297,32 @@ void matrix_free(struct matrix *m)
 	memset(m, 0, sizeof(*m));
 }
 
+int matrix_dir_make(const char *path)
+{
+	char buf[4096];
+	struct stat st;
+	size_t i;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (i = 1; buf[i]; i++) {
+		if (buf[i] != '/')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		buf[i] = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	/* what the reports go into must be a directory of ours, not a link to one */
+	if (lstat(buf, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return st.st_uid == geteuid() ? 0 : -EPERM;
+}
+
 /* ---- cells ------------------------------------------------------------------ */
 
 static const char *missing_reason(const struct matrix_kernel *k)
@@ -338,6 +367,10 @@ static struct cell claim_cell(const struct matrix_kernel *k, const char *id)
 	switch (claims_judge(id, k->res, k->nres, &reason)) {
 	case CLAIM_HOLDS:
 		c.st = CELL_HOLDS;
+		break;
+	case CLAIM_HOLDS_IF: /* the condition a passing run names */
+		c.st = CELL_HOLDS_IF;
+		c.reason = reason ? reason : "";
 		break;
 	case CLAIM_DOES_NOT_HOLD:
 		c.st = CELL_DOES_NOT_HOLD;
@@ -485,7 +518,8 @@ static void console_table(FILE *f, const struct matrix *m, const char *title, co
 		bool all_good = true;
 
 		for (j = 0; j < m->nk; j++)
-			all_good &= rows[i].cells[j].st == CELL_PASS || rows[i].cells[j].st == CELL_HOLDS;
+			all_good &= rows[i].cells[j].st == CELL_PASS || rows[i].cells[j].st == CELL_HOLDS ||
+				    rows[i].cells[j].st == CELL_HOLDS_IF;
 		if (quiet && all_good && !rows[i].differs)
 			continue;
 		shown++;
@@ -573,11 +607,11 @@ static json_t *json_rows(const struct row *rows, size_t n, size_t ncols, bool cl
 	return arr;
 }
 
-static int json_write(const char *dir, const struct matrix *m, const struct row *claims,
+static int json_write(struct report_dir *rd, const struct matrix *m, const struct row *claims,
 		      size_t nclaims, const struct row *cases, size_t ncases)
 {
 	json_t *kernels = json_array(), *doc = NULL;
-	char path[4096];
+	struct report_file rf;
 	size_t i, j;
 	int ret = -ENOMEM;
 
@@ -601,8 +635,16 @@ static int json_write(const char *dir, const struct matrix *m, const struct row 
 				json_rows(cases, ncases, m->nk, false));
 	if (!doc)
 		goto out;
-	snprintf(path, sizeof(path), "%s/matrix.json", dir);
-	ret = json_dump_file(doc, path, JSON_INDENT(1)) == 0 ? 0 : -EIO;
+	ret = report_file_create(rd, "matrix.json", &rf);
+	if (ret < 0)
+		goto out;
+	if (json_dumpf(doc, rf.f, JSON_INDENT(1)) == 0) {
+		fputc('\n', rf.f);
+		ret = report_file_commit(&rf);
+	} else {
+		report_file_abort(&rf);
+		ret = -EIO;
+	}
 out:
 	json_decref(doc);
 	return ret;
@@ -659,17 +701,18 @@ static void html_table(FILE *f, const struct matrix *m, const char *title, const
 	fputs("</table>\n", f);
 }
 
-static int html_write(const char *dir, const struct matrix *m, const struct row *claims,
-		      size_t nclaims, const struct row *cases, size_t ncases)
+static int html_write(struct report_dir *rd, const char *dir, const struct matrix *m,
+		      const struct row *claims, size_t nclaims, const struct row *cases, size_t ncases)
 {
-	char path[4096], wall[32];
+	struct report_file rf;
+	char wall[32];
 	FILE *f;
 	size_t i;
+	int ret = report_file_create(rd, "matrix.html", &rf);
 
-	snprintf(path, sizeof(path), "%s/matrix.html", dir);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
+	if (ret < 0)
+		return ret;
+	f = rf.f;
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<title>finwave: claims and cases by kernel</title>\n<style>\n"
 	      "body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}\n"
@@ -703,7 +746,7 @@ static int html_write(const char *dir, const struct matrix *m, const struct row 
 		html_table(f, m, "Claims", claims, nclaims, dir);
 	html_table(f, m, "Cases", cases, ncases, dir);
 	fputs("</body></html>\n", f);
-	return fclose(f) == 0 ? 0 : -EIO;
+	return report_file_commit(&rf);
 }
 
 int matrix_write(const struct matrix *m, const char *claims_file, bool claims_given, FILE *out,
@@ -711,6 +754,7 @@ int matrix_write(const struct matrix *m, const char *claims_file, bool claims_gi
 {
 	struct claim *claims = NULL;
 	struct row *crows = NULL, *krows = NULL;
+	struct report_dir *rd = NULL;
 	size_t nclaims = 0, ncases = 0;
 	char cerr[FW_ERRLEN];
 	int ret;
@@ -733,12 +777,15 @@ int matrix_write(const struct matrix *m, const char *claims_file, bool claims_gi
 	if (out)
 		console_write(out, m, krows, nclaims, crows, ncases, quiet);
 	if (dir) {
-		ret = json_write(dir, m, krows, nclaims, crows, ncases);
+		ret = report_dir_open(dir, &rd, err, errlen);
 		if (ret == 0)
-			ret = html_write(dir, m, krows, nclaims, crows, ncases);
-		if (ret < 0)
+			ret = json_write(rd, m, krows, nclaims, crows, ncases);
+		if (ret == 0)
+			ret = html_write(rd, dir, m, krows, nclaims, crows, ncases);
+		if (ret < 0 && rd)
 			fw_err(err, errlen, ret, "%s: cannot write matrix.json/matrix.html: %s", dir,
-			       strerror(-ret));
+			       report_dir_error(rd)[0] ? report_dir_error(rd) : strerror(-ret));
+		report_dir_close(rd);
 	}
 out:
 	rows_free(krows, nclaims);

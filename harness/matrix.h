@@ -52,6 +52,9 @@ int matrix_write(const struct matrix *m, const char *claims_file, bool claims_gi
 		 bool quiet, const char *dir, char *err, size_t errlen);
 /* Does any column hold a FAIL or ERROR, or miss results? */
 bool matrix_failed(const struct matrix *m);
+/* mkdir -p path; the last one must be a directory (not a symlink) the user
+ * owns, as report_dir_open() wants. Returns 0 or -errno. */
+int matrix_dir_make(const char *path);
 void matrix_free(struct matrix *m);
 
 #endif

@@ -30,8 +30,16 @@ static int merge_report_write(const struct matrix_kernel *k, const char *dir,
 				  .claims_file = claims_file };
 	struct report_summary sum = { .wall_ns = k->wall_ns, .interrupted = k->interrupted,
 				      .kernel_release = k->label, .kernel_version = k->version };
+	struct report_dir *rd = NULL;
+	char err[FW_ERRLEN];
 	size_t i, n = 0, started = 0;
 	int ret = names ? 0 : -ENOMEM;
+
+	if (ret == 0)
+		ret = report_dir_open(dir, &rd, err, sizeof(err));
+	if (ret < 0 && rd == NULL && names)
+		fprintf(stderr, "finwave: %s\n", err);
+	ctx.rdir = rd;
 
 	for (i = 0; names && i < k->nres; i++) {
 		names[i] = k->res[i].name;
@@ -52,6 +60,9 @@ static int merge_report_write(const struct matrix_kernel *k, const char *dir,
 	for (i = 0; i < started; i++)
 		if (w[i]->end(state[i], &sum) < 0 && ret == 0)
 			ret = -EIO;
+	if (rd && report_dir_error(rd)[0])
+		fprintf(stderr, "finwave: %s\n", report_dir_error(rd));
+	report_dir_close(rd);
 	free(names);
 	return ret;
 }
@@ -76,7 +87,7 @@ int cmd_merge(int argc, char **argv)
 	};
 	const char *out = NULL, *claims_file = NULL;
 	struct matrix m = { 0 };
-	char err[FW_ERRLEN], sub[4096], rel[256], outreal[PATH_MAX], inreal[PATH_MAX];
+	char err[FW_ERRLEN], sub[4096], outreal[PATH_MAX], inreal[PATH_MAX];
 	bool quiet = false;
 	int opt, code = 2, i, ret = 0;
 	size_t k;
@@ -105,7 +116,7 @@ int cmd_merge(int argc, char **argv)
 		fprintf(stderr, "finwave: merge needs at least one report directory (written by 'finwave run --report-dir DIR')\n");
 		return 2;
 	}
-	if (out && report_mkdirs(out, "matrix.json") < 0) {
+	if (out && matrix_dir_make(out) < 0) {
 		fprintf(stderr, "finwave: %s: cannot create the directory: %s\n", out, strerror(errno));
 		return 2;
 	}
@@ -129,9 +140,7 @@ int cmd_merge(int argc, char **argv)
 			snprintf(sub, sizeof(sub), "%s", out);
 		else if (snprintf(sub, sizeof(sub), "%s/kernels/%s", out, m.k[k].label) >=
 			     (int)sizeof(sub) ||
-			 snprintf(rel, sizeof(rel), "kernels/%s/results.json", m.k[k].label) >=
-			     (int)sizeof(rel) ||
-			 report_mkdirs(out, rel) < 0) {
+			 matrix_dir_make(sub) < 0) {
 			fprintf(stderr, "finwave: %s: cannot create the directory\n", sub);
 			code = 1;
 			goto out;

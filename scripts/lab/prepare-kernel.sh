@@ -70,6 +70,7 @@ if [ ! -s "$initrd" ]; then
   mkdir -p "$stage/bin" "$stage/modules"
   cp /bin/busybox "$stage/bin/busybox"
   cp "$here/stage1.sh" "$stage/init"
+  chmod 755 "$stage/init" # an installed copy may have lost its x bit
   : >"$stage/modules/order"
   for m in virtio_pci 9pnet_virtio 9p overlay; do
     modprobe -d "$base" -S "$release" --show-depends "$m"
