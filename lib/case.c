@@ -373,8 +373,9 @@ static const struct {
 	[STEP_FORK] = { { "host", "proc", "result", NULL }, "proc", 0 },
 	[STEP_KILL] = { { "proc", "signal", "result", "within", NULL }, "proc", 2 * FW_NS_PER_SEC },
 	[STEP_WAIT] = { { "for", NULL }, "for", 0 },
-	[STEP_EXPECT_SEGMENT] = { { "from", "flags", "has", "seq", "ack", "len", "arrived", "within",
-				    NULL },
+	[STEP_EXPECT_SEGMENT] = { { "from", "flags", "has", "seq", "ack", "len", "win", "mss",
+				    "wscale", "sack_ok", "ts", "dsack", "sack_blocks", "arrived",
+				    "within", NULL },
 				  "from", FW_NS_PER_SEC },
 	[STEP_EXPECT_NO_SEGMENT] = { { "from", "flags", "has", "arrived", "within", NULL }, "within", 0 },
 	[STEP_EXPECT_STATE] = { { "host", "sock", "state", "timer", "timer_min", "timer_max",
@@ -413,7 +414,7 @@ static const char *const step_all_keys[] = {
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
 	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
 	"value", "proc", "signal", "when", "counter", "delta", "delta_min", "reuseport", "sysctl",
-	"equals", "absent", "arrived", "for", "gone", "status", "timeout_min", "timeout_max", NULL,
+	"equals", "absent", "arrived", "for", "mss", "wscale", "sack_ok", "dsack", "sack_blocks", "gone", "status", "timeout_min", "timeout_max", NULL,
 };
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -530,6 +531,31 @@ static enum fw_host other_host(enum fw_host h)
 	return h == HOST_CLIENT ? HOST_SERVER : HOST_CLIENT;
 }
 
+/* Append the options a segment expectation asks for to its flags: "F. with dsack, mss 1460" */
+static void seg_options_text(const struct fw_step *s, char *buf, size_t len)
+{
+	size_t used = strlen(buf);
+	const char *sep = " with ";
+
+#define SEG_OPT_ADD(cond, ...)                                                                      \
+	do {                                                                                        \
+		if ((cond) && used < len) {                                                         \
+			used += (size_t)snprintf(buf + used, len - used, "%s", sep);               \
+			if (used < len)                                                             \
+				used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__);     \
+			sep = ", ";                                                                 \
+		}                                                                                   \
+	} while (0)
+	SEG_OPT_ADD(s->win >= 0, "win %d", s->win);
+	SEG_OPT_ADD(s->opt_mss >= 0, "mss %d", s->opt_mss);
+	SEG_OPT_ADD(s->opt_wscale >= 0, "wscale %d", s->opt_wscale);
+	SEG_OPT_ADD(s->opt_sack_ok >= 0, "%ssackOK", s->opt_sack_ok ? "" : "no ");
+	SEG_OPT_ADD(s->opt_ts >= 0, "%stimestamps", s->opt_ts ? "" : "no ");
+	SEG_OPT_ADD(s->opt_dsack >= 0, "%sD-SACK", s->opt_dsack ? "a " : "no ");
+	SEG_OPT_ADD(s->opt_sack_blocks >= 0, "%d SACK block(s)", s->opt_sack_blocks);
+#undef SEG_OPT_ADD
+}
+
 /* "the box's conntrack entry is TIME_WAIT with ASSURED, 100s-120s left, within 1s" */
 static void step_describe_conntrack(struct fw_step *s, const char *within)
 {
@@ -555,7 +581,7 @@ static void step_describe_conntrack(struct fw_step *s, const char *within)
 
 static void step_describe(const struct fw_case *c, struct fw_step *s)
 {
-	char within[32], flags[16] = "any";
+	char within[32], flags[160] = "any";
 	const char *h = fw_host_name(s->host);
 
 	fw_duration_format(s->within_ns, within, sizeof(within));
@@ -619,6 +645,7 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 			 s->kind == STEP_ARM ? "arm" : "disarm", c->faults[s->fault].name);
 		break;
 	case STEP_EXPECT_SEGMENT:
+		seg_options_text(s, flags, sizeof(flags));
 		snprintf(s->text, sizeof(s->text), "%s %s %s%s%s within %s",
 			 s->arrived ? fw_host_name(other_host(s->host)) : h,
 			 s->arrived ? "receives" : "sends",
@@ -703,6 +730,43 @@ static unsigned step_hosts(enum step_kind k)
 		break;
 	}
 	return HOSTS_ENDPOINTS;
+}
+
+/* expect segment: the options it must carry. Numbers (mss, wscale,
+ * sack_blocks) must equal; booleans (sack_ok, ts, dsack) must be as given. */
+static int load_segment_options(struct loader *L, yaml_node_t *map, struct fw_step *s)
+{
+	static const struct {
+		const char *key;
+		unsigned long max; /* 0: a boolean */
+		size_t off;
+	} opts[] = {
+		{ "mss", 65535, offsetof(struct fw_step, opt_mss) },
+		{ "wscale", 14, offsetof(struct fw_step, opt_wscale) },
+		{ "sack_blocks", 4, offsetof(struct fw_step, opt_sack_blocks) },
+		{ "sack_ok", 0, offsetof(struct fw_step, opt_sack_ok) },
+		{ "ts", 0, offsetof(struct fw_step, opt_ts) },
+		{ "dsack", 0, offsetof(struct fw_step, opt_dsack) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		int *field = (int *)((char *)s + opts[i].off);
+		yaml_node_t *n = map_get(L, map, opts[i].key);
+		unsigned long v;
+		bool b;
+		int ret;
+
+		*field = -1;
+		if (!n || s->kind != STEP_EXPECT_SEGMENT)
+			continue;
+		if (opts[i].max && (ret = get_uint(L, n, opts[i].key, opts[i].max, &v)) < 0)
+			return ret;
+		if (!opts[i].max && (ret = get_bool(L, n, opts[i].key, &b)) < 0)
+			return ret;
+		*field = opts[i].max ? (int)v : b;
+	}
+	return 0;
 }
 
 /* expect conntrack: state (a conntrack state), gone, status: [ASSURED, ...],
@@ -949,6 +1013,8 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	if ((n = map_get(L, map, "within")) && (ret = get_duration(L, n, "within", &s->within_ns)) < 0)
 		return ret;
 	if ((n = map_get(L, map, "arrived")) && (ret = get_bool(L, n, "arrived", &s->arrived)) < 0)
+		return ret;
+	if ((ret = load_segment_options(L, map, s)) < 0)
 		return ret;
 	/* wait: its duration is its window (so budgets and reports count it) */
 	if ((n = map_get(L, map, "for")) && (ret = get_duration(L, n, "for", &s->within_ns)) < 0)

@@ -91,6 +91,8 @@ struct fw_step {
 	uint32_t bytes;     /* send / recv */
 	bool eof;           /* recv: expect end of stream */
 	bool arrived;       /* segment expectations: as it reached the other host, not as sent */
+	/* expect segment: TCP options and header fields, -1 = any */
+	int opt_mss, opt_wscale, opt_sack_ok, opt_ts, opt_dsack, opt_sack_blocks;
 	int expect_errno;   /* actions: the result expected, 0 = success */
 	int linger;         /* SO_LINGER seconds, -1 = leave alone */
 	int reuseaddr;      /* SO_REUSEADDR 0/1, -1 = leave alone */

@@ -1211,6 +1211,19 @@ static int do_inject(struct engine *E, const struct fw_step *st)
 
 /* ---- expectations ------------------------------------------------------------ */
 
+/* The TCP options a segment expectation asks for (-1: any). */
+static bool seg_options_match(const struct fw_step *st, const struct seg *s)
+{
+	if (st->kind != STEP_EXPECT_SEGMENT)
+		return true;
+	return (st->opt_mss < 0 || (s->has_mss && s->mss == st->opt_mss)) &&
+	       (st->opt_wscale < 0 || s->wscale == st->opt_wscale) &&
+	       (st->opt_sack_ok < 0 || s->sack_ok == st->opt_sack_ok) &&
+	       (st->opt_ts < 0 || s->has_ts == st->opt_ts) &&
+	       (st->opt_dsack < 0 || seg_has_dsack(s) == st->opt_dsack) &&
+	       (st->opt_sack_blocks < 0 || s->nsack == st->opt_sack_blocks);
+}
+
 static bool seg_matches(const struct fw_step *st, const struct fw_event *e)
 {
 	/* as sent on the sender's leg, or as it reached the other host's */
@@ -1225,7 +1238,9 @@ static bool seg_matches(const struct fw_step *st, const struct fw_event *e)
 		return false;
 	if (st->ack.set && (!(e->seg.flags & SEG_ACK) || e->rel_ack != (uint32_t)st->ack.offset))
 		return false;
-	return true;
+	if (st->kind == STEP_EXPECT_SEGMENT && st->win >= 0 && e->seg.win != st->win)
+		return false;
+	return seg_options_match(st, &e->seg);
 }
 
 /* Segments from the host since the last action, for "actual:" lines. */

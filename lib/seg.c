@@ -39,6 +39,7 @@
 #define SEG_TCPOPT_MSS 2
 #define SEG_TCPOPT_WS 3
 #define SEG_TCPOPT_SACK_PERM 4
+#define SEG_TCPOPT_SACK 5
 #define SEG_TCPOPT_TS 8
 #define SEG_TCPOLEN_MSS 4
 #define SEG_TCPOLEN_WS 3
@@ -103,8 +104,15 @@ static void tcp_options_parse(const uint8_t *opt, size_t n, struct seg *out)
 				out->tsecr = get_be32(opt + i + 6);
 			}
 			break;
+		case SEG_TCPOPT_SACK: /* 2 + 8 per block, at most 4 blocks */
+			for (out->nsack = 0; out->nsack < 4 && 2 + 8u * (out->nsack + 1u) <= olen;
+			     out->nsack++) {
+				out->sack[out->nsack][0] = get_be32(opt + i + 2 + 8 * out->nsack);
+				out->sack[out->nsack][1] = get_be32(opt + i + 6 + 8 * out->nsack);
+			}
+			break;
 		default:
-			break; /* SACK blocks, MD5, MPTCP, ...: not needed for a teardown */
+			break; /* MD5, MPTCP, ...: not needed for a teardown */
 		}
 		i += olen;
 	}
@@ -324,6 +332,11 @@ static size_t addr_size(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
+bool seg_has_dsack(const struct seg *s)
+{
+	return s->nsack > 0 && (s->flags & SEG_ACK) && !seq_after(s->sack[0][1], s->ack);
+}
+
 bool fw_addr_equal(const struct fw_addr *a, const struct fw_addr *b)
 {
 	return a->family == b->family && memcmp(a->bytes, b->bytes, addr_size(a->family)) == 0;
@@ -373,9 +386,12 @@ static void endpoint_add(char *buf, size_t len, size_t *off, const char *name,
 }
 
 /* Options in the order Linux writes them on a SYN (tcp_options_write()). */
-static void options_add(char *buf, size_t len, size_t *off, const struct seg *s)
+static void options_add(char *buf, size_t len, size_t *off, const struct seg *s,
+			const struct seg_names *names)
 {
 	const char *sep = " [";
+	uint32_t base = names->has_dst_isn ? names->dst_isn : 0; /* SACKs are the peer's numbers */
+	uint8_t i;
 
 	if (s->has_mss) {
 		buf_add(buf, len, off, "%smss %u", sep, s->mss);
@@ -391,6 +407,13 @@ static void options_add(char *buf, size_t len, size_t *off, const struct seg *s)
 	}
 	if (s->wscale >= 0) {
 		buf_add(buf, len, off, "%swscale %d", sep, s->wscale);
+		sep = ",";
+	}
+	if (s->nsack) { /* as tcpdump: "sack 1 {2:3}" */
+		buf_add(buf, len, off, "%ssack %u", sep, s->nsack);
+		for (i = 0; i < s->nsack; i++)
+			buf_add(buf, len, off, " {%u:%u}", seq_rel(s->sack[i][0], base),
+				seq_rel(s->sack[i][1], base));
 		sep = ",";
 	}
 	if (sep[0] == ',')
@@ -423,5 +446,5 @@ void seg_format(const struct seg *s, const struct seg_names *names, char *buf, s
 		buf_add(buf, len, &off, " ack %u",
 			names->has_dst_isn ? seq_rel(s->ack, names->dst_isn) : s->ack);
 	buf_add(buf, len, &off, " win %u length %u", s->win, s->len);
-	options_add(buf, len, &off, s);
+	options_add(buf, len, &off, s, names);
 }

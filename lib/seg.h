@@ -38,6 +38,8 @@ struct seg {
 	uint16_t mss;
 	int8_t wscale;         /* -1 when absent */
 	bool sack_ok;
+	uint8_t nsack;         /* SACK blocks carried (at most 4) */
+	uint32_t sack[4][2];   /* [left, right) of each, absolute, as sent */
 	uint8_t ttl;           /* IPv4 TTL or IPv6 hop limit */
 };
 
@@ -61,6 +63,9 @@ static inline bool seq_after(uint32_t a, uint32_t b) { return seq_diff(a, b) > 0
 static inline uint32_t seq_rel(uint32_t seq, uint32_t isn) { return seq - isn; }
 /* Sequence space the segment occupies: payload + 1 for SYN + 1 for FIN. */
 uint32_t seg_seq_len(const struct seg *s);
+/* A D-SACK (RFC 2883 4): the first SACK block reports data already
+ * acknowledged, i.e. it ends at or below the cumulative ACK. */
+bool seg_has_dsack(const struct seg *s);
 
 bool fw_addr_equal(const struct fw_addr *a, const struct fw_addr *b);
 void fw_addr_format(const struct fw_addr *a, char *buf, size_t len);
