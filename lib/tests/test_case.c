@@ -685,8 +685,8 @@ static void test_step_kind_names(void **state)
 	static const char *const names[STEP_KIND_COUNT] = {
 	    "listen",	"connect", "accept",	 "send",   "recv",
 	    "shutdown", "close",   "setsockopt", "inject", "arm",
-	    "disarm",	"release", "fork",	 "kill",   "segment",
-	    "no_segment", "state", "gone", "counter", "sysctl",
+	    "disarm",	"release", "fork",	 "kill",   "wait", "segment",
+	    "no_segment", "state", "gone", "counter", "sysctl", "conntrack",
 	};
 	int k;
 
@@ -706,7 +706,7 @@ static void test_error_unknown_key(void **state)
 	(void)state;
 	expect_error("summary: s\ncolour: red\nsteps: [{do: close}]\n", "t.yaml:2:1: ",
 		     "unknown case key 'colour' (expected name, summary, claims, refs, verdict, "
-		     "condition, family, slow, sysctl, matrix, faults, steps, requires)");
+		     "condition, family, slow, sysctl, matrix, faults, steps, requires, dut)");
 	expect_error("summary: s\nsteps:\n  - {do: close, colour: red}\n",
 		     "t.yaml:3:17: ", "unknown step key 'colour' (expected do, expect, host,");
 	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: drop, when: now}\n"
@@ -734,9 +734,9 @@ static void test_error_unknown_step_kind(void **state)
 	(void)state;
 	expect_error("summary: s\nsteps:\n  - {do: dance}\n", "t.yaml:3:10: ",
 		     "unknown action 'dance' (expected listen, connect, accept, send, recv, "
-		     "shutdown, close, setsockopt, inject, arm, disarm, release, fork, kill)");
+		     "shutdown, close, setsockopt, inject, arm, disarm, release, fork, kill, wait)");
 	expect_error("summary: s\nsteps:\n  - {expect: close}\n", "t.yaml:3:14: ",
-		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl)");
+		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl, conntrack)");
 }
 
 /* Hosts: unknown names, "wire" where only an endpoint makes sense, 'to' naming the actor. */
