@@ -96,6 +96,8 @@ static int slot_start(struct slot *s, const struct fw_case *c, size_t index)
 		run_child(c, p[1], parent);
 	}
 	close(p[1]);
+	/* read what is there, never wait: slot_read() drains the pipe */
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	s->fd = p[0];
 	s->index = index;
 	s->deadline = fw_now_ns() + case_budget(c);
@@ -142,6 +144,8 @@ static void slot_finish(struct slot *s, const struct fw_case *c, struct case_res
 		r->duration_ns = fw_now_ns() - started;
 }
 
+/* Everything the case process has written so far: 1 at EOF (it is done),
+ * 0 when it may write more, or -errno. */
 static int slot_read(struct slot *s)
 {
 	for (;;) {
@@ -164,7 +168,6 @@ static int slot_read(struct slot *s)
 		if (n == 0)
 			return 1; /* EOF */
 		s->len += (size_t)n;
-		return 0;
 	}
 }
 
@@ -196,6 +199,50 @@ static void run_label(struct case_result *r, size_t index, size_t n)
 	memcpy(r->name, name, sizeof(r->name));
 }
 
+/* A stop was asked for: a case process that has already written its whole
+ * result is finished, not killed. */
+static void harvest_finished(struct slot *slots, size_t jobs, struct fw_case *const *cases, size_t n,
+			     struct case_result **results, const int64_t *started)
+{
+	size_t i;
+
+	for (i = 0; i < jobs; i++) {
+		struct slot *s = &slots[i];
+		struct case_result *res;
+
+		if (!s->pid || slot_read(s) != 1 || !(res = calloc(1, sizeof(*res))))
+			continue;
+		slot_finish(s, cases[s->index % n], res, false, started[s->index]);
+		run_label(res, s->index, n);
+		results[s->index] = res;
+	}
+}
+
+/* Interrupted: every run that finished is reported, in order, and every
+ * other one as not run (SKIP, "not run: ..."), so reports keep one entry
+ * per planned run and lose no obtained result. */
+static void report_interrupted(struct fw_case *const *cases, size_t n, size_t total, size_t from,
+			       struct case_result **results, sched_done_fn done, void *ctx)
+{
+	size_t i;
+
+	for (i = from; results && i < total; i++) {
+		struct case_result none;
+
+		if (results[i]) {
+			done(ctx, i, results[i]);
+			continue;
+		}
+		result_init(&none, cases[i % n]);
+		none.status = CASE_SKIP;
+		snprintf(none.message, sizeof(none.message),
+			 "not run: the run was interrupted before this case finished");
+		run_label(&none, i, n);
+		done(ctx, i, &none);
+		result_clear(&none);
+	}
+}
+
 int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config *cfg,
 	      volatile sig_atomic_t *stop, sched_done_fn done, void *ctx)
 {
@@ -223,6 +270,7 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 
 		if (*stop) {
 			ret = -EINTR;
+			harvest_finished(slots, jobs, cases, n, results, started);
 			break;
 		}
 		for (i = 0; i < jobs && next < total; i++) {
@@ -255,7 +303,9 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 				continue;
 			if (np > 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				r = slot_read(s);
-			if (r == 0 && now > s->deadline) {
+			/* Over budget, unless its result already waits in the pipe: a
+			 * harness stopped (SIGSTOP) past the deadline was late, not the case. */
+			if (r == 0 && now > s->deadline && (r = slot_read(s)) == 0) {
 				kill(s->pid, SIGKILL);
 				killed = true;
 				r = 1;
@@ -299,6 +349,8 @@ out:
 			close(slots[i].fd);
 		free(slots[i].buf);
 	}
+	if (ret == -EINTR)
+		report_interrupted(cases, n, total, reported, results, done, ctx);
 	for (i = 0; results && i < total; i++) {
 		if (results[i])
 			result_clear(results[i]);

@@ -32,8 +32,9 @@ struct sched_config {
 	struct sched_tally *tally;
 };
 
-/* Returns 0, or -EINTR when *stop became non-zero (the running cases are
- * killed and the ones not reported yet are not reported). */
+/* Returns 0, or -EINTR when *stop became non-zero: the running cases are
+ * killed, then every run that had finished is reported (done() in order, as
+ * ever) and every other one as not run: status SKIP, message "not run: ...". */
 int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config *cfg,
 	      volatile sig_atomic_t *stop, sched_done_fn done, void *ctx);
 
