@@ -714,7 +714,7 @@ static void test_error_unknown_key(void **state)
 		     "t.yaml:3:43: ", "unknown fault key 'when'");
 	expect_error(
 	    "summary: s\nsysctl: {router: {net.ipv4.ip_forward: 1}}\nsteps: [{do: close}]\n",
-	    "t.yaml:2:10: ", "unknown sysctl block key 'router' (expected client, server, wire)");
+	    "t.yaml:2:10: ", "unknown sysctl block key 'router' (expected client, server, wire, dut)");
 }
 
 /* A fault action that is not drop/delay/pass is located at its value and lists the choices. */
