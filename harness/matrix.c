@@ -48,7 +48,14 @@ static const struct {
 struct cell {
 	enum cell_status st;
 	const char *reason; /* points into a result or a column's note; may be "" */
+	char partial[320];  /* a claim judged on part of its runs: which, and why ("" if all) */
 };
+
+/* What a cell says beyond its status. */
+static const char *cell_reason(const struct cell *c)
+{
+	return c->partial[0] ? c->partial : c->reason;
+}
 
 struct row {
 	char name[CASE_MAX_NAME]; /* case name, or claim id */
@@ -323,6 +330,8 @@ int matrix_dir_make(const char *path)
 	return st.st_uid == geteuid() ? 0 : -EPERM;
 }
 
+static void reason_line(const char *s, char *buf, size_t len, size_t max);
+
 /* ---- cells ------------------------------------------------------------------ */
 
 static const char *missing_reason(const struct matrix_kernel *k)
@@ -333,7 +342,7 @@ static const char *missing_reason(const struct matrix_kernel *k)
 static struct cell case_cell(const struct matrix_kernel *k, const char *name)
 {
 	const struct case_result *r = kernel_find(k, name);
-	struct cell c = { CELL_MISSING, missing_reason(k) };
+	struct cell c = { .st = CELL_MISSING, .reason = missing_reason(k) };
 
 	if (!r)
 		return c;
@@ -356,9 +365,37 @@ static struct cell case_cell(const struct matrix_kernel *k, const char *name)
 	return c;
 }
 
+/* A claim that holds (or not) on a kernel where some of its runs were
+ * skipped was judged on the others only: say so, or a kernel lacking the
+ * very runs that contradict a claim would read 'holds' without a word. */
+static void claim_partial(struct cell *c, const struct matrix_kernel *k, const char *id)
+{
+	const char *why = NULL;
+	size_t i, j, total = 0, skipped = 0;
+	char line[200];
+
+	if (c->st != CELL_HOLDS && c->st != CELL_HOLDS_IF && c->st != CELL_DOES_NOT_HOLD)
+		return;
+	for (i = 0; i < k->nres; i++)
+		for (j = 0; j < k->res[i].nclaims; j++)
+			if (strcmp(k->res[i].claims[j], id) == 0) {
+				total++;
+				if (k->res[i].status == CASE_SKIP) {
+					skipped++;
+					why = why ? why : k->res[i].message;
+				}
+				break;
+			}
+	if (!skipped)
+		return;
+	reason_line(why, line, sizeof(line), 150);
+	snprintf(c->partial, sizeof(c->partial), "judged on %zu of %zu runs (%zu skipped: %s)%s%s",
+		 total - skipped, total, skipped, line, c->reason[0] ? "; " : "", c->reason);
+}
+
 static struct cell claim_cell(const struct matrix_kernel *k, const char *id)
 {
-	struct cell c = { CELL_MISSING, missing_reason(k) };
+	struct cell c = { .st = CELL_MISSING, .reason = missing_reason(k) };
 	const char *reason;
 
 	if (k->nres == 0)
@@ -388,6 +425,7 @@ static struct cell claim_cell(const struct matrix_kernel *k, const char *id)
 		c.st = CELL_NOT_COVERED;
 		break;
 	}
+	claim_partial(&c, k, id);
 	return c;
 }
 
@@ -542,7 +580,7 @@ static void console_differences(FILE *f, const struct matrix *m, const struct ro
 			continue;
 		fprintf(f, "  %s:\n", rows[i].name);
 		for (j = 0; j < m->nk; j++) {
-			reason_line(rows[i].cells[j].reason, why, sizeof(why), 150);
+			reason_line(cell_reason(&rows[i].cells[j]), why, sizeof(why), 150);
 			fprintf(f, "    %-22s %s%s%s\n", m->k[j].label, cell_names[rows[i].cells[j].st].console,
 				why[0] ? ": " : "", why);
 		}
@@ -594,7 +632,7 @@ static json_t *json_rows(const struct row *rows, size_t n, size_t ncols, bool cl
 		for (j = 0; cells && j < ncols; j++)
 			json_array_append_new(cells, json_pack("{s:s,s:s}", "status",
 							       cell_names[rows[i].cells[j].st].json,
-							       "reason", rows[i].cells[j].reason));
+							       "reason", cell_reason(&rows[i].cells[j])));
 		row = claims ? json_pack("{s:s,s:s,s:b,s:o}", "id", rows[i].name, "text", rows[i].text,
 					 "differs", rows[i].differs, "cells", cells) :
 			       json_pack("{s:s,s:b,s:o}", "name", rows[i].name, "differs",
@@ -687,7 +725,7 @@ static void html_table(FILE *f, const struct matrix *m, const char *title, const
 			const struct cell *c = &rows[i].cells[j];
 			char why[400];
 
-			reason_line(c->reason, why, sizeof(why), 300);
+			reason_line(cell_reason(c), why, sizeof(why), 300);
 			fprintf(f, "<td class=\"%s\">%s", cell_names[c->st].css, cell_names[c->st].console);
 			if (why[0]) {
 				fputs("<br><small>", f);
