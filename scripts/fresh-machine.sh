@@ -172,13 +172,14 @@ declare -A took rcs
 run_in_root() { # run_in_root NAME LIMIT COMMAND
   local name=$1 limit=$2 cmd=$3 log=$logs/$1.log t
   echo "fresh-machine: [$name] $cmd (transcript: $log)"
+  : >"$log"
   t=$(date +%s.%N)
   # --kill-child: if unshare dies, the namespace's first process dies, and
   # with it every process of the fresh machine.
   timeout -k 30 "$limit" unshare --mount --pid --fork --kill-child --propagation private \
     bash -c "$inner" inner "$root" "$cmd" </dev/null >"$log" 2>&1 &
   runner=$!
-  if [ "$verbose" -eq 1 ]; then tail -n +1 -f --pid="$runner" "$log"; fi
+  if [ "$verbose" -eq 1 ]; then tail -n +1 -f --pid="$runner" "$log" || true; fi
   rcs[$name]=0
   wait "$runner" || rcs[$name]=$?
   runner=""
