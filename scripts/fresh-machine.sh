@@ -28,6 +28,9 @@
 # Exit codes: 0 both commands passed, 1 a command failed, 2 bad usage,
 # 3 not root or a tool missing, 4 the fresh root could not be made or removed.
 set -euo pipefail
+# The whole script is one compound command: bash reads it entirely before
+# running it, so editing or pulling the file during a run cannot change it.
+{
 export LC_ALL=C
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=/var/cache/finwave-fresh
@@ -155,6 +158,9 @@ git -C "$root/root/finwave" checkout --quiet -B main "$commit"
 inner='
 set -e
 r=$1; shift
+# / of a booted machine is a mount point (unshare --propagation, used by the
+# tests, needs that): make the root one.
+mount --bind "$r" "$r"
 mount -t proc proc "$r/proc"
 mount -t sysfs sysfs "$r/sys"
 mount --bind /dev "$r/dev"
@@ -167,6 +173,9 @@ set +e
 chroot "$r" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=xterm \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   /bin/bash -c "cd /root/finwave && $*"
+# (not exec: this shell stays the namespace'"'"'s init, reaping orphans, and
+# the command is an ordinary process as on a booted machine)
+exit $?
 '
 declare -A took rcs
 run_in_root() { # run_in_root NAME LIMIT COMMAND
@@ -214,3 +223,4 @@ for n in "${names[@]}"; do
   printf 'fresh-machine: %-10s %s  %5s s\n' "$n" "$([ "${rcs[$n]}" -eq 0 ] && echo PASS || echo "FAIL(${rcs[$n]})")" "${took[$n]}"
 done
 exit "$failed"
+}
