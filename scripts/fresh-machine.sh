@@ -79,11 +79,11 @@ work="" runner=""
 # made in private namespaces; this is the proof, and the fallback).
 mounts_under() { awk -v w="$1/" 'index($5 "/", w) == 1 {print $5}' /proc/self/mountinfo | sort -r; }
 cleanup() {
-  local rc=$? tries
+  local rc=$?
   trap - EXIT INT TERM HUP
   if [ -n "$runner" ] && kill -0 "$runner" 2>/dev/null; then
     kill -TERM "$runner" 2>/dev/null || true
-    for tries in $(seq 50); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$runner" 2>/dev/null || true
     wait "$runner" 2>/dev/null || true
   fi
