@@ -330,10 +330,12 @@ static const char *const step_names[STEP_KIND_COUNT] = {
 	[STEP_INJECT] = "inject",	[STEP_ARM] = "arm",
 	[STEP_DISARM] = "disarm",	[STEP_RELEASE] = "release",
 	[STEP_FORK] = "fork",		[STEP_KILL] = "kill", [STEP_WAIT] = "wait",
+	[STEP_START] = "start",
 	[STEP_EXPECT_SEGMENT] = "segment",
 	[STEP_EXPECT_NO_SEGMENT] = "no_segment", [STEP_EXPECT_STATE] = "state",
 	[STEP_EXPECT_GONE] = "gone", [STEP_EXPECT_COUNTER] = "counter",
 	[STEP_EXPECT_SYSCTL] = "sysctl", [STEP_EXPECT_CONNTRACK] = "conntrack",
+	[STEP_EXPECT_EXIT] = "exit",
 };
 
 const char *step_kind_name(enum step_kind k)
@@ -373,19 +375,23 @@ static const struct {
 	[STEP_FORK] = { { "host", "proc", "result", NULL }, "proc", 0 },
 	[STEP_KILL] = { { "proc", "signal", "result", "within", NULL }, "proc", 2 * FW_NS_PER_SEC },
 	[STEP_WAIT] = { { "for", NULL }, "for", 0 },
+	[STEP_START] = { { "host", "proc", "run", "ready_port", "result", "within", NULL }, "run",
+			 5 * FW_NS_PER_SEC },
 	[STEP_EXPECT_SEGMENT] = { { "from", "flags", "has", "seq", "ack", "len", "win", "mss",
 				    "wscale", "sack_ok", "ts", "dsack", "sack_blocks", "arrived",
 				    "within", NULL },
 				  "from", FW_NS_PER_SEC },
 	[STEP_EXPECT_NO_SEGMENT] = { { "from", "flags", "has", "arrived", "within", NULL }, "within", 0 },
-	[STEP_EXPECT_STATE] = { { "host", "sock", "state", "timer", "timer_min", "timer_max",
+	[STEP_EXPECT_STATE] = { { "host", "sock", "port", "state", "timer", "timer_min", "timer_max",
 				  "within", NULL }, "state", 2 * FW_NS_PER_SEC },
-	[STEP_EXPECT_GONE] = { { "host", "sock", "within", NULL }, NULL, 2 * FW_NS_PER_SEC },
+	[STEP_EXPECT_GONE] = { { "host", "sock", "port", "within", NULL }, NULL, 2 * FW_NS_PER_SEC },
 	[STEP_EXPECT_COUNTER] = { { "host", "counter", "delta", "delta_min", "within", NULL },
 				  "counter", FW_NS_PER_SEC },
 	[STEP_EXPECT_SYSCTL] = { { "host", "sysctl", "equals", "absent", NULL }, "sysctl", 0 },
 	[STEP_EXPECT_CONNTRACK] = { { "host", "state", "gone", "status", "timeout_min",
 				      "timeout_max", "within", NULL }, NULL, FW_NS_PER_SEC },
+	[STEP_EXPECT_EXIT] = { { "proc", "status", "signal", "output", "within", NULL }, "proc",
+			       2 * FW_NS_PER_SEC },
 };
 
 static int step_kind_lookup(struct loader *L, yaml_node_t *n, bool expect, enum step_kind *out)
@@ -414,7 +420,7 @@ static const char *const step_all_keys[] = {
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
 	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
 	"value", "proc", "signal", "when", "counter", "delta", "delta_min", "reuseport", "sysctl",
-	"equals", "absent", "arrived", "for", "mss", "wscale", "sack_ok", "dsack", "sack_blocks", "gone", "status", "timeout_min", "timeout_max", NULL,
+	"equals", "absent", "arrived", "for", "run", "ready_port", "output", "mss", "wscale", "sack_ok", "dsack", "sack_blocks", "gone", "status", "timeout_min", "timeout_max", NULL,
 };
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -581,12 +587,17 @@ static void step_describe_conntrack(struct fw_step *s, const char *within)
 
 static void step_describe(const struct fw_case *c, struct fw_step *s)
 {
+	char sock_label[48]; /* 'conn', or "on port 8080" for a program's socket */
 	char within[32], flags[160] = "any";
 	const char *h = fw_host_name(s->host);
 
 	fw_duration_format(s->within_ns, within, sizeof(within));
 	if (s->has_flags)
 		seg_flags_format(s->flags_value, flags, sizeof(flags));
+	if (s->sock[0])
+		snprintf(sock_label, sizeof(sock_label), "'%s'", s->sock);
+	else
+		snprintf(sock_label, sizeof(sock_label), "on port %u", s->port);
 	switch (s->kind) {
 	case STEP_LISTEN:
 		snprintf(s->text, sizeof(s->text), "%s listens on port %u", h, s->port);
@@ -668,13 +679,13 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 				 s->timer >= 0 ? sock_timer_name(s->timer) : "on",
 				 s->timer_min_ns >= 0 ? " >= " : "", s->timer_min_ns >= 0 ? lo : "",
 				 s->timer_max_ns >= 0 ? " <= " : "", s->timer_max_ns >= 0 ? hi : "");
-		snprintf(s->text, sizeof(s->text), "%s's socket '%s' reaches %s%s within %s", h,
-			 s->sock, tcp_state_name(s->state), timer, within);
+		snprintf(s->text, sizeof(s->text), "%s's socket %s reaches %s%s within %s", h,
+			 sock_label, tcp_state_name(s->state), timer, within);
 		break;
 	}
 	case STEP_EXPECT_GONE:
-		snprintf(s->text, sizeof(s->text), "%s's socket '%s' is gone within %s", h,
-			 s->sock, within);
+		snprintf(s->text, sizeof(s->text), "%s's socket %s is gone within %s", h, sock_label,
+			 within);
 		break;
 	case STEP_EXPECT_SYSCTL:
 		if (s->absent)
@@ -693,6 +704,23 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 	case STEP_WAIT:
 		snprintf(s->text, sizeof(s->text), "wait %s", within);
 		break;
+	case STEP_START:
+		snprintf(s->text, sizeof(s->text), "%s starts '%s' (%.160s)%s", h, s->proc, s->run,
+			 s->port ? ", which must listen" : "");
+		break;
+	case STEP_EXPECT_EXIT: {
+		char how[48] = "ends";
+
+		if (s->exit_signal)
+			snprintf(how, sizeof(how), "is killed by SIG%s",
+				 sigabbrev_np(s->exit_signal) ? sigabbrev_np(s->exit_signal) : "?");
+		else if (s->exit_status >= 0)
+			snprintf(how, sizeof(how), "exits with status %d", s->exit_status);
+		snprintf(s->text, sizeof(s->text), "'%s' %s%s%.60s%s within %s", s->proc, how,
+			 s->output[0] ? " having written '" : "", s->output, s->output[0] ? "'" : "",
+			 within);
+		break;
+	}
 	}
 }
 
@@ -723,6 +751,8 @@ static unsigned step_hosts(enum step_kind k)
 	case STEP_FORK:
 	case STEP_KILL:
 	case STEP_WAIT:
+	case STEP_START:
+	case STEP_EXPECT_EXIT:
 	case STEP_EXPECT_SEGMENT:
 	case STEP_EXPECT_NO_SEGMENT:
 	case STEP_EXPECT_STATE:
@@ -730,6 +760,41 @@ static unsigned step_hosts(enum step_kind k)
 		break;
 	}
 	return HOSTS_ENDPOINTS;
+}
+
+/* start: run (the command), ready_port; exit: status, signal, output. */
+static int load_program(struct loader *L, yaml_node_t *map, struct fw_step *s)
+{
+	yaml_node_t *n;
+	unsigned long v;
+	int ret;
+
+	s->exit_status = -1;
+	if ((n = map_get(L, map, "run")) && (ret = get_str(L, n, "run", s->run, sizeof(s->run))) < 0)
+		return ret;
+	if ((n = map_get(L, map, "ready_port"))) {
+		if ((ret = get_uint(L, n, "ready_port", 65535, &v)) < 0)
+			return ret;
+		if (!v)
+			return fail(L, n, "'ready_port' must be from 1 to 65535");
+		s->port = (uint16_t)v;
+	}
+	if ((n = map_get(L, map, "status"))) {
+		if ((ret = get_uint(L, n, "status", 255, &v)) < 0)
+			return ret;
+		s->exit_status = (int)v;
+	}
+	if (s->kind == STEP_EXPECT_EXIT && (n = map_get(L, map, "signal")) &&
+	    (ret = load_signal(L, n, &s->exit_signal)) < 0)
+		return ret;
+	if (s->exit_signal && s->exit_status >= 0)
+		return fail(L, map, "give 'status' (it exited) or 'signal' (it was killed), not both");
+	if ((n = map_get(L, map, "output")) &&
+	    (ret = get_str(L, n, "output", s->output, sizeof(s->output))) < 0)
+		return ret;
+	if (s->kind == STEP_START && !s->proc[0])
+		snprintf(s->proc, sizeof(s->proc), "program");
+	return 0;
 }
 
 /* expect segment: the options it must carry. Numbers (mss, wscale,
@@ -946,6 +1011,11 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	if ((n = map_get(L, map, "proc")) &&
 	    (ret = get_str(L, n, "proc", s->proc, sizeof(s->proc))) < 0)
 		return ret;
+	/* state/gone by port: a socket of a program the case started, which the
+	 * engine knows only by its local port */
+	if ((s->kind == STEP_EXPECT_STATE || s->kind == STEP_EXPECT_GONE) && s->port &&
+	    !map_get(L, map, "sock"))
+		s->sock[0] = '\0';
 	s->signal = SIGKILL;
 	if ((n = map_get(L, map, "signal")) && (ret = load_signal(L, n, &s->signal)) < 0)
 		return ret;
@@ -1016,6 +1086,16 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 		return ret;
 	if ((ret = load_segment_options(L, map, s)) < 0)
 		return ret;
+	if ((ret = load_program(L, map, s)) < 0)
+		return ret;
+	if (s->kind == STEP_START) {
+		char prog[64];
+
+		snprintf(prog, sizeof(prog), "%.*s", (int)strcspn(s->run, " \t"), s->run);
+		if (!prog[0] || requires_add_program(&c->requires, prog) < 0)
+			return fail(L, map_get(L, map, "run"), "'run' must start with the program's name");
+	}
+
 	/* wait: its duration is its window (so budgets and reports count it) */
 	if ((n = map_get(L, map, "for")) && (ret = get_duration(L, n, "for", &s->within_ns)) < 0)
 		return ret;

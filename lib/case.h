@@ -49,6 +49,7 @@ enum step_kind {
 	STEP_FORK,    /* a child process takes copies of the host's sockets */
 	STEP_KILL,    /* signal a forked child and wait for it to die */
 	STEP_WAIT,    /* let time pass; the next expectations count from its end */
+	STEP_START,   /* run a real program (the user's server) in a host's namespace */
 	STEP_EXPECT_SEGMENT,
 	STEP_EXPECT_NO_SEGMENT,
 	STEP_EXPECT_STATE,
@@ -56,8 +57,9 @@ enum step_kind {
 	STEP_EXPECT_COUNTER, /* a namespace counter moved by this much since the case began */
 	STEP_EXPECT_SYSCTL,  /* a sysctl reads a value, or does not exist, in a host's namespace */
 	STEP_EXPECT_CONNTRACK, /* the box's conntrack entry for the connection (dut:) */
+	STEP_EXPECT_EXIT,      /* a started program or forked child ended this way */
 };
-#define STEP_KIND_COUNT (STEP_EXPECT_CONNTRACK + 1)
+#define STEP_KIND_COUNT (STEP_EXPECT_EXIT + 1)
 
 const char *step_kind_name(enum step_kind k); /* "listen", ..., "segment" */
 bool step_kind_is_expect(enum step_kind k);
@@ -103,7 +105,11 @@ struct fw_step {
 	bool has_opt;       /* setsockopt: a named option */
 	int opt_level, opt_name, opt_value;
 	char opt_text[32];  /* its name, for reports */
-	char proc[32];      /* fork / kill: the child's name */
+	char proc[32];      /* fork / kill / start / exit: the process's name */
+	char run[CASE_MAX_TEXT]; /* start: the command (sh -c 'exec ...') */
+	int exit_status;    /* expect exit: the exit status, -1 = any */
+	int exit_signal;    /* expect exit: killed by this signal, 0 = not killed */
+	char output[128];   /* expect exit: text its output must contain, "" = any */
 	char counter[64];   /* expect counter: "TCPTimeWaitOverflow" or "TcpExt.TWRecycled" */
 	int64_t delta;      /* expect counter: the change since the case began */
 	bool delta_is_min;  /* ... at least delta ("delta_min") rather than exactly */

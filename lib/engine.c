@@ -23,6 +23,7 @@
 #include "intercept.h"
 #include "netns.h"
 #include "proc.h"
+#include "program.h"
 #include "sockprobe.h"
 #include "util.h"
 
@@ -67,10 +68,12 @@ struct flow {
 };
 
 /* A forked endpoint process (fork / kill steps). */
+/* A forked endpoint child (fork) or a real program (start): prog.child is
+ * the process either way; a program also has its output (prog.log_fd). */
 struct eproc {
 	char name[32];
 	enum fw_host host;
-	struct proc_child child;
+	struct program prog;
 };
 
 struct host_snapshot {
@@ -832,7 +835,8 @@ static int do_fork(struct engine *E, const struct fw_step *st, int *result)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", st->proc);
 	p->host = st->host;
-	ret = proc_fork(&p->child, fds, n);
+	p->prog.log_fd = -1;
+	ret = proc_fork(&p->prog.child, fds, n);
 	if (ret < 0) {
 		*result = -ret;
 		return 0;
@@ -851,22 +855,69 @@ static int do_kill(struct engine *E, const struct fw_step *st, int64_t deadline,
 	if (!p)
 		return fw_err(E->err, sizeof(E->err), -ESRCH,
 			      "no child named '%s' (create it with a fork step)", st->proc);
-	if (p->child.reaped || kill(p->child.pid, st->signal) < 0) {
+	if (p->prog.child.reaped || kill(p->prog.child.pid, st->signal) < 0) {
 		*result = ESRCH;
 		return 0;
 	}
-	while (!proc_reap(&p->child)) {
+	while (!proc_reap(&p->prog.child)) {
 		if (fw_now_ns() >= deadline) {
 			*result = ETIMEDOUT;
 			return 0;
 		}
-		ret = wait_socket(E, p->child.pidfd, EPOLLIN, deadline);
+		ret = wait_socket(E, p->prog.child.pidfd, EPOLLIN, deadline);
 		if (ret < 0)
 			return ret;
 	}
-	proc_describe(&p->child, how, sizeof(how));
+	proc_describe(&p->prog.child, how, sizeof(how));
 	add_event(E, EV_STEP, fw_now_ns(), p->host, "child '%s' %s", p->name, how);
 	return 0;
+}
+
+/* The case file's directory: FW_CASE_DIR for a program. */
+static void case_dir(const struct fw_case *c, char *buf, size_t len)
+{
+	const char *slash = strrchr(c->path, '/');
+
+	snprintf(buf, len, "%.*s", slash ? (int)(slash - c->path) : 1, slash ? c->path : ".");
+}
+
+/* start: the user's program in the host's namespace, ready when it listens
+ * on its port. A program that dies or never listens is the action's result
+ * (ECHILD, ETIMEDOUT), with its own words in the timeline. */
+static int do_start(struct engine *E, const struct fw_step *st, int64_t deadline, int *result)
+{
+	char dir[CASE_MAX_PATH], msg[FW_ERRLEN];
+	struct eproc *p;
+	int ret;
+
+	if (proc_find(E, st->proc))
+		return fw_err(E->err, sizeof(E->err), -EEXIST, "a process named '%s' already exists",
+			      st->proc);
+	if (E->nprocs == ENGINE_MAX_PROCS)
+		return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many processes");
+	p = &E->procs[E->nprocs++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", st->proc);
+	p->host = st->host;
+	case_dir(E->c, dir, sizeof(dir));
+	ret = program_start(&p->prog, st->proc, topo_ns_fd(E->topo, st->host), st->run, dir,
+			    st->port, deadline, msg, sizeof(msg));
+	if (ret < 0) {
+		*result = ret == -ETIMEDOUT ? ETIMEDOUT : ECHILD;
+		add_event(E, EV_STEP, fw_now_ns(), st->host, "%s", msg);
+	}
+	return 0;
+}
+
+/* At teardown: a program still running is killed; what it wrote goes into
+ * the timeline. */
+static void engine_proc_end(struct engine *E, struct eproc *p)
+{
+	char report[2600];
+
+	program_stop(&p->prog, report, sizeof(report));
+	if (report[0] && p->prog.log_fd < 0 && p->prog.name[0])
+		add_event(E, EV_STEP, fw_now_ns(), p->host, "'%s' %s", p->name, report);
 }
 
 /* Runs an action; returns its errno result (0 = success) in *result, or a
@@ -882,7 +933,7 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 	*result = 0;
 	if (st->kind != STEP_LISTEN && st->kind != STEP_CONNECT && st->kind != STEP_INJECT &&
 	    st->kind != STEP_ARM && st->kind != STEP_DISARM && st->kind != STEP_RELEASE &&
-	    st->kind != STEP_FORK && st->kind != STEP_KILL) {
+	    st->kind != STEP_FORK && st->kind != STEP_KILL && st->kind != STEP_START) {
 		/* accept names the socket it creates; it takes from the listener. */
 		s = sock_find(E, st->host, st->kind == STEP_ACCEPT ? "listen" : st->sock);
 		if (!s || s->fd < 0)
@@ -1044,6 +1095,9 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 		return do_fork(E, st, result);
 	case STEP_KILL:
 		return do_kill(E, st, deadline, result);
+	case STEP_START:
+		return do_start(E, st, deadline, result);
+	case STEP_EXPECT_EXIT:
 	case STEP_EXPECT_SEGMENT:
 	case STEP_EXPECT_NO_SEGMENT:
 	case STEP_EXPECT_STATE:
@@ -1393,9 +1447,22 @@ static int expect_state(struct engine *E, const struct fw_step *st)
 	int64_t deadline = E->cursor_t + st->within_ns;
 	const struct esock *s = sock_find(E, st->host, st->sock);
 	const struct sock_info *si = NULL;
+	struct esock by_port;
 	bool want_gone = st->kind == STEP_EXPECT_GONE;
 	int ret;
 
+	if (!st->sock[0]) { /* a program's socket: by its local port, on the current connection */
+		const struct flow *f = E->cur_flow >= 0 ? &E->flows[E->cur_flow] : NULL;
+
+		memset(&by_port, 0, sizeof(by_port));
+		by_port.host = st->host;
+		by_port.listener = st->state == FW_TCP_LISTEN;
+		by_port.has_tuple = by_port.listener || f;
+		by_port.lport = st->port;
+		by_port.rport = f ? f->port[st->host == HOST_SERVER ? HOST_CLIENT : HOST_SERVER] : 0;
+		snprintf(by_port.name, sizeof(by_port.name), ":%u", st->port);
+		s = &by_port;
+	}
 	if (!s || !s->has_tuple) {
 		fw_err(E->err, sizeof(E->err), -EBADF, "%s has no socket '%s' to observe",
 		       fw_host_name(st->host), st->sock);
@@ -1538,6 +1605,39 @@ static int expect_conntrack(struct engine *E, const struct fw_step *st)
 		if (ret < 0)
 			return ret;
 	}
+	expect_pass(E, st);
+	return 0;
+}
+
+/* A started program or forked child ended as given: its exit status or the
+ * signal that killed it, and what it wrote. Waits on its pidfd. */
+static int expect_exit(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	struct eproc *p = proc_find(E, st->proc);
+	char how[64], out[2048];
+	const int *status;
+	int ret;
+
+	if (!p)
+		return step_error(E, st, -ESRCH, "no process of that name (start it with start or fork)");
+	while (!proc_reap(&p->prog.child)) {
+		if (fw_now_ns() >= deadline)
+			return step_fail(E, st, "'%s' is still running", st->proc);
+		ret = wait_socket(E, p->prog.child.pidfd, EPOLLIN, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	proc_describe(&p->prog.child, how, sizeof(how));
+	program_output(&p->prog, out, sizeof(out));
+	status = &p->prog.child.status;
+	if (st->exit_signal ? !(WIFSIGNALED(*status) && WTERMSIG(*status) == st->exit_signal) :
+	    st->exit_status >= 0 ? !(WIFEXITED(*status) && WEXITSTATUS(*status) == st->exit_status) :
+				   false)
+		return step_fail(E, st, "'%s' %s; it wrote: %s", st->proc, how, out[0] ? out : "nothing");
+	if (st->output[0] && !strstr(out, st->output))
+		return step_fail(E, st, "'%s' %s, but its output lacks '%s'; it wrote: %s", st->proc,
+				 how, st->output, out[0] ? out : "nothing");
 	expect_pass(E, st);
 	return 0;
 }
@@ -1701,7 +1801,7 @@ static void engine_teardown(struct engine *E)
 	intercept_free(E->ic);
 	engine_dut_down(E);
 	for (i = 0; i < E->nprocs; i++)
-		proc_destroy(&E->procs[i].child);
+		engine_proc_end(E, &E->procs[i]);
 	capture_free_all(E->cap, 2);
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
 		inject_free(E->inj[h]);
@@ -1769,6 +1869,9 @@ static int run_steps(struct engine *E)
 		case STEP_EXPECT_CONNTRACK:
 			ret = expect_conntrack(E, st);
 			break;
+		case STEP_EXPECT_EXIT:
+			ret = expect_exit(E, st);
+			break;
 		case STEP_WAIT: {
 			/* everything keeps being recorded; the clock of the next
 			 * expectations starts when the wait ends */
@@ -1802,7 +1905,8 @@ static int run_steps(struct engine *E)
 		case STEP_DISARM:
 		case STEP_RELEASE:
 		case STEP_FORK:
-		case STEP_KILL: {
+		case STEP_KILL:
+		case STEP_START: {
 			int64_t started = fw_now_ns();
 			struct fw_event *ev;
 

@@ -685,8 +685,8 @@ static void test_step_kind_names(void **state)
 	static const char *const names[STEP_KIND_COUNT] = {
 	    "listen",	"connect", "accept",	 "send",   "recv",
 	    "shutdown", "close",   "setsockopt", "inject", "arm",
-	    "disarm",	"release", "fork",	 "kill",   "wait", "segment",
-	    "no_segment", "state", "gone", "counter", "sysctl", "conntrack",
+	    "disarm",	"release", "fork",	 "kill",   "wait", "start", "segment",
+	    "no_segment", "state", "gone", "counter", "sysctl", "conntrack", "exit",
 	};
 	int k;
 
@@ -734,9 +734,9 @@ static void test_error_unknown_step_kind(void **state)
 	(void)state;
 	expect_error("summary: s\nsteps:\n  - {do: dance}\n", "t.yaml:3:10: ",
 		     "unknown action 'dance' (expected listen, connect, accept, send, recv, "
-		     "shutdown, close, setsockopt, inject, arm, disarm, release, fork, kill, wait)");
+		     "shutdown, close, setsockopt, inject, arm, disarm, release, fork, kill, wait, start)");
 	expect_error("summary: s\nsteps:\n  - {expect: close}\n", "t.yaml:3:14: ",
-		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl, conntrack)");
+		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl, conntrack, exit)");
 }
 
 /* Hosts: unknown names, "wire" where only an endpoint makes sense, 'to' naming the actor. */
