@@ -779,7 +779,7 @@ static int load_program(struct loader *L, yaml_node_t *map, struct fw_step *s)
 			return fail(L, n, "'ready_port' must be from 1 to 65535");
 		s->port = (uint16_t)v;
 	}
-	if ((n = map_get(L, map, "status"))) {
+	if (s->kind == STEP_EXPECT_EXIT && (n = map_get(L, map, "status"))) {
 		if ((ret = get_uint(L, n, "status", 255, &v)) < 0)
 			return ret;
 		s->exit_status = (int)v;
