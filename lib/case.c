@@ -351,7 +351,7 @@ bool step_kind_is_expect(enum step_kind k)
 /* Which keys each step kind accepts, besides do/expect. One table, so the
  * validator, the error messages and docs/case-file.md agree. */
 static const struct {
-	const char *const keys[16];
+	const char *const keys[20];
 	const char *required; /* one key that must be present, or NULL */
 	int64_t default_within_ns;
 } step_rules[STEP_KIND_COUNT] = {
@@ -379,7 +379,7 @@ static const struct {
 			 5 * FW_NS_PER_SEC },
 	[STEP_EXPECT_SEGMENT] = { { "from", "flags", "has", "seq", "ack", "len", "win", "mss",
 				    "wscale", "sack_ok", "ts", "dsack", "sack_blocks", "arrived",
-				    "within", NULL },
+				    "count", "within", NULL },
 				  "from", FW_NS_PER_SEC },
 	[STEP_EXPECT_NO_SEGMENT] = { { "from", "flags", "has", "arrived", "within", NULL }, "within", 0 },
 	[STEP_EXPECT_STATE] = { { "host", "sock", "port", "state", "timer", "timer_min", "timer_max",
@@ -420,7 +420,7 @@ static const char *const step_all_keys[] = {
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
 	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
 	"value", "proc", "signal", "when", "counter", "delta", "delta_min", "reuseport", "sysctl",
-	"equals", "absent", "arrived", "for", "run", "ready_port", "output", "mss", "wscale", "sack_ok", "dsack", "sack_blocks", "gone", "status", "timeout_min", "timeout_max", NULL,
+	"equals", "absent", "arrived", "for", "run", "ready_port", "output", "mark", "since", "count", "mss", "wscale", "sack_ok", "dsack", "sack_blocks", "gone", "status", "timeout_min", "timeout_max", NULL,
 };
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -657,6 +657,17 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 		break;
 	case STEP_EXPECT_SEGMENT:
 		seg_options_text(s, flags, sizeof(flags));
+		if (s->count_min >= 0) {
+			char n[32];
+
+			if (s->count_min == s->count_max)
+				snprintf(n, sizeof(n), "%d", s->count_min);
+			else
+				snprintf(n, sizeof(n), "%d to %d", s->count_min, s->count_max);
+			snprintf(s->text, sizeof(s->text), "%s %s %s %s segment(s) in %s", h,
+				 s->arrived ? "has delivered" : "sends", n, flags, within);
+			break;
+		}
 		snprintf(s->text, sizeof(s->text), "%s %s %s%s%s within %s",
 			 s->arrived ? fw_host_name(other_host(s->host)) : h,
 			 s->arrived ? "receives" : "sends",
@@ -760,6 +771,51 @@ static unsigned step_hosts(enum step_kind k)
 		break;
 	}
 	return HOSTS_ENDPOINTS;
+}
+
+/* mark: a name for this step; since: an expectation's window starts at the
+ * start of the earlier step marked so (not at the last action); count: how
+ * many matching segments the window holds ("3" or "3..5"). Any step may be
+ * marked; only expectations count from a mark. */
+static int load_clock(struct loader *L, const struct fw_case *c, yaml_node_t *map,
+		      struct fw_step *s)
+{
+	yaml_node_t *n;
+	size_t i;
+	int ret;
+
+	s->count_min = s->count_max = -1;
+	if ((n = map_get(L, map, "mark")) && (ret = get_str(L, n, "mark", s->mark, sizeof(s->mark))) < 0)
+		return ret;
+	for (i = 0; s->mark[0] && i < c->nsteps; i++)
+		if (strcmp(c->steps[i].mark, s->mark) == 0)
+			return fail(L, n, "mark '%s' is already used by the step on line %d", s->mark,
+				    c->steps[i].line);
+	if ((n = map_get(L, map, "since"))) {
+		if (!step_kind_is_expect(s->kind))
+			return fail(L, n, "'since' belongs to expectations (an action's clock starts with it)");
+		if ((ret = get_str(L, n, "since", s->since, sizeof(s->since))) < 0)
+			return ret;
+		for (i = 0; i < c->nsteps && strcmp(c->steps[i].mark, s->since) != 0; i++)
+			;
+		if (i == c->nsteps)
+			return fail(L, n, "no earlier step is marked '%s' (add 'mark: %s' to it)", s->since,
+				    s->since);
+	}
+	if ((n = map_get(L, map, "count"))) {
+		const char *v = scalar(n);
+		char *end = NULL;
+		long lo = v ? strtol(v, &end, 10) : -1, hi = lo;
+
+		if (end && end[0] == '.' && end[1] == '.')
+			hi = strtol(end + 2, &end, 10);
+		if (!v || !end || *end || lo < 0 || hi < lo || hi > 1000)
+			return fail(L, n, "'count' must be a number or a range like 3..5, not '%s'",
+				    v ? v : "a list");
+		s->count_min = (int)lo;
+		s->count_max = (int)hi;
+	}
+	return 0;
 }
 
 /* start: run (the command), ready_port; exit: status, signal, output. */
@@ -909,8 +965,9 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		const char *k = scalar(node_at(L, p->key));
 
-		if (strcmp(k, "do") && strcmp(k, "expect") && strcmp(k, "when") &&
-		    !key_known(step_rules[s->kind].keys, k))
+		/* do/expect, when (matrix rows), mark and since (clocks) go with any step */
+		if (strcmp(k, "do") && strcmp(k, "expect") && strcmp(k, "when") && strcmp(k, "mark") &&
+		    strcmp(k, "since") && !key_known(step_rules[s->kind].keys, k))
 			return fail(L, node_at(L, p->key), "'%s' does not apply to %s '%s'", k,
 				    expect ? "expectation" : "action", step_names[s->kind]);
 	}
@@ -1087,6 +1144,8 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	if ((ret = load_segment_options(L, map, s)) < 0)
 		return ret;
 	if ((ret = load_program(L, map, s)) < 0)
+		return ret;
+	if ((ret = load_clock(L, c, map, s)) < 0)
 		return ret;
 	if (s->kind == STEP_START) {
 		char prog[64];

@@ -110,6 +110,9 @@ struct fw_step {
 	int exit_status;    /* expect exit: the exit status, -1 = any */
 	int exit_signal;    /* expect exit: killed by this signal, 0 = not killed */
 	char output[128];   /* expect exit: text its output must contain, "" = any */
+	char mark[32];      /* a name later steps can count time from ('since') */
+	char since[32];     /* expectations: count 'within' from that marked step's start */
+	int count_min, count_max; /* expect segment: how many in the window; -1 = not counted */
 	char counter[64];   /* expect counter: "TCPTimeWaitOverflow" or "TcpExt.TWRecycled" */
 	int64_t delta;      /* expect counter: the change since the case began */
 	bool delta_is_min;  /* ... at least delta ("delta_min") rather than exactly */

@@ -114,6 +114,7 @@ struct engine {
 	int64_t cursor_t; /* start of the last action step (absolute, monotonic) */
 	size_t cursor_idx; /* segment expectations match events after this index */
 	int step;         /* step being run */
+	int64_t *step_started; /* when each step of the run began (absolute), for 'since' */
 	int socket_ready; /* set by the pump when the awaited socket polls ready */
 	char err[FW_ERRLEN];
 };
@@ -1333,6 +1334,32 @@ static long find_segment(struct engine *E, const struct fw_step *st, int64_t unt
 	return -1;
 }
 
+/* count: every matching segment of the whole window, so it waits the window out. */
+static int expect_segment_count(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	size_t i, first = E->cursor_idx;
+	int n = 0, ret = 0;
+
+	while (ret >= 0 && fw_now_ns() < deadline)
+		ret = pump(E, deadline);
+	if (ret >= 0)
+		ret = drain(E); /* a segment stamped before the deadline may still wait */
+	if (ret < 0)
+		return ret;
+	for (i = first; i < E->res->tl.n; i++) {
+		const struct fw_event *e = &E->res->tl.ev[i];
+
+		if (e->t_ns >= E->cursor_t - E->t0 && e->t_ns <= deadline - E->t0 &&
+		    seg_matches(st, e))
+			n++;
+	}
+	if (n < st->count_min || n > st->count_max)
+		return step_fail(E, st, "%d such segment(s) in the window", n);
+	expect_pass(E, st);
+	return 0;
+}
+
 static int expect_segment(struct engine *E, const struct fw_step *st)
 {
 	int64_t deadline = E->cursor_t + st->within_ns;
@@ -1340,6 +1367,8 @@ static int expect_segment(struct engine *E, const struct fw_step *st)
 	long idx;
 	int ret;
 
+	if (st->count_min >= 0)
+		return expect_segment_count(E, st);
 	for (;;) {
 		idx = find_segment(E, st, deadline);
 		if (idx >= 0)
@@ -1838,6 +1867,71 @@ static void check_faults_fired(struct engine *E)
 	}
 }
 
+static int run_step_expectation(struct engine *E, const struct fw_step *st);
+
+/* An expectation whose window starts at an earlier marked step: its clock
+ * and its search start there, and the run's own clock is left as it was. */
+static int run_since(struct engine *E, const struct fw_step *st, size_t at)
+{
+	int64_t saved_t = E->cursor_t;
+	size_t saved_idx = E->cursor_idx, i;
+	int ret;
+
+	for (i = 0; i < at && strcmp(E->c->steps[i].mark, st->since) != 0; i++)
+		;
+	if (i == at || !E->step_started)
+		return step_error(E, st, -ENOENT, "the marked step did not run in this run");
+	E->cursor_t = E->step_started[i];
+	E->cursor_idx = 0;
+	ret = run_step_expectation(E, st);
+	if (st->kind == STEP_EXPECT_SEGMENT || st->kind == STEP_EXPECT_NO_SEGMENT)
+		E->cursor_idx = saved_idx; /* its match does not move the others' search */
+	else
+		E->cursor_idx = E->cursor_idx > saved_idx ? E->cursor_idx : saved_idx;
+	E->cursor_t = saved_t;
+	return ret;
+}
+
+/* Expectations by kind (the step loop below runs actions itself). */
+static int run_step_expectation(struct engine *E, const struct fw_step *st)
+{
+	switch (st->kind) {
+	case STEP_EXPECT_SEGMENT:
+		return expect_segment(E, st);
+	case STEP_EXPECT_NO_SEGMENT:
+		return expect_no_segment(E, st);
+	case STEP_EXPECT_STATE:
+	case STEP_EXPECT_GONE:
+		return expect_state(E, st);
+	case STEP_EXPECT_COUNTER:
+		return expect_counter(E, st);
+	case STEP_EXPECT_SYSCTL:
+		return expect_sysctl(E, st);
+	case STEP_EXPECT_CONNTRACK:
+		return expect_conntrack(E, st);
+	case STEP_EXPECT_EXIT:
+		return expect_exit(E, st);
+	case STEP_LISTEN:
+	case STEP_CONNECT:
+	case STEP_ACCEPT:
+	case STEP_SEND:
+	case STEP_RECV:
+	case STEP_SHUTDOWN:
+	case STEP_CLOSE:
+	case STEP_SETSOCKOPT:
+	case STEP_INJECT:
+	case STEP_ARM:
+	case STEP_DISARM:
+	case STEP_RELEASE:
+	case STEP_FORK:
+	case STEP_KILL:
+	case STEP_WAIT:
+	case STEP_START:
+		break;
+	}
+	return -EINVAL;
+}
+
 static int run_steps(struct engine *E)
 {
 	size_t i;
@@ -1849,7 +1943,11 @@ static int run_steps(struct engine *E)
 
 		E->step = (int)i;
 		E->err[0] = '\0';
-		switch (st->kind) {
+		if (E->step_started)
+			E->step_started[i] = fw_now_ns();
+		if (st->since[0])
+			ret = run_since(E, st, i);
+		else switch (st->kind) {
 		case STEP_EXPECT_SEGMENT:
 			ret = expect_segment(E, st);
 			break;
@@ -1950,7 +2048,8 @@ int engine_run(const struct fw_case *c, struct case_result *res)
 	E->step = -1;
 	E->t0 = fw_now_ns();
 	E->cursor_t = E->t0;
-	ret = engine_setup(E);
+	E->step_started = calloc(c->nsteps + 1, sizeof(*E->step_started));
+	ret = E->step_started ? engine_setup(E) : -ENOMEM;
 	if (ret < 0) {
 		res->status = CASE_ERROR;
 		snprintf(res->message, sizeof(res->message), "%s: setup failed: %s", c->path, E->err);
@@ -1967,6 +2066,7 @@ out:
 	engine_teardown(E);
 	timeline_sort(&res->tl);
 	res->duration_ns = fw_now_ns() - E->t0;
+	free(E->step_started);
 	free(E);
 	return 0;
 }
