@@ -1046,6 +1046,52 @@ static void test_expr_parse_rejects(void **state)
 			fail_msg("expr_parse(\"%s\") was accepted", bad[i]);
 }
 
+/* The words added for boxes, programs, clocks, counts and options: each
+ * misuse is a located error. */
+static void test_error_new_words(void **state)
+{
+	static const struct {
+		const char *yaml, *where, *msg;
+	} bad[] = {
+		{ "summary: s\nsteps:\n  - {expect: conntrack, state: ESTABLISHED}\n", "t.yaml:3:5: ",
+		  "this step names the device under test, but the case has no 'dut:'" },
+		{ "summary: s\ndut: {setup: 'true'}\nsteps:\n  - {expect: conntrack, state: OPEN}\n",
+		  "t.yaml:4:32: ", "unknown conntrack state 'OPEN'" },
+		{ "summary: s\ndut: {setup: 'true'}\nsteps:\n  - {expect: conntrack, status: [BUSY]}\n",
+		  "t.yaml:4:34: ", "unknown conntrack status 'BUSY'" },
+		{ "summary: s\ndut: {setup: 'true'}\nsteps:\n  - {expect: conntrack, gone: true, state: CLOSE}\n",
+		  "t.yaml:4:5: ", "'gone: true' takes no state" },
+		{ "summary: s\ndut: {ready_port: 80}\nsteps:\n  - {do: listen, host: server, port: 1}\n",
+		  "t.yaml:2:19: ", "'ready_port' is a port from 1 to 65535 the 'run' program listens on" },
+		{ "summary: s\nsteps:\n  - {do: listen, host: dut, port: 1}\n", "t.yaml:3:24: ",
+		  "unknown host 'dut' in 'host' (expected client, server)" },
+		{ "summary: s\nsteps:\n  - {do: close, host: client}\n  - {expect: gone, host: client, since: nowhere}\n",
+		  "t.yaml:4:41: ", "no earlier step is marked 'nowhere'" },
+		{ "summary: s\nsteps:\n  - {do: close, host: client, mark: a}\n  - {do: close, host: server, mark: a}\n",
+		  "t.yaml:4:37: ", "mark 'a' is already used by the step on line 3" },
+		{ "summary: s\nsteps:\n  - {do: close, host: client, mark: a, since: a}\n", "t.yaml:3:47: ",
+		  "'since' belongs to expectations" },
+		{ "summary: s\nsteps:\n  - {expect: segment, from: client, count: 5..3}\n", "t.yaml:3:44: ",
+		  "'count' must be a number or a range like 3..5, not '5..3'" },
+		{ "summary: s\nsteps:\n  - {expect: segment, from: client, wscale: 15}\n", "t.yaml:3:45: ",
+		  "'wscale' must be" },
+		{ "summary: s\nsteps:\n  - {expect: segment, from: client, dsack: maybe}\n", "t.yaml:3:44: ",
+		  "'dsack' must be" },
+		{ "summary: s\nsteps:\n  - {do: wait}\n", "t.yaml:3:5: ", "action 'wait' needs 'for'" },
+		{ "summary: s\nsteps:\n  - {do: start, host: server}\n", "t.yaml:3:5: ",
+		  "action 'start' needs 'run'" },
+		{ "summary: s\nsteps:\n  - {expect: exit, proc: p, status: 1, signal: KILL}\n", "t.yaml:3:5: ",
+		  "give 'status' (it exited) or 'signal' (it was killed), not both" },
+		{ "summary: s\ncondition: [a]\nsteps:\n  - {do: close, host: client}\n", "t.yaml:2:12: ",
+		  "'condition' must be a single value" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(bad[i].yaml, bad[i].where, bad[i].msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1066,6 +1112,7 @@ int main(void)
 	    cmocka_unit_test(test_error_unknown_key),
 	    cmocka_unit_test(test_error_unknown_fault_action),
 	    cmocka_unit_test(test_error_unknown_step_kind),
+	    cmocka_unit_test(test_error_new_words),
 	    cmocka_unit_test(test_error_unknown_host),
 	    cmocka_unit_test(test_error_bad_flags),
 	    cmocka_unit_test(test_error_duration),
