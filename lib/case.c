@@ -227,6 +227,8 @@ static const struct {
 	const char *name;
 	enum expr_base base;
 } expr_bases[] = {
+	{ "prev_snd_nxt", EXPR_PREV_SND_NXT },
+	{ "prev_rcv_nxt", EXPR_PREV_RCV_NXT },
 	{ "rcv_wnd_end", EXPR_RCV_WND_END },
 	{ "rcv_nxt", EXPR_RCV_NXT },
 	{ "snd_nxt", EXPR_SND_NXT },
@@ -305,7 +307,7 @@ static int get_expr(struct loader *L, yaml_node_t *map, const char *key, struct 
 		return 0;
 	if (!scalar(n) || expr_parse(scalar(n), out) < 0)
 		return fail(L, n,
-			    "bad value '%s' for '%s' (a number, or rcv_nxt, rcv_wnd_end, snd_nxt, tsval, tsecr with an optional +N / -N)",
+			    "bad value '%s' for '%s' (a number, or rcv_nxt, rcv_wnd_end, snd_nxt, tsval, tsecr, prev_snd_nxt, prev_rcv_nxt with an optional +N / -N)",
 			    scalar(n) ? scalar(n) : "?", key);
 	return 0;
 }
@@ -379,7 +381,7 @@ static const struct {
 			 5 * FW_NS_PER_SEC },
 	[STEP_EXPECT_SEGMENT] = { { "from", "flags", "has", "seq", "ack", "len", "win", "mss",
 				    "wscale", "sack_ok", "ts", "dsack", "sack_blocks", "arrived",
-				    "count", "within", NULL },
+				    "count", "isn", "within", NULL },
 				  "from", FW_NS_PER_SEC },
 	[STEP_EXPECT_NO_SEGMENT] = { { "from", "flags", "has", "arrived", "within", NULL }, "within", 0 },
 	[STEP_EXPECT_STATE] = { { "host", "sock", "port", "state", "timer", "timer_min", "timer_max",
@@ -420,7 +422,7 @@ static const char *const step_all_keys[] = {
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
 	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
 	"value", "proc", "signal", "when", "counter", "delta", "delta_min", "reuseport", "sysctl",
-	"equals", "absent", "arrived", "for", "run", "ready_port", "output", "mark", "since", "count", "mss", "wscale", "sack_ok", "dsack", "sack_blocks", "gone", "status", "timeout_min", "timeout_max", NULL,
+	"equals", "absent", "arrived", "for", "run", "ready_port", "output", "mark", "since", "count", "isn", "mss", "wscale", "sack_ok", "dsack", "sack_blocks", "gone", "status", "timeout_min", "timeout_max", NULL,
 };
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -559,6 +561,9 @@ static void seg_options_text(const struct fw_step *s, char *buf, size_t len)
 	SEG_OPT_ADD(s->opt_ts >= 0, "%stimestamps", s->opt_ts ? "" : "no ");
 	SEG_OPT_ADD(s->opt_dsack >= 0, "%sD-SACK", s->opt_dsack ? "a " : "no ");
 	SEG_OPT_ADD(s->opt_sack_blocks >= 0, "%d SACK block(s)", s->opt_sack_blocks);
+	SEG_OPT_ADD(s->isn.set, "ISN %s%+lld",
+		    s->isn.base == EXPR_PREV_SND_NXT ? "prev_snd_nxt" : "prev_rcv_nxt",
+		    (long long)s->isn.offset);
 #undef SEG_OPT_ADD
 }
 
@@ -1105,6 +1110,11 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 		return ret;
 	/* An expectation compares against what was seen: it takes plain
 	 * relative numbers; rcv_nxt and friends only aim injected segments. */
+	if ((ret = get_expr(L, map, "isn", &s->isn)) < 0)
+		return ret;
+	if (s->isn.set && (s->isn.base == EXPR_NUMBER || !s->has_flags || !(s->flags_value & SEG_SYN)))
+		return fail(L, map_get(L, map, "isn"),
+			    "'isn' is a SYN's number in the previous incarnation's terms (prev_snd_nxt+N, prev_rcv_nxt-N): give it with flags S or S.");
 	if (s->kind == STEP_EXPECT_SEGMENT) {
 		if (s->seq.set && s->seq.base != EXPR_NUMBER)
 			return fail(L, map_get(L, map, "seq"),

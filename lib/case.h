@@ -74,6 +74,10 @@ enum expr_base {
 	EXPR_TSECR,   /* last TSval the target sent (what the sender would echo) */
 	EXPR_RCV_WND_END, /* right edge of the target's receive window: rcv_nxt + its
 			   * last advertised window, scaled as its SYN said */
+	/* the previous incarnation of the same 4-tuple (before a new SYN):
+	 * absolute numbers, so a new connection's can be said in the old's */
+	EXPR_PREV_SND_NXT, /* expect isn: the sender's / inject: the target's old snd_nxt */
+	EXPR_PREV_RCV_NXT, /* expect isn: the sender's / inject: the target's old rcv_nxt */
 };
 
 struct fw_expr {
@@ -120,6 +124,7 @@ struct fw_step {
 	bool has_flags;
 	uint8_t flags_mask, flags_value; /* segment match / injected flags (value) */
 	struct fw_expr seq, ack, tsval, tsecr;
+	struct fw_expr isn; /* expect segment: its absolute seq (a SYN's ISN), e.g. prev_snd_nxt+65537 */
 	bool ts; /* inject: add a timestamp option */
 	int64_t len; /* segment payload length to match, -1 = any; inject: payload */
 	int win;     /* inject: window (-1 = 65535); segment: -1 = any */

@@ -65,9 +65,11 @@ struct flow {
 	uint32_t isn[HOST_COUNT], snd_nxt[HOST_COUNT], ack[HOST_COUNT], tsval[HOST_COUNT];
 	uint16_t win[HOST_COUNT];     /* last window field each side sent */
 	int8_t wscale[HOST_COUNT];    /* from its SYN, -1 when it offered none */
+	/* each side's numbers in the previous incarnation of the 4-tuple */
+	bool has_prev_nxt[HOST_COUNT], has_prev_ack[HOST_COUNT];
+	uint32_t prev_snd_nxt[HOST_COUNT], prev_ack[HOST_COUNT];
 };
 
-/* A forked endpoint process (fork / kill steps). */
 /* A forked endpoint child (fork) or a real program (start): prog.child is
  * the process either way; a program also has its output (prog.log_fd). */
 struct eproc {
@@ -176,13 +178,30 @@ static void flow_learn(struct engine *E, enum fw_host h, const struct seg *s)
 	if (!f)
 		return;
 	if ((s->flags & SEG_SYN) && (!f->has_isn[h] || f->isn[h] != s->seq)) {
+		int x;
+
+		/* what each side had reached, for prev_snd_nxt / prev_rcv_nxt */
+		for (x = 0; x < HOST_COUNT && f->has_isn[h]; x++) {
+			if (f->has_nxt[x] && (x == (int)h || !(s->flags & SEG_ACK))) {
+				f->prev_snd_nxt[x] = f->snd_nxt[x];
+				f->has_prev_nxt[x] = true;
+			}
+			if (f->has_ack[x] && (x == (int)h || !(s->flags & SEG_ACK))) {
+				f->prev_ack[x] = f->ack[x];
+				f->has_prev_ack[x] = true;
+			}
+		}
 		if (!(s->flags & SEG_ACK) && f->has_isn[h]) {
 			/* A new SYN on a known 4-tuple: a new incarnation starts. */
-			uint16_t cp = f->port[HOST_CLIENT], sp = f->port[HOST_SERVER];
+			struct flow prev = *f;
 
 			memset(f, 0, sizeof(*f));
-			f->port[HOST_CLIENT] = cp;
-			f->port[HOST_SERVER] = sp;
+			f->port[HOST_CLIENT] = prev.port[HOST_CLIENT];
+			f->port[HOST_SERVER] = prev.port[HOST_SERVER];
+			memcpy(f->has_prev_nxt, prev.has_prev_nxt, sizeof(f->has_prev_nxt));
+			memcpy(f->has_prev_ack, prev.has_prev_ack, sizeof(f->has_prev_ack));
+			memcpy(f->prev_snd_nxt, prev.prev_snd_nxt, sizeof(f->prev_snd_nxt));
+			memcpy(f->prev_ack, prev.prev_ack, sizeof(f->prev_ack));
 		}
 		f->has_isn[h] = true;
 		f->isn[h] = s->seq;
@@ -1147,6 +1166,18 @@ static int expr_value(struct engine *E, const struct flow *f, const struct fw_ex
 		else
 			*out = f->tsval[target] + (uint32_t)x->offset;
 		break;
+	case EXPR_PREV_SND_NXT:
+		if (!f->has_prev_nxt[target])
+			missing = "prev_snd_nxt: no earlier incarnation of this 4-tuple";
+		else
+			*out = f->prev_snd_nxt[target] + (uint32_t)x->offset;
+		break;
+	case EXPR_PREV_RCV_NXT:
+		if (!f->has_prev_ack[target])
+			missing = "prev_rcv_nxt: no earlier incarnation of this 4-tuple";
+		else
+			*out = f->prev_ack[target] + (uint32_t)x->offset;
+		break;
 	case EXPR_RCV_WND_END: {
 		/* RFC 7323 2.2: the window of a non-SYN segment is scaled only
 		 * when both SYNs carried the option. */
@@ -1279,7 +1310,26 @@ static bool seg_options_match(const struct fw_step *st, const struct seg *s)
 	       (st->opt_sack_blocks < 0 || s->nsack == st->opt_sack_blocks);
 }
 
-static bool seg_matches(const struct fw_step *st, const struct fw_event *e)
+/* isn: the segment's absolute seq against the sender's numbers in the
+ * 4-tuple's previous incarnation. */
+static bool seg_isn_matches(struct engine *E, const struct fw_step *st, const struct fw_event *e)
+{
+	const struct flow *f;
+	uint32_t want;
+	char err[FW_ERRLEN];
+
+	if (!st->isn.set)
+		return true;
+	f = flow_for(E, e->host, &e->seg, false);
+	memcpy(err, E->err, sizeof(err)); /* a miss is no error: the segment just does not match */
+	if (!f || expr_value(E, f, &st->isn, e->host, e->host, 0, &want) < 0) {
+		memcpy(E->err, err, sizeof(err));
+		return false;
+	}
+	return e->seg.seq == want;
+}
+
+static bool seg_matches(struct engine *E, const struct fw_step *st, const struct fw_event *e)
 {
 	/* as sent on the sender's leg, or as it reached the other host's */
 	if (e->kind != EV_SEGMENT || e->sent == st->arrived || e->injected || e->host != st->host)
@@ -1295,7 +1345,7 @@ static bool seg_matches(const struct fw_step *st, const struct fw_event *e)
 		return false;
 	if (st->kind == STEP_EXPECT_SEGMENT && st->win >= 0 && e->seg.win != st->win)
 		return false;
-	return seg_options_match(st, &e->seg);
+	return seg_options_match(st, &e->seg) && seg_isn_matches(E, st, e);
 }
 
 /* Segments from the host since the last action, for "actual:" lines. */
@@ -1313,6 +1363,15 @@ static void describe_seen(struct engine *E, const struct fw_step *st, char *buf,
 			continue;
 		fw_duration_format(e->t_ns, t, sizeof(t));
 		append(buf, len, "%s%s at %s", n++ ? "; " : "", e->text, t);
+		if (st->isn.set) { /* the numbers behind the relative ones */
+			const struct flow *f = flow_for(E, e->host, &e->seg, false);
+
+			append(buf, len, " (absolute seq %u", e->seg.seq);
+			if (f && f->has_prev_nxt[e->host])
+				append(buf, len, "; the old snd_nxt was %u, the old rcv_nxt %u",
+				       f->prev_snd_nxt[e->host], f->prev_ack[e->host]);
+			append(buf, len, ")");
+		}
 	}
 	if (!n)
 		snprintf(buf, len, "no segment from %s", fw_host_name(st->host));
@@ -1328,7 +1387,7 @@ static long find_segment(struct engine *E, const struct fw_step *st, int64_t unt
 
 		if (e->t_ns < E->cursor_t - E->t0 || e->t_ns > until_abs - E->t0)
 			continue;
-		if (seg_matches(st, e))
+		if (seg_matches(E, st, e))
 			return (long)i;
 	}
 	return -1;
@@ -1351,7 +1410,7 @@ static int expect_segment_count(struct engine *E, const struct fw_step *st)
 		const struct fw_event *e = &E->res->tl.ev[i];
 
 		if (e->t_ns >= E->cursor_t - E->t0 && e->t_ns <= deadline - E->t0 &&
-		    seg_matches(st, e))
+		    seg_matches(E, st, e))
 			n++;
 	}
 	if (n < st->count_min || n > st->count_max)

@@ -1082,6 +1082,8 @@ static void test_error_new_words(void **state)
 		  "action 'start' needs 'run'" },
 		{ "summary: s\nsteps:\n  - {expect: exit, proc: p, status: 1, signal: KILL}\n", "t.yaml:3:5: ",
 		  "give 'status' (it exited) or 'signal' (it was killed), not both" },
+		{ "summary: s\nsteps:\n  - {expect: segment, from: server, flags: ., isn: prev_snd_nxt+1}\n",
+		  "t.yaml:3:52: ", "'isn' is a SYN's number in the previous incarnation's terms" },
 		{ "summary: s\ncondition: [a]\nsteps:\n  - {do: close, host: client}\n", "t.yaml:2:12: ",
 		  "'condition' must be a single value" },
 	};
