@@ -109,6 +109,17 @@ PY
 [ -s "$work/two/kernels/9.9.9-other/results.json" ] && [ -s "$work/two/matrix.html" ] &&
   pass "each kernel's report under kernels/RELEASE, matrix.html beside" || fail "two-kernel layout"
 
+# The page in a real browser: it parses, the changed row is outlined, each
+# kernel's name links to its own report.
+timeout 120 chromium --headless --no-sandbox --disable-background-networking --disable-gpu \
+  --user-data-dir="$work/chromium" --enable-logging=stderr --v=0 --dump-dom \
+  "file://$work/two/matrix.html" >"$work/matrix.dom" 2>"$work/chromium.log"
+grep -q '<tr class="differs"><th>needs-future-kernel</th>' "$work/matrix.dom" &&
+  grep -q '<a href="kernels/9.9.9-other/index.html">' "$work/matrix.dom" &&
+  ! grep -q CONSOLE "$work/chromium.log" &&
+  pass "matrix.html in Chromium: the changed row outlined, kernels linked, no console message" ||
+  { fail "matrix.html in Chromium"; grep CONSOLE "$work/chromium.log" | head -3; }
+
 # Bad input: one line, exit 2.
 fw merge "$work/nonexistent"; expect_rc 2 "a directory without results.json"
 [ "$(wc -l <"$work/out")" -eq 1 ] && expect_out "no results.json" "  one line saying so"
