@@ -422,7 +422,7 @@ static const char *const step_all_keys[] = {
 	"result", "linger", "reuseaddr", "flags", "has", "seq", "ack", "win", "ts", "tsval",
 	"tsecr", "len", "state", "timer", "timer_min", "timer_max", "within", "fault", "opt",
 	"value", "proc", "signal", "when", "counter", "delta", "delta_min", "reuseport", "sysctl",
-	"equals", "absent", "arrived", "for", "run", "ready_port", "output", "mark", "since", "count", "isn", "mss", "wscale", "sack_ok", "dsack", "sack_blocks", "gone", "status", "timeout_min", "timeout_max", NULL,
+	"equals", "absent", "arrived", "for", "run", "ready_port", "output", "mark", "since", "count", "isn", "on", "together", "mss", "wscale", "sack_ok", "dsack", "sack_blocks", "gone", "status", "timeout_min", "timeout_max", NULL,
 };
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -727,6 +727,7 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 	case STEP_EXPECT_EXIT: {
 		char how[48] = "ends";
 
+
 		if (s->exit_signal)
 			snprintf(how, sizeof(how), "is killed by SIG%s",
 				 sigabbrev_np(s->exit_signal) ? sigabbrev_np(s->exit_signal) : "?");
@@ -737,6 +738,19 @@ static void step_describe(const struct fw_case *c, struct fw_step *s)
 			 within);
 		break;
 	}
+	}
+	if (s->has_trigger) {
+		char f[16];
+		size_t used = strlen(s->text);
+
+		seg_flags_format(s->trig_value, f, sizeof(f));
+		snprintf(s->text + used, sizeof(s->text) - used, " as soon as %s from %s arrives", f,
+			 fw_host_name(s->trig_from));
+	}
+	if (s->together) {
+		size_t used = strlen(s->text);
+
+		snprintf(s->text + used, sizeof(s->text) - used, ", together with the next action");
 	}
 }
 
@@ -820,6 +834,39 @@ static int load_clock(struct loader *L, const struct fw_case *c, yaml_node_t *ma
 		s->count_min = (int)lo;
 		s->count_max = (int)hi;
 	}
+	return 0;
+}
+
+/* on: {from: client, flags: F.}: the action waits (within its 'within', 2 s
+ * by default) until such a segment has reached its host, then runs at once.
+ * together: true: the next action starts right after this one, with no
+ * probe or capture work between the two calls. */
+static int load_trigger(struct loader *L, yaml_node_t *map, struct fw_step *s)
+{
+	static const char *const keys[] = { "from", "flags", "has", NULL };
+	static const struct keyset ks = { "trigger ('on')", keys };
+	yaml_node_t *n, *f;
+	bool has;
+	int ret;
+
+	if ((n = map_get(L, map, "together")) && (ret = get_bool(L, n, "together", &s->together)) < 0)
+		return ret;
+	if (!(n = map_get(L, map, "on")))
+		return 0;
+	if ((ret = check_keys(L, n, &ks)) < 0)
+		return ret;
+	if (!(f = map_get(L, n, "from")))
+		return fail(L, n, "'on' needs 'from' (whose segment the action waits for)");
+	if ((ret = get_host(L, f, "from", HOSTS_ENDPOINTS, &s->trig_from)) < 0)
+		return ret;
+	if (s->trig_from == s->host)
+		return fail(L, f, "'on' waits for a segment reaching %s, so 'from' must be the other host",
+			    fw_host_name(s->host));
+	if ((ret = get_flags(L, n, true, &has, &s->trig_mask, &s->trig_value)) < 0)
+		return ret;
+	s->has_trigger = true;
+	if (!s->within_ns)
+		s->within_ns = 2 * FW_NS_PER_SEC;
 	return 0;
 }
 
@@ -970,9 +1017,12 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		const char *k = scalar(node_at(L, p->key));
 
-		/* do/expect, when (matrix rows), mark and since (clocks) go with any step */
+		/* do/expect, when (matrix rows), mark and since (clocks) go with any
+		 * step; on and together with any action */
 		if (strcmp(k, "do") && strcmp(k, "expect") && strcmp(k, "when") && strcmp(k, "mark") &&
-		    strcmp(k, "since") && !key_known(step_rules[s->kind].keys, k))
+		    strcmp(k, "since") &&
+		    (step_kind_is_expect(s->kind) || (strcmp(k, "on") && strcmp(k, "together"))) &&
+		    !key_known(step_rules[s->kind].keys, k))
 			return fail(L, node_at(L, p->key), "'%s' does not apply to %s '%s'", k,
 				    expect ? "expectation" : "action", step_names[s->kind]);
 	}
@@ -1156,6 +1206,8 @@ static int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	if ((ret = load_program(L, map, s)) < 0)
 		return ret;
 	if ((ret = load_clock(L, c, map, s)) < 0)
+		return ret;
+	if ((ret = load_trigger(L, map, s)) < 0)
 		return ret;
 	if (s->kind == STEP_START) {
 		char prog[64];

@@ -115,6 +115,10 @@ struct fw_step {
 	int exit_signal;    /* expect exit: killed by this signal, 0 = not killed */
 	char output[128];   /* expect exit: text its output must contain, "" = any */
 	char mark[32];      /* a name later steps can count time from ('since') */
+	bool together;      /* actions: the next action starts right after, nothing in between */
+	bool has_trigger;   /* actions: wait until a segment like this arrives, then act at once */
+	enum fw_host trig_from;
+	uint8_t trig_mask, trig_value;
 	char since[32];     /* expectations: count 'within' from that marked step's start */
 	int count_min, count_max; /* expect segment: how many in the window; -1 = not counted */
 	char counter[64];   /* expect counter: "TCPTimeWaitOverflow" or "TcpExt.TWRecycled" */

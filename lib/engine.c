@@ -1928,6 +1928,37 @@ static void check_faults_fired(struct engine *E)
 
 static int run_step_expectation(struct engine *E, const struct fw_step *st);
 
+/* on: wait until a segment from trig_from with the given flags has reached
+ * the action's host (captured arriving on its leg) since the last action
+ * began (mark that one 'together' so nothing delays the wait). */
+static int wait_trigger(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = fw_now_ns() + st->within_ns;
+	size_t from = 0, i;
+	char flags[16];
+	int ret = 0;
+
+	for (;;) {
+		for (i = from; i < E->res->tl.n; i++) {
+			const struct fw_event *e = &E->res->tl.ev[i];
+
+			if (e->kind == EV_SEGMENT && !e->sent && e->host == st->trig_from &&
+			    e->t_ns >= E->cursor_t - E->t0 &&
+			    (e->seg.flags & st->trig_mask) == st->trig_value)
+				return 0;
+		}
+		from = E->res->tl.n;
+		if (fw_now_ns() >= deadline)
+			break;
+		ret = pump(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	seg_flags_format(st->trig_value, flags, sizeof(flags));
+	return step_fail(E, st, "no %s from %s reached %s, so the action never ran", flags,
+			 fw_host_name(st->trig_from), fw_host_name(st->host));
+}
+
 /* An expectation whose window starts at an earlier marked step: its clock
  * and its search start there, and the run's own clock is left as it was. */
 static int run_since(struct engine *E, const struct fw_step *st, size_t at)
@@ -2064,9 +2095,15 @@ static int run_steps(struct engine *E)
 		case STEP_FORK:
 		case STEP_KILL:
 		case STEP_START: {
-			int64_t started = fw_now_ns();
+			int64_t started;
 			struct fw_event *ev;
 
+			if (st->has_trigger) {
+				ret = wait_trigger(E, st);
+				if (ret != 0)
+					break;
+			}
+			started = fw_now_ns();
 			E->cursor_t = started;
 			ret = do_action(E, st, &result);
 			if (ret < 0)
@@ -2076,8 +2113,9 @@ static int run_steps(struct engine *E)
 			if (ev)
 				ev->err = result;
 			/* Probe right away: transient states (FIN_WAIT_1) live only
-			 * until the peer's answer arrives. */
-			ret = drain(E);
+			 * until the peer's answer arrives; but not between two actions
+			 * that must start together. */
+			ret = st->together ? 0 : drain(E);
 			if (ret == 0 && result != st->expect_errno)
 				ret = step_fail(E, st, "the call returned %s, expected %s",
 						fw_errno_name(result), fw_errno_name(st->expect_errno));

@@ -1084,6 +1084,12 @@ static void test_error_new_words(void **state)
 		  "give 'status' (it exited) or 'signal' (it was killed), not both" },
 		{ "summary: s\nsteps:\n  - {expect: segment, from: server, flags: ., isn: prev_snd_nxt+1}\n",
 		  "t.yaml:3:52: ", "'isn' is a SYN's number in the previous incarnation's terms" },
+		{ "summary: s\nsteps:\n  - {do: close, host: server, on: {from: server, flags: F.}}\n",
+		  "t.yaml:3:42: ", "'on' waits for a segment reaching server, so 'from' must be the other host" },
+		{ "summary: s\nsteps:\n  - {do: close, host: server, on: {flags: F.}}\n", "t.yaml:3:35: ",
+		  "'on' needs 'from'" },
+		{ "summary: s\nsteps:\n  - {expect: gone, host: server, together: true}\n", "t.yaml:3:34: ",
+		  "'together' does not apply to expectation 'gone'" },
 		{ "summary: s\ncondition: [a]\nsteps:\n  - {do: close, host: client}\n", "t.yaml:2:12: ",
 		  "'condition' must be a single value" },
 	};
