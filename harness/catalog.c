@@ -104,6 +104,12 @@ static int add_run(struct catalog *cat, struct fw_case *c, char *err, size_t err
 	struct fw_case **grown;
 	size_t i;
 
+	/* "<name>#10000" (--repeat) must fit whole: a cut name could end inside
+	 * a UTF-8 character, or two long names cut alike share one pcap. */
+	if (strlen(c->name) > CATALOG_MAX_RUN_NAME)
+		return fw_err(err, errlen, -EINVAL,
+			      "%s: the run name '%s' is %zu bytes long, at most %d (room for --repeat's #N)",
+			      c->path, c->name, strlen(c->name), CATALOG_MAX_RUN_NAME);
 	for (i = 0; i < cat->n; i++)
 		if (strcmp(cat->cases[i]->name, c->name) == 0)
 			return fw_err(err, errlen, -EINVAL, "%s: case name '%s' is already used by %s",

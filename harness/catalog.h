@@ -23,6 +23,8 @@ void catalog_filter(struct catalog *cat, const char *glob);
 /* Parse --shard "K/N" (decimal, 1 <= K <= N <= CATALOG_MAX_SHARDS).
  * Returns 0, or -EINVAL with err = one line saying what is wrong. */
 #define CATALOG_MAX_SHARDS 4096
+/* Longest run name (case name and [family,row]): "#10000" still fits. */
+#define CATALOG_MAX_RUN_NAME (CASE_MAX_NAME - 8)
 int catalog_shard_parse(const char *s, unsigned *k, unsigned *n, char *err, size_t errlen);
 /* Keep shard k of n: the cases whose rank in case-name order is k-1 modulo n.
  * Shards are disjoint, together hold the whole catalog, differ in size by at

@@ -186,6 +186,8 @@ void sched_run_name(const char *case_name, size_t index, size_t n, char *out, si
 
 	if (rep == 1)
 		snprintf(out, len, "%s", case_name);
+	else if (snprintf(out, len, "%s#%zu", case_name, rep) < (int)len)
+		; /* whole: the catalog keeps run names short enough (CATALOG_MAX_RUN_NAME) */
 	else /* a name too long for the suffix is cut, not the suffix */
 		snprintf(out, len, "%.*s#%zu", (int)(len > 24 ? len - 24 : 0), case_name, rep);
 }

@@ -57,4 +57,38 @@ EOF
 fw check "$work/steps.yaml"
 expect_rc 2 "1001 steps"
 expect_out "steps.yaml:3:3: 'steps' has 1001 entries, more than 1000" "the limit is named, located"
+# ---- run names: "<name>#N" of --repeat always fits -------------------------------
+# Two files whose run names (120 bytes, UTF-8 row name) differ past byte
+# 104: main cut every "#2" name to its first 104 bytes, so both runs' "#2"
+# reports went to one pcap and one page. Names longer than 120 bytes are
+# refused at load, and the ones that fit are never cut.
+mkdir "$work/long" "$work/toolong"
+long=$(printf 'x%.0s' $(seq 105))   # + /yyyk[éééé]: 120 bytes
+for k in a b; do
+  for d in long toolong; do
+    extra=""; [ $d = toolong ] && extra=z
+    cat >"$work/$d/$k.yaml" <<EOF
+name: $long/yyy$extra$k
+summary: a long name
+family: ipv4
+matrix:
+  - {name: "\u00e9\u00e9\u00e9\u00e9", sysctl: {client: {net.ipv4.tcp_rfc1337: 0}}}
+steps:
+  - {do: listen, host: server, port: 8080}
+EOF
+  done
+done
+fw check "$work/toolong"
+expect_rc 2 "a run name of 121 bytes"
+expect_out "is 121 bytes long, at most 120 (room for --repeat's #N)" "the refusal says why"
+fw run --repeat 2 --report-dir "$work/rep" "$work/long"
+expect_rc 0 "two 120-byte run names, --repeat 2"
+n=$(find "$work/rep" -name '*#2.pcap' | wc -l)
+[ "$n" -eq 2 ] && pass "two runs #2, two pcaps" || { fail "two runs #2 but $n pcap(s)"; find "$work/rep" -name '*.pcap'; }
+/usr/bin/python3 - "$work/rep/results.json" <<'EOF' && pass "results.json: four distinct run names, whole UTF-8" || fail "results.json run names"
+import json, sys
+names = [c["name"] for c in json.load(open(sys.argv[1]))["cases"]]
+assert len(set(names)) == 4, names
+assert all(n.endswith("[\u00e9\u00e9\u00e9\u00e9]") or n.endswith("\u00e9]#2") for n in names), names
+EOF
 finish
