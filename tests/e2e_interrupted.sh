@@ -51,14 +51,16 @@ EOF
 done
 
 # ---- SIGSTOP past the budget while the result waits in the pipe ----------------
-# A one-step case: its budget is the 30 s margin plus 2 s. The harness is
-# stopped before the case ends, stays stopped past the budget, then resumes
-# with the whole result in the pipe: that is a PASS, not an overrun.
+# A two-step case of about 2 s: its budget is the 30 s margin plus 2 s a
+# step plus its 2 s wait, 36 s. The harness is stopped while the case runs,
+# stays stopped past the budget, then resumes with the whole result in the
+# pipe: that is a PASS, not an overrun.
 cat >"$work/one-step.yaml" <<'EOF'
-summary: a listener, nothing more (one step, for the SIGSTOP check)
+summary: a listener and 2 s of silence (for the SIGSTOP check)
 family: ipv4
 steps:
   - {do: listen, host: server, port: 8080}
+  - {expect: no_segment, from: client, within: 2s}
 EOF
 "$FINWAVE" run --jobs 1 "$work/one-step.yaml" >"$work/out" 2>&1 &
 pid=$!
@@ -70,9 +72,9 @@ t0=$SECONDS
 while [ -n "$child" ] && [ "$(awk '{print $3}' "/proc/$child/stat" 2>/dev/null)" != Z ] && [ $SECONDS -lt $((t0 + 30)) ]; do sleep 0.05; done
 [ "$(awk '{print $3}' "/proc/$child/stat" 2>/dev/null)" = Z ] && pass "the case process finished while the harness was stopped" \
   || fail "the case process did not finish while the harness was stopped"
-# stay stopped past the budget (32 s from the case's start): the one wait
+# stay stopped past the budget (36 s from the case's start): the one wait
 # here that is a duration by nature
-sleep $((33 - (SECONDS - t0)))
+sleep $((38 - (SECONDS - t0)))
 kill -CONT "$pid"; wait "$pid"; rc=$?
 expect_rc 0 "resumed past the budget with the result in the pipe"
 expect_out "PASS  one-step" "the case is a PASS"
