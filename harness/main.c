@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "envcheck.h"
 #include "datapath.h"
 #include "listing.h"
 #include "version.h"
@@ -152,7 +153,9 @@ static int preflight(const struct catalog *cat, char *err, size_t errlen, int *e
 		return fw_err(err, errlen, ns,
 			      "cannot create a network namespace (%s): finwave needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN); run it as root",
 			      strerror(-ns));
-	ret = mark_skips(cat, ns, err, errlen);
+	ret = envcheck_sysctl_writable(ns, err, errlen); /* exit 3: a read-only /proc/sys */
+	if (ret == 0)
+		ret = mark_skips(cat, ns, err, errlen);
 	if (ret == 0 && (ret = check_rulesets(cat, ns, err, errlen)) < 0)
 		*exit_code = EXIT_USAGE;
 	for (i = 0; i < cat->n; i++)
@@ -268,6 +271,10 @@ static int cmd_run_reports(struct options *o, struct catalog *cat, struct report
 	int code, ret;
 	size_t i;
 
+	if (envcheck_nofile(scfg.jobs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "finwave: %s\n", err);
+		return EXIT_ENVIRONMENT;
+	}
 	if (preflight(cat, err, sizeof(err), &code) < 0) {
 		fprintf(stderr, "finwave: %s\n", err);
 		return code;
