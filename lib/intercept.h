@@ -77,4 +77,10 @@ size_t intercept_release_rule(struct intercept *ic, int rule, int64_t before_ns,
 /* Releases anything still held (accept) and closes; accepts NULL. */
 void intercept_free(struct intercept *ic);
 
+/* Preflight (intercept_probe.c): build a throwaway topology, open an
+ * interceptor on it and send a SYN through the wire; 0 once the queue saw
+ * it, -ENOTSUP (err: what to check) when it never did within 5 s (iptables
+ * that installs nothing), or intercept_open()'s error. */
+int intercept_probe(char *err, size_t errlen);
+
 #endif

@@ -26,4 +26,19 @@ expect_out "the open-file limit is 100 (hard limit 100) and 4 case(s) at once ne
 grep -q 'Too many open files' "$work/out" && fail "EMFILE with a low soft limit" || pass "a low soft limit is raised: no EMFILE"
 # (a timing case may FAIL on a loaded machine: issue 12 section 1, not this test's)
 [ "$rc" -le 1 ] && pass "the run ran (exit $rc)" || { fail "soft limit 24: exit $rc"; tail -5 "$work/out"; }
+# ---- an iptables that exits 0 and installs nothing ----------------------------------
+# The preflight sends a SYN through a throwaway wire and waits (bounded) for
+# the queue to see it: on main this passed and every case with a fault then
+# FAILed as if the kernel misbehaved.
+mkdir "$work/fakebin"
+for t in iptables iptables-legacy ip6tables ip6tables-legacy; do
+  printf '#!/bin/sh\nexit 0\n' >"$work/fakebin/$t"; chmod +x "$work/fakebin/$t"
+done
+PATH=$work/fakebin:$PATH "$FINWAVE" run cases/close/four-way.yaml >"$work/out" 2>&1; rc=$?
+expect_rc 3 "an iptables that installs nothing"
+expect_out "the interceptor saw no segment" "the line says the queue saw nothing"
+grep -qE '^(PASS|FAIL|ERROR)' "$work/out" && fail "cases ran" || pass "no case ran"
+# the same probe passes with the real iptables (the check can say yes)
+fw run cases/close/four-way.yaml
+[ "$rc" -le 1 ] && pass "with the real iptables the preflight passes (exit $rc)" || fail "real iptables: exit $rc"
 finish
