@@ -881,7 +881,7 @@ static int do_kill(struct engine *E, const struct fw_step *st, int64_t deadline,
 	}
 	while (!proc_reap(&p->prog.child)) {
 		if (fw_now_ns() >= deadline) {
-			*result = ETIMEDOUT;
+			*result = FW_EDEADLINE;
 			return 0;
 		}
 		ret = wait_socket(E, p->prog.child.pidfd, EPOLLIN, deadline);
@@ -923,7 +923,7 @@ static int do_start(struct engine *E, const struct fw_step *st, int64_t deadline
 	ret = program_start(&p->prog, st->proc, topo_ns_fd(E->topo, st->host), st->run, dir,
 			    st->port, deadline, msg, sizeof(msg));
 	if (ret < 0) {
-		*result = ret == -ETIMEDOUT ? ETIMEDOUT : ECHILD;
+		*result = ret == -ETIMEDOUT ? FW_EDEADLINE : ECHILD;
 		add_event(E, EV_STEP, fw_now_ns(), st->host, "%s", msg);
 	}
 	return 0;
@@ -1003,7 +1003,11 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 		if (ret < 0)
 			return ret;
 		if (ret == 0) {
-			*result = ETIMEDOUT;
+			/* the step's deadline, not the kernel's: the socket stays, still
+			 * connecting, for the case to observe */
+			*result = FW_EDEADLINE;
+			sock_learn_tuple(s);
+			s->rport = st->port; /* no peer name before the handshake ends */
 			break;
 		}
 		len = sizeof(*result);
@@ -1016,7 +1020,7 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 		if (ret < 0)
 			return ret;
 		if (ret == 0) {
-			*result = ETIMEDOUT;
+			*result = FW_EDEADLINE;
 			break;
 		}
 		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -1050,7 +1054,7 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 			}
 			ret = wait_socket(E, s->fd, EPOLLOUT, fw_now_ns() + 2 * FW_NS_PER_SEC);
 			if (ret <= 0) {
-				*result = ret < 0 ? -ret : ETIMEDOUT;
+				*result = ret < 0 ? -ret : FW_EDEADLINE;
 				break;
 			}
 		}
@@ -1082,7 +1086,7 @@ static int do_action(struct engine *E, const struct fw_step *st, int *result)
 			if (ret < 0)
 				return ret;
 			if (ret == 0) {
-				*result = ETIMEDOUT;
+				*result = FW_EDEADLINE;
 				break;
 			}
 		}

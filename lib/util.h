@@ -29,6 +29,9 @@ int fw_duration_parse(const char *s, int64_t *ns_out);
 void fw_duration_format(int64_t ns, char *buf, size_t len);
 
 /* Errno name <-> number for the errors sockets return ("ECONNREFUSED"). */
+/* A step's result when its own deadline passed ("DEADLINE"): never an errno
+ * the kernel returns, so a case can tell it from the kernel's ETIMEDOUT. */
+#define FW_EDEADLINE 4096
 const char *fw_errno_name(int err);
 int fw_errno_parse(const char *name); /* -1 when unknown */
 
