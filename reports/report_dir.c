@@ -14,6 +14,7 @@
 
 struct report_dir {
 	int fd;
+	bool created; /* by us: removed again if the run wrote nothing in it */
 	char path[1024];
 	char err[2 * 1024 + 128];
 };
@@ -62,7 +63,9 @@ int report_dir_open(const char *path, struct report_dir **out, char *err, size_t
 	snprintf(d->path, sizeof(d->path), "%s", path);
 	for (len = strlen(d->path); len > 1 && d->path[len - 1] == '/'; len--)
 		d->path[len - 1] = '\0';
-	if (mkdir(d->path, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(d->path, 0755) == 0)
+		d->created = true;
+	else if (errno != EEXIST) {
 		ret = fw_err(err, errlen, -errno, "--report-dir %s: cannot create it: %s", path,
 			     strerror(errno));
 		goto out;
@@ -101,6 +104,10 @@ void report_dir_close(struct report_dir *d)
 		return;
 	if (d->fd >= 0)
 		close(d->fd);
+	/* a run refused before writing anything leaves no empty DIR behind
+	 * (rmdir removes only an empty directory) */
+	if (d->created)
+		rmdir(d->path);
 	free(d);
 }
 

@@ -34,8 +34,9 @@ mkdir "$work/fakebin"
 for t in iptables iptables-legacy ip6tables ip6tables-legacy; do
   printf '#!/bin/sh\nexit 0\n' >"$work/fakebin/$t"; chmod +x "$work/fakebin/$t"
 done
-PATH=$work/fakebin:$PATH "$FINWAVE" run cases/close/four-way.yaml >"$work/out" 2>&1; rc=$?
+PATH=$work/fakebin:$PATH "$FINWAVE" run --report-dir "$work/never" cases/close/four-way.yaml >"$work/out" 2>&1; rc=$?
 expect_rc 3 "an iptables that installs nothing"
+[ -e "$work/never" ] && fail "the refused run left its (empty) report dir" || pass "the refused run left no report dir"
 expect_out "the interceptor saw no segment" "the line says the queue saw nothing"
 grep -qE '^(PASS|FAIL|ERROR)' "$work/out" && fail "cases ran" || pass "no case ran"
 # the same probe passes with the real iptables (the check can say yes)
