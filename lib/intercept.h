@@ -80,7 +80,9 @@ void intercept_free(struct intercept *ic);
 /* Preflight (intercept_probe.c): build a throwaway topology, open an
  * interceptor on it and send a SYN through the wire; 0 once the queue saw
  * it, -ENOTSUP (err: what to check) when it never did within 5 s (iptables
- * that installs nothing), or intercept_open()'s error. */
+ * that installs nothing), -EAGAIN when the topology could not be built in
+ * three tries for want of netlink answers (a loaded machine: no verdict),
+ * or intercept_open()'s error. */
 int intercept_probe(char *err, size_t errlen);
 
 #endif

@@ -18,6 +18,7 @@
 
 #define PROBE_PORT 9 /* discard: nothing listens, the SYN is ours to drop */
 #define PROBE_DEADLINE_NS (5 * FW_NS_PER_SEC)
+#define PROBE_TOPO_ATTEMPTS 3
 
 static void probe_seen(void *ctx, const struct intercept_event *ev)
 {
@@ -40,9 +41,15 @@ int intercept_probe(char *err, size_t errlen)
 	struct fw_addr a;
 	bool seen = false;
 	int64_t deadline;
-	int sock = -1, ret;
+	int sock = -1, ret, attempt;
 
-	ret = topo_create(&t, err, errlen);
+	/* A loaded machine may leave netlink unanswered for a while: that is
+	 * no verdict on the interceptor, so try again, then say so (-EAGAIN). */
+	for (attempt = 0, ret = -ETIMEDOUT; attempt < PROBE_TOPO_ATTEMPTS && ret == -ETIMEDOUT;
+	     attempt++)
+		ret = topo_create(&t, err, errlen);
+	if (ret == -ETIMEDOUT)
+		ret = -EAGAIN;
 	if (ret < 0)
 		goto out;
 	ret = fault_set_create(&fs, &rule, 1);
