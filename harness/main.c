@@ -6,6 +6,10 @@
  * Nothing here touches the host namespace: cases build their own. */
 #include <errno.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -134,6 +138,50 @@ static int check_rulesets(const struct catalog *cat, int ns, char *err, size_t e
 	return 0;
 }
 
+/* An external box's interfaces must be here and free: they are moved into
+ * the case's namespaces and given back. One that does not exist, is up or
+ * has an address (in use by this machine) is refused before anything runs. */
+static int check_interfaces(const struct catalog *cat, char *err, size_t errlen)
+{
+	struct ifaddrs *ifa = NULL, *a;
+	size_t i, k;
+	int ret = 0;
+
+	for (i = 0; i < cat->n && ret == 0; i++) {
+		const struct fw_dut *d = &cat->cases[i]->dut;
+
+		for (k = 0; k < 2 && d->interfaces[0][0] && ret == 0; k++) {
+			const char *name = d->interfaces[k];
+			struct ifreq ifr;
+			int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+			memset(&ifr, 0, sizeof(ifr));
+			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+			if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+				ret = fw_err(err, errlen, -ENODEV,
+					     "%s:%d: dut interface %s: no such interface here (ip link shows the names)",
+					     cat->cases[i]->path, d->line, name);
+			else if (ifr.ifr_flags & IFF_UP)
+				ret = fw_err(err, errlen, -EBUSY,
+					     "%s:%d: dut interface %s is up, so something uses it; free it first: ip link set %s down",
+					     cat->cases[i]->path, d->line, name, name);
+			if (fd >= 0)
+				close(fd);
+			if (ret == 0 && !ifa && getifaddrs(&ifa) < 0)
+				ifa = NULL;
+			for (a = ifa; ret == 0 && a; a = a->ifa_next)
+				if (a->ifa_addr && !strcmp(a->ifa_name, name) &&
+				    (a->ifa_addr->sa_family == AF_INET || a->ifa_addr->sa_family == AF_INET6))
+					ret = fw_err(err, errlen, -EBUSY,
+						     "%s:%d: dut interface %s has an address, so something uses it; free it first: ip addr flush dev %s",
+						     cat->cases[i]->path, d->line, name, name);
+		}
+	}
+	if (ifa)
+		freeifaddrs(ifa);
+	return ret;
+}
+
 /* Can this machine run cases at all? Exit code 3 material. */
 static int preflight(const struct catalog *cat, char *err, size_t errlen, int *exit_code)
 {
@@ -152,6 +200,8 @@ static int preflight(const struct catalog *cat, char *err, size_t errlen, int *e
 		ret = mark_skips(cat, ns, err, errlen);
 	if (ret == 0 && (ret = check_rulesets(cat, ns, err, errlen)) < 0)
 		*exit_code = EXIT_USAGE;
+	if (ret == 0)
+		ret = check_interfaces(cat, err, errlen); /* exit 3: this machine's, not the file's */
 	for (i = 0; i < cat->n; i++)
 		need_queue |= cat->cases[i]->nfaults > 0 && !cat->cases[i]->skip[0];
 	/* not only "iptables exits 0": a segment must really reach the queue */

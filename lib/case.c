@@ -1761,7 +1761,8 @@ static int load_requires(struct loader *L, yaml_node_t *map, struct fw_requires 
  * case is skipped, saying so. */
 static int load_dut(struct loader *L, yaml_node_t *map, struct fw_case *c)
 {
-	static const char *const keys[] = { "ruleset", "setup", "run", "ready_port", NULL };
+	static const char *const keys[] = { "ruleset", "setup", "run", "ready_port", "interfaces",
+					    NULL };
 	static const struct keyset ks = { "dut", keys };
 	struct fw_dut *d = &c->dut;
 	char rel[CASE_MAX_PATH];
@@ -1807,6 +1808,18 @@ static int load_dut(struct loader *L, yaml_node_t *map, struct fw_case *c)
 		if (!v || !d->run[0])
 			return fail(L, n, "'ready_port' is a port from 1 to 65535 the 'run' program listens on");
 		d->ready_port = (uint16_t)v;
+	}
+	if ((n = map_get(L, map, "interfaces"))) {
+		char names[CASE_MAX_LIST][sizeof(d->interfaces[0])];
+		size_t count = 0;
+
+		if (d->ruleset[0] || d->setup[0] || d->run[0])
+			return fail(L, n, "an external box ('interfaces') has no ruleset, setup or run of ours");
+		if ((ret = load_list(L, n, "interfaces", &names[0][0], sizeof(names[0]), &count)) < 0)
+			return ret;
+		memcpy(d->interfaces, names, sizeof(d->interfaces));
+		if (count != 2 || !strcmp(d->interfaces[0], d->interfaces[1]))
+			return fail(L, n, "'interfaces' names two different interfaces: [toward the client, toward the server]");
 	}
 	return 0;
 }
@@ -1905,9 +1918,9 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 	if ((n = map_get(L, root, "dut")) && (ret = load_dut(L, n, c)) < 0)
 		return ret;
 	for (i = 0; i < c->nsysctls; i++)
-		if (c->sysctls[i].host == HOST_DUT && !c->dut.present)
+		if (c->sysctls[i].host == HOST_DUT && (!c->dut.present || c->dut.interfaces[0][0]))
 			return fail(L, map_get(L, root, "sysctl"),
-				    "sysctls for 'dut' need a device under test: add 'dut:'");
+				    "sysctls for 'dut' need a device under test in a namespace of ours: 'dut:' with a ruleset, setup or run");
 	if ((n = map_get(L, root, "slow")) && (ret = get_bool(L, n, "slow", &c->slow)) < 0)
 		return ret;
 	if ((n = map_get(L, root, "faults"))) {
@@ -1940,6 +1953,8 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		if ((ret = load_step(L, c, node_at(L, *it), &c->steps[c->nsteps])) < 0)
 			return ret;
+		if (c->dut.interfaces[0][0] && c->steps[c->nsteps].host == HOST_DUT)
+			return fail(L, node_at(L, *it), "an external box has no namespace of ours to read its conntrack table, counters or sysctls from");
 		c->nsteps++;
 	}
 	return 0;

@@ -171,6 +171,7 @@ struct fw_dut {
 	char setup[CASE_MAX_TEXT];   /* sh -c in the box, after the ruleset */
 	char run[CASE_MAX_TEXT];     /* a program kept running in the box: sh -c 'exec ...' */
 	uint16_t ready_port;         /* run: it listens on this TCP port before the steps */
+	char interfaces[2][16];      /* an external box: the two real interfaces cabled to it */
 	char dir[CASE_MAX_PATH];     /* the case file's directory: FW_CASE_DIR for setup/run */
 	int line;
 };

@@ -13,6 +13,8 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -33,6 +35,8 @@
 #define ENGINE_MAX_PROCS 8
 /* A box's program must listen within this (a proxy starts in milliseconds). */
 #define ENGINE_DUT_READY_NS (5 * FW_NS_PER_SEC)
+/* How long a case waits for another to give an external box's interfaces back. */
+#define ENGINE_IF_LOCK_NS (60 * FW_NS_PER_SEC)
 /* sock_diag offers no notification of TCP state changes, so a wait on a
  * state re-probes on every segment seen and at least this often. */
 #define ENGINE_STATE_POLL_NS (2 * FW_NS_PER_MS)
@@ -97,6 +101,7 @@ struct engine {
 	struct fw_addr addr[HOST_COUNT]; /* the box's: its client-facing address */
 	struct dut *dut;                 /* the device under test's program, if any */
 	struct conntrack *ct;            /* its conntrack table, if a step reads it */
+	int if_lock[2];                  /* an external box: its interfaces, one case at a time */
 	int epfd;
 	struct esock socks[ENGINE_MAX_SOCKS];
 	size_t nsocks;
@@ -1764,6 +1769,39 @@ static void engine_view(void *ctx, enum fw_host from, const struct seg *s, struc
 	free(socks);
 }
 
+/* Real interfaces serve one case at a time, across every finwave on the
+ * machine: each is locked by binding an abstract socket named after it (no
+ * file to leave behind; it is released when the case process ends, however).
+ * A bind has no event to wait on, so the wait re-tries every 10 ms. */
+static int engine_lock_interfaces(struct engine *E)
+{
+	int64_t deadline = fw_now_ns() + ENGINE_IF_LOCK_NS;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		const char *name = E->c->dut.interfaces[i];
+		socklen_t len;
+
+		E->if_lock[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (E->if_lock[i] < 0)
+			return fw_err(E->err, sizeof(E->err), -errno, "lock %s: %s", name, strerror(errno));
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				  (size_t)snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+						   "finwave-dut-if-%s", name));
+		while (bind(E->if_lock[i], (struct sockaddr *)&sa, len) < 0) {
+			struct timespec nap = { 0, 10 * 1000 * 1000 };
+
+			if (errno != EADDRINUSE || fw_now_ns() >= deadline)
+				return fw_err(E->err, sizeof(E->err), -EBUSY,
+					      "dut interface %s is in use by another case for over %llds",
+					      name, (long long)(ENGINE_IF_LOCK_NS / FW_NS_PER_SEC));
+			nanosleep(&nap, NULL);
+		}
+	}
+	return 0;
+}
+
 /* The box: its ruleset, setup command and program, then its conntrack
  * table when a step reads it. */
 static int engine_dut_up(struct engine *E)
@@ -1803,8 +1841,17 @@ static int engine_setup(struct engine *E)
 	size_t i;
 	int h, ret;
 
-	ret = topo_build(&E->topo, E->c->dut.present ? &topo_desc_dut : &topo_desc_classic, E->err,
-			 sizeof(E->err));
+	if (E->c->dut.interfaces[0][0]) { /* an external box on two real interfaces */
+		const char *const ext[2] = { E->c->dut.interfaces[0], E->c->dut.interfaces[1] };
+
+		ret = engine_lock_interfaces(E);
+		if (ret == 0)
+			ret = topo_build_ext(&E->topo, &topo_desc_external, ext, E->err,
+					     sizeof(E->err));
+	} else {
+		ret = topo_build(&E->topo, E->c->dut.present ? &topo_desc_dut : &topo_desc_classic,
+				 E->err, sizeof(E->err));
+	}
 	if (ret < 0)
 		return ret;
 	for (h = 0; h < HOST_COUNT; h++)
@@ -1819,7 +1866,7 @@ static int engine_setup(struct engine *E)
 			return ret;
 		}
 	}
-	if (E->c->dut.present) {
+	if (E->c->dut.present && !E->c->dut.interfaces[0][0]) {
 		ret = engine_dut_up(E);
 		if (ret < 0)
 			return ret;
@@ -1907,7 +1954,10 @@ static void engine_teardown(struct engine *E)
 	fault_set_free(E->faults);
 	if (E->epfd >= 0)
 		close(E->epfd);
-	topo_free(E->topo);
+	topo_free(E->topo); /* an external box's interfaces go back first... */
+	for (i = 0; i < 2; i++) /* ...then another case may take them */
+		if (E->if_lock[i] >= 0)
+			close(E->if_lock[i]);
 }
 
 /* Every fault a case declares must act at least once, unless optional:
@@ -2145,6 +2195,7 @@ int engine_run(const struct fw_case *c, struct case_result *res)
 	E->c = c;
 	E->res = res;
 	E->epfd = -1;
+	E->if_lock[0] = E->if_lock[1] = -1;
 	E->cur_flow = -1;
 	E->step = -1;
 	E->t0 = fw_now_ns();

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,9 +42,18 @@
 
 #define TOPO_MAX_NODES 8
 
+#define TOPO_MAX_LINKS 8
+
 struct topo {
-	const struct topo_desc *desc;
+	const struct topo_desc *desc; /* &own: the description with real interface names */
+	struct topo_desc own;
+	struct topo_link_desc links[TOPO_MAX_LINKS];
+	char ext_names[2][IF_NAMESIZE];
 	int ns[TOPO_MAX_NODES]; /* by index in desc->nodes; -1 when not created */
+	int home_ns;            /* the caller's namespace, to give external interfaces back */
+	int moved;              /* external interfaces moved in so far (0-2) */
+	pid_t keeper;           /* gives them back should this process die first */
+	int keeper_pipe;        /* closing it tells the keeper to finish */
 };
 
 /* ---- descriptions ------------------------------------------------------- */
@@ -56,9 +66,9 @@ static const struct topo_node_desc classic_nodes[] = {
 };
 static const struct topo_link_desc classic_links[] = {
 	{ { "wire", "cl0", "198.18.1.1", "2001:2:0:1::1" },
-	  { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" } },
+	  { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" }, false },
 	{ { "wire", "sv0", "198.18.2.1", "2001:2:0:2::1" },
-	  { "server", "eth0", "198.18.2.2", "2001:2:0:2::2" } },
+	  { "server", "eth0", "198.18.2.2", "2001:2:0:2::2" }, false },
 };
 static const struct topo_route_desc classic_routes[] = {
 	{ "client", NULL, NULL, "198.18.1.1", "2001:2:0:1::1" },
@@ -79,13 +89,13 @@ static const struct topo_node_desc dut_nodes[] = {
 };
 static const struct topo_link_desc dut_links[] = {
 	{ { "wire-a", "cl0", "198.18.1.1", "2001:2:0:1::1" },
-	  { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" } },
+	  { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" }, false },
 	{ { "wire-a", "dt0", "198.18.3.1", "2001:2:0:3::1" },
-	  { "dut", "a0", "198.18.3.2", "2001:2:0:3::2" } },
+	  { "dut", "a0", "198.18.3.2", "2001:2:0:3::2" }, false },
 	{ { "wire-b", "dt0", "198.18.4.1", "2001:2:0:4::1" },
-	  { "dut", "b0", "198.18.4.2", "2001:2:0:4::2" } },
+	  { "dut", "b0", "198.18.4.2", "2001:2:0:4::2" }, false },
 	{ { "wire-b", "sv0", "198.18.2.1", "2001:2:0:2::1" },
-	  { "server", "eth0", "198.18.2.2", "2001:2:0:2::2" } },
+	  { "server", "eth0", "198.18.2.2", "2001:2:0:2::2" }, false },
 };
 static const struct topo_route_desc dut_routes[] = {
 	{ "client", NULL, NULL, "198.18.1.1", "2001:2:0:1::1" },
@@ -97,6 +107,30 @@ static const struct topo_route_desc dut_routes[] = {
 };
 const struct topo_desc topo_desc_dut = {
 	"client-wire-a-dut-wire-b-server", dut_nodes, 5, dut_links, 4, dut_routes, 6,
+};
+
+/* The same addresses as topo_desc_dut, with the box outside the machine. */
+static const struct topo_node_desc external_nodes[] = {
+	{ "client", TOPO_ROLE_ENDPOINT }, { "server", TOPO_ROLE_ENDPOINT },
+	{ "wire-a", TOPO_ROLE_WIRE },     { "wire-b", TOPO_ROLE_WIRE },
+};
+static const struct topo_link_desc external_links[] = {
+	{ { "wire-a", "cl0", "198.18.1.1", "2001:2:0:1::1" },
+	  { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" }, false },
+	{ { "wire-a", "(a)", "198.18.3.1", "2001:2:0:3::1" },
+	  { "wire-b", "(b)", "198.18.4.1", "2001:2:0:4::1" }, true },
+	{ { "wire-b", "sv0", "198.18.2.1", "2001:2:0:2::1" },
+	  { "server", "eth0", "198.18.2.2", "2001:2:0:2::2" }, false },
+};
+static const struct topo_route_desc external_routes[] = {
+	{ "client", NULL, NULL, "198.18.1.1", "2001:2:0:1::1" },
+	{ "server", NULL, NULL, "198.18.2.1", "2001:2:0:2::1" },
+	{ "wire-a", NULL, NULL, "198.18.3.2", "2001:2:0:3::2" },
+	{ "wire-b", NULL, NULL, "198.18.4.2", "2001:2:0:4::2" },
+};
+const struct topo_desc topo_desc_external = {
+	"client-wire-a-external-box-wire-b-server", external_nodes, 4, external_links, 3,
+	external_routes, 4,
 };
 
 static const struct {
@@ -632,6 +666,28 @@ static void nl_ifindex_reply(const struct nlmsghdr *nlh, void *data)
 	*(int *)data = ifi->ifi_index;
 }
 
+/* The index of the link called name in nl's namespace. */
+static int nl_link_index(struct nl *nl, const char *name, int *ifindex, char *err, size_t errlen)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, 0);
+	struct ifinfomsg *ifi;
+	char what[96];
+	int idx = 0, ret;
+
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	/* Only the index is wanted: skip the per-VF and stats blobs. */
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	snprintf(what, sizeof(what), "find %s in the %s namespace", name, nl->host);
+	ret = nl_talk(nl, nl_ifindex_reply, &idx, what, err, errlen);
+	if (ret == 0 && idx <= 0)
+		ret = fw_err(err, errlen, -ENODEV, "%s: no link in the reply", what);
+	if (ret == 0)
+		*ifindex = idx;
+	return ret;
+}
+
 /* Look the link up by name, then set it up by index; returns the index. */
 static int nl_link_up(struct nl *nl, const char *name, int *ifindex, char *err, size_t errlen)
 {
@@ -640,34 +696,43 @@ static int nl_link_up(struct nl *nl, const char *name, int *ifindex, char *err, 
 	char what[96];
 	int idx = 0, ret;
 
-	nlh = nl_msg(nl, RTM_GETLINK, 0);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	/* Only the index is wanted: skip the per-VF and stats blobs. */
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	snprintf(what, sizeof(what), "find %s in the %s namespace", name, nl->host);
-	ret = nl_talk(nl, nl_ifindex_reply, &idx, what, err, errlen);
+	ret = nl_link_index(nl, name, &idx, err, errlen);
 	if (ret < 0)
-		goto out;
-	if (idx <= 0) {
-		ret = fw_err(err, errlen, -ENODEV, "%s: no link in the reply", what);
-		goto out;
-	}
+		return ret;
 	nlh = nl_msg(nl, RTM_NEWLINK, 0);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = idx;
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
-	snprintf(what, sizeof(what), "set %s up in the %s namespace", name,
-		 nl->host);
+	snprintf(what, sizeof(what), "set %s up in the %s namespace", name, nl->host);
 	ret = nl_talk(nl, NULL, NULL, what, err, errlen);
-	if (ret < 0)
-		goto out;
-	*ifindex = idx;
-out:
+	if (ret == 0)
+		*ifindex = idx;
 	return ret;
+}
+
+/* Move the link called name from nl's namespace into to_ns. The kernel
+ * brings it down and drops its addresses on the way. */
+static int nl_link_move(struct nl *nl, const char *name, int to_ns, const char *to, char *err,
+			size_t errlen)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	char what[128];
+	int idx = 0, ret;
+
+	ret = nl_link_index(nl, name, &idx, err, errlen);
+	if (ret < 0)
+		return ret;
+	nlh = nl_msg(nl, RTM_NEWLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)to_ns);
+	snprintf(what, sizeof(what), "move %s from the %s namespace to the %s one", name, nl->host,
+		 to);
+	return nl_talk(nl, NULL, NULL, what, err, errlen);
 }
 
 static int addr_parse(int family, const char *text, uint8_t *bytes)
@@ -778,7 +843,7 @@ static int topo_end_build(struct nl *nl, const struct topo_end *e, const struct 
 	ret = nl_link_up(nl, e->ifname, &idx, err, errlen);
 	for (f = 0; ret == 0 && f < 2; f++)
 		ret = nl_addr_add(nl, idx, e->ifname, families[f], f ? e->v6 : e->v4, err, errlen);
-	for (f = 0; ret == 0 && f < 2; f++)
+	for (f = 0; ret == 0 && peer && f < 2; f++)
 		ret = nl_neigh_add(nl, idx, families[f], f ? peer->v6 : peer->v4, peer_index, err,
 				   errlen);
 	return ret;
@@ -796,6 +861,8 @@ static int topo_wire_up(struct topo *t, struct nl *nl, char *err, size_t errlen)
 	for (i = 0; ret == 0 && i < d->nlinks; i++) {
 		const struct topo_link_desc *l = &d->links[i];
 
+		if (l->external)
+			continue; /* its ends were moved in: topo_move_in() */
 		/* created in a's namespace with the peer born directly in b's: a
 		 * veth moved afterwards would first appear in a's namespace under
 		 * the peer's name and could clash there */
@@ -806,11 +873,12 @@ static int topo_wire_up(struct topo *t, struct nl *nl, char *err, size_t errlen)
 	for (i = 0; ret == 0 && i < d->nlinks; i++) {
 		const struct topo_link_desc *l = &d->links[i];
 
-		ret = topo_end_build(&nl[node_index(d, l->a.node)], &l->a, &l->b, end_ifindex(i, 1),
-				     err, errlen);
+		/* an external link's ends face the box, whose MACs we do not know */
+		ret = topo_end_build(&nl[node_index(d, l->a.node)], &l->a, l->external ? NULL : &l->b,
+				     end_ifindex(i, 1), err, errlen);
 		if (ret == 0)
-			ret = topo_end_build(&nl[node_index(d, l->b.node)], &l->b, &l->a,
-					     end_ifindex(i, 0), err, errlen);
+			ret = topo_end_build(&nl[node_index(d, l->b.node)], &l->b,
+					     l->external ? NULL : &l->a, end_ifindex(i, 0), err, errlen);
 	}
 	for (i = 0; ret == 0 && i < d->nroutes; i++) {
 		const struct topo_route_desc *r = &d->routes[i];
@@ -842,7 +910,145 @@ static int topo_desc_check(const struct topo_desc *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* t's own copy of d, the external link's ends named after ext. */
+static int topo_own_desc(struct topo *t, const struct topo_desc *d, const char *const ext[2],
+			 char *err, size_t errlen)
+{
+	size_t i;
+
+	if (d->nlinks > TOPO_MAX_LINKS)
+		return fw_err(err, errlen, -EINVAL, "topology %s: %zu links, at most %d", d->name,
+			      d->nlinks, TOPO_MAX_LINKS);
+	t->own = *d;
+	memcpy(t->links, d->links, d->nlinks * sizeof(*d->links));
+	t->own.links = t->links;
+	t->desc = &t->own;
+	for (i = 0; i < d->nlinks; i++) {
+		if (!d->links[i].external)
+			continue;
+		if (!ext || !ext[0] || !ext[1] || !ext[0][0] || !ext[1][0] ||
+		    strlen(ext[0]) >= IF_NAMESIZE || strlen(ext[1]) >= IF_NAMESIZE)
+			return fw_err(err, errlen, -EINVAL,
+				      "topology %s: name the two interfaces of the external box", d->name);
+		snprintf(t->ext_names[0], sizeof(t->ext_names[0]), "%s", ext[0]);
+		snprintf(t->ext_names[1], sizeof(t->ext_names[1]), "%s", ext[1]);
+		t->links[i].a.ifname = t->ext_names[0];
+		t->links[i].b.ifname = t->ext_names[1];
+	}
+	return 0;
+}
+
+static void topo_move_out(struct topo *t);
+
+/* A process that holds the wire namespaces and, when this one ends however
+ * it ends (its pipe reaches EOF: even SIGKILL), moves the external
+ * interfaces back before the namespaces can go: the kernel would return a
+ * physical interface to the initial namespace, not ours, and would delete a
+ * veth stand-in. Started before anything may fail after the move. */
+static int topo_keeper_start(struct topo *t, char *err, size_t errlen)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return fw_err(err, errlen, -errno, "keeper pipe: %s", errstr(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return fw_err(err, errlen, -errno, "keeper: %s", errstr(errno));
+	}
+	if (pid == 0) {
+		char c;
+
+		close(p[1]);
+		/* no other thread exists while a topology is built (capture opens
+		 * later), so the libraries are safe to use in this child */
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		topo_move_out(t);
+		_exit(0);
+	}
+	close(p[0]);
+	t->keeper = pid;
+	t->keeper_pipe = p[1];
+	return 0;
+}
+
+/* The external link's interfaces, from the caller's namespace into their
+ * wires'. */
+static int topo_move_in(struct topo *t, char *err, size_t errlen)
+{
+	const struct topo_desc *d = t->desc;
+	struct nl home;
+	size_t i;
+	int k, ret = 0;
+
+	memset(&home, 0, sizeof(home));
+	for (i = 0; i < d->nlinks && !d->links[i].external; i++)
+		;
+	if (i == d->nlinks)
+		return 0;
+	t->home_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (t->home_ns < 0)
+		return fw_err(err, errlen, -errno, "cannot hold this namespace: %s", errstr(errno));
+	ret = nl_open(&home, t->home_ns, "finwave's", err, errlen);
+	for (k = 0; k < 2 && ret == 0; k++) {
+		const struct topo_end *e = k ? &d->links[i].b : &d->links[i].a;
+		int ns = t->ns[node_index(d, e->node)];
+		char dad[96];
+
+		ret = nl_link_move(&home, e->ifname, ns, e->node, err, errlen);
+		if (ret < 0)
+			break;
+		t->moved++;
+		/* not a new link, so the wire's default accept_dad=0 does not
+		 * reach it: without this its addresses wait a second of DAD (a
+		 * dotted VLAN name cannot be spelled as a sysctl: it keeps DAD) */
+		snprintf(dad, sizeof(dad), "net.ipv6.conf.%s.accept_dad", e->ifname);
+		if (!strchr(e->ifname, '.'))
+			ret = sysctl_io(ns, e->node, dad, "0", NULL, 0, err, errlen);
+	}
+	nl_close(&home);
+	if (t->moved) {
+		char kerr[FW_ERRLEN];
+		int kret = topo_keeper_start(t, kerr, sizeof(kerr));
+
+		if (kret < 0 && ret == 0)
+			ret = fw_err(err, errlen, kret, "%s", kerr);
+	}
+	return ret;
+}
+
+/* Give the external interfaces back to the caller's namespace. */
+static void topo_move_out(struct topo *t)
+{
+	const struct topo_desc *d = t->desc;
+	char err[FW_ERRLEN];
+	size_t i;
+	int k;
+
+	for (i = 0; i < d->nlinks && !d->links[i].external; i++)
+		;
+	for (k = 0; i < d->nlinks && k < t->moved; k++) {
+		const struct topo_end *e = k ? &d->links[i].b : &d->links[i].a;
+		struct nl wire;
+
+		memset(&wire, 0, sizeof(wire));
+		if (nl_open(&wire, t->ns[node_index(d, e->node)], e->node, err, sizeof(err)) == 0)
+			nl_link_move(&wire, e->ifname, t->home_ns, "finwave's", err, sizeof(err));
+		nl_close(&wire);
+	}
+	t->moved = 0;
+}
+
 int topo_build(struct topo **out, const struct topo_desc *d, char *err, size_t errlen)
+{
+	return topo_build_ext(out, d, NULL, err, errlen);
+}
+
+int topo_build_ext(struct topo **out, const struct topo_desc *d, const char *const ext[2],
+		   char *err, size_t errlen)
 {
 	struct nl nl[TOPO_MAX_NODES];
 	struct topo *t = NULL;
@@ -859,9 +1065,14 @@ int topo_build(struct topo **out, const struct topo_desc *d, char *err, size_t e
 		ret = fw_err(err, errlen, -ENOMEM, "topology: out of memory");
 		goto out;
 	}
-	t->desc = d;
+	t->home_ns = -1;
+	t->keeper_pipe = -1;
 	for (h = 0; h < TOPO_MAX_NODES; h++)
 		t->ns[h] = -1;
+	ret = topo_own_desc(t, d, ext, err, errlen);
+	if (ret < 0)
+		goto out;
+	d = t->desc;
 	for (h = 0; h < d->nnodes; h++) {
 		const struct topo_node_desc *n = &d->nodes[h];
 
@@ -887,7 +1098,9 @@ int topo_build(struct topo **out, const struct topo_desc *d, char *err, size_t e
 		if (ret < 0)
 			goto out;
 	}
-	ret = topo_wire_up(t, nl, err, errlen);
+	ret = topo_move_in(t, err, errlen);
+	if (ret == 0)
+		ret = topo_wire_up(t, nl, err, errlen);
 	if (ret < 0)
 		goto out;
 	*out = t;
@@ -912,9 +1125,17 @@ void topo_free(struct topo *t)
 
 	if (!t)
 		return;
+	topo_move_out(t);
+	if (t->keeper > 0) { /* it finds nothing left to move and ends */
+		close(t->keeper_pipe);
+		while (waitpid(t->keeper, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	for (h = 0; h < TOPO_MAX_NODES; h++)
 		if (t->ns[h] >= 0)
 			close(t->ns[h]);
+	if (t->home_ns >= 0)
+		close(t->home_ns);
 	free(t);
 }
 

@@ -21,6 +21,7 @@
 #ifndef FW_TOPO_H
 #define FW_TOPO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "seg.h"
@@ -54,9 +55,14 @@ struct topo_end {
 	const char *v4, *v6; /* the end's addresses (/24 and /64) */
 };
 
-/* A veth pair: created in a's namespace, b's end born in b's. */
+/* A veth pair: created in a's namespace, b's end born in b's. An external
+ * link is the path through a box outside the machine: its two ends are real
+ * interfaces (named at build time) moved from the caller's namespace into a's
+ * and b's, given back at topo_free(); no permanent neighbour entries (the
+ * box's addresses are its own). */
 struct topo_link_desc {
 	struct topo_end a, b;
+	bool external;
 };
 
 /* A route in node's namespace: to dst ("198.18.2.0/24", NULL = default) via a
@@ -79,11 +85,20 @@ struct topo_desc {
 
 extern const struct topo_desc topo_desc_classic; /* client -- wire -- server */
 extern const struct topo_desc topo_desc_dut;     /* client -- wire-a -- dut -- wire-b -- server */
+/* client -- wire-a == an external box == wire-b -- server: wire-a's end is
+ * 198.18.3.1 (the box's 198.18.3.2), wire-b's 198.18.4.1 (the box's 198.18.4.2). */
+extern const struct topo_desc topo_desc_external;
 
 /* Build the network d describes. Returns 0 or -errno with err filled; on
  * failure nothing is left behind. Caller frees with topo_free(). d must
  * outlive the topology. */
 int topo_build(struct topo **out, const struct topo_desc *d, char *err, size_t errlen);
+/* The same, with the real interfaces (ext[0] on the a side, ext[1] on the b
+ * side) of d's external link; they must exist in the caller's namespace.
+ * topo_free() moves them back; if the process dies, the kernel returns a
+ * physical interface to the initial namespace when its namespace goes. */
+int topo_build_ext(struct topo **out, const struct topo_desc *d, const char *const ext[2],
+		   char *err, size_t errlen);
 size_t topo_node_count(const struct topo *t);
 const struct topo_node_desc *topo_node(const struct topo *t, size_t i); /* NULL past the end */
 int topo_node_ns_fd(const struct topo *t, const char *name);            /* -EINVAL: no such node */

@@ -467,7 +467,7 @@ static void test_bad_description_refused(void **state)
 	static const struct topo_node_desc nodes[] = { { "client", TOPO_ROLE_ENDPOINT } };
 	static const struct topo_link_desc links[] = {
 		{ { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" },
-		  { "nowhere", "x0", "198.18.1.1", "2001:2:0:1::1" } },
+		  { "nowhere", "x0", "198.18.1.1", "2001:2:0:1::1" }, false },
 	};
 	static const struct topo_desc bad = { "bad", nodes, 1, links, 1, NULL, 0 };
 	char err[FW_ERRLEN] = "";
