@@ -155,7 +155,7 @@ static int junit_end(void *state, const struct report_summary *sum)
 	if (ret == 0 && j->body)
 		fwrite(j->body, 1, j->body_len, j->out.f);
 	if (sum->interrupted)
-		fputs("    <system-err>interrupted: cases not run are missing</system-err>\n",
+		fputs("    <system-err>interrupted: the runs that did not finish are skipped, marked not run</system-err>\n",
 		      j->out.f);
 	fputs("  </testsuite>\n</testsuites>\n", j->out.f);
 	if (ret == 0)
