@@ -296,71 +296,87 @@ static void lab_first_line(const char *path, char *buf, size_t len)
 		fclose(f);
 }
 
-static int lab_write_job(const struct lab_options *o, const char *kdir, const char *modules,
-			 const char *self, char *const paths[], size_t npaths, bool kvm)
+/* s in single quotes for sh: a path or an option is never code. */
+static void lab_quote(FILE *f, const char *s)
 {
-	char jobs[32];
-	char path[4096], cwd[PATH_MAX];
-	FILE *f;
-	size_t i;
+	fputc('\'', f);
+	for (; *s; s++)
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	fputc('\'', f);
+}
+
+/* 'finwave run --report-dir KDIR [run options] PATH...' as an argv (the
+ * array malloc'd, NULL-terminated; its strings borrowed, jobs filled). */
+static char **lab_run_argv(const struct lab_options *o, const char *self, const char *kdir,
+			   char *const paths[], size_t npaths, bool tcg, char *jobs, size_t jobslen)
+{
+	char **argv = calloc(o->nrun_args + npaths + 8, sizeof(*argv));
+	size_t n = 0, i;
+
+	if (!argv)
+		return NULL;
+	argv[n++] = (char *)self;
+	argv[n++] = "run";
+	argv[n++] = "--report-dir";
+	argv[n++] = (char *)kdir;
+	for (i = 0; i < o->nrun_args; i++)
+		argv[n++] = (char *)o->run_args[i];
+	/* Emulated CPUs are slow: the host's default (16 cases per CPU) made
+	 * 18 and 58 of 143 runs ERROR on 6.1 and 6.12 under TCG, the kernel's
+	 * netlink answers coming after the 2 s setup deadline. */
+	if (tcg && !o->jobs_given) {
+		snprintf(jobs, jobslen, "%ld", LAB_TCG_JOBS_PER_CPU * o->cpus);
+		argv[n++] = "--jobs";
+		argv[n++] = jobs;
+	}
+	for (i = 0; i < npaths; i++)
+		argv[n++] = paths[i];
+	return argv;
+}
+
+/* KDIR/lab-job.sh, which stage2.sh sources: where to run, the kernel's
+ * modules, and the command (eval'd there, so every word is quoted). */
+static int lab_write_job(const char *kdir, const char *modules, char *const argv[])
+{
+	char path[4096], cwd[PATH_MAX], *cmd = NULL;
+	size_t cmdlen = 0, i;
+	FILE *f = NULL, *ms;
+	int ret = 0;
 
 	if (!getcwd(cwd, sizeof(cwd)))
 		return -errno;
+	ms = open_memstream(&cmd, &cmdlen);
+	if (!ms)
+		return -ENOMEM;
+	for (i = 0; argv[i]; i++) {
+		if (i)
+			fputc(' ', ms);
+		lab_quote(ms, argv[i]);
+	}
+	if (fclose(ms) != 0) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	snprintf(path, sizeof(path), "%s/lab-job.sh", kdir);
 	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	/* single quotes around everything: a path or option is never code */
-#define QUOTE(s)                                                   \
-	do {                                                           \
-		const char *p_;                                            \
-		fputc('\'', f);                                            \
-		for (p_ = (s); *p_; p_++)                                  \
-			fputs(*p_ == '\'' ? "'\\''" : (char[]){ *p_, 0 }, f); \
-		fputc('\'', f);                                            \
-	} while (0)
-	fputs("# written by finwave lab: what the guest runs (scripts/lab/stage2.sh reads it)\nFW_CWD=", f);
-	QUOTE(cwd);
-	fputs("\nFW_MODULES=", f);
-	QUOTE(modules);
-	fputs("\nFW_CMD=", f);
-	{
-		char cmd[16384];
-		size_t used = 0;
-		const char *words[LAB_MAX_ARGS * 2 + 8];
-		size_t nw = 0, w;
-
-		words[nw++] = self;
-		words[nw++] = "run";
-		words[nw++] = "--report-dir";
-		words[nw++] = kdir;
-		for (i = 0; i < o->nrun_args; i++)
-			words[nw++] = o->run_args[i];
-		/* Emulated CPUs are slow: the host's default (16 cases per CPU)
-		 * made 18 and 58 of 143 runs ERROR on 6.1 and 6.12 under TCG, the
-		 * kernel's netlink answers coming after the 2 s setup deadline. */
-		if (!kvm && !o->jobs_given) {
-			snprintf(jobs, sizeof(jobs), "%ld", LAB_TCG_JOBS_PER_CPU * o->cpus);
-			words[nw++] = "--jobs";
-			words[nw++] = jobs;
-		}
-		for (i = 0; i < npaths && nw < sizeof(words) / sizeof(words[0]); i++)
-			words[nw++] = paths[i];
-		/* FW_CMD is eval'd: each word single-quoted inside it */
-		for (w = 0; w < nw && used < sizeof(cmd) - 8; w++) {
-			const char *p;
-
-			used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%s'", w ? " " : "");
-			for (p = words[w]; *p && used < sizeof(cmd) - 8; p++)
-				used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%s",
-							 *p == '\'' ? "'\\''" : (char[]){ *p, 0 });
-			used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "'");
-		}
-		QUOTE(cmd);
+	if (!f) {
+		ret = -errno;
+		goto out;
 	}
+	fputs("# written by finwave lab: what the guest runs (scripts/lab/stage2.sh reads it)\nFW_CWD=", f);
+	lab_quote(f, cwd);
+	fputs("\nFW_MODULES=", f);
+	lab_quote(f, modules);
+	fputs("\nFW_CMD=", f);
+	lab_quote(f, cmd);
 	fputc('\n', f);
-#undef QUOTE
-	return fclose(f) == 0 ? 0 : -EIO;
+	ret = fclose(f) == 0 ? 0 : -EIO;
+out:
+	free(cmd);
+	return ret;
 }
 
 /* One kernel: prepare, boot (or run here for 'host'), collect. Fills the
@@ -374,12 +390,12 @@ static int lab_one(const struct lab_options *o, const char *spec, const char *se
 	struct utsname un;
 	char text[8192], cache[1024], kdir[2048], path[4096], errpath[4096], line[400];
 	char err[FW_ERRLEN];
-	char *argv[LAB_MAX_ARGS * 2 + 8];
+	char **argv = NULL, jobs[32];
 	const char *accel;
 	bool host = strcmp(spec, "host") == 0;
 	int64_t t0;
 	int rc, wret = 0, ret, guest_rc = -1;
-	size_t n = 0, i;
+	size_t i;
 
 	lab_cache_dir(o, cache, sizeof(cache));
 	if (host) {
@@ -425,19 +441,14 @@ static int lab_one(const struct lab_options *o, const char *spec, const char *se
 	t0 = fw_now_ns();
 	if (host) {
 		accel = "host";
-		argv[n++] = (char *)self;
-		argv[n++] = "run";
-		argv[n++] = "--report-dir";
-		argv[n++] = kdir;
-		for (i = 0; i < o->nrun_args; i++)
-			argv[n++] = (char *)o->run_args[i];
-		for (i = 0; i < npaths; i++)
-			argv[n++] = paths[i];
-		argv[n] = NULL;
+		argv = lab_run_argv(o, self, kdir, paths, npaths, false, jobs, sizeof(jobs));
+		if (!argv)
+			return LAB_EXIT_ENVIRONMENT;
 		fprintf(stderr, "finwave lab: %s: running here\n", k.release);
 		snprintf(path, sizeof(path), "%s/stdout.txt", kdir);
 		snprintf(errpath, sizeof(errpath), "%s/stderr.txt", kdir);
 		guest_rc = lab_spawn(argv, NULL, 0, path, errpath, o->timeout_s * 1000, &wret);
+		free(argv);
 	} else {
 		struct lab_qemu q;
 
@@ -451,7 +462,10 @@ static int lab_one(const struct lab_options *o, const char *spec, const char *se
 					*kvm ? "using it" : "using TCG emulation (much slower)");
 		}
 		accel = *kvm ? "kvm" : "tcg";
-		ret = lab_write_job(o, kdir, k.modules, self, paths, npaths, *kvm);
+		argv = lab_run_argv(o, self, kdir, paths, npaths, !*kvm, jobs, sizeof(jobs));
+		ret = argv ? lab_write_job(kdir, k.modules, argv) : -ENOMEM;
+		free(argv);
+		argv = NULL;
 		if (ret < 0) {
 			fprintf(stderr, "finwave lab: %s/lab-job.sh: %s\n", kdir, strerror(-ret));
 			return LAB_EXIT_USAGE;
