@@ -47,6 +47,8 @@ for fam in ("ipv4,tcp_rfc1337=0", "ipv6,tcp_rfc1337=1"):
 c01 = m["claims"][0]["cells"][0]
 assert c01["status"] == "not-testable" and "99.1" in c01["reason"], c01
 PY
+/usr/bin/python3 -m jsonschema -i "$work/lab/matrix.json" docs/matrix.schema.json >/dev/null 2>&1 &&
+  pass "matrix.json is valid against docs/matrix.schema.json" || fail "matrix.json does not match docs/matrix.schema.json"
 [ -s "$work/lab/matrix.html" ] && grep -q "$release" "$work/lab/matrix.html" &&
   pass "matrix.html names the kernel" || fail "matrix.html"
 

@@ -54,7 +54,9 @@ if [ -s "$work/full.norm" ] && cmp -s "$work/full.norm" "$work/m.norm"; then
 else
   fail "merged results.json differs from the unsharded run's"; diff "$work/full.norm" "$work/m.norm" | head -30
 fi
-python3 -m jsonschema -i "$work/m/results.json" docs/results.schema.json 2>"$work/schema.err" &&
+# Debian's python3-jsonschema lives in the system python, whatever python3 is first on PATH.
+py=/usr/bin/python3
+"$py" -m jsonschema -i "$work/m/results.json" docs/results.schema.json 2>"$work/schema.err" &&
   pass "the merged results.json is valid against docs/results.schema.json" ||
   { fail "merged results.json invalid"; head -5 "$work/schema.err"; }
 fw merge --report-dir "$work/mfull" "$work/full"
@@ -106,6 +108,19 @@ assert c01["status"] == "unconfirmed" or c01["reason"].startswith("judged on 2 o
 skip = rows["needs-missing-config"]["cells"]
 assert not rows["needs-missing-config"]["differs"] and skip[0]["status"] == "skipped" and "CONFIG_FINWAVE_NO_SUCH_OPTION" in skip[0]["reason"], skip
 PY
+for f in "$work/m/matrix.json" "$work/two/matrix.json"; do
+  "$py" -m jsonschema -i "$f" docs/matrix.schema.json >"$work/schema.err" 2>&1 &&
+    pass "$(basename "$(dirname "$f")")/matrix.json is valid against docs/matrix.schema.json" ||
+    { fail "$f invalid"; head -5 "$work/schema.err"; }
+done
+# the schema is strict: an unknown cell status is refused
+"$py" - "$work/two/matrix.json" "$work/bad-matrix.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["cases"][0]["cells"][0]["status"] = "passed-ish"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+"$py" -m jsonschema -i "$work/bad-matrix.json" docs/matrix.schema.json >/dev/null 2>&1 &&
+  fail "docs/matrix.schema.json accepts an unknown cell status" || pass "docs/matrix.schema.json refuses an unknown cell status"
 [ -s "$work/two/kernels/9.9.9-other/results.json" ] && [ -s "$work/two/matrix.html" ] &&
   pass "each kernel's report under kernels/RELEASE, matrix.html beside" || fail "two-kernel layout"
 
