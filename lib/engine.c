@@ -72,6 +72,12 @@ struct flow {
 	/* each side's numbers in the previous incarnation of the 4-tuple */
 	bool has_prev_nxt[HOST_COUNT], has_prev_ack[HOST_COUNT];
 	uint32_t prev_snd_nxt[HOST_COUNT], prev_ack[HOST_COUNT];
+	/* Teardown as the wire saw it, for the state a segment left in: each
+	 * side's first FIN (seq, and the ack it carried), and when an ACK of it
+	 * reached that side (kernel capture time, 0: not yet). */
+	bool has_fin[HOST_COUNT];
+	uint32_t fin_seq[HOST_COUNT], fin_ack[HOST_COUNT];
+	int64_t fin_acked_ns[HOST_COUNT];
 };
 
 /* A forked endpoint child (fork) or a real program (start): prog.child is
@@ -174,6 +180,30 @@ static struct flow *flow_for(struct engine *E, enum fw_host sender, const struct
 	return &E->flows[E->nflows++];
 }
 
+/* A host's first FIN, from whichever view of the wire saw it first (the
+ * queue sees a sender's segments in order, capture may come later). */
+static void flow_learn_fin(struct flow *f, enum fw_host h, const struct seg *s)
+{
+	if (!(s->flags & SEG_FIN) || f->has_fin[h])
+		return;
+	f->has_fin[h] = true;
+	f->fin_seq[h] = s->seq + s->len;
+	f->fin_ack[h] = s->ack;
+}
+
+/* A segment from `sender` reached the other side at t_abs: did it
+ * acknowledge that side's FIN? */
+static void flow_learn_arrival(struct engine *E, enum fw_host sender, const struct seg *s,
+			       int64_t t_abs)
+{
+	struct flow *f = flow_for(E, sender, s, false);
+	enum fw_host rcv = other(sender);
+
+	if (f && f->has_fin[rcv] && !f->fin_acked_ns[rcv] && (s->flags & SEG_ACK) &&
+	    seq_after(s->ack, f->fin_seq[rcv]))
+		f->fin_acked_ns[rcv] = t_abs;
+}
+
 /* Learn from a segment the sender really put on the wire. */
 static void flow_learn(struct engine *E, enum fw_host h, const struct seg *s)
 {
@@ -214,6 +244,7 @@ static void flow_learn(struct engine *E, enum fw_host h, const struct seg *s)
 		f->has_nxt[h] = false;
 		E->cur_flow = (int)(f - E->flows);
 	}
+	flow_learn_fin(f, h, s);
 	end = s->seq + seg_seq_len(s);
 	if (!f->has_nxt[h] || seq_after(end, f->snd_nxt[h])) {
 		f->snd_nxt[h] = end;
@@ -484,6 +515,8 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 	seg_text(E, sender, &s, &ev,
 		 ev.sent ? (ev.injected ? "injected " : "") : (ev.injected ? "injected, arrived " : "arrived "));
 	timeline_add(&E->res->tl, &ev);
+	if (!ev.sent && !ev.injected)
+		flow_learn_arrival(E, sender, &s, p->t_ns);
 	if (!ev.sent)
 		release_on_segment(E, sender, &s, p->t_ns);
 }
@@ -495,6 +528,8 @@ static void on_intercept(void *ctx, const struct intercept_event *iev)
 	struct fw_event ev;
 	char prefix[160];
 
+	if (iev->kind == INTERCEPT_PASSED)
+		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = EV_FAULT;
 	ev.t_ns = iev->t_ns - E->t0;
@@ -523,6 +558,8 @@ static void on_intercept(void *ctx, const struct intercept_event *iev)
 				 rule ? rule->name : "?", held);
 		break;
 	}
+	case INTERCEPT_PASSED:
+		break;
 	case INTERCEPT_ACTED:
 		if (iev->decision.action == FAULT_REWRITE && iev->err)
 			snprintf(prefix, sizeof(prefix), "fault '%s' could not rewrite #%u (%s), passed: ",
@@ -578,7 +615,11 @@ static int pump_fd(struct engine *E, uint32_t tag)
 		break;
 	case TAG_INTERCEPT:
 	case TAG_INTERCEPT_TIMER:
-		ret = intercept_process(E->ic, on_intercept, E);
+		/* What capture holds happened before what the queue holds: the
+		 * matcher's view (ISNs, FINs and their ACKs) must include it. */
+		ret = capture_both(E);
+		if (ret == 0)
+			ret = intercept_process(E->ic, on_intercept, E);
 		if (ret == -ENOBUFS)
 			ret = 0; /* reported by intercept in err; the case goes on */
 		break;
@@ -1741,13 +1782,45 @@ static int expect_exit(struct engine *E, const struct fw_step *st)
 
 /* ---- setup and teardown ------------------------------------------------------ */
 
-/* What the fault matcher needs beyond the segment: its sequence number
- * relative to the sender's ISN, and (only when a rule asks) the sending
- * socket's state right now, probed with sock_diag. */
-static void engine_view(void *ctx, enum fw_host from, const struct seg *s, struct fault_view *out)
+/* The state of the sending socket when it sent s (queued at sent_ns), from
+ * the wire alone, for an established connection: whether it had sent its
+ * FIN (the queue shows a sender's segments in order, this one included),
+ * whether it had received the peer's FIN (s's own ack field says), and
+ * whether its FIN was acknowledged before sent_ns (capture time). A probe
+ * made when the consumer gets to the segment says what the socket is now,
+ * which under load can be several states later. -1: not derivable (a SYN,
+ * a connection whose handshake was not seen). */
+static int flow_state_at(const struct flow *f, enum fw_host from, const struct seg *s,
+			 int64_t sent_ns)
+{
+	enum fw_host peer = other(from);
+	bool rcvd_fin, fin_acked;
+
+	if ((s->flags & SEG_SYN) || !f->has_isn[from] || !f->has_isn[peer])
+		return -1;
+	rcvd_fin = f->has_fin[peer] && (s->flags & SEG_ACK) && seq_after(s->ack, f->fin_seq[peer]);
+	/* After its FIN: the FIN itself, or anything past it (a data segment
+	 * retransmitted from before it ends at or before fin_seq). */
+	if (!f->has_fin[from] || (!(s->flags & SEG_FIN) && !seq_after(s->seq + s->len, f->fin_seq[from])))
+		return rcvd_fin ? FW_TCP_CLOSE_WAIT : FW_TCP_ESTABLISHED;
+	/* Its FIN acknowledged the peer's: the passive closer. */
+	if (f->has_fin[peer] && seq_after(f->fin_ack[from], f->fin_seq[peer]))
+		return FW_TCP_LAST_ACK;
+	fin_acked = f->fin_acked_ns[from] && f->fin_acked_ns[from] <= sent_ns;
+	if (rcvd_fin)
+		return fin_acked ? FW_TCP_TIME_WAIT : FW_TCP_CLOSING;
+	return fin_acked ? FW_TCP_FIN_WAIT_2 : FW_TCP_FIN_WAIT_1;
+}
+
+/* What the fault matcher needs beyond the segment, as of when it was sent:
+ * its sequence number relative to the sender's ISN and (only when a rule
+ * asks) the sending socket's state then. The queue hands us a sender's
+ * segments in order, so each FIN is learned here before what follows it. */
+static void engine_view(void *ctx, enum fw_host from, const struct seg *s, int64_t sent_ns,
+			struct fault_view *out)
 {
 	struct engine *E = ctx;
-	const struct flow *f;
+	struct flow *f;
 	struct sock_info *socks = NULL;
 	size_t n = 0, i;
 	char err[FW_ERRLEN];
@@ -1758,9 +1831,13 @@ static void engine_view(void *ctx, enum fw_host from, const struct seg *s, struc
 	if (f && f->has_isn[from]) {
 		out->seq_known = true;
 		out->rel_seq = seq_rel(s->seq, f->isn[from]);
+		flow_learn_fin(f, from, s);
 	}
-	if (!fault_set_needs_state(E->faults) ||
-	    sockprobe_dump(E->probe[from], &socks, &n, err, sizeof(err)) < 0)
+	if (!fault_set_needs_state(E->faults))
+		return;
+	out->state = f ? flow_state_at(f, from, s, sent_ns) : -1;
+	/* Not derivable from the wire: the socket's state now is the best left. */
+	if (out->state >= 0 || sockprobe_dump(E->probe[from], &socks, &n, err, sizeof(err)) < 0)
 		return;
 	for (i = 0; i < n; i++)
 		if (socks[i].sport == s->sport && socks[i].dport == s->dport &&

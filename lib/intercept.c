@@ -59,22 +59,9 @@ static const char *const intercept_tools[INTERCEPT_FAMILIES][2] = {
 	[INTERCEPT_V6] = { "ip6tables", "ip6tables-legacy" },
 };
 
-/* --tcp-flags names, in the order iptables itself prints them. iptables
- * (1.8.9, both backends) knows no ECE or CWR: "Unknown TCP flag `ECE'". */
-static const struct {
-	uint8_t bit;
-	const char *name;
-} intercept_tcp_flags[] = {
-	{ SEG_FIN, "FIN" }, { SEG_SYN, "SYN" }, { SEG_RST, "RST" },
-	{ SEG_PSH, "PSH" }, { SEG_ACK, "ACK" }, { SEG_URG, "URG" },
-};
-/* The flags the kernel filter can test; the others are left to userspace. */
-#define INTERCEPT_FILTER_FLAGS (SEG_FIN | SEG_SYN | SEG_RST | SEG_PSH | SEG_ACK | SEG_URG)
-
-/* One kernel pre-filter rule: segments arriving from a host with these flags. */
+/* One kernel pre-filter rule: every TCP segment arriving from a host. */
 struct intercept_filter {
 	enum fw_host from;
-	uint8_t mask, value; /* mask 0: every TCP segment */
 	bool installed[INTERCEPT_FAMILIES];
 };
 
@@ -82,7 +69,7 @@ struct intercept_filter {
  * verdict. Or the copy of a duplicated one: then we keep the bytes. */
 struct intercept_held {
 	uint32_t id;
-	int64_t queued_ns, release_ns;
+	int64_t queued_ns, read_ns, release_ns;
 	enum fw_host from;
 	struct seg seg;
 	struct fault_decision decision;
@@ -98,7 +85,9 @@ struct intercept {
 	struct nfq_q_handle *qh;
 	int fd, timer_fd;
 	int raw_fd[INTERCEPT_FAMILIES]; /* duplicates leave through these, -1 unused */
-	void (*view)(void *ctx, enum fw_host from, const struct seg *s, struct fault_view *out);
+	int stamp_fd; /* asks the kernel to stamp every received packet, -1 none */
+	void (*view)(void *ctx, enum fw_host from, const struct seg *s, int64_t sent_ns,
+		     struct fault_view *out);
 	void *view_ctx;
 	char ifname[HOST_COUNT][IF_NAMESIZE];
 	unsigned ifindex[HOST_COUNT]; /* 0: no interface for that host */
@@ -109,6 +98,7 @@ struct intercept {
 	struct intercept_held *held; /* sorted by release_ns, FIFO among equals */
 	size_t nheld, held_cap;
 	bool realtime; /* we raised the thread to SCHED_FIFO for a timed one */
+	int64_t real_to_mono; /* the queue stamps packets on CLOCK_REALTIME */
 	/* Passes not yet told to the kernel: one nfq_set_verdict_batch() accepts
 	 * every queued packet up to batch_id, so it is used only while no packet
 	 * is held back in the kernel queue. */
@@ -125,35 +115,16 @@ struct intercept {
 
 /* ---- running iptables inside the wire namespace: proc_run_ns() ---- */
 
-static void intercept_flags_list(uint8_t flags, char *buf, size_t len)
-{
-	size_t i, used = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(intercept_tcp_flags) / sizeof(intercept_tcp_flags[0]); i++) {
-		if (!(flags & intercept_tcp_flags[i].bit))
-			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
-					 intercept_tcp_flags[i].name);
-		if (used >= len)
-			break;
-	}
-	if (!buf[0])
-		snprintf(buf, len, "NONE");
-}
-
-/* iptables -w 5 -A FORWARD -i cl0 -p tcp [--tcp-flags M V] -j NFQUEUE --queue-num N
- * run with the given tool; cmd receives the command line for messages. */
+/* iptables -w 5 -A FORWARD -i cl0 -p tcp -j NFQUEUE --queue-num N, run
+ * with the given tool. */
 static int intercept_filter_run(struct intercept *ic, const char *tool,
 				const struct intercept_filter *f, const char *op, char *out,
 				size_t outlen)
 {
-	char mask[48], value[48], qnum[8];
+	char qnum[8];
 	char *argv[20];
 	int argc = 0;
 
-	intercept_flags_list(f->mask, mask, sizeof(mask));
-	intercept_flags_list(f->value, value, sizeof(value));
 	snprintf(qnum, sizeof(qnum), "%u", ic->queue_num);
 	argv[argc++] = (char *)tool;
 	argv[argc++] = "-w";
@@ -164,11 +135,6 @@ static int intercept_filter_run(struct intercept *ic, const char *tool,
 	argv[argc++] = ic->ifname[f->from];
 	argv[argc++] = "-p";
 	argv[argc++] = "tcp";
-	if (f->mask) {
-		argv[argc++] = "--tcp-flags";
-		argv[argc++] = mask;
-		argv[argc++] = value;
-	}
 	argv[argc++] = "-j";
 	argv[argc++] = "NFQUEUE";
 	argv[argc++] = "--queue-num";
@@ -180,16 +146,8 @@ static int intercept_filter_run(struct intercept *ic, const char *tool,
 static void intercept_filter_describe(const struct intercept *ic, const struct intercept_filter *f,
 				      const char *tool, char *buf, size_t len)
 {
-	char mask[48], value[48];
-
-	intercept_flags_list(f->mask, mask, sizeof(mask));
-	intercept_flags_list(f->value, value, sizeof(value));
-	if (f->mask)
-		snprintf(buf, len, "%s -A FORWARD -i %s -p tcp --tcp-flags %s %s -j NFQUEUE --queue-num %u",
-			 tool, ic->ifname[f->from], mask, value, ic->queue_num);
-	else
-		snprintf(buf, len, "%s -A FORWARD -i %s -p tcp -j NFQUEUE --queue-num %u", tool,
-			 ic->ifname[f->from], ic->queue_num);
+	snprintf(buf, len, "%s -A FORWARD -i %s -p tcp -j NFQUEUE --queue-num %u", tool,
+		 ic->ifname[f->from], ic->queue_num);
 }
 
 /* Install one filter for one family. The first command of a family picks the
@@ -254,8 +212,13 @@ static void intercept_filters_remove(struct intercept *ic)
 	}
 }
 
-/* One filter per distinct (sender, mask, value). Disarmed rules are included:
- * a case may arm them mid-run and the interceptor is not told. */
+/* One filter per sender that some rule names, queueing every TCP segment
+ * of that sender: a flags-only pre-filter let the segments no rule wanted
+ * pass straight through while matching ones waited for the consumer, so on
+ * a busy machine the harness itself reordered the sender's stream (a pure
+ * ACK overtaken by the FIN behind it). All through one queue, they leave in
+ * the order they came unless a fault holds one back. Disarmed rules are
+ * included: a case may arm them mid-run and the interceptor is not told. */
 static int intercept_filters_build(struct intercept *ic, char *err, size_t errlen)
 {
 	size_t i, j, n = fault_set_count(ic->faults);
@@ -282,13 +245,8 @@ static int intercept_filters_build(struct intercept *ic, char *err, size_t errle
 				     r->name);
 			goto out;
 		}
-		/* Dropping ECE/CWR from both sides loosens the kernel test into a
-		 * superset of the rule; fault_set_decide() still checks them exactly. */
-		f.mask = r->flags_mask & INTERCEPT_FILTER_FLAGS;
-		f.value = r->flags_value & INTERCEPT_FILTER_FLAGS;
 		for (j = 0; j < ic->nfilters; j++)
-			if (ic->filters[j].from == f.from && ic->filters[j].mask == f.mask &&
-			    ic->filters[j].value == f.value)
+			if (ic->filters[j].from == f.from)
 				break;
 		if (j == ic->nfilters)
 			ic->filters[ic->nfilters++] = f;
@@ -309,8 +267,14 @@ static void intercept_emit_full(struct intercept *ic, enum intercept_event_kind 
 		.seg = h->seg,
 		.decision = h->decision,
 		.queued_ns = h->queued_ns,
+		.read_ns = h->read_ns,
 		.err = err,
 	};
+
+	/* Timed ones only: a hold's max_ns is a limit, not a due time. */
+	if ((kind == INTERCEPT_RELEASED && h->decision.action == FAULT_DELAY) ||
+	    kind == INTERCEPT_COPY_SENT)
+		ev.due_ns = h->release_ns;
 
 	if (after) {
 		ev.rewritten = true;
@@ -592,6 +556,23 @@ static void intercept_rewrite(struct intercept *ic, const struct intercept_held 
 	intercept_emit_full(ic, INTERCEPT_ACTED, h, &after, 0);
 }
 
+/* When the kernel queued the packet, on CLOCK_MONOTONIC: its receive stamp
+ * (set on the wire's veth while some socket asks for timestamps; our pcap
+ * handles do), else when we read it. Never later than the read: a stamp
+ * from before a clock step must not make the dwell negative. */
+static int64_t intercept_queued_ns(struct intercept *ic, struct nfq_data *nfad, int64_t read_ns)
+{
+	struct timeval tv;
+	int64_t t;
+
+	if (nfq_get_timestamp(nfad, &tv) < 0 || (tv.tv_sec == 0 && tv.tv_usec == 0))
+		return read_ns;
+	if (!ic->real_to_mono)
+		ic->real_to_mono = fw_realtime_to_mono_offset();
+	t = (int64_t)tv.tv_sec * FW_NS_PER_SEC + (int64_t)tv.tv_usec * 1000 + ic->real_to_mono;
+	return t > read_ns || t < read_ns - 60 * FW_NS_PER_SEC ? read_ns : t;
+}
+
 static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
 			       struct nfq_data *nfad, void *data)
 {
@@ -607,7 +588,8 @@ static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
 		return 0; /* no packet id: nothing we could give a verdict to */
 	memset(&h, 0, sizeof(h));
 	h.id = ntohl(ph->packet_id);
-	h.queued_ns = fw_now_ns();
+	h.read_ns = fw_now_ns();
+	h.queued_ns = intercept_queued_ns(ic, nfad, h.read_ns);
 	if (ic->closing) {
 		intercept_pass(ic, h.id);
 		return 0;
@@ -622,7 +604,7 @@ static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
 	if (ic->view) {
 		struct fault_view view = { .state = -1 };
 
-		ic->view(ic->view_ctx, h.from, &h.seg, &view);
+		ic->view(ic->view_ctx, h.from, &h.seg, h.queued_ns, &view);
 		h.decision = fault_set_decide(ic->faults, h.from, &h.seg, &view);
 	} else {
 		h.decision = fault_set_decide(ic->faults, h.from, &h.seg, NULL);
@@ -630,6 +612,7 @@ static int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg,
 	switch (h.decision.action) {
 	case FAULT_PASS:
 		intercept_pass(ic, h.id);
+		intercept_emit(ic, INTERCEPT_PASSED, &h);
 		break;
 	case FAULT_DROP:
 		intercept_verdict(ic, h.id, NF_DROP);
@@ -785,7 +768,7 @@ int intercept_open(struct intercept **out, const struct intercept_config *cfg, c
 		ret = fw_err(err, errlen, -ENOMEM, "wire: out of memory");
 		goto out;
 	}
-	ic->fd = ic->timer_fd = ic->ns_fd = -1;
+	ic->fd = ic->timer_fd = ic->ns_fd = ic->stamp_fd = -1;
 	ic->raw_fd[INTERCEPT_V4] = ic->raw_fd[INTERCEPT_V6] = -1;
 	ic->view = cfg->view;
 	ic->view_ctx = cfg->view_ctx;
@@ -831,6 +814,15 @@ int intercept_open(struct intercept **out, const struct intercept_config *cfg, c
 		goto out;
 	}
 
+	/* The queue reports when a packet arrived only if the kernel stamped it,
+	 * which it does (machine-wide) while some socket wants timestamps: this
+	 * one does, so each segment's dwell in the queue is known. Best effort. */
+	ic->stamp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (ic->stamp_fd >= 0) {
+		int one = 1;
+
+		(void)setsockopt(ic->stamp_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	}
 	ic->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (ic->timer_fd < 0) {
 		ret = fw_err(err, errlen, -errno, "wire: timerfd: %s", strerror(errno));
@@ -949,6 +941,8 @@ void intercept_free(struct intercept *ic)
 		nfq_close(ic->h);
 	if (ic->timer_fd >= 0)
 		close(ic->timer_fd);
+	if (ic->stamp_fd >= 0)
+		close(ic->stamp_fd);
 	for (i = 0; i < INTERCEPT_FAMILIES; i++)
 		if (ic->raw_fd[i] >= 0)
 			close(ic->raw_fd[i]);

@@ -1,8 +1,9 @@
 /* intercept: the NFQUEUE consumer in the wire namespace.
  * Installs, inside the wire namespace only, iptables/ip6tables FORWARD rules
- * that queue to NFQUEUE just the TCP segments some fault rule could match
- * (a kernel pre-filter on input interface and TCP flags), then gives each
- * queued segment the verdict fault_set_decide() chose. Delayed and held
+ * that queue to NFQUEUE every TCP segment of each host some fault rule names
+ * (a kernel pre-filter on the input interface: one path per sender, so the
+ * harness never reorders a sender's stream), then gives each queued segment
+ * the verdict fault_set_decide() chose, as of when the segment was queued. Delayed and held
  * segments wait (on a timerfd deadline, or until the owner releases them)
  * while others flow: verdicts are given out of order. A duplicate is sent
  * from a raw socket in the wire namespace, so it crosses only the second leg;
@@ -29,8 +30,10 @@ struct intercept_config {
 	uint16_t queue_num;
 	/* Optional: fills what the matcher needs beyond the segment (the
 	 * sequence number relative to the sender's ISN, the sending socket's
-	 * state). Called for every queued segment, before the decision. */
-	void (*view)(void *ctx, enum fw_host from, const struct seg *s, struct fault_view *out);
+	 * state) as of sent_ns, when the kernel queued it (CLOCK_MONOTONIC).
+	 * Called for every queued segment, in queue order, before the decision. */
+	void (*view)(void *ctx, enum fw_host from, const struct seg *s, int64_t sent_ns,
+		     struct fault_view *out);
 	void *view_ctx;
 	/* The caller destroys the wire namespace right after intercept_free(),
 	 * and its rules with it: do not spend an iptables run on each. */
@@ -41,6 +44,7 @@ enum intercept_event_kind {
 	INTERCEPT_ACTED,     /* a rule acted: dropped, rewrote, started a delay or hold */
 	INTERCEPT_RELEASED,  /* a delayed or held segment was let through */
 	INTERCEPT_COPY_SENT, /* the copy of a duplicated segment was sent */
+	INTERCEPT_PASSED,    /* no rule acted: let through as it came (for its dwell) */
 };
 
 struct intercept_event {
@@ -49,7 +53,9 @@ struct intercept_event {
 	enum fw_host from;
 	struct seg seg;
 	struct fault_decision decision;
-	int64_t queued_ns; /* when the segment entered the queue */
+	int64_t queued_ns; /* when the segment entered the queue (the kernel's stamp) */
+	int64_t read_ns;   /* when we read it: read_ns - queued_ns is its queue dwell */
+	int64_t due_ns;    /* RELEASED/COPY_SENT on a timer: when it was due; else 0 */
 	bool rewritten;     /* ACTED by a rewrite: what the segment became */
 	struct seg after;
 	int err;            /* COPY_SENT / rewrite: 0, or the errno that stopped it */
