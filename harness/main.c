@@ -51,6 +51,8 @@ struct options {
 	const char *format; /* a name in report_stdout_writers */
 	const char *filter;
 	long jobs;
+	bool jobs_given;            /* --jobs: a fixed number, no adaptive admission */
+	bool allow_inconclusive;    /* --allow-inconclusive: INCONCLUSIVE does not fail the run */
 	long repeat;                /* --repeat: runs of each case */
 	bool slow;                  /* --slow: also the cases that wait out long timers */
 	const char *claims_file;    /* --claims: the claims list (docs/claims.md) */
@@ -248,7 +250,7 @@ static bool report_flips(const struct catalog *cat, const struct sched_tally *ta
 			continue;
 		flips++;
 		fprintf(stderr, "finwave: verdict changed: %s:", cat->cases[i]->name);
-		for (k = CASE_PASS; k <= CASE_ERROR; k++)
+		for (k = CASE_PASS; k < CASE_STATUS_COUNT; k++)
 			if (tally[i].counts[k])
 				fprintf(stderr, " %s %u/%u", case_status_name((enum case_status)k),
 					tally[i].counts[k], repeat);
@@ -301,7 +303,8 @@ static int cmd_run_reports(struct options *o, struct catalog *cat, struct report
 	struct report_ctx ctx = { .out = stdout, .dir = o->report_dir, .rdir = rdir, .verbose = o->verbose,
 				  .quiet = o->quiet, .color = tty && !getenv("NO_COLOR"),
 				  .progress = tty, .claims_file = o->claims_file };
-	struct sched_config scfg = { .jobs = (size_t)o->jobs, .repeat = (unsigned)o->repeat };
+	struct sched_config scfg = { .jobs = (size_t)o->jobs, .repeat = (unsigned)o->repeat,
+				     .adaptive = !o->jobs_given };
 	const char **names;
 	struct run_state rs;
 	char err[FW_ERRLEN];
@@ -368,7 +371,8 @@ static int cmd_run_reports(struct options *o, struct catalog *cat, struct report
 	}
 	if (rs.writer_failed) /* before FAIL: a verdict whose evidence is lost is no verdict */
 		return EXIT_REPORT;
-	if (rs.sum.counts[CASE_FAIL] || rs.sum.counts[CASE_ERROR] || flipped)
+	if (rs.sum.counts[CASE_FAIL] || rs.sum.counts[CASE_ERROR] || flipped ||
+	    (rs.sum.counts[CASE_INCONCLUSIVE] && !o->allow_inconclusive))
 		return EXIT_CASE_FAILED;
 	return EXIT_ALL_PASSED;
 }
@@ -468,7 +472,10 @@ static const struct option_doc {
 	{ { "format", required_argument, NULL, 'f' }, "FMT", CMD_RUN | CMD_CLAIMS | CMD_LIST,
 	  "what goes to stdout (run: %s; list: %s)" },
 	{ { "jobs", required_argument, NULL, 'j' }, "N", CMD_RUN | CMD_CLAIMS,
-	  "cases run at once (default: 16 per CPU, at most 256; cases mostly wait)" },
+	  "cases run at once (default: adaptive, 2 per CPU and fewer while the harness measures "
+	  "itself running late, up to 16 per CPU; at most 256)" },
+	{ { "allow-inconclusive", no_argument, NULL, 'I' }, NULL, CMD_RUN | CMD_CLAIMS,
+	  "runs the harness's own lateness spoiled (INCONCLUSIVE) do not fail the run" },
 	{ { "filter", required_argument, NULL, 'F' }, "GLOB", CMD_RUN | CMD_CLAIMS | CMD_LIST,
 	  "only cases whose name matches (fnmatch)" },
 	{ { "shard", required_argument, NULL, 'S' }, "K/N", CMD_ALL,
@@ -576,7 +583,10 @@ static int take_option(struct options *o, const struct command *cmd, int opt, co
 	case 'q': o->quiet = true; return 0;
 	case 'h': usage(stdout); return 1;
 	case 'V': print_version(); return 1;
-	case 'j': return parse_count("--jobs", arg, FW_MAX_JOBS, &o->jobs);
+	case 'j':
+		o->jobs_given = true;
+		return parse_count("--jobs", arg, FW_MAX_JOBS, &o->jobs);
+	case 'I': o->allow_inconclusive = true; return 0;
 	case 'R': return parse_count("--repeat", arg, 10000, &o->repeat);
 	case 'S':
 		if (catalog_shard_parse(arg, &o->shard_k, &o->shard_n, err, sizeof(err)) == 0)

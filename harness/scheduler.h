@@ -2,7 +2,10 @@
  * A case process holds its namespaces by fd and dies with the harness
  * (PR_SET_PDEATHSIG), so nothing outlives a killed harness. Its result comes
  * back over a pipe as JSON. A case that overruns its time budget (the sum
- * of its waits plus a margin) is killed and reported as ERROR. */
+ * of its waits plus a margin) is killed and reported as ERROR. A run that
+ * failed a timing expectation while the harness itself was late (its result
+ * says so) is run again, up to 3 times in all, and is INCONCLUSIVE if every
+ * attempt ends that way. */
 #ifndef FW_SCHEDULER_H
 #define FW_SCHEDULER_H
 
@@ -22,11 +25,14 @@ typedef void (*sched_done_fn)(void *ctx, size_t index, const struct case_result 
 
 /* How often each verdict came out for one case over its repetitions. */
 struct sched_tally {
-	unsigned counts[CASE_ERROR + 1]; /* by enum case_status */
+	unsigned counts[CASE_STATUS_COUNT]; /* by enum case_status */
 };
 
 struct sched_config {
-	size_t jobs;    /* case processes at once, >= 1 */
+	size_t jobs;    /* case processes at once, >= 1 (the most, when adaptive) */
+	/* Admit cases by the harness's measured lateness: start at 2 per CPU,
+	 * halve when a finished run was late, add one when it was punctual. */
+	bool adaptive;
 	unsigned repeat; /* runs of each case, >= 1 (0 counts as 1) */
 	/* Optional, n entries: filled with the verdicts of every case's runs. */
 	struct sched_tally *tally;

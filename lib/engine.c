@@ -42,6 +42,16 @@
 #define ENGINE_STATE_POLL_NS (2 * FW_NS_PER_MS)
 /* How many segments and states a failure message shows. */
 #define ENGINE_CONTEXT_SEGMENTS 8
+/* Harness lateness from which a failed timing expectation is not trusted:
+ * a quiet run stays well below (measured: 0.1 to 4 ms; 5-15 ms at load 25
+ * on 2 CPUs), while the windows a case relies on are tens of ms or more
+ * (a 30 ms held ACK makes FIN_WAIT_2 visible). */
+#define ENGINE_LATE_EXPLAINS_NS (20 * FW_NS_PER_MS)
+/* Segments let through recently, remembered until their copy arrives, so
+ * the arrival shows how long the segment waited in the queue. */
+#define ENGINE_DWELL_RING 64
+/* Lateness shown in the text of an event from this much on. */
+#define ENGINE_LATE_SHOWN_NS FW_NS_PER_MS
 
 enum epoll_tag {
 	TAG_CAPTURE_CLIENT = 1,
@@ -129,8 +139,103 @@ struct engine {
 	int step;         /* step being run */
 	int64_t *step_started; /* when each step of the run began (absolute), for 'since' */
 	int socket_ready; /* set by the pump when the awaited socket polls ready */
+	int64_t step_end; /* when the previous step ended (its awaited event, absolute) */
+	int64_t release_trigger; /* when what releases held segments happened, 0: none */
+	struct run_lateness win_late; /* lateness since the last action step began */
+	/* How far the failing observation was from passing, when that is known
+	 * (a timer's time left): lateness explains the failure only if at least
+	 * this large. INT64_MAX: no lateness can (a different timer). */
+	int64_t fail_margin_ns;
+	struct {
+		enum fw_host from;
+		struct seg seg;
+		int64_t dwell_ns;
+	} dwell[ENGINE_DWELL_RING];
+	size_t ndwell; /* entries written; the ring keeps the last ENGINE_DWELL_RING */
 	char err[FW_ERRLEN];
 };
+
+/* ---- the harness's own lateness ----------------------------------------- */
+
+enum late_kind {
+	LATE_DWELL,
+	LATE_RELEASE,
+	LATE_WAKE,
+	LATE_STEP,
+};
+
+static int64_t *late_field(struct run_lateness *l, enum late_kind k)
+{
+	switch (k) {
+	case LATE_DWELL:
+		return &l->dwell_max_ns;
+	case LATE_RELEASE:
+		return &l->release_max_ns;
+	case LATE_WAKE:
+		return &l->wake_max_ns;
+	case LATE_STEP:
+		return &l->step_max_ns;
+	}
+	return &l->wake_max_ns;
+}
+
+static void late_note_run(struct engine *E, enum late_kind k, int64_t v)
+{
+	int64_t *run = late_field(&E->res->late, k);
+
+	if (v > *run)
+		*run = v;
+}
+
+/* Worst lateness of the run (reported) and since the last action began
+ * (what may explain a failure of the expectations that follow it). */
+static void late_note(struct engine *E, enum late_kind k, int64_t v)
+{
+	int64_t *win = late_field(&E->win_late, k);
+
+	late_note_run(E, k, v);
+	if (v > *win)
+		*win = v;
+}
+
+/* " [queued 12.3ms]": lateness shown in an event's text, when it counts. */
+static void late_suffix(struct fw_event *ev, const char *what)
+{
+	size_t used = strlen(ev->text);
+	char d[32];
+
+	if (ev->late_ns < ENGINE_LATE_SHOWN_NS || used + 8 >= sizeof(ev->text))
+		return;
+	fw_duration_format(ev->late_ns, d, sizeof(d));
+	snprintf(ev->text + used, sizeof(ev->text) - used, " [%s %s]", what, d);
+}
+
+static void dwell_remember(struct engine *E, enum fw_host from, const struct seg *s, int64_t dwell)
+{
+	size_t k = E->ndwell++ % ENGINE_DWELL_RING;
+
+	E->dwell[k].from = from;
+	E->dwell[k].seg = *s;
+	E->dwell[k].dwell_ns = dwell;
+}
+
+/* The queue dwell of a segment that just arrived, if it went through the
+ * queue (newest first: a retransmission is the same segment again). */
+static int64_t dwell_of(const struct engine *E, enum fw_host from, const struct seg *s)
+{
+	size_t n = E->ndwell < ENGINE_DWELL_RING ? E->ndwell : ENGINE_DWELL_RING, i;
+
+	for (i = 0; i < n; i++) {
+		size_t k = (E->ndwell - 1 - i) % ENGINE_DWELL_RING;
+		const struct seg *q = &E->dwell[k].seg;
+
+		if (E->dwell[k].from == from && q->seq == s->seq && q->ack == s->ack &&
+		    q->flags == s->flags && q->sport == s->sport && q->dport == s->dport &&
+		    q->len == s->len)
+			return E->dwell[k].dwell_ns;
+	}
+	return 0;
+}
 
 /* ---- timeline helpers ---------------------------------------------------- */
 
@@ -313,7 +418,7 @@ static bool sock_same(const struct sock_info *a, const struct sock_info *b)
 	       fw_addr_equal(&a->dst, &b->dst);
 }
 
-static void release_on_state(struct engine *E, enum fw_host h, int state);
+static void release_on_state(struct engine *E, enum fw_host h, int state, int64_t now);
 
 static void state_event(struct engine *E, enum fw_host h, const struct sock_info *si, int state,
 			int64_t now)
@@ -334,7 +439,7 @@ static void state_event(struct engine *E, enum fw_host h, const struct sock_info
 		ev->expires_ms = state ? si->expires_ms : 0;
 	}
 	if (state)
-		release_on_state(E, h, state);
+		release_on_state(E, h, state, now);
 }
 
 /* Dump the host's sockets; record every appearance, change and disappearance. */
@@ -407,15 +512,18 @@ static void release_on_segment(struct engine *E, enum fw_host sender, const stru
 {
 	size_t i;
 
+	E->release_trigger = t_abs;
 	for (i = 0; E->ic && i < fault_set_count(E->faults); i++)
 		if (fault_rule_released_by_segment(fault_set_rule(E->faults, i), sender, s))
 			intercept_release_rule(E->ic, (int)i, t_abs, on_intercept, E);
+	E->release_trigger = 0;
 }
 
-static void release_on_state(struct engine *E, enum fw_host h, int state)
+static void release_on_state(struct engine *E, enum fw_host h, int state, int64_t now)
 {
 	size_t i;
 
+	E->release_trigger = now;
 	for (i = 0; E->ic && i < fault_set_count(E->faults); i++) {
 		const struct fault_rule *r = fault_set_rule(E->faults, i);
 
@@ -423,6 +531,7 @@ static void release_on_state(struct engine *E, enum fw_host h, int state)
 		    r->until_state == state)
 			intercept_release_rule(E->ic, (int)i, INT64_MAX, on_intercept, E);
 	}
+	E->release_trigger = 0;
 }
 
 /* Packets of both legs are gathered and handled in time order, so that
@@ -475,6 +584,8 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 	struct seg s;
 	size_t i;
 
+	/* How long the segment waited for the event loop to handle it. */
+	late_note(E, LATE_WAKE, fw_now_ns() - p->t_ns);
 	if (seg_parse_ether(p->data, p->caplen, &s) < 0)
 		return;
 	/* The leg says who sent it, not the address: a box between may have
@@ -514,6 +625,10 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 	}
 	seg_text(E, sender, &s, &ev,
 		 ev.sent ? (ev.injected ? "injected " : "") : (ev.injected ? "injected, arrived " : "arrived "));
+	if (!ev.sent && E->ic) {
+		ev.late_ns = dwell_of(E, sender, &s);
+		late_suffix(&ev, "queued");
+	}
 	timeline_add(&E->res->tl, &ev);
 	if (!ev.sent && !ev.injected)
 		flow_learn_arrival(E, sender, &s, p->t_ns);
@@ -528,8 +643,20 @@ static void on_intercept(void *ctx, const struct intercept_event *iev)
 	struct fw_event ev;
 	char prefix[160];
 
-	if (iev->kind == INTERCEPT_PASSED)
+	if (iev->kind == INTERCEPT_ACTED || iev->kind == INTERCEPT_PASSED) {
+		int64_t dwell = iev->read_ns - iev->queued_ns;
+
+		E->res->late.queued++;
+		/* A dropped segment's wait changes nothing on the wire. */
+		if (iev->kind == INTERCEPT_ACTED && iev->decision.action == FAULT_DROP)
+			late_note_run(E, LATE_DWELL, dwell);
+		else
+			late_note(E, LATE_DWELL, dwell);
+	}
+	if (iev->kind == INTERCEPT_PASSED) {
+		dwell_remember(E, iev->from, &iev->seg, iev->read_ns - iev->queued_ns);
 		return;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = EV_FAULT;
 	ev.t_ns = iev->t_ns - E->t0;
@@ -546,6 +673,12 @@ static void on_intercept(void *ctx, const struct intercept_event *iev)
 
 		ev.released = true;
 		ev.held_ns = iev->t_ns - iev->queued_ns;
+		/* Due on its timer, or when the event that releases it happened. */
+		if (iev->due_ns)
+			ev.late_ns = iev->t_ns - iev->due_ns;
+		else if (E->release_trigger)
+			ev.late_ns = iev->t_ns - E->release_trigger;
+		late_note(E, LATE_RELEASE, ev.late_ns);
 		fw_duration_format(ev.held_ns, held, sizeof(held));
 		if (iev->kind == INTERCEPT_RELEASED)
 			snprintf(prefix, sizeof(prefix), "fault '%s' released after %s: ",
@@ -561,6 +694,7 @@ static void on_intercept(void *ctx, const struct intercept_event *iev)
 	case INTERCEPT_PASSED:
 		break;
 	case INTERCEPT_ACTED:
+		ev.late_ns = iev->read_ns - iev->queued_ns;
 		if (iev->decision.action == FAULT_REWRITE && iev->err)
 			snprintf(prefix, sizeof(prefix), "fault '%s' could not rewrite #%u (%s), passed: ",
 				 rule ? rule->name : "?", iev->decision.occurrence,
@@ -581,6 +715,7 @@ static void on_intercept(void *ctx, const struct intercept_event *iev)
 			snprintf(ev.text + used, sizeof(ev.text) - used, " => %.*s",
 				 (int)(sizeof(ev.text) - used - 5), after.text);
 	}
+	late_suffix(&ev, ev.released ? "late" : "queued");
 	timeline_add(&E->res->tl, &ev);
 }
 
@@ -648,6 +783,9 @@ static int pump(struct engine *E, int64_t deadline)
 		n = epoll_wait(E->epfd, evs, 8, (int)((wait + FW_NS_PER_MS - 1) / FW_NS_PER_MS));
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	/* A timed wait that ran out: how long after its deadline we woke. */
+	if (n == 0 && wait > 0)
+		late_note(E, LATE_WAKE, fw_now_ns() - deadline);
 	for (i = 0; i < n; i++) {
 		ret = pump_fd(E, evs[i].data.u32);
 		if (ret < 0)
@@ -730,6 +868,69 @@ static void append_context(struct engine *E)
 	}
 }
 
+/* Which expectations the harness's own lateness can turn into a failure:
+ * those judged against a time window. A late queue or release shifts what
+ * the kernels see (an inflated RTT, a retransmission, a missed short-lived
+ * state); a late event loop can miss a state between two probes but not a
+ * segment, which capture stamps in the kernel. Counters and sysctls are
+ * values, and an action's result is the kernel's. */
+enum late_sense {
+	LATE_NONE,
+	LATE_WIRE,      /* lateness that changes what reaches the kernels */
+	LATE_WIRE_LOOP, /* that, or the event loop's (a probe's) lateness */
+};
+static const enum late_sense step_late_sense[STEP_KIND_COUNT] = {
+	[STEP_EXPECT_SEGMENT] = LATE_WIRE,
+	[STEP_EXPECT_NO_SEGMENT] = LATE_WIRE,
+	[STEP_EXPECT_GONE] = LATE_WIRE,
+	[STEP_EXPECT_STATE] = LATE_WIRE_LOOP,
+};
+
+/* Only lateness since the last action began counts: what an expectation
+ * judges is the kernels' answer to that action. */
+static bool late_explains(const struct engine *E, const struct fw_step *s)
+{
+	const struct run_lateness *l = &E->win_late;
+	int64_t wire = l->dwell_max_ns, need = ENGINE_LATE_EXPLAINS_NS;
+
+	if (E->fail_margin_ns > need)
+		need = E->fail_margin_ns;
+	if (l->release_max_ns > wire)
+		wire = l->release_max_ns;
+	if (l->step_max_ns > wire)
+		wire = l->step_max_ns;
+	switch (step_late_sense[s->kind]) {
+	case LATE_NONE:
+		return false;
+	case LATE_WIRE:
+		return wire >= need;
+	case LATE_WIRE_LOOP:
+		/* A probe late by L misses only a state that lived less than L:
+		 * never TIME_WAIT, which lives its 60 s unless killed. */
+		return wire >= need || (l->wake_max_ns >= need && s->state != TCP_TIME_WAIT);
+	}
+	return false;
+}
+
+/* One line of evidence: how late the harness was, at worst, since the
+ * action the failed expectation judges, and in the whole run. */
+static void append_lateness(struct engine *E)
+{
+	const struct run_lateness *l = &E->win_late;
+	char d[5][32];
+
+	fw_duration_format(l->dwell_max_ns, d[0], sizeof(d[0]));
+	fw_duration_format(l->release_max_ns, d[1], sizeof(d[1]));
+	fw_duration_format(l->wake_max_ns, d[2], sizeof(d[2]));
+	fw_duration_format(l->step_max_ns, d[3], sizeof(d[3]));
+	fw_duration_format(run_lateness_max(&E->res->late), d[4], sizeof(d[4]));
+	append(E->res->message, sizeof(E->res->message),
+	       "\n  harness lateness since the last action (worst): queue dwell %s, release %s, "
+	       "event-loop wake-up %s, step start %s (whole run: %s)%s",
+	       d[0], d[1], d[2], d[3], d[4],
+	       E->res->late_explains ? ": could explain this failure" : "");
+}
+
 /* Decide the case as failed at the current step, with expected vs actual. */
 static int step_fail(struct engine *E, const struct fw_step *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -752,6 +953,8 @@ static int step_fail(struct engine *E, const struct fw_step *s, const char *fmt,
 		if (ev)
 			ev->pass = false;
 	}
+	r->late_explains = late_explains(E, s);
+	append_lateness(E);
 	append_context(E);
 	return 1;
 }
@@ -1498,6 +1701,7 @@ static int expect_segment(struct engine *E, const struct fw_step *st)
 		return step_fail(E, st, "%s", seen);
 	}
 	E->cursor_idx = (size_t)idx + 1;
+	E->step_end = E->res->tl.ev[idx].t_ns + E->t0;
 	expect_pass(E, st);
 	return 0;
 }
@@ -1528,6 +1732,7 @@ static int expect_no_segment(struct engine *E, const struct fw_step *st)
 	idx = find_segment(E, st, deadline);
 	if (idx >= 0)
 		return step_fail(E, st, "%s", E->res->tl.ev[idx].text);
+	E->step_end = deadline;
 	expect_pass(E, st);
 	return 0;
 }
@@ -1580,6 +1785,22 @@ static bool timer_ok(const struct fw_step *st, const struct sock_info *si)
 	return st->timer_max_ns < 0 || (si->timer && left <= st->timer_max_ns);
 }
 
+/* A socket in the expected state whose timer failed the check: by how much
+ * its time left missed. Lateness cannot make a timer of another kind, or a
+ * socket in another state, look right. */
+static int64_t timer_margin(const struct fw_step *st, const struct sock_info *si)
+{
+	int64_t left = (int64_t)si->expires_ms * FW_NS_PER_MS;
+
+	if (si->state != st->state || (st->timer >= 0 && si->timer != st->timer) || !si->timer)
+		return st->state == si->state ? INT64_MAX : 0;
+	if (st->timer_min_ns >= 0 && left < st->timer_min_ns)
+		return st->timer_min_ns - left;
+	if (st->timer_max_ns >= 0 && left > st->timer_max_ns)
+		return left - st->timer_max_ns;
+	return 0;
+}
+
 static int expect_state(struct engine *E, const struct fw_step *st)
 {
 	int64_t deadline = E->cursor_t + st->within_ns;
@@ -1617,14 +1838,22 @@ static int expect_state(struct engine *E, const struct fw_step *st)
 				((si && si->state == st->state) || state_seen_since(E, s, st->state)))
 			break;
 		if (fw_now_ns() >= deadline) {
+			/* It goes when its timer fires at the earliest: lateness must
+			 * be that large to explain it (a socket with no timer waits
+			 * for its application). */
+			if (want_gone)
+				E->fail_margin_ns = si->timer ? (int64_t)si->expires_ms * FW_NS_PER_MS :
+								INT64_MAX;
 			if (want_gone)
 				return step_fail(E, st, "still %s (timer %s, %ums left)",
 						 tcp_state_name(si->state), sock_timer_name(si->timer),
 						 si->expires_ms);
-			if (si && step_checks_timer(st))
+			if (si && step_checks_timer(st)) {
+				E->fail_margin_ns = timer_margin(st, si);
 				return step_fail(E, st, "%s, timer %s with %ums left",
 						 tcp_state_name(si->state), sock_timer_name(si->timer),
 						 si->expires_ms);
+			}
 			return step_fail(E, st, "%s", si ? tcp_state_name(si->state) : "the socket is gone (CLOSED)");
 		}
 		ret = pump_until_next_poll(E, deadline);
@@ -2153,6 +2382,21 @@ static int run_step_expectation(struct engine *E, const struct fw_step *st)
 	return -EINVAL;
 }
 
+/* An action step started at `started`: how late after the previous step
+ * ended (the first step has nothing before it). */
+static void step_late(struct engine *E, struct fw_event *ev, int64_t started)
+{
+	int64_t late = E->step_end ? started - E->step_end : 0;
+
+	if (late < 0)
+		late = 0;
+	late_note(E, LATE_STEP, late);
+	if (!ev)
+		return;
+	ev->late_ns = late;
+	late_suffix(ev, "started late by");
+}
+
 static int run_steps(struct engine *E)
 {
 	size_t i;
@@ -2164,6 +2408,14 @@ static int run_steps(struct engine *E)
 
 		E->step = (int)i;
 		E->err[0] = '\0';
+		/* Steps decided at once (a state already seen) do not wait on the
+		 * event loop: serve the queue between them, or every segment of a
+		 * sender with a rule would wait for the next wait. */
+		if (E->ic) {
+			ret = pump_fd(E, TAG_INTERCEPT);
+			if (ret < 0)
+				return step_error(E, st, ret, "engine failure");
+		}
 		if (E->step_started)
 			E->step_started[i] = fw_now_ns();
 		if (st->since[0])
@@ -2202,16 +2454,22 @@ static int run_steps(struct engine *E)
 				ret = pump(E, until);
 			E->cursor_t = fw_now_ns();
 			E->cursor_idx = E->res->tl.n;
+			memset(&E->win_late, 0, sizeof(E->win_late));
 			break;
 		}
-		case STEP_INJECT:
+		case STEP_INJECT: {
+			struct fw_event *ev;
+
 			E->cursor_t = fw_now_ns();
+			memset(&E->win_late, 0, sizeof(E->win_late));
 			ret = do_inject(E, st);
 			if (ret < 0)
 				return step_error(E, st, ret, "cannot inject");
-			add_event(E, EV_STEP, E->cursor_t, st->host, "%s", st->text);
+			ev = add_event(E, EV_STEP, E->cursor_t, st->host, "%s", st->text);
+			step_late(E, ev, E->cursor_t);
 			ret = drain(E);
 			break;
+		}
 		case STEP_LISTEN:
 		case STEP_CONNECT:
 		case STEP_ACCEPT:
@@ -2236,6 +2494,7 @@ static int run_steps(struct engine *E)
 			}
 			started = fw_now_ns();
 			E->cursor_t = started;
+			memset(&E->win_late, 0, sizeof(E->win_late));
 			ret = do_action(E, st, &result);
 			if (ret < 0)
 				return step_error(E, st, ret, "cannot run the action");
@@ -2243,6 +2502,7 @@ static int run_steps(struct engine *E)
 				       fw_errno_name(result));
 			if (ev)
 				ev->err = result;
+			step_late(E, ev, started);
 			/* Probe right away: transient states (FIN_WAIT_1) live only
 			 * until the peer's answer arrives; but not between two actions
 			 * that must start together. */
@@ -2257,6 +2517,10 @@ static int run_steps(struct engine *E)
 			return step_error(E, st, ret, "engine failure");
 		if (ret > 0)
 			return ret; /* decided: failed */
+		/* A segment expectation ended when its segment (or its window's
+		 * end) came, which it set; every other step ends now. */
+		if (st->kind != STEP_EXPECT_SEGMENT && st->kind != STEP_EXPECT_NO_SEGMENT)
+			E->step_end = fw_now_ns();
 	}
 	return 0;
 }
@@ -2285,6 +2549,7 @@ int engine_run(const struct fw_case *c, struct case_result *res)
 		goto out;
 	}
 	res->status = CASE_PASS;
+	res->attempts = 1;
 	ret = run_steps(E);
 	if (ret == 0) {
 		ret = drain(E);

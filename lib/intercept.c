@@ -258,7 +258,8 @@ out:
 /* ---- verdicts ---- */
 
 static void intercept_emit_full(struct intercept *ic, enum intercept_event_kind kind,
-				const struct intercept_held *h, const struct seg *after, int err)
+				const struct intercept_held *h, const struct seg *after, int err,
+				int64_t due_ns)
 {
 	struct intercept_event ev = {
 		.kind = kind,
@@ -268,13 +269,9 @@ static void intercept_emit_full(struct intercept *ic, enum intercept_event_kind 
 		.decision = h->decision,
 		.queued_ns = h->queued_ns,
 		.read_ns = h->read_ns,
+		.due_ns = due_ns,
 		.err = err,
 	};
-
-	/* Timed ones only: a hold's max_ns is a limit, not a due time. */
-	if ((kind == INTERCEPT_RELEASED && h->decision.action == FAULT_DELAY) ||
-	    kind == INTERCEPT_COPY_SENT)
-		ev.due_ns = h->release_ns;
 
 	if (after) {
 		ev.rewritten = true;
@@ -287,7 +284,7 @@ static void intercept_emit_full(struct intercept *ic, enum intercept_event_kind 
 static void intercept_emit(struct intercept *ic, enum intercept_event_kind kind,
 			   const struct intercept_held *h)
 {
-	intercept_emit_full(ic, kind, h, NULL, 0);
+	intercept_emit_full(ic, kind, h, NULL, 0, 0);
 }
 
 /* Send the copy of a duplicated packet from the wire namespace itself: it
@@ -442,7 +439,8 @@ static int intercept_hold(struct intercept *ic, const struct intercept_held *h)
 }
 
 /* Accept every held segment due by now (all of them when all is set), in
- * release order; the kernel takes verdicts in any order. */
+ * release order; the kernel takes verdicts in any order. Each event says
+ * when it was due, so its lateness is known. */
 static void intercept_release_due(struct intercept *ic, int64_t now, bool all)
 {
 	size_t k = 0;
@@ -454,11 +452,13 @@ static void intercept_release_due(struct intercept *ic, int64_t now, bool all)
 			/* At free time the namespace may be going: no late copies. */
 			if (!ic->closing)
 				intercept_emit_full(ic, INTERCEPT_COPY_SENT, h, NULL,
-						    intercept_send_copy(ic, h->copy, h->copy_len));
+						    intercept_send_copy(ic, h->copy, h->copy_len),
+						    h->release_ns);
 			free(h->copy);
 		} else {
 			intercept_verdict(ic, h->id, NF_ACCEPT);
-			intercept_emit(ic, INTERCEPT_RELEASED, h);
+			intercept_emit_full(ic, INTERCEPT_RELEASED, h, NULL, 0,
+					    all ? 0 : h->release_ns);
 		}
 		k++;
 	}
@@ -517,12 +517,12 @@ static void intercept_duplicate(struct intercept *ic, const struct intercept_hel
 
 	if (h.decision.delay_ns <= 0) {
 		intercept_emit_full(ic, INTERCEPT_COPY_SENT, &h, NULL,
-				    intercept_send_copy(ic, pkt, len));
+				    intercept_send_copy(ic, pkt, len), 0);
 		return;
 	}
 	h.copy = malloc(len);
 	if (!h.copy) {
-		intercept_emit_full(ic, INTERCEPT_COPY_SENT, &h, NULL, -ENOMEM);
+		intercept_emit_full(ic, INTERCEPT_COPY_SENT, &h, NULL, -ENOMEM, 0);
 		return;
 	}
 	memcpy(h.copy, pkt, len);
@@ -531,7 +531,7 @@ static void intercept_duplicate(struct intercept *ic, const struct intercept_hel
 	ret = intercept_hold(ic, &h);
 	if (ret < 0) {
 		free(h.copy);
-		intercept_emit_full(ic, INTERCEPT_COPY_SENT, &h, NULL, ret);
+		intercept_emit_full(ic, INTERCEPT_COPY_SENT, &h, NULL, ret, 0);
 	}
 }
 
@@ -549,11 +549,11 @@ static void intercept_rewrite(struct intercept *ic, const struct intercept_held 
 		ret = seg_parse_ip(pkt, len, &after);
 	if (ret < 0) {
 		intercept_verdict(ic, h->id, NF_ACCEPT);
-		intercept_emit_full(ic, INTERCEPT_ACTED, h, NULL, ret);
+		intercept_emit_full(ic, INTERCEPT_ACTED, h, NULL, ret, 0);
 		return;
 	}
 	intercept_verdict_with(ic, h->id, NF_ACCEPT, (uint32_t)len, pkt);
-	intercept_emit_full(ic, INTERCEPT_ACTED, h, &after, 0);
+	intercept_emit_full(ic, INTERCEPT_ACTED, h, &after, 0, 0);
 }
 
 /* When the kernel queued the packet, on CLOCK_MONOTONIC: its receive stamp

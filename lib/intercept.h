@@ -55,7 +55,8 @@ struct intercept_event {
 	struct fault_decision decision;
 	int64_t queued_ns; /* when the segment entered the queue (the kernel's stamp) */
 	int64_t read_ns;   /* when we read it: read_ns - queued_ns is its queue dwell */
-	int64_t due_ns;    /* RELEASED/COPY_SENT on a timer: when it was due; else 0 */
+	int64_t due_ns;    /* RELEASED/COPY_SENT on its timer (delay, copy gap, a
+			    * hold's max): when it was due; 0 when released on request */
 	bool rewritten;     /* ACTED by a rewrite: what the segment became */
 	struct seg after;
 	int err;            /* COPY_SENT / rewrite: 0, or the errno that stopped it */

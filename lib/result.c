@@ -14,11 +14,25 @@
 
 static const char *const status_names[] = {
 	[CASE_PASS] = "PASS", [CASE_FAIL] = "FAIL", [CASE_SKIP] = "SKIP", [CASE_ERROR] = "ERROR",
+	[CASE_INCONCLUSIVE] = "INCONCLUSIVE",
 };
 
 const char *case_status_name(enum case_status s)
 {
-	return s <= CASE_ERROR ? status_names[s] : "?";
+	return s < CASE_STATUS_COUNT ? status_names[s] : "?";
+}
+
+int64_t run_lateness_max(const struct run_lateness *l)
+{
+	int64_t m = l->dwell_max_ns;
+
+	if (l->release_max_ns > m)
+		m = l->release_max_ns;
+	if (l->wake_max_ns > m)
+		m = l->wake_max_ns;
+	if (l->step_max_ns > m)
+		m = l->step_max_ns;
+	return m;
 }
 
 void result_init(struct case_result *r, const struct fw_case *c)
@@ -91,6 +105,8 @@ static json_t *event_json(const struct fw_event *e)
 
 	if (!o)
 		return NULL;
+	if (e->late_ns)
+		json_object_set_new(o, "late_ns", json_integer(e->late_ns));
 	switch (e->kind) {
 	case EV_STEP:
 		json_object_set_new(o, "result", json_string(fw_errno_name(e->err)));
@@ -160,6 +176,17 @@ char *result_to_json(const struct case_result *r)
 		      "duration_ns", (json_int_t)r->duration_ns, "message", text_json(r->message),
 		      "timeline", events);
 	if (o) {
+		const struct run_lateness *l = &r->late;
+
+		json_object_set_new(o, "attempts", json_integer(r->attempts ? r->attempts : 1));
+		json_object_set_new(
+			o, "lateness",
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "max_ns",
+				  (json_int_t)run_lateness_max(l), "queue_dwell_max_ns",
+				  (json_int_t)l->dwell_max_ns, "queued_segments", (json_int_t)l->queued,
+				  "release_error_max_ns", (json_int_t)l->release_max_ns,
+				  "wake_max_ns", (json_int_t)l->wake_max_ns, "step_start_max_ns",
+				  (json_int_t)l->step_max_ns, "explains_failure", r->late_explains));
 		s = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
 	}
@@ -276,6 +303,7 @@ static int event_parse(json_t *o, struct fw_event *e)
 	if (fw_host_parse(json_string_value(json_object_get(o, "host")), &h) == 0)
 		e->host = h;
 	copy_str(o, "text", e->text, sizeof(e->text));
+	e->late_ns = json_integer_value(json_object_get(o, "late_ns"));
 	switch (e->kind) {
 	case EV_STEP:
 		e->err = fw_errno_parse(json_string_value(json_object_get(o, "result")) ?
@@ -354,15 +382,26 @@ int result_from_json(const char *json, struct case_result *r, char *err, size_t 
 				 json_string_value(it) ? json_string_value(it) : "");
 	}
 	status = json_string_value(json_object_get(o, "status"));
-	for (k = CASE_PASS; k <= CASE_ERROR; k++)
+	for (k = CASE_PASS; k < CASE_STATUS_COUNT; k++)
 		if (status && strcmp(status, case_status_name((enum case_status)k)) == 0)
 			break;
-	if (k > CASE_ERROR) {
+	if (k == CASE_STATUS_COUNT) {
 		fw_err(err, errlen, -EINVAL, "result has an unknown status");
 		goto out;
 	}
 	r->status = (enum case_status)k;
 	r->duration_ns = json_integer_value(json_object_get(o, "duration_ns"));
+	r->attempts = (unsigned)json_integer_value(json_object_get(o, "attempts"));
+	{
+		json_t *l = json_object_get(o, "lateness");
+
+		r->late.dwell_max_ns = json_integer_value(json_object_get(l, "queue_dwell_max_ns"));
+		r->late.queued = (uint32_t)json_integer_value(json_object_get(l, "queued_segments"));
+		r->late.release_max_ns = json_integer_value(json_object_get(l, "release_error_max_ns"));
+		r->late.wake_max_ns = json_integer_value(json_object_get(l, "wake_max_ns"));
+		r->late.step_max_ns = json_integer_value(json_object_get(l, "step_start_max_ns"));
+		r->late_explains = json_is_true(json_object_get(l, "explains_failure"));
+	}
 	arr = json_object_get(o, "timeline");
 	json_array_foreach(arr, i, it) {
 		struct fw_event e;

@@ -16,9 +16,25 @@ enum case_status {
 	CASE_FAIL,
 	CASE_SKIP,
 	CASE_ERROR,
+	/* A timing expectation failed in every attempt while the harness itself
+	 * ran late enough to explain it: neither PASS nor a kernel FAIL. */
+	CASE_INCONCLUSIVE,
+};
+#define CASE_STATUS_COUNT (CASE_INCONCLUSIVE + 1)
+
+/* "PASS", "FAIL", "SKIP", "ERROR", "INCONCLUSIVE" */
+const char *case_status_name(enum case_status s);
+
+/* How late the harness itself was in one run, ns (each the worst seen). */
+struct run_lateness {
+	int64_t dwell_max_ns;   /* a segment's wait in the interceptor's queue */
+	uint32_t queued;        /* segments that went through the queue */
+	int64_t release_max_ns; /* a delayed/held segment or a copy let go after it was due */
+	int64_t wake_max_ns;    /* the event loop after a deadline or a captured segment */
+	int64_t step_max_ns;    /* an action step's start after the previous step ended */
 };
 
-const char *case_status_name(enum case_status s); /* "PASS", "FAIL", "SKIP", "ERROR" */
+int64_t run_lateness_max(const struct run_lateness *l);
 
 struct case_result {
 	char name[CASE_MAX_NAME];
@@ -30,7 +46,12 @@ struct case_result {
 	size_t nclaims;
 	enum case_status status;
 	int64_t duration_ns;
-	char message[4096]; /* FAIL/ERROR/SKIP: expected vs actual and the context */
+	char message[4096]; /* FAIL/ERROR/SKIP/INCONCLUSIVE: expected vs actual and the context */
+	struct run_lateness late;
+	/* The failure was a timing expectation and the lateness above could
+	 * explain it: the scheduler runs the case again (bounded). */
+	bool late_explains;
+	unsigned attempts; /* runs made for this verdict, >= 1 */
 	struct timeline tl;
 };
 

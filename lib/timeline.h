@@ -47,6 +47,12 @@ struct fw_event {
 	int err;
 	/* EXPECT */
 	bool pass;
+	/* The harness's own lateness attached to this event, ns: SEGMENT (the
+	 * copy arriving through the interceptor) and FAULT acted: its dwell in
+	 * the queue; FAULT released on a timer or by an event: how long after
+	 * it was due; STEP (an action): how late it started after the previous
+	 * step ended. 0 for everything else. */
+	int64_t late_ns;
 	/* SEGMENT raw frame (sent copies only), for pcap */
 	uint8_t *raw;
 	uint32_t caplen, len;

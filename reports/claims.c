@@ -188,6 +188,7 @@ enum claim_status claims_judge(const char *id, const struct case_result *res, si
 		switch (r->status) {
 		case CASE_FAIL:
 		case CASE_ERROR:
+		case CASE_INCONCLUSIVE:
 			*reason = r->name;
 			return CLAIM_UNCONFIRMED;
 		case CASE_SKIP: /* the first skipped run says why */

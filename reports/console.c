@@ -19,6 +19,7 @@ static const char *const status_colors[] = {
     [CASE_FAIL] = "\033[31m",
     [CASE_SKIP] = "\033[33m",
     [CASE_ERROR] = "\033[35m",
+    [CASE_INCONCLUSIVE] = "\033[36m",
 };
 
 /* Cases finish in any order but are reported in catalog order, so the
@@ -109,9 +110,12 @@ static int console_end(void *state, const struct report_summary *sum)
 	if (c->done < c->ctx.total)
 		progress_erase(c);
 	fw_duration_format(sum->wall_ns, wall, sizeof(wall));
-	fprintf(c->ctx.out, "%s%zu passed, %zu failed, %zu skipped, %zu errors in %s\n",
+	fprintf(c->ctx.out, "%s%zu passed, %zu failed, %zu skipped, %zu errors",
 		sum->interrupted ? "interrupted: " : "", sum->counts[CASE_PASS],
-		sum->counts[CASE_FAIL], sum->counts[CASE_SKIP], sum->counts[CASE_ERROR], wall);
+		sum->counts[CASE_FAIL], sum->counts[CASE_SKIP], sum->counts[CASE_ERROR]);
+	if (sum->counts[CASE_INCONCLUSIVE])
+		fprintf(c->ctx.out, ", %zu inconclusive", sum->counts[CASE_INCONCLUSIVE]);
+	fprintf(c->ctx.out, " in %s\n", wall);
 	ret = report_flush(c->ctx.out);
 	free(c);
 	return ret;

@@ -76,11 +76,12 @@ static int jsonw_end(void *state, const struct report_summary *sum)
 	if (uname(&un) < 0)
 		memset(&un, 0, sizeof(un));
 	doc = json_pack(
-	    "{s:s,s:i,s:i,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:{s:s,s:s}},s:O}", "generator", "finwave", "version",
+	    "{s:s,s:i,s:i,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:{s:s,s:s}},s:O}", "generator", "finwave", "version",
 	    REPORT_JSON_VERSION, "result_schema", RESULT_SCHEMA_VERSION, "run", "total",
 	    (json_int_t)w->total, "passed", (json_int_t)sum->counts[CASE_PASS], "failed",
 	    (json_int_t)sum->counts[CASE_FAIL], "skipped", (json_int_t)sum->counts[CASE_SKIP],
-	    "errors", (json_int_t)sum->counts[CASE_ERROR], "wall_ns", (json_int_t)sum->wall_ns,
+	    "errors", (json_int_t)sum->counts[CASE_ERROR], "inconclusive",
+	    (json_int_t)sum->counts[CASE_INCONCLUSIVE], "wall_ns", (json_int_t)sum->wall_ns,
 	    "interrupted", sum->interrupted, "kernel", "release",
 	    sum->kernel_release ? sum->kernel_release : un.release, "version",
 	    sum->kernel_version ? sum->kernel_version : un.version,

@@ -94,6 +94,7 @@ static const char *const outcome_element[] = {
     [CASE_FAIL] = "failure",
     [CASE_SKIP] = "skipped",
     [CASE_ERROR] = "error",
+    [CASE_INCONCLUSIVE] = "error", /* the harness, not the kernel, is in doubt */
 };
 
 static int junit_case(void *state, const struct case_result *r, size_t index)
@@ -143,11 +144,12 @@ static int junit_end(void *state, const struct report_summary *sum)
 	int ret, k;
 
 	ret = fclose(j->mem) != 0 ? -ENOMEM : 0;
-	for (k = CASE_PASS; k <= CASE_ERROR; k++)
+	for (k = CASE_PASS; k < CASE_STATUS_COUNT; k++)
 		tests += sum->counts[k];
 	snprintf(totals, sizeof(totals),
 		 "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\"",
-		 tests, sum->counts[CASE_FAIL], sum->counts[CASE_ERROR], sum->counts[CASE_SKIP],
+		 tests, sum->counts[CASE_FAIL],
+		 sum->counts[CASE_ERROR] + sum->counts[CASE_INCONCLUSIVE], sum->counts[CASE_SKIP],
 		 (double)sum->wall_ns / FW_NS_PER_SEC);
 	fprintf(j->out.f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(j->out.f, "<testsuites name=\"finwave\" %s>\n", totals);

@@ -26,7 +26,7 @@ struct report_ctx {
 };
 
 struct report_summary {
-	size_t counts[CASE_ERROR + 1]; /* by status */
+	size_t counts[CASE_STATUS_COUNT]; /* by status */
 	int64_t wall_ns;
 	bool interrupted;
 	/* the kernel the cases ran on; NULL: this one (uname). 'finwave merge'

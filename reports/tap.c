@@ -52,8 +52,10 @@ static int tap_case(void *state, const struct case_result *r, size_t index)
 		return -ENOMEM;
 	}
 	fw_duration_format(r->duration_ns, dur, sizeof(dur));
-	fprintf(t->out.f, "%s %zu - ", r->status == CASE_FAIL || r->status == CASE_ERROR ? "not ok" : "ok",
-		index + 1);
+	bool bad = r->status == CASE_FAIL || r->status == CASE_ERROR ||
+		   r->status == CASE_INCONCLUSIVE;
+
+	fprintf(t->out.f, "%s %zu - ", bad ? "not ok" : "ok", index + 1);
 	/* A '#' in a description would start a directive: TAP 13 escapes it. */
 	for (p = name; *p; p++) {
 		if (*p == '#')
@@ -63,7 +65,7 @@ static int tap_case(void *state, const struct case_result *r, size_t index)
 	if (r->status == CASE_SKIP) /* a directive ends at the line's end */
 		fprintf(t->out.f, " # SKIP %.*s", (int)strcspn(msg, "\n"), msg);
 	fputc('\n', t->out.f);
-	if (r->status == CASE_FAIL || r->status == CASE_ERROR) {
+	if (bad) {
 		fprintf(t->out.f, "  ---\n  status: %s\n  duration: %s\n  message: |\n",
 			case_status_name(r->status), dur);
 		for (line = msg; *line; line = nl + 1) {
