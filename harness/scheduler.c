@@ -20,8 +20,8 @@
 #define SCHED_ATTEMPTS 3
 /* Adaptive admission: a finished run as late as this halves the number of
  * cases at once; one this punctual lets one more in. */
-#define SCHED_LATE_HIGH_NS (10 * FW_NS_PER_MS)
-#define SCHED_LATE_LOW_NS (3 * FW_NS_PER_MS)
+#define SCHED_LATE_HIGH_NS (20 * FW_NS_PER_MS)
+#define SCHED_LATE_LOW_NS (5 * FW_NS_PER_MS)
 /* A case process's nice value: about 3 times an ordinary process's CPU share. */
 #define SCHED_CASE_NICE (-5)
 
