@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -142,6 +143,9 @@ struct engine {
 	int64_t step_end; /* when the previous step ended (its awaited event, absolute) */
 	int64_t release_trigger; /* when what releases held segments happened, 0: none */
 	struct run_lateness win_late; /* lateness since the last action step began */
+	/* Tests only (FINWAVE_TEST_QUEUE_STALL_MS): wait this long before each
+	 * read of the queue, as a loaded machine would make us. */
+	int64_t test_stall_ns;
 	/* How far the failing observation was from passing, when that is known
 	 * (a timer's time left): lateness explains the failure only if at least
 	 * this large. INT64_MAX: no lateness can (a different timer). */
@@ -750,6 +754,14 @@ static int pump_fd(struct engine *E, uint32_t tag)
 		break;
 	case TAG_INTERCEPT:
 	case TAG_INTERCEPT_TIMER:
+		if (E->test_stall_ns) {
+			struct pollfd q = { .fd = intercept_fd(E->ic), .events = POLLIN };
+			struct timespec nap = { E->test_stall_ns / FW_NS_PER_SEC,
+						E->test_stall_ns % FW_NS_PER_SEC };
+
+			if (poll(&q, 1, 0) > 0) /* only when a segment waits */
+				nanosleep(&nap, NULL);
+		}
 		/* What capture holds happened before what the queue holds: the
 		 * matcher's view (ISNs, FINs and their ACKs) must include it. */
 		ret = capture_both(E);
@@ -2541,6 +2553,12 @@ int engine_run(const struct fw_case *c, struct case_result *res)
 	E->step = -1;
 	E->t0 = fw_now_ns();
 	E->cursor_t = E->t0;
+	{
+		const char *stall = getenv("FINWAVE_TEST_QUEUE_STALL_MS");
+
+		if (stall && atoi(stall) > 0 && atoi(stall) <= 1000)
+			E->test_stall_ns = atoi(stall) * FW_NS_PER_MS;
+	}
 	E->step_started = calloc(c->nsteps + 1, sizeof(*E->step_started));
 	ret = E->step_started ? engine_setup(E) : -ENOMEM;
 	if (ret < 0) {
