@@ -282,7 +282,8 @@ bool matrix_failed(const struct matrix *m)
 		if (m->k[i].note[0] || m->k[i].interrupted)
 			return true;
 		for (j = 0; j < m->k[i].nres; j++)
-			if (m->k[i].res[j].status == CASE_FAIL || m->k[i].res[j].status == CASE_ERROR)
+			if (m->k[i].res[j].status == CASE_FAIL || m->k[i].res[j].status == CASE_ERROR ||
+			    m->k[i].res[j].status == CASE_INCONCLUSIVE)
 				return true;
 	}
 	return false;
@@ -359,6 +360,7 @@ static struct cell case_cell(const struct matrix_kernel *k, const char *name)
 		c.st = CELL_SKIPPED;
 		break;
 	case CASE_ERROR:
+	case CASE_INCONCLUSIVE: /* no verdict about the kernel either */
 		c.st = CELL_ERROR;
 		break;
 	}
@@ -591,7 +593,7 @@ static void console_write(FILE *f, const struct matrix *m, const struct row *cla
 			  const struct row *cases, size_t ncases, bool quiet)
 {
 	char wall[32];
-	size_t i, j, namew = 10, counts[CASE_ERROR + 1];
+	size_t i, j, namew = 10, counts[CASE_STATUS_COUNT];
 
 	for (i = 0; i < ncases; i++)
 		if (strlen(cases[i].name) > namew)
