@@ -33,7 +33,8 @@ fw merge --report-dir "$work/m" "$work/s2" "$work/s1"
 expect_out "cases x kernels" "merge prints the matrix"
 
 # What differs between two runs of the same cases is time: durations, the
-# timeline, the run's wall time, the merged directories. Everything else must
+# timeline, the harness's measured lateness and the attempts it caused
+# (docs/load.md), the run's wall time, the merged directories. Everything else must
 # be equal, case by case and in the same order.
 normalize() {
   python3 - "$1" <<'PY'
@@ -42,6 +43,7 @@ d = json.load(open(sys.argv[1]))
 d.get("run", {}).pop("wall_ns", None)
 for c in d.get("cases", []):
     c.pop("duration_ns", None); c.pop("timeline", None)
+    c.pop("lateness", None); c.pop("attempts", None)
 for k in d.get("kernels", []):
     k.pop("wall_ns", None); k.pop("dirs", None)
 print(json.dumps(d, indent=1, sort_keys=True))
