@@ -303,6 +303,7 @@ static void report_interrupted(struct fw_case *const *cases, size_t n, size_t to
 		}
 		result_init(&none, cases[i % n]);
 		none.status = CASE_SKIP;
+		none.not_run = true;
 		snprintf(none.message, sizeof(none.message),
 			 "not run: the run was interrupted before this case finished");
 		run_label(&none, i, n);

@@ -53,6 +53,9 @@ struct case_result {
 	bool late_explains;
 	unsigned attempts; /* runs made for this verdict, >= 1 */
 	struct timeline tl;
+	/* SKIP because the run was interrupted before it finished (the harness's
+	 * own note, not serialised: the message says "not run: ..." to readers) */
+	bool not_run;
 };
 
 /* Fill the descriptive fields from the case. */

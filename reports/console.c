@@ -12,6 +12,7 @@
 struct console {
 	struct report_ctx ctx;
 	size_t done;
+	size_t not_run; /* interrupted: counted, said once at the end */
 };
 
 static const char *const status_colors[] = {
@@ -86,7 +87,8 @@ static int console_case(void *state, const struct case_result *r, size_t index)
 
 	c->done = index + 1;
 	progress_erase(c);
-	if (!c->ctx.quiet || r->status != CASE_PASS) {
+	c->not_run += r->not_run;
+	if (!r->not_run && (!c->ctx.quiet || r->status != CASE_PASS)) {
 		fw_duration_format(r->duration_ns, dur, sizeof(dur));
 		fprintf(c->ctx.out, "%s%-5s%s ", c->ctx.color ? status_colors[r->status] : "",
 			case_status_name(r->status), c->ctx.color ? "\033[0m" : "");
@@ -109,6 +111,9 @@ static int console_end(void *state, const struct report_summary *sum)
 
 	if (c->done < c->ctx.total)
 		progress_erase(c);
+	if (c->not_run)
+		fprintf(c->ctx.out, "%zu run(s) not run: interrupted before they finished\n",
+			c->not_run);
 	fw_duration_format(sum->wall_ns, wall, sizeof(wall));
 	fprintf(c->ctx.out, "%s%zu passed, %zu failed, %zu skipped, %zu errors",
 		sum->interrupted ? "interrupted: " : "", sum->counts[CASE_PASS],
