@@ -152,7 +152,7 @@ git clone --quiet --no-hardlinks --no-checkout "$repo" "$root/root/finwave"
 git -C "$root/root/finwave" checkout --quiet -B main "$commit"
 
 # ---- run one command inside the fresh machine ----
-# Inside new mount + PID namespaces: mount what a booted Debian has, chroot,
+# Inside new mount + PID namespaces: mount what a booted Debian has, pivot into it,
 # and run the command with a root login's environment (no LANG: minbase has no
 # locales; the PATH of Debian's /etc/profile for root).
 inner='
@@ -168,9 +168,16 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$r/dev/pts"
 mount -t tmpfs -o mode=1777 tmpfs "$r/dev/shm"
 mount -t tmpfs -o mode=1777 tmpfs "$r/tmp"
 mount -t tmpfs -o mode=0755 tmpfs "$r/run"
-mkdir -p "$r/run/lock"
+mkdir -p "$r/run/lock" "$r/.oldroot"
+# pivot_root, not only chroot: the fresh root becomes this mount namespace'"'"'s
+# root, so a process that enters the namespace (nsenter -m, as the cleanup
+# test does) lands in the fresh machine, not in the host'"'"'s /.
+cd "$r"
+pivot_root . .oldroot
+umount -l /.oldroot
+rmdir /.oldroot
 set +e
-chroot "$r" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=xterm \
+chroot / /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=xterm \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   /bin/bash -c "cd /root/finwave && $*"
 # (not exec: this shell stays the namespace'"'"'s init, reaping orphans, and
