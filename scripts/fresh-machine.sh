@@ -7,11 +7,13 @@
 # transcript, and exits 1 if either command fails.
 #
 #   bash scripts/fresh-machine.sh [--commit REV] [--only quickstart|test]
-#                                 [--cold] [--verbose]
+#                                 [--cold] [--verbose] [--path PATH]
 #   --commit REV  what to clone (default: main of this repository)
 #   --only CMD    run one of the two commands (test alone still installs and builds)
 #   --cold        ignore the cached base root and debootstrap from nothing again
 #   --verbose     stream the transcripts while they are written
+#   --path PATH   the commands' PATH (default: a root login's, with the sbin
+#                 directories; "su" without "-" leaves a user's, without them)
 #
 # The root lives in a temporary directory removed on every exit path. The base
 # root debootstrap makes is cached (before anything changes it) as a tarball in
@@ -39,6 +41,7 @@ suite=bookworm
 limit_quickstart=$((60 * 60)) limit_test=$((120 * 60)) limit_debootstrap=$((30 * 60))
 
 commit="" only="" cold=0 verbose=0
+path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 while [ $# -gt 0 ]; do
   case "$1" in
     --commit) [ $# -ge 2 ] || { echo "fresh-machine: --commit needs a revision" >&2; exit 2; }
@@ -48,6 +51,8 @@ while [ $# -gt 0 ]; do
             only=$2; shift 2 ;;
     --cold) cold=1; shift ;;
     --verbose) verbose=1; shift ;;
+    --path) [ $# -ge 2 ] && [ -n "$2" ] || { echo "fresh-machine: --path needs a PATH" >&2; exit 2; }
+            path=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "fresh-machine: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -112,7 +117,7 @@ mkdir -p "$cache" "$logs"
 work=$(mktemp -d /var/tmp/finwave-fresh.XXXXXX)
 root=$work/root
 echo "fresh-machine: commit $(git -C "$repo" log -1 --format='%h %s' "$commit" | cut -c1-80)"
-echo "fresh-machine: root $root, transcripts $logs, mirror $mirror"
+echo "fresh-machine: root $root, transcripts $logs, mirror $mirror, PATH $path"
 
 # ---- the base root: debootstrap from nothing, or the cached one ----
 base=$cache/$suite-minbase.tar
@@ -154,10 +159,10 @@ git -C "$root/root/finwave" checkout --quiet -B main "$commit"
 # ---- run one command inside the fresh machine ----
 # Inside new mount + PID namespaces: mount what a booted Debian has, pivot into it,
 # and run the command with a root login's environment (no LANG: minbase has no
-# locales; the PATH of Debian's /etc/profile for root).
+# locales; the PATH of Debian's /etc/profile for root, or --path).
 inner='
 set -e
-r=$1; shift
+r=$1 path=$2; shift 2
 # / of a booted machine is a mount point (unshare --propagation, used by the
 # tests, needs that): make the root one.
 mount --bind "$r" "$r"
@@ -178,7 +183,7 @@ umount -l /.oldroot
 rmdir /.oldroot
 set +e
 chroot / /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=xterm \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  PATH="$path" \
   /bin/bash -c "cd /root/finwave && $*"
 # (not exec: this shell stays the namespace'"'"'s init, reaping orphans, and
 # the command is an ordinary process as on a booted machine)
@@ -193,7 +198,7 @@ run_in_root() { # run_in_root NAME LIMIT COMMAND
   # --kill-child: if unshare dies, the namespace's first process dies, and
   # with it every process of the fresh machine.
   timeout -k 30 "$limit" unshare --mount --pid --fork --kill-child --propagation private \
-    bash -c "$inner" inner "$root" "$cmd" </dev/null >"$log" 2>&1 &
+    bash -c "$inner" inner "$root" "$path" "$cmd" </dev/null >"$log" 2>&1 &
   runner=$!
   if [ "$verbose" -eq 1 ]; then tail -n +1 -f --pid="$runner" "$log" || true; fi
   rcs[$name]=0
