@@ -1,5 +1,9 @@
 # Shared helpers for the end-to-end tests (sourced).
 set -u
+# A root shell's PATH may lack the sbin directories ("su" without "-"): the
+# tools the checks use (iptables-save, sysctl, nft) live there, and a check
+# whose tool is not found would compare two empty outputs and pass.
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 : "${FINWAVE:?set FINWAVE to the finwave binary}"
 : "${FW_SOURCE_DIR:?set FW_SOURCE_DIR to the source tree}"
 cd "$FW_SOURCE_DIR"
