@@ -52,11 +52,21 @@ PY
 [ -s "$work/lab/matrix.html" ] && grep -q "$release" "$work/lab/matrix.html" &&
   pass "matrix.html names the kernel" || fail "matrix.html"
 
-# A guest that does not finish by its deadline: killed, reported, nothing left.
-fw lab --accel tcg --timeout 1 --kernel "$pkg" --report-dir "$work/hang" tests/fixtures/skip/
-expect_rc 1 "a guest past --timeout"
-expect_out "hung: killed at the 1 s deadline" "  reported as hung"
-pgrep -f "finwave.job=$work/hang" >/dev/null && fail "  qemu still running" || pass "  its qemu is gone"
+# A guest that does not finish by its deadline: killed, reported, nothing
+# left. The same kernel given the two other ways: the package file the cache
+# holds now, and its image with its modules directory.
+cache=${FINWAVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/finwave/kernels}
+deb=$(ls "$cache/${pkg}"_*.deb 2>/dev/null | sort -V | tail -n 1)
+unpacked="$cache/$(basename "$deb" .deb)"
+n=0
+for spec in "$pkg" "$deb" "$unpacked/boot/vmlinuz-$release:$unpacked/lib/modules/$release"; do
+  n=$((n + 1))
+  fw lab --accel tcg --timeout 1 --kernel "$spec" --report-dir "$work/hang$n" tests/fixtures/skip/
+  expect_rc 1 "a guest past --timeout (--kernel $(basename "$spec"))"
+  expect_out "$release [tcg]" "  the kernel is $release"
+  expect_out "hung: killed at the 1 s deadline" "  reported as hung"
+  pgrep -f "finwave.job=$work/hang$n" >/dev/null && fail "  qemu still running" || pass "  its qemu is gone"
+done
 
 fw lab --kernel "$work/no-such.deb" --report-dir "$work/bad" tests/fixtures/skip/
 expect_rc 2 "a kernel package that does not exist"
