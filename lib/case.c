@@ -1953,8 +1953,9 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		if ((ret = load_step(L, c, node_at(L, *it), &c->steps[c->nsteps])) < 0)
 			return ret;
-		if (c->dut.interfaces[0][0] && c->steps[c->nsteps].host == HOST_DUT)
-			return fail(L, node_at(L, *it), "an external box has no namespace of ours to read its conntrack table, counters or sysctls from");
+		if (c->dut.interfaces[0][0] && (c->steps[c->nsteps].host == HOST_DUT ||
+						c->steps[c->nsteps].peer == HOST_DUT))
+			return fail(L, node_at(L, *it), "an external box has no namespace of ours: no conntrack table, counters or sysctls to read, nor an address to connect to");
 		c->nsteps++;
 	}
 	return 0;

@@ -55,6 +55,11 @@ static int dut_ruleset(int ns_fd, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int dut_load_ruleset(const struct fw_dut *cfg, int ns_fd, char *err, size_t errlen)
+{
+	return cfg->ruleset[0] ? dut_ruleset(ns_fd, cfg->ruleset, err, errlen) : 0;
+}
+
 int dut_start(struct dut **out, const struct fw_dut *cfg, int ns_fd, int64_t deadline_ns,
 	      char *err, size_t errlen)
 {
@@ -62,8 +67,6 @@ int dut_start(struct dut **out, const struct fw_dut *cfg, int ns_fd, int64_t dea
 	int ret = 0;
 
 	*out = NULL;
-	if (cfg->ruleset[0] && (ret = dut_ruleset(ns_fd, cfg->ruleset, err, errlen)) < 0)
-		return ret;
 	if (cfg->setup[0] && (ret = dut_sh(ns_fd, cfg->setup, cfg->dir, err, errlen)) < 0)
 		return ret;
 	if (!cfg->run[0])

@@ -14,7 +14,11 @@
 
 struct dut;
 
-/* Configure the box in ns_fd as cfg says, and wait (up to deadline_ns,
+/* Load cfg's ruleset (nft -f) into the box in ns_fd, if it has one; 0 or
+ * -errno with err naming the file and nft's words. Before dut_start() and
+ * before the box's sysctls (the ruleset brings nf_conntrack with them). */
+int dut_load_ruleset(const struct fw_dut *cfg, int ns_fd, char *err, size_t errlen);
+/* Run the box's setup command and program in ns_fd as cfg says, and wait (up to deadline_ns,
  * monotonic) until its program listens on cfg->ready_port. Returns 0, or
  * -errno with err one line naming the step that failed and the tool's own
  * words ("dut: ruleset cases/x.nft: nft: syntax error, line 3 ..."). *out is

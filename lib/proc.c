@@ -121,6 +121,8 @@ void proc_destroy(struct proc_child *c)
 {
 	if (!c)
 		return;
+	if (c->pid && c->group)
+		kill(-c->pid, SIGKILL); /* its group: whatever it started, even after it ended */
 	if (c->pid && !c->reaped) {
 		int status;
 
@@ -203,11 +205,23 @@ static void proc_exec_child(pid_t parent, int ns_fd, int out_fd, char *const arg
 {
 	static const char setns_msg[] = "cannot enter the namespace\n";
 	static const char exec_msg[] = "cannot execute the command\n";
+	static const int reset[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT };
+	sigset_t none;
+	size_t i;
 	int null;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(126);
+	/* ignored signals and the mask survive exec: the case process ignores
+	 * SIGINT and SIGPIPE, the program must not */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		signal(reset[i], SIG_DFL);
+	/* a group of its own: whatever it starts in the background is killed
+	 * with it (kill(-pid)), and cannot keep a namespace alive */
+	setpgid(0, 0);
 	null = open("/dev/null", O_RDONLY);
 	if (null >= 0)
 		dup2(null, 0);
@@ -251,45 +265,20 @@ int proc_run_ns(int ns_fd, char *const argv[], char *const env[], int64_t timeou
 		proc_exec_child(parent, ns_fd, pipefd[1], argv, envp);
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	for (;;) { /* its words, until it closes its end or the deadline */
+	/* Its words until it ends (or the deadline): not until its pipe closes,
+	 * which a command that left something in the background never does.
+	 * Poll the pipe and, at least every 20 ms, whether it ended. */
+	for (;;) {
 		int64_t left = deadline - fw_now_ns();
 		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		bool ended = false;
 		char tmp[256];
+		pid_t w;
 		ssize_t r;
 		int n;
 
-		if (left <= 0)
-			break;
-		n = poll(&pfd, 1, (int)(left / FW_NS_PER_MS) + 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		r = read(pipefd[0], tmp, sizeof(tmp));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (used + 1 < outlen) {
-			size_t take = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
-
-			memcpy(out + used, tmp, take);
-			used += take;
-			out[used] = '\0';
-		}
-	}
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		struct timespec nap = { 0, 1000000 };
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			ret = -errno;
-			pid = -1;
-			goto out;
-		}
-		if (fw_now_ns() >= deadline) {
+		if (left <= 0) {
+			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			pid = -1;
@@ -298,9 +287,44 @@ int proc_run_ns(int ns_fd, char *const argv[], char *const env[], int64_t timeou
 			ret = -ETIMEDOUT;
 			goto out;
 		}
-		nanosleep(&nap, NULL);
+		w = waitpid(pid, &status, WNOHANG);
+		if (w < 0 && errno != EINTR) {
+			ret = -errno;
+			pid = -1;
+			goto out;
+		}
+		ended = w == pid;
+		n = poll(&pfd, 1, ended ? 0 : (int)(left / FW_NS_PER_MS < 20 ? left / FW_NS_PER_MS + 1 : 20));
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			goto out_reap;
+		}
+		r = n > 0 ? read(pipefd[0], tmp, sizeof(tmp)) : 0;
+		if (r > 0 && used + 1 < outlen) {
+			size_t take = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
+
+			memcpy(out + used, tmp, take);
+			used += take;
+			out[used] = '\0';
+		}
+		if (ended && r <= 0)
+			break; /* it ended and what it wrote is read */
+		if (n > 0 && r == 0) { /* EOF: everyone closed the pipe; it is ending */
+			struct timespec nap = { 0, 1000000 };
+
+			nanosleep(&nap, NULL);
+		}
 	}
+	kill(-pid, SIGKILL); /* what it left running in the background, if anything */
 	pid = -1;
+	goto out_status;
+out_reap:
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	pid = -1;
+	goto out;
+out_status:
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		ret = 0;
 		goto out;
@@ -352,7 +376,9 @@ int proc_spawn_ns(struct proc_child *out, int ns_fd, char *const argv[], char *c
 	}
 	if (pid == 0)
 		proc_exec_child(parent, ns_fd, *log_fd, argv, envp);
+	setpgid(pid, pid); /* also here: no window where a kill(-pid) misses it */
 	out->pid = pid;
+	out->group = true;
 	out->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (out->pidfd < 0) {
 		ret = -errno;

@@ -41,6 +41,7 @@ struct proc_child {
 	int pidfd;   /* readable when the child has exited, -1 when none */
 	bool reaped;
 	int status;  /* wait status once reaped */
+	bool group;  /* leads a process group of its own (proc_spawn_ns): killed as a group */
 };
 
 /* Fork a child keeping only keep_fds (sorted or not) open. Returns 0 or -errno. */

@@ -125,7 +125,7 @@ static int sockopt_exists(struct requires_probe *p, int level, int opt, bool *ex
 static bool module_exists(const struct requires_probe *p, const char *name)
 {
 	static const char *const lists[] = {"modules.builtin", "modules.dep"};
-	char want[64], path[320], line[512];
+	char want[64], path[320];
 	size_t i, k;
 	bool found = false;
 
@@ -137,17 +137,22 @@ static bool module_exists(const struct requires_probe *p, const char *name)
 	if (access(path, F_OK) == 0)
 		return true;
 	for (i = 0; i < sizeof(lists) / sizeof(lists[0]) && !found; i++) {
+		char *line = NULL;
+		size_t cap = 0;
 		FILE *f;
 
 		snprintf(path, sizeof(path), "/lib/modules/%s/%s", p->uts.release, lists[i]);
 		f = fopen(path, "re");
 		if (!f)
 			continue;
-		while (!found && fgets(line, sizeof(line), f)) {
+		while (!found && getline(&line, &cap, f) > 0) {
 			/* "kernel/net/netfilter/nf_conntrack.ko.xz: deps" -> nf_conntrack */
-			char *base = strrchr(strtok(line, ":\n"), '/'), *dot;
+			char *name = strtok(line, ":\n"), *base, *dot;
 
-			base = base ? base + 1 : line;
+			if (!name)
+				continue;
+			base = strrchr(name, '/');
+			base = base ? base + 1 : name;
 			if ((dot = strstr(base, ".ko")))
 				*dot = '\0';
 			for (k = 0; base[k]; k++)
@@ -155,6 +160,7 @@ static bool module_exists(const struct requires_probe *p, const char *name)
 					base[k] = '_';
 			found = strcmp(base, want) == 0;
 		}
+		free(line);
 		fclose(f);
 	}
 	return found;
@@ -199,6 +205,10 @@ int requires_add_program(struct fw_requires *r, const char *name)
 {
 	size_t i;
 
+	/* a path or a variable (${FW_CASE_DIR}/srv, ./srv) names the case's own
+	 * program, not an installed one: nothing to require */
+	if (strpbrk(name, "/$"))
+		return 0;
 	for (i = 0; i < r->nprograms; i++)
 		if (strcmp(r->programs[i], name) == 0)
 			return 0;
@@ -227,6 +237,10 @@ int requires_check(struct requires_probe *p, const struct fw_case *c, char *why,
 		if ((ret = sysctl_exists(p, name, &ok)) < 0)
 			return fw_err(err, errlen, ret, "cannot probe sysctl %s: %s", name,
 				      strerror(-ret));
+		/* net.netfilter.nf_conntrack_* appear when the module loads (a box's
+		 * ruleset loads it): a module this kernel can load is enough */
+		if (!ok && !strncmp(name, "net.netfilter.nf_conntrack_", 27))
+			ok = module_exists(p, "nf_conntrack");
 		if (!ok)
 			return missing(why, len, "needs sysctl %s (Linux %s has none)", name,
 				       p->uts.release);

@@ -969,6 +969,7 @@ static int topo_keeper_start(struct topo *t, char *err, size_t errlen)
 		 * later), so the libraries are safe to use in this child */
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;
+		t->moved = 2; /* whatever got moved: a name not found is no harm */
 		topo_move_out(t);
 		_exit(0);
 	}
@@ -995,7 +996,10 @@ static int topo_move_in(struct topo *t, char *err, size_t errlen)
 	t->home_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (t->home_ns < 0)
 		return fw_err(err, errlen, -errno, "cannot hold this namespace: %s", errstr(errno));
-	ret = nl_open(&home, t->home_ns, "finwave's", err, errlen);
+	/* the keeper first: the process may be killed between two moves */
+	ret = topo_keeper_start(t, err, errlen);
+	if (ret == 0)
+		ret = nl_open(&home, t->home_ns, "finwave's", err, errlen);
 	for (k = 0; k < 2 && ret == 0; k++) {
 		const struct topo_end *e = k ? &d->links[i].b : &d->links[i].a;
 		int ns = t->ns[node_index(d, e->node)];
@@ -1013,13 +1017,6 @@ static int topo_move_in(struct topo *t, char *err, size_t errlen)
 			ret = sysctl_io(ns, e->node, dad, "0", NULL, 0, err, errlen);
 	}
 	nl_close(&home);
-	if (t->moved) {
-		char kerr[FW_ERRLEN];
-		int kret = topo_keeper_start(t, kerr, sizeof(kerr));
-
-		if (kret < 0 && ret == 0)
-			ret = fw_err(err, errlen, kret, "%s", kerr);
-	}
 	return ret;
 }
 

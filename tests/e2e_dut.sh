@@ -34,4 +34,17 @@ if wait_no_processes && ! pgrep -f 'sleep 31.5' >/dev/null; then
 else
   fail "  the box's program outlived the case"; pkill -f 'sleep 31.5'
 fi
+SECONDS=0
+fw run tests/fixtures/dut/setup-backgrounds.yaml
+expect_rc 0 "a setup command that leaves a process in the background"
+[ "$SECONDS" -lt 8 ] && pass "  does not wait for it (took ${SECONDS} s)" || fail "  waited ${SECONDS} s for the background process"
+if pgrep -f 'sleep 31.7' >/dev/null; then fail "  its background process outlived the case"; pkill -f 'sleep 31.7'; else pass "  its background process died with it"; fi
+
+fw run tests/fixtures/dut/program-signals.yaml
+expect_rc 0 "a started program is killed by SIGINT (the case process ignores it, the program must not)"
+fw run tests/fixtures/dut/program-own-path.yaml
+expect_rc 0 "a program named by its path in the case's directory runs (not skipped)"
+
+fw run cases/middlebox/firewall-rst-in-window-box-only.yaml
+expect_rc 0 "the box's own counters (expect counter, host: dut)"
 finish
