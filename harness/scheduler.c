@@ -15,6 +15,7 @@
 #include "util.h"
 
 #define SCHED_BUDGET_MARGIN_NS (30 * FW_NS_PER_SEC)
+#define SCHED_RESULT_GRACE_NS (10 * FW_NS_PER_SEC)
 /* Runs of a case whose timing failure the harness's lateness could explain,
  * the first included; after the last it is INCONCLUSIVE. */
 #define SCHED_ATTEMPTS 3
@@ -30,6 +31,7 @@ struct slot {
 	int fd;
 	size_t index;
 	int64_t deadline;
+	bool grace; /* the deadline was extended once for a result being written */
 	char *buf;
 	size_t len, cap;
 };
@@ -117,6 +119,7 @@ static int slot_start(struct slot *s, const struct fw_case *c, size_t index)
 	s->fd = p[0];
 	s->index = index;
 	s->deadline = fw_now_ns() + case_budget(c);
+	s->grace = false;
 	s->len = 0;
 	return 0;
 }
@@ -381,11 +384,18 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 			if (np > 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				r = slot_read(s);
 			/* Over budget, unless its result already waits in the pipe: a
-			 * harness stopped (SIGSTOP) past the deadline was late, not the case. */
+			 * harness stopped (SIGSTOP) past the deadline was late, not the
+			 * case. A result is written only once the case is over, so one
+			 * begun (larger than the pipe holds) gets a grace to finish. */
 			if (r == 0 && now > s->deadline && (r = slot_read(s)) == 0) {
-				kill(s->pid, SIGKILL);
-				killed = true;
-				r = 1;
+				if (s->len > 0 && !s->grace) {
+					s->grace = true;
+					s->deadline = now + SCHED_RESULT_GRACE_NS;
+				} else {
+					kill(s->pid, SIGKILL);
+					killed = true;
+					r = 1;
+				}
 			}
 			if (r < 0) {
 				ret = r;

@@ -51,32 +51,41 @@ EOF
 done
 
 # ---- SIGSTOP past the budget while the result waits in the pipe ----------------
-# A two-step case of about 2 s: its budget is the 30 s margin plus 2 s a
-# step plus its 2 s wait, 36 s. The harness is stopped while the case runs,
-# stays stopped past the budget, then resumes with the whole result in the
-# pipe: that is a PASS, not an overrun.
-cat >"$work/one-step.yaml" <<'EOF'
-summary: a listener and 2 s of silence (for the SIGSTOP check)
+# A case whose result (85 KB: 300 kB of data, segment by segment) is larger
+# than a pipe holds; its budget is the 30 s margin plus, per step, its wait
+# and 2 s: 50 s. The harness is stopped while the case runs and stays
+# stopped past the budget; meanwhile the case ends and blocks writing its
+# result. Resumed, the harness must take the whole result: a PASS, not an
+# overrun (main killed it: ERROR "overran its time budget").
+cat >"$work/big.yaml" <<'EOF'
+summary: a result larger than a pipe holds (for the SIGSTOP check)
 family: ipv4
 steps:
   - {do: listen, host: server, port: 8080}
   - {expect: no_segment, from: client, within: 2s}
+  - {do: connect, host: client, port: 8080}
+  - {do: accept, host: server}
+  - {do: send, host: client, bytes: 300000}
+  - {do: recv, host: server, bytes: 300000}
 EOF
-"$FINWAVE" run --jobs 1 "$work/one-step.yaml" >"$work/out" 2>&1 &
+"$FINWAVE" run --jobs 1 "$work/big.yaml" >"$work/out" 2>&1 &
 pid=$!
 deadline=$((SECONDS + 30)) child=""
 while [ -z "$child" ] && [ $SECONDS -lt $deadline ]; do child=$(pgrep -P "$pid" | head -1); sleep 0.01; done
 kill -STOP "$pid"
 t0=$SECONDS
-# the case process ends (a zombie: its harness is stopped), its result in the pipe
-while [ -n "$child" ] && [ "$(awk '{print $3}' "/proc/$child/stat" 2>/dev/null)" != Z ] && [ $SECONDS -lt $((t0 + 30)) ]; do sleep 0.05; done
-[ "$(awk '{print $3}' "/proc/$child/stat" 2>/dev/null)" = Z ] && pass "the case process finished while the harness was stopped" \
-  || fail "the case process did not finish while the harness was stopped"
-# stay stopped past the budget (36 s from the case's start): the one wait
+# the case ends and writes its result: a zombie, or blocked on the full pipe
+done_writing() {
+  [ "$(awk '{print $3}' "/proc/$child/stat" 2>/dev/null)" = Z ] || case $(cat "/proc/$child/wchan" 2>/dev/null) in *pipe_write) true ;; *) false ;; esac  # anon_pipe_write since 6.15
+}
+while [ -n "$child" ] && ! done_writing && [ $SECONDS -lt $((t0 + 40)) ]; do sleep 0.05; done
+done_writing && pass "the case ended and wrote its result while the harness was stopped ($(cat "/proc/$child/wchan" 2>/dev/null))" \
+  || fail "the case did not end while the harness was stopped"
+# stay stopped past the budget (50 s from the case's start): the one wait
 # here that is a duration by nature
-sleep $((38 - (SECONDS - t0)))
+sleep $((52 - (SECONDS - t0)))
 kill -CONT "$pid"; wait "$pid"; rc=$?
 expect_rc 0 "resumed past the budget with the result in the pipe"
-expect_out "PASS  one-step" "the case is a PASS"
+expect_out "PASS  big" "the case is a PASS"
 grep -q "overran its time budget" "$work/out" && fail "reported as over its budget" || pass "not reported as over its budget"
 finish
