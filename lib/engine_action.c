@@ -1,0 +1,576 @@
+/* engine_action: the actions of a case: sockets, injections, faults armed
+ * and released, forked children and started programs. */
+#include "engine_int.h"
+
+/* ---- actions ---------------------------------------------------------------- */
+
+static void sockaddr_of(const struct fw_addr *a, uint16_t port, struct sockaddr_storage *ss,
+			socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, a->bytes, 16);
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, a->bytes, 4);
+		*len = sizeof(*s4);
+	}
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port :
+						  ((const struct sockaddr_in *)ss)->sin_port);
+}
+
+static void sock_learn_tuple(struct esock *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0)
+		s->lport = port_of(&ss);
+	len = sizeof(ss);
+	if (!s->listener && getpeername(s->fd, (struct sockaddr *)&ss, &len) == 0)
+		s->rport = port_of(&ss);
+	s->has_tuple = true;
+}
+
+static int sock_options(const struct fw_step *st, int fd)
+{
+	if (st->has_opt &&
+	    setsockopt(fd, st->opt_level, st->opt_name, &st->opt_value, sizeof(st->opt_value)) < 0)
+		return -errno;
+	if (st->reuseaddr >= 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &st->reuseaddr, sizeof(st->reuseaddr)) < 0)
+		return -errno;
+	if (st->reuseport >= 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &st->reuseport, sizeof(st->reuseport)) < 0)
+		return -errno;
+	if (st->linger >= 0) {
+		struct linger l = { .l_onoff = 1, .l_linger = st->linger };
+
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static struct esock *sock_new(struct engine *E, const struct fw_step *st, int fd)
+{
+	struct esock *s = sock_find(E, st->host, st->sock);
+
+	if (!s) {
+		if (E->nsocks == ENGINE_MAX_SOCKS)
+			return NULL;
+		s = &E->socks[E->nsocks++];
+	} else if (s->fd >= 0) {
+		close(s->fd);
+	}
+	memset(s, 0, sizeof(*s));
+	s->host = st->host;
+	snprintf(s->name, sizeof(s->name), "%s", st->sock);
+	s->fd = fd;
+	return s;
+}
+
+/* Wait until fd polls for events or the deadline passes; 1 ready, 0 timeout. */
+int wait_socket(struct engine *E, int fd, uint32_t events, int64_t deadline)
+{
+	int ret = watch_socket(E, fd, events, true);
+
+	if (ret < 0)
+		return ret;
+	int ready;
+
+	while (!E->socket_ready && fw_now_ns() < deadline) {
+		ret = pump(E, deadline);
+		if (ret < 0)
+			break;
+	}
+	ready = E->socket_ready;
+	watch_socket(E, fd, 0, false);
+	return ret < 0 ? ret : ready;
+}
+
+struct eproc *proc_find(struct engine *E, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < E->nprocs; i++)
+		if (strcmp(E->procs[i].name, name) == 0)
+			return &E->procs[i];
+	return NULL;
+}
+
+/* The child takes copies of every open socket of the host. */
+static int do_fork(struct engine *E, const struct fw_step *st, int *result)
+{
+	int fds[ENGINE_MAX_SOCKS];
+	size_t i, n = 0;
+	struct eproc *p;
+	int ret;
+
+	if (proc_find(E, st->proc))
+		return fw_err(E->err, sizeof(E->err), -EEXIST, "a child named '%s' already exists",
+			      st->proc);
+	if (E->nprocs == ENGINE_MAX_PROCS)
+		return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many children");
+	for (i = 0; i < E->nsocks; i++)
+		if (E->socks[i].host == st->host && E->socks[i].fd >= 0)
+			fds[n++] = E->socks[i].fd;
+	p = &E->procs[E->nprocs];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", st->proc);
+	p->host = st->host;
+	p->prog.log_fd = -1;
+	ret = proc_fork(&p->prog.child, fds, n);
+	if (ret < 0) {
+		*result = -ret;
+		return 0;
+	}
+	E->nprocs++;
+	return 0;
+}
+
+/* Signal the child and wait (on its pidfd) until it is gone. */
+static int do_kill(struct engine *E, const struct fw_step *st, int64_t deadline, int *result)
+{
+	struct eproc *p = proc_find(E, st->proc);
+	char how[64];
+	int ret;
+
+	if (!p)
+		return fw_err(E->err, sizeof(E->err), -ESRCH,
+			      "no child named '%s' (create it with a fork step)", st->proc);
+	if (p->prog.child.reaped || kill(p->prog.child.pid, st->signal) < 0) {
+		*result = ESRCH;
+		return 0;
+	}
+	while (!proc_reap(&p->prog.child)) {
+		if (fw_now_ns() >= deadline) {
+			*result = FW_EDEADLINE;
+			return 0;
+		}
+		ret = wait_socket(E, p->prog.child.pidfd, EPOLLIN, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	proc_describe(&p->prog.child, how, sizeof(how));
+	add_event(E, EV_STEP, fw_now_ns(), p->host, "child '%s' %s", p->name, how);
+	return 0;
+}
+
+/* The case file's directory: FW_CASE_DIR for a program. */
+static void case_dir(const struct fw_case *c, char *buf, size_t len)
+{
+	const char *slash = strrchr(c->path, '/');
+
+	snprintf(buf, len, "%.*s", slash ? (int)(slash - c->path) : 1, slash ? c->path : ".");
+}
+
+/* start: the user's program in the host's namespace, ready when it listens
+ * on its port. A program that dies or never listens is the action's result
+ * (ECHILD, ETIMEDOUT), with its own words in the timeline. */
+static int do_start(struct engine *E, const struct fw_step *st, int64_t deadline, int *result)
+{
+	char dir[CASE_MAX_PATH], msg[FW_ERRLEN];
+	struct eproc *p;
+	int ret;
+
+	if (proc_find(E, st->proc))
+		return fw_err(E->err, sizeof(E->err), -EEXIST, "a process named '%s' already exists",
+			      st->proc);
+	if (E->nprocs == ENGINE_MAX_PROCS)
+		return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many processes");
+	p = &E->procs[E->nprocs++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", st->proc);
+	p->host = st->host;
+	case_dir(E->c, dir, sizeof(dir));
+	ret = program_start(&p->prog, st->proc, topo_ns_fd(E->topo, st->host), st->run, dir,
+			    st->port, deadline, msg, sizeof(msg));
+	if (ret < 0) {
+		*result = ret == -ETIMEDOUT ? FW_EDEADLINE : ECHILD;
+		add_event(E, EV_STEP, fw_now_ns(), st->host, "%s", msg);
+	}
+	return 0;
+}
+
+/* At teardown: a program still running is killed; what it wrote goes into
+ * the timeline. */
+void engine_proc_end(struct engine *E, struct eproc *p)
+{
+	char report[2600];
+
+	program_stop(&p->prog, report, sizeof(report));
+	if (report[0] && p->prog.log_fd < 0 && p->prog.name[0])
+		add_event(E, EV_STEP, fw_now_ns(), p->host, "'%s' %s", p->name, report);
+}
+
+/* Runs an action; returns its errno result (0 = success) in *result, or a
+ * negative error of the engine itself. */
+int do_action(struct engine *E, const struct fw_step *st, int *result)
+{
+	int64_t deadline = fw_now_ns() + st->within_ns;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct esock *s = NULL;
+	int fd = -1, ret;
+
+	*result = 0;
+	if (st->kind != STEP_LISTEN && st->kind != STEP_CONNECT && st->kind != STEP_INJECT &&
+	    st->kind != STEP_ARM && st->kind != STEP_DISARM && st->kind != STEP_RELEASE &&
+	    st->kind != STEP_FORK && st->kind != STEP_KILL && st->kind != STEP_START) {
+		/* accept names the socket it creates; it takes from the listener. */
+		s = sock_find(E, st->host, st->kind == STEP_ACCEPT ? "listen" : st->sock);
+		if (!s || s->fd < 0)
+			return fw_err(E->err, sizeof(E->err), -EBADF,
+				      "%s has no open socket '%s' (create it with listen, connect or accept)",
+				      fw_host_name(st->host), st->sock);
+	}
+	switch (st->kind) {
+	case STEP_LISTEN:
+	case STEP_CONNECT:
+		fd = netns_socket(topo_ns_fd(E->topo, st->host), E->c->family,
+				  SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return fw_err(E->err, sizeof(E->err), fd, "socket: %s", strerror(-fd));
+		ret = sock_options(st, fd);
+		if (ret < 0) {
+			*result = -ret;
+			break;
+		}
+		s = sock_new(E, st, fd);
+		if (!s) {
+			close(fd);
+			return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many sockets");
+		}
+		if (st->kind == STEP_LISTEN) {
+			s->listener = true;
+			sockaddr_of(&E->addr[st->host], st->port, &ss, &len);
+			if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 64) < 0)
+				*result = errno;
+			else
+				sock_learn_tuple(s);
+			break;
+		}
+		if (st->from_port) {
+			sockaddr_of(&E->addr[st->host], st->from_port, &ss, &len);
+			if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+				*result = errno;
+				break;
+			}
+		}
+		sockaddr_of(&E->addr[st->peer], st->port, &ss, &len);
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+			*result = errno;
+			break;
+		}
+		ret = wait_socket(E, fd, EPOLLOUT, deadline);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			/* the step's deadline, not the kernel's: the socket stays, still
+			 * connecting, for the case to observe */
+			*result = FW_EDEADLINE;
+			sock_learn_tuple(s);
+			s->rport = st->port; /* no peer name before the handshake ends */
+			break;
+		}
+		len = sizeof(*result);
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, result, &len);
+		if (*result == 0)
+			sock_learn_tuple(s);
+		break;
+	case STEP_ACCEPT:
+		ret = wait_socket(E, s->fd, EPOLLIN, deadline);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			*result = FW_EDEADLINE;
+			break;
+		}
+		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			*result = errno;
+			break;
+		}
+		s = sock_new(E, st, fd);
+		if (!s) {
+			close(fd);
+			return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many sockets");
+		}
+		sock_learn_tuple(s);
+		break;
+	case STEP_SEND: {
+		char buf[4096];
+		uint32_t sent = 0;
+
+		memset(buf, 'x', sizeof(buf));
+		while (sent < st->bytes) {
+			size_t chunk = st->bytes - sent < sizeof(buf) ? st->bytes - sent : sizeof(buf);
+			ssize_t n = send(s->fd, buf, chunk, MSG_NOSIGNAL);
+
+			if (n >= 0) {
+				sent += (uint32_t)n;
+				continue;
+			}
+			if (errno != EAGAIN) {
+				*result = errno;
+				break;
+			}
+			ret = wait_socket(E, s->fd, EPOLLOUT, fw_now_ns() + 2 * FW_NS_PER_SEC);
+			if (ret <= 0) {
+				*result = ret < 0 ? -ret : FW_EDEADLINE;
+				break;
+			}
+		}
+		break;
+	}
+	case STEP_RECV: {
+		char buf[4096];
+		uint32_t got = 0;
+
+		for (;;) {
+			ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+
+			if (n > 0) {
+				got += (uint32_t)n;
+				if (!st->eof && got >= st->bytes)
+					break;
+				continue;
+			}
+			if (n == 0) {
+				if (!st->eof)
+					*result = EPIPE; /* the stream ended before the bytes came */
+				break;
+			}
+			if (errno != EAGAIN) {
+				*result = errno;
+				break;
+			}
+			ret = wait_socket(E, s->fd, EPOLLIN | EPOLLRDHUP, deadline);
+			if (ret < 0)
+				return ret;
+			if (ret == 0) {
+				*result = FW_EDEADLINE;
+				break;
+			}
+		}
+		break;
+	}
+	case STEP_SHUTDOWN:
+		if (shutdown(s->fd, SHUT_WR) < 0)
+			*result = errno;
+		break;
+	case STEP_CLOSE:
+		if (close(s->fd) < 0)
+			*result = errno;
+		s->fd = -1;
+		break;
+	case STEP_SETSOCKOPT:
+		ret = sock_options(st, s->fd);
+		if (ret < 0)
+			*result = -ret;
+		break;
+	case STEP_INJECT:
+		return -ENOSYS; /* handled by do_inject */
+	case STEP_ARM:
+	case STEP_DISARM:
+		fault_set_arm(E->faults, (size_t)st->fault, st->kind == STEP_ARM);
+		break;
+	case STEP_RELEASE:
+		intercept_release_rule(E->ic, st->fault, INT64_MAX, on_intercept, E);
+		break;
+	case STEP_FORK:
+		return do_fork(E, st, result);
+	case STEP_KILL:
+		return do_kill(E, st, deadline, result);
+	case STEP_START:
+		return do_start(E, st, deadline, result);
+	case STEP_EXPECT_EXIT:
+	case STEP_EXPECT_SEGMENT:
+	case STEP_EXPECT_NO_SEGMENT:
+	case STEP_EXPECT_STATE:
+	case STEP_EXPECT_GONE:
+	case STEP_WAIT:
+	case STEP_EXPECT_COUNTER:
+	case STEP_EXPECT_SYSCTL:
+	case STEP_EXPECT_CONNTRACK:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Value of an injection expression from what the wire has shown. */
+int expr_value(struct engine *E, const struct flow *f, const struct fw_expr *x,
+		      enum fw_host sender, enum fw_host target, uint32_t number_base,
+		      uint32_t *out)
+{
+	const char *missing = NULL;
+
+	switch (x->base) {
+	case EXPR_NUMBER:
+		*out = number_base + (uint32_t)x->offset;
+		return 0;
+	case EXPR_RCV_NXT:
+		if (!f->has_ack[target])
+			missing = "rcv_nxt: the target has sent no ACK yet";
+		else
+			*out = f->ack[target] + (uint32_t)x->offset;
+		break;
+	case EXPR_SND_NXT:
+		if (!f->has_nxt[target])
+			missing = "snd_nxt: the target has sent nothing yet";
+		else
+			*out = f->snd_nxt[target] + (uint32_t)x->offset;
+		break;
+	case EXPR_TSVAL:
+		if (!f->has_ts[sender])
+			missing = "tsval: the sender has sent no timestamp option";
+		else
+			*out = f->tsval[sender] + (uint32_t)x->offset;
+		break;
+	case EXPR_TSECR:
+		if (!f->has_ts[target])
+			missing = "tsecr: the target has sent no timestamp option";
+		else
+			*out = f->tsval[target] + (uint32_t)x->offset;
+		break;
+	case EXPR_PREV_SND_NXT:
+		if (!f->has_prev_nxt[target])
+			missing = "prev_snd_nxt: no earlier incarnation of this 4-tuple";
+		else
+			*out = f->prev_snd_nxt[target] + (uint32_t)x->offset;
+		break;
+	case EXPR_PREV_RCV_NXT:
+		if (!f->has_prev_ack[target])
+			missing = "prev_rcv_nxt: no earlier incarnation of this 4-tuple";
+		else
+			*out = f->prev_ack[target] + (uint32_t)x->offset;
+		break;
+	case EXPR_RCV_WND_END: {
+		/* RFC 7323 2.2: the window of a non-SYN segment is scaled only
+		 * when both SYNs carried the option. */
+		int shift = f->wscale[target] >= 0 && f->wscale[sender] >= 0 ? f->wscale[target] : 0;
+
+		if (!f->has_ack[target])
+			missing = "rcv_wnd_end: the target has sent no ACK yet";
+		else
+			*out = f->ack[target] + ((uint32_t)f->win[target] << shift) +
+			       (uint32_t)x->offset;
+		break;
+	}
+	}
+	if (missing)
+		return fw_err(E->err, sizeof(E->err), -ENODATA, "%s", missing);
+	return 0;
+}
+
+/* The target's reaction can only be judged once the injected segment has
+ * reached it: wait (bounded) until capture sees it on the target's leg. A
+ * fault may drop it on the way; then there is nothing more to wait for. */
+static int wait_injected_arrival(struct engine *E, const struct seg *q)
+{
+	int64_t deadline = fw_now_ns() + FW_NS_PER_SEC;
+	size_t i;
+	int ret;
+
+	for (;;) {
+		bool pending = false;
+
+		for (i = 0; i < E->npending_inject; i++)
+			if (E->pending_inject[i].seg.seq == q->seq &&
+			    E->pending_inject[i].seg.flags == q->flags &&
+			    E->pending_inject[i].seg.sport == q->sport)
+				pending = true;
+		if (!pending || fw_now_ns() >= deadline)
+			return 0;
+		ret = pump(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+int do_inject(struct engine *E, const struct fw_step *st)
+{
+	static const struct fw_expr def_seq = { true, EXPR_RCV_NXT, 0 };
+	static const struct fw_expr def_ack = { true, EXPR_SND_NXT, 0 };
+	static const struct fw_expr def_tsval = { true, EXPR_TSVAL, 1 };
+	static const struct fw_expr def_tsecr = { true, EXPR_TSECR, 0 };
+	enum fw_host h = st->host, p = st->peer;
+	struct inject_spec spec;
+	struct fw_event ev, *added;
+	struct flow *f;
+	int ret;
+
+	if (E->cur_flow < 0)
+		return fw_err(E->err, sizeof(E->err), -ENODATA,
+			      "no connection has been seen on the wire to aim at");
+	f = &E->flows[E->cur_flow];
+	memset(&spec, 0, sizeof(spec));
+	spec.src = E->addr[h];
+	spec.dst = E->addr[p];
+	spec.sport = f->port[h];
+	spec.dport = f->port[p];
+	spec.flags = st->flags_value;
+	spec.win = st->win >= 0 ? (uint16_t)st->win : 65535;
+	spec.payload_len = st->len > 0 ? (uint32_t)st->len : 0;
+	ret = expr_value(E, f, st->seq.set ? &st->seq : &def_seq, h, p, f->isn[h], &spec.seq);
+	if (ret < 0)
+		return ret;
+	if (spec.flags & SEG_ACK) {
+		ret = expr_value(E, f, st->ack.set ? &st->ack : &def_ack, h, p, f->isn[p], &spec.ack);
+		if (ret < 0)
+			return ret;
+	}
+	if (st->ts) {
+		spec.has_ts = true;
+		ret = expr_value(E, f, st->tsval.set ? &st->tsval : &def_tsval, h, p, 0, &spec.tsval);
+		if (ret < 0)
+			return ret;
+		ret = expr_value(E, f, st->tsecr.set ? &st->tsecr : &def_tsecr, h, p, 0, &spec.tsecr);
+		if (ret < 0)
+			return ret;
+	}
+	ret = inject_send(E->inj[h], &spec, E->err, sizeof(E->err));
+	if (ret < 0)
+		return ret;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_INJECT;
+	ev.t_ns = fw_now_ns() - E->t0;
+	ev.step = E->step;
+	ev.host = h;
+	ev.rule = -1;
+	ev.seg.src = spec.src;
+	ev.seg.dst = spec.dst;
+	ev.seg.sport = spec.sport;
+	ev.seg.dport = spec.dport;
+	ev.seg.seq = spec.seq;
+	ev.seg.ack = spec.ack;
+	ev.seg.flags = spec.flags;
+	ev.seg.win = spec.win;
+	ev.seg.len = spec.payload_len;
+	ev.seg.has_ts = spec.has_ts;
+	ev.seg.tsval = spec.tsval;
+	ev.seg.tsecr = spec.tsecr;
+	ev.seg.wscale = -1;
+	seg_text(E, h, &ev.seg, &ev, "inject ");
+	added = timeline_add(&E->res->tl, &ev);
+	if (!added || E->npending_inject == ENGINE_MAX_PENDING_INJECT)
+		return 0;
+	E->pending_inject[E->npending_inject].seg = ev.seg;
+	E->pending_inject[E->npending_inject].seen_sent = false;
+	E->pending_inject[E->npending_inject].seen_arrived = false;
+	E->npending_inject++;
+	return wait_injected_arrival(E, &ev.seg);
+}

@@ -1,0 +1,466 @@
+/* engine_expect: the expectations of a case, each decided as soon as the
+ * timeline or the kernel satisfies it, or at its deadline. */
+#include "engine_int.h"
+
+/* ---- expectations ------------------------------------------------------------ */
+
+/* The TCP options a segment expectation asks for (-1: any). */
+static bool seg_options_match(const struct fw_step *st, const struct seg *s)
+{
+	if (st->kind != STEP_EXPECT_SEGMENT)
+		return true;
+	return (st->opt_mss < 0 || (s->has_mss && s->mss == st->opt_mss)) &&
+	       (st->opt_wscale < 0 || s->wscale == st->opt_wscale) &&
+	       (st->opt_sack_ok < 0 || s->sack_ok == st->opt_sack_ok) &&
+	       (st->opt_ts < 0 || s->has_ts == st->opt_ts) &&
+	       (st->opt_dsack < 0 || seg_has_dsack(s) == st->opt_dsack) &&
+	       (st->opt_sack_blocks < 0 || s->nsack == st->opt_sack_blocks);
+}
+
+/* isn: the segment's absolute seq against the sender's numbers in the
+ * 4-tuple's previous incarnation. */
+static bool seg_isn_matches(struct engine *E, const struct fw_step *st, const struct fw_event *e)
+{
+	const struct flow *f;
+	uint32_t want;
+	char err[FW_ERRLEN];
+
+	if (!st->isn.set)
+		return true;
+	f = flow_for(E, e->host, &e->seg, false);
+	memcpy(err, E->err, sizeof(err)); /* a miss is no error: the segment just does not match */
+	if (!f || expr_value(E, f, &st->isn, e->host, e->host, 0, &want) < 0) {
+		memcpy(E->err, err, sizeof(err));
+		return false;
+	}
+	return e->seg.seq == want;
+}
+
+static bool seg_matches(struct engine *E, const struct fw_step *st, const struct fw_event *e)
+{
+	/* as sent on the sender's leg, or as it reached the other host's */
+	if (e->kind != EV_SEGMENT || e->sent == st->arrived || e->injected || e->host != st->host)
+		return false;
+	if (st->has_flags && (e->seg.flags & st->flags_mask) != st->flags_value)
+		return false;
+	if (st->len >= 0 && e->seg.len != (uint32_t)st->len)
+		return false;
+	/* the loader allows only plain (relative) numbers here */
+	if (st->seq.set && e->rel_seq != (uint32_t)st->seq.offset)
+		return false;
+	if (st->ack.set && (!(e->seg.flags & SEG_ACK) || e->rel_ack != (uint32_t)st->ack.offset))
+		return false;
+	if (st->kind == STEP_EXPECT_SEGMENT && st->win >= 0 && e->seg.win != st->win)
+		return false;
+	return seg_options_match(st, &e->seg) && seg_isn_matches(E, st, e);
+}
+
+/* Segments from the host since the last action, for "actual:" lines. */
+static void describe_seen(struct engine *E, const struct fw_step *st, char *buf, size_t len)
+{
+	size_t i, n = 0;
+	char t[32];
+
+	buf[0] = '\0';
+	for (i = E->cursor_idx; i < E->res->tl.n; i++) {
+		const struct fw_event *e = &E->res->tl.ev[i];
+
+		if (e->kind != EV_SEGMENT || !e->sent || e->host != st->host ||
+		    e->t_ns < E->cursor_t - E->t0)
+			continue;
+		fw_duration_format(e->t_ns, t, sizeof(t));
+		append(buf, len, "%s%s at %s", n++ ? "; " : "", e->text, t);
+		if (st->isn.set) { /* the numbers behind the relative ones */
+			const struct flow *f = flow_for(E, e->host, &e->seg, false);
+
+			append(buf, len, " (absolute seq %u", e->seg.seq);
+			if (f && f->has_prev_nxt[e->host])
+				append(buf, len, "; the old snd_nxt was %u, the old rcv_nxt %u",
+				       f->prev_snd_nxt[e->host], f->prev_ack[e->host]);
+			append(buf, len, ")");
+		}
+	}
+	if (!n)
+		snprintf(buf, len, "no segment from %s", fw_host_name(st->host));
+}
+
+/* Find a matching segment after the cursor; returns its index or -1. */
+static long find_segment(struct engine *E, const struct fw_step *st, int64_t until_abs)
+{
+	size_t i;
+
+	for (i = E->cursor_idx; i < E->res->tl.n; i++) {
+		const struct fw_event *e = &E->res->tl.ev[i];
+
+		if (e->t_ns < E->cursor_t - E->t0 || e->t_ns > until_abs - E->t0)
+			continue;
+		if (seg_matches(E, st, e))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* count: every matching segment of the whole window, so it waits the window out. */
+static int expect_segment_count(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	size_t i, first = 0; /* the whole window, earlier matches included */
+	int n = 0, ret = 0;
+
+	while (ret >= 0 && fw_now_ns() < deadline)
+		ret = pump(E, deadline);
+	if (ret >= 0)
+		ret = drain(E); /* a segment stamped before the deadline may still wait */
+	if (ret < 0)
+		return ret;
+	for (i = first; i < E->res->tl.n; i++) {
+		const struct fw_event *e = &E->res->tl.ev[i];
+
+		if (e->t_ns >= E->cursor_t - E->t0 && e->t_ns <= deadline - E->t0 &&
+		    seg_matches(E, st, e))
+			n++;
+	}
+	if (n < st->count_min || n > st->count_max)
+		return step_fail(E, st, "%d such segment(s) in the window", n);
+	expect_pass(E, st);
+	return 0;
+}
+
+int expect_segment(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	char seen[1024];
+	long idx;
+	int ret;
+
+	if (st->count_min >= 0)
+		return expect_segment_count(E, st);
+	for (;;) {
+		idx = find_segment(E, st, deadline);
+		if (idx >= 0)
+			break;
+		if (fw_now_ns() >= deadline) {
+			ret = drain(E); /* a segment stamped before the deadline may still wait */
+			if (ret < 0)
+				return ret;
+			idx = find_segment(E, st, deadline);
+			break;
+		}
+		ret = pump(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	if (idx < 0) {
+		describe_seen(E, st, seen, sizeof(seen));
+		return step_fail(E, st, "%s", seen);
+	}
+	E->cursor_idx = (size_t)idx + 1;
+	E->step_end = E->res->tl.ev[idx].t_ns + E->t0;
+	expect_pass(E, st);
+	return 0;
+}
+
+int expect_no_segment(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	long idx;
+	int ret;
+
+	for (;;) {
+		idx = find_segment(E, st, deadline);
+		if (idx >= 0) {
+			char t[32];
+
+			fw_duration_format(E->res->tl.ev[idx].t_ns - (E->cursor_t - E->t0), t, sizeof(t));
+			return step_fail(E, st, "%s, %s after the last action", E->res->tl.ev[idx].text, t);
+		}
+		if (fw_now_ns() >= deadline)
+			break;
+		ret = pump(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	ret = drain(E);
+	if (ret < 0)
+		return ret;
+	idx = find_segment(E, st, deadline);
+	if (idx >= 0)
+		return step_fail(E, st, "%s", E->res->tl.ev[idx].text);
+	E->step_end = deadline;
+	expect_pass(E, st);
+	return 0;
+}
+
+/* Was the socket in the state at some moment since the last action began?
+ * Short-lived states (FIN_WAIT_1 for the round trip of one ACK) may be gone
+ * by the time the expectation runs, but the probe that saw them left an
+ * event; the state it was in when the action began counts too. */
+static bool state_seen_since(struct engine *E, const struct esock *s, int state)
+{
+	size_t i;
+
+	for (i = E->res->tl.n; i-- > 0;) {
+		const struct fw_event *e = &E->res->tl.ev[i];
+
+		if (e->kind != EV_STATE || e->host != s->host || e->seg.sport != s->lport ||
+		    (!s->listener && e->seg.dport != s->rport))
+			continue;
+		if (e->state == state)
+			return true;
+		if (e->t_ns < E->cursor_t - E->t0)
+			break; /* the state it was in when the action began */
+	}
+	return false;
+}
+
+/* Between two probes of a polled condition: handle events until the next
+ * poll is due or the deadline comes, whichever is first. */
+static int pump_until_next_poll(struct engine *E, int64_t deadline)
+{
+	int64_t next = fw_now_ns() + ENGINE_STATE_POLL_NS;
+
+	return pump(E, next < deadline ? next : deadline);
+}
+
+/* A state expectation that names the timer judges the socket as it is now. */
+static bool step_checks_timer(const struct fw_step *st)
+{
+	return st->timer >= 0 || st->timer_min_ns >= 0 || st->timer_max_ns >= 0;
+}
+
+static bool timer_ok(const struct fw_step *st, const struct sock_info *si)
+{
+	int64_t left = (int64_t)si->expires_ms * FW_NS_PER_MS;
+
+	if (st->timer >= 0 && si->timer != st->timer)
+		return false;
+	if (st->timer_min_ns >= 0 && (!si->timer || left < st->timer_min_ns))
+		return false;
+	return st->timer_max_ns < 0 || (si->timer && left <= st->timer_max_ns);
+}
+
+/* A socket in the expected state whose timer failed the check: by how much
+ * its time left missed. Lateness cannot make a timer of another kind, or a
+ * socket in another state, look right. */
+static int64_t timer_margin(const struct fw_step *st, const struct sock_info *si)
+{
+	int64_t left = (int64_t)si->expires_ms * FW_NS_PER_MS;
+
+	if (si->state != st->state || (st->timer >= 0 && si->timer != st->timer) || !si->timer)
+		return st->state == si->state ? INT64_MAX : 0;
+	if (st->timer_min_ns >= 0 && left < st->timer_min_ns)
+		return st->timer_min_ns - left;
+	if (st->timer_max_ns >= 0 && left > st->timer_max_ns)
+		return left - st->timer_max_ns;
+	return 0;
+}
+
+int expect_state(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	const struct esock *s = sock_find(E, st->host, st->sock);
+	const struct sock_info *si = NULL;
+	struct esock by_port;
+	bool want_gone = st->kind == STEP_EXPECT_GONE;
+	int ret;
+
+	if (!st->sock[0]) { /* a program's socket: by its local port, on the current connection */
+		const struct flow *f = E->cur_flow >= 0 ? &E->flows[E->cur_flow] : NULL;
+
+		memset(&by_port, 0, sizeof(by_port));
+		by_port.host = st->host;
+		by_port.listener = st->state == FW_TCP_LISTEN;
+		by_port.has_tuple = by_port.listener || f;
+		by_port.lport = st->port;
+		by_port.rport = f ? f->port[st->host == HOST_SERVER ? HOST_CLIENT : HOST_SERVER] : 0;
+		snprintf(by_port.name, sizeof(by_port.name), ":%u", st->port);
+		s = &by_port;
+	}
+	if (!s || !s->has_tuple) {
+		fw_err(E->err, sizeof(E->err), -EBADF, "%s has no socket '%s' to observe",
+		       fw_host_name(st->host), st->sock);
+		return step_error(E, st, -EBADF, "bad step");
+	}
+	for (;;) {
+		ret = probe_host(E, st->host);
+		if (ret < 0)
+			return ret;
+		si = sock_state(E, s);
+		if (want_gone ? si == NULL :
+		    step_checks_timer(st) ?
+				(si && si->state == st->state && timer_ok(st, si)) :
+				((si && si->state == st->state) || state_seen_since(E, s, st->state)))
+			break;
+		if (fw_now_ns() >= deadline) {
+			/* It goes when its timer fires at the earliest: lateness must
+			 * be that large to explain it (a socket with no timer waits
+			 * for its application). */
+			if (want_gone)
+				E->fail_margin_ns = si->timer ? (int64_t)si->expires_ms * FW_NS_PER_MS :
+								INT64_MAX;
+			if (want_gone)
+				return step_fail(E, st, "still %s (timer %s, %ums left)",
+						 tcp_state_name(si->state), sock_timer_name(si->timer),
+						 si->expires_ms);
+			if (si && step_checks_timer(st)) {
+				E->fail_margin_ns = timer_margin(st, si);
+				return step_fail(E, st, "%s, timer %s with %ums left",
+						 tcp_state_name(si->state), sock_timer_name(si->timer),
+						 si->expires_ms);
+			}
+			return step_fail(E, st, "%s", si ? tcp_state_name(si->state) : "the socket is gone (CLOSED)");
+		}
+		ret = pump_until_next_poll(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
+/* A counter's change since the case began, re-read until it matches or the
+ * deadline passes (the kernel counts as it handles segments). */
+int expect_counter(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns, before, now_v = 0;
+	struct counter_set now = { 0 };
+	int ret;
+
+	if (counters_get(&E->counters0[st->host], st->counter, &before) < 0) {
+		fw_err(E->err, sizeof(E->err), -ENOENT,
+		       "this kernel has no counter '%s' in /proc/net/snmp or /proc/net/netstat",
+		       st->counter);
+		return step_error(E, st, -ENOENT, "bad step");
+	}
+	for (;;) {
+		ret = counters_read(topo_ns_fd(E->topo, st->host), &now, E->err, sizeof(E->err));
+		if (ret < 0)
+			return ret;
+		ret = counters_get(&now, st->counter, &now_v);
+		counter_set_clear(&now);
+		if (ret < 0)
+			return ret;
+		if (st->delta_is_min ? now_v - before >= st->delta : now_v - before == st->delta)
+			break;
+		if (fw_now_ns() >= deadline)
+			return step_fail(E, st, "%s grew by %lld (from %lld to %lld)", st->counter,
+					 (long long)(now_v - before), (long long)before,
+					 (long long)now_v);
+		ret = pump_until_next_poll(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
+/* Read a sysctl inside the host's namespace (topo reads it there). */
+int expect_sysctl(struct engine *E, const struct fw_step *st)
+{
+	char value[128], msg[FW_ERRLEN];
+	int ret = topo_sysctl_get(E->topo, st->host, st->sysctl, value, sizeof(value), msg,
+				  sizeof(msg));
+
+	if (ret == -ENOENT) {
+		if (!st->absent)
+			return step_fail(E, st, "this kernel has no %s", st->sysctl);
+	} else if (ret < 0) {
+		fw_err(E->err, sizeof(E->err), ret, "%s", msg);
+		return step_error(E, st, ret, "cannot read the sysctl");
+	} else if (st->absent) {
+		return step_fail(E, st, "%s exists and reads %s", st->sysctl, value);
+	} else if (strcmp(value, st->equals) != 0) {
+		return step_fail(E, st, "%s reads %s", st->sysctl, value);
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
+/* The box's conntrack entry for the current connection (its original
+ * direction is the client's view: client:port -> server:port), re-read
+ * until it matches or the deadline passes. */
+static bool ct_matches(const struct fw_step *st, const struct ct_entry *e)
+{
+	int64_t left = e ? (int64_t)e->timeout_s * FW_NS_PER_SEC : 0;
+
+	if (st->ct_gone)
+		return !e;
+	return e && (st->ct_state < 0 || e->state == st->ct_state) &&
+	       (e->status & st->ct_status) == st->ct_status &&
+	       (st->ct_timeout_min_ns < 0 || left >= st->ct_timeout_min_ns) &&
+	       (st->ct_timeout_max_ns < 0 || left <= st->ct_timeout_max_ns);
+}
+
+int expect_conntrack(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	const struct flow *f = E->cur_flow >= 0 ? &E->flows[E->cur_flow] : NULL;
+	char seen[256];
+	int ret;
+
+	if (!f)
+		return step_error(E, st, -ENOENT, "no connection to look up in the box");
+	for (;;) {
+		struct ct_entry *v = NULL;
+		const struct ct_entry *e;
+		size_t n = 0;
+		bool ok;
+
+		ret = conntrack_dump(E->ct, E->c->family, &v, &n, E->err, sizeof(E->err));
+		if (ret < 0)
+			return step_error(E, st, ret, "cannot read the box's conntrack table");
+		e = conntrack_find(v, n, &E->addr[HOST_CLIENT], f->port[HOST_CLIENT],
+				   f->port[HOST_SERVER]);
+		ok = ct_matches(st, e);
+		if (e)
+			conntrack_describe(e, seen, sizeof(seen));
+		else
+			snprintf(seen, sizeof(seen), "no entry for :%u > :%u (%zu TCP entries)",
+				 f->port[HOST_CLIENT], f->port[HOST_SERVER], n);
+		free(v);
+		if (ok)
+			break;
+		if (fw_now_ns() >= deadline)
+			return step_fail(E, st, "the box's conntrack entry: %s", seen);
+		ret = pump_until_next_poll(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
+/* A started program or forked child ended as given: its exit status or the
+ * signal that killed it, and what it wrote. Waits on its pidfd. */
+int expect_exit(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	struct eproc *p = proc_find(E, st->proc);
+	char how[64], out[2048];
+	const int *status;
+	int ret;
+
+	if (!p)
+		return step_error(E, st, -ESRCH, "no process of that name (start it with start or fork)");
+	if (!p->prog.child.pid)
+		return step_fail(E, st, "'%s' never started", st->proc);
+	while (!proc_reap(&p->prog.child)) {
+		if (fw_now_ns() >= deadline)
+			return step_fail(E, st, "'%s' is still running", st->proc);
+		ret = wait_socket(E, p->prog.child.pidfd, EPOLLIN, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	proc_describe(&p->prog.child, how, sizeof(how));
+	program_output(&p->prog, out, sizeof(out));
+	status = &p->prog.child.status;
+	if (st->exit_signal ? !(WIFSIGNALED(*status) && WTERMSIG(*status) == st->exit_signal) :
+	    st->exit_status >= 0 ? !(WIFEXITED(*status) && WEXITSTATUS(*status) == st->exit_status) :
+				   false)
+		return step_fail(E, st, "'%s' %s; it wrote: %s", st->proc, how, out[0] ? out : "nothing");
+	if (st->output[0] && !strstr(out, st->output))
+		return step_fail(E, st, "'%s' %s, but its output lacks '%s'; it wrote: %s", st->proc,
+				 how, st->output, out[0] ? out : "nothing");
+	expect_pass(E, st);
+	return 0;
+}

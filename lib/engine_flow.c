@@ -1,0 +1,237 @@
+/* engine_flow: what the wire has shown of each connection (ISNs, next
+ * numbers, incarnations) and the sockets sock_diag shows. */
+#include "engine_int.h"
+
+/* ---- flows ------------------------------------------------------------------ */
+
+struct flow *flow_for(struct engine *E, enum fw_host sender, const struct seg *s,
+			     bool create)
+{
+	uint16_t cport = sender == HOST_CLIENT ? s->sport : s->dport;
+	uint16_t sport = sender == HOST_CLIENT ? s->dport : s->sport;
+	size_t i;
+
+	for (i = E->nflows; i-- > 0;)
+		if (E->flows[i].port[HOST_CLIENT] == cport && E->flows[i].port[HOST_SERVER] == sport)
+			return &E->flows[i];
+	if (!create || E->nflows == ENGINE_MAX_FLOWS)
+		return NULL;
+	memset(&E->flows[E->nflows], 0, sizeof(E->flows[0]));
+	E->flows[E->nflows].port[HOST_CLIENT] = cport;
+	E->flows[E->nflows].port[HOST_SERVER] = sport;
+	return &E->flows[E->nflows++];
+}
+
+/* A host's first FIN, from whichever view of the wire saw it first (the
+ * queue sees a sender's segments in order, capture may come later). */
+void flow_learn_fin(struct flow *f, enum fw_host h, const struct seg *s)
+{
+	if (!(s->flags & SEG_FIN) || f->has_fin[h])
+		return;
+	f->has_fin[h] = true;
+	f->fin_seq[h] = s->seq + s->len;
+	f->fin_ack[h] = s->ack;
+}
+
+/* A segment from `sender` reached the other side at t_abs: did it
+ * acknowledge that side's FIN? */
+void flow_learn_arrival(struct engine *E, enum fw_host sender, const struct seg *s,
+			       int64_t t_abs)
+{
+	struct flow *f = flow_for(E, sender, s, false);
+	enum fw_host rcv = other(sender);
+
+	if (f && f->has_fin[rcv] && !f->fin_acked_ns[rcv] && (s->flags & SEG_ACK) &&
+	    seq_after(s->ack, f->fin_seq[rcv]))
+		f->fin_acked_ns[rcv] = t_abs;
+}
+
+/* Learn from a segment the sender really put on the wire. */
+void flow_learn(struct engine *E, enum fw_host h, const struct seg *s)
+{
+	struct flow *f = flow_for(E, h, s, (s->flags & SEG_SYN) != 0);
+	uint32_t end;
+
+	if (!f)
+		return;
+	if ((s->flags & SEG_SYN) && (!f->has_isn[h] || f->isn[h] != s->seq)) {
+		int x;
+
+		/* what each side had reached, for prev_snd_nxt / prev_rcv_nxt */
+		for (x = 0; x < HOST_COUNT && f->has_isn[h]; x++) {
+			if (f->has_nxt[x] && (x == (int)h || !(s->flags & SEG_ACK))) {
+				f->prev_snd_nxt[x] = f->snd_nxt[x];
+				f->has_prev_nxt[x] = true;
+			}
+			if (f->has_ack[x] && (x == (int)h || !(s->flags & SEG_ACK))) {
+				f->prev_ack[x] = f->ack[x];
+				f->has_prev_ack[x] = true;
+			}
+		}
+		if (!(s->flags & SEG_ACK) && f->has_isn[h]) {
+			/* A new SYN on a known 4-tuple: a new incarnation starts. */
+			struct flow prev = *f;
+
+			memset(f, 0, sizeof(*f));
+			f->port[HOST_CLIENT] = prev.port[HOST_CLIENT];
+			f->port[HOST_SERVER] = prev.port[HOST_SERVER];
+			memcpy(f->has_prev_nxt, prev.has_prev_nxt, sizeof(f->has_prev_nxt));
+			memcpy(f->has_prev_ack, prev.has_prev_ack, sizeof(f->has_prev_ack));
+			memcpy(f->prev_snd_nxt, prev.prev_snd_nxt, sizeof(f->prev_snd_nxt));
+			memcpy(f->prev_ack, prev.prev_ack, sizeof(f->prev_ack));
+		}
+		f->has_isn[h] = true;
+		f->isn[h] = s->seq;
+		f->wscale[h] = s->wscale;
+		f->has_nxt[h] = false;
+		E->cur_flow = (int)(f - E->flows);
+	}
+	flow_learn_fin(f, h, s);
+	end = s->seq + seg_seq_len(s);
+	if (!f->has_nxt[h] || seq_after(end, f->snd_nxt[h])) {
+		f->snd_nxt[h] = end;
+		f->has_nxt[h] = true;
+	}
+	if (s->flags & SEG_ACK) {
+		f->ack[h] = s->ack;
+		f->has_ack[h] = true;
+		f->win[h] = s->win;
+	}
+	if (s->has_ts) {
+		f->tsval[h] = s->tsval;
+		f->has_ts[h] = true;
+	}
+}
+
+void seg_text(struct engine *E, enum fw_host sender, const struct seg *s,
+		     struct fw_event *ev, const char *prefix)
+{
+	struct flow *f = flow_for(E, sender, s, false);
+	struct seg_names names = { fw_host_name(sender), fw_host_name(other(sender)), false, false,
+				   0, 0 };
+	char line[256];
+
+	if (f) {
+		names.has_src_isn = f->has_isn[sender];
+		names.src_isn = f->isn[sender];
+		names.has_dst_isn = f->has_isn[other(sender)];
+		names.dst_isn = f->isn[other(sender)];
+	}
+	ev->rel_seq = names.has_src_isn ? seq_rel(s->seq, names.src_isn) : s->seq;
+	ev->rel_ack = names.has_dst_isn ? seq_rel(s->ack, names.dst_isn) : s->ack;
+	seg_format(s, &names, line, sizeof(line));
+	snprintf(ev->text, sizeof(ev->text), "%s%s", prefix, line);
+}
+
+/* ---- socket probing ---------------------------------------------------------- */
+
+struct esock *sock_find(struct engine *E, enum fw_host h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < E->nsocks; i++)
+		if (E->socks[i].host == h && strcmp(E->socks[i].name, name) == 0)
+			return &E->socks[i];
+	return NULL;
+}
+
+const char *sock_label(struct engine *E, enum fw_host h, const struct sock_info *si)
+{
+	size_t i;
+
+	for (i = 0; i < E->nsocks; i++) {
+		struct esock *s = &E->socks[i];
+
+		if (s->host == h && s->has_tuple && s->lport == si->sport &&
+		    (s->listener ? si->state == FW_TCP_LISTEN : s->rport == si->dport))
+			return s->name;
+	}
+	return si->state == FW_TCP_LISTEN ? "listener" : "socket";
+}
+
+static bool sock_same(const struct sock_info *a, const struct sock_info *b)
+{
+	return a->sport == b->sport && a->dport == b->dport && fw_addr_equal(&a->src, &b->src) &&
+	       fw_addr_equal(&a->dst, &b->dst);
+}
+
+
+static void state_event(struct engine *E, enum fw_host h, const struct sock_info *si, int state,
+			int64_t now)
+{
+	struct fw_event *ev;
+
+	ev = add_event(E, EV_STATE, now, h, "%s %s :%u > :%u %s%s%s", fw_host_name(h),
+		       sock_label(E, h, si), si->sport, si->dport, tcp_state_name(state),
+		       si->timer && state ? " timer " : "",
+		       si->timer && state ? sock_timer_name(si->timer) : "");
+	if (ev) {
+		ev->seg.src = si->src;
+		ev->seg.dst = si->dst;
+		ev->seg.sport = si->sport;
+		ev->seg.dport = si->dport;
+		ev->state = state;
+		ev->timer = state ? si->timer : 0;
+		ev->expires_ms = state ? si->expires_ms : 0;
+	}
+	if (state)
+		release_on_state(E, h, state, now);
+}
+
+/* Dump the host's sockets; record every appearance, change and disappearance. */
+int probe_host(struct engine *E, enum fw_host h)
+{
+	struct host_snapshot *old = &E->snap[h];
+	struct sock_info *now_socks = NULL;
+	int64_t now = fw_now_ns();
+	size_t n = 0, i, j;
+	int ret;
+
+	ret = sockprobe_dump(E->probe[h], &now_socks, &n, E->err, sizeof(E->err));
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < old->n; j++)
+			if (sock_same(&now_socks[i], &old->socks[j]))
+				break;
+		if (j == old->n || old->socks[j].state != now_socks[i].state)
+			state_event(E, h, &now_socks[i], now_socks[i].state, now);
+	}
+	for (j = 0; j < old->n; j++) {
+		for (i = 0; i < n; i++)
+			if (sock_same(&now_socks[i], &old->socks[j]))
+				break;
+		if (i == n)
+			state_event(E, h, &old->socks[j], 0, now);
+	}
+	free(old->socks);
+	old->socks = now_socks;
+	old->n = n;
+	return 0;
+}
+
+int probe_all(struct engine *E)
+{
+	int ret = probe_host(E, HOST_CLIENT);
+
+	return ret < 0 ? ret : probe_host(E, HOST_SERVER);
+}
+
+/* State of a named socket in the last snapshot: 0 when it is gone. */
+const struct sock_info *sock_state(struct engine *E, const struct esock *s)
+{
+	const struct host_snapshot *snap = &E->snap[s->host];
+	size_t i;
+
+	if (!s->has_tuple)
+		return NULL;
+	for (i = 0; i < snap->n; i++) {
+		const struct sock_info *si = &snap->socks[i];
+
+		if (si->sport != s->lport)
+			continue;
+		if (s->listener ? si->state == FW_TCP_LISTEN : si->dport == s->rport)
+			return si;
+	}
+	return NULL;
+}

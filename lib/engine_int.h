@@ -1,0 +1,234 @@
+/* engine_int: what the rooms of the engine share, and nothing else sees:
+ * the state of one running case (struct engine) and the functions each room
+ * offers the others. The rooms, as packetdrill splits its runner around one
+ * state:
+ *   engine.c         setup, teardown and the step loop
+ *   engine_pump.c    the event pump (captures, queue, timers), the timeline,
+ *                    the harness's own lateness
+ *   engine_flow.c    what the wire shows of each connection; socket probing
+ *   engine_action.c  actions: sockets, injections, processes, programs
+ *   engine_expect.c  expectations
+ *   engine_fail.c    failure evidence: expected vs actual, last segments,
+ *                    socket states
+ * engine.h is the module's public face; include this only from those files. */
+#ifndef FW_ENGINE_INT_H
+#define FW_ENGINE_INT_H
+
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include "capture.h"
+#include "conntrack.h"
+#include "counters.h"
+#include "dut.h"
+#include "inject.h"
+#include "intercept.h"
+#include "netns.h"
+#include "proc.h"
+#include "program.h"
+#include "sockprobe.h"
+#include "util.h"
+
+#define ENGINE_MAX_SOCKS 32
+#define ENGINE_MAX_FLOWS 16
+#define ENGINE_MAX_PENDING_INJECT 16
+#define ENGINE_MAX_PROCS 8
+/* A box's program must listen within this (a proxy starts in milliseconds). */
+#define ENGINE_DUT_READY_NS (5 * FW_NS_PER_SEC)
+/* How long a case waits for another to give an external box's interfaces
+ * back: within the scheduler's margin for a case (30 s), so a long wait ends
+ * in this message, not in the case being killed as over its budget. */
+#define ENGINE_IF_LOCK_NS (25 * FW_NS_PER_SEC)
+/* sock_diag offers no notification of TCP state changes, so a wait on a
+ * state re-probes on every segment seen and at least this often. */
+#define ENGINE_STATE_POLL_NS (2 * FW_NS_PER_MS)
+/* How many segments and states a failure message shows. */
+#define ENGINE_CONTEXT_SEGMENTS 8
+/* Harness lateness from which a failed timing expectation is not trusted:
+ * a quiet run stays well below (measured: 0.1 to 4 ms; 5-15 ms at load 25
+ * on 2 CPUs), while the windows a case relies on are tens of ms or more
+ * (a 30 ms held ACK makes FIN_WAIT_2 visible). */
+#define ENGINE_LATE_EXPLAINS_NS (20 * FW_NS_PER_MS)
+/* Segments let through recently, remembered until their copy arrives, so
+ * the arrival shows how long the segment waited in the queue. */
+#define ENGINE_DWELL_RING 64
+/* Lateness shown in the text of an event from this much on. */
+#define ENGINE_LATE_SHOWN_NS FW_NS_PER_MS
+
+enum epoll_tag {
+	TAG_CAPTURE_CLIENT = 1,
+	TAG_CAPTURE_SERVER,
+	TAG_INTERCEPT,
+	TAG_INTERCEPT_TIMER,
+	TAG_SOCKET,
+};
+
+struct esock {
+	enum fw_host host;
+	char name[32];
+	int fd;
+	bool listener;
+	bool has_tuple;
+	uint16_t lport, rport;
+};
+
+/* What the wire has shown of one connection (keyed by the client host's
+ * port and the server host's port): ISNs, next sequence numbers, the last
+ * ACK each side sent (its rcv_nxt) and the last TSval each side sent. */
+struct flow {
+	uint16_t port[HOST_COUNT];
+	bool has_isn[HOST_COUNT], has_nxt[HOST_COUNT], has_ack[HOST_COUNT], has_ts[HOST_COUNT];
+	uint32_t isn[HOST_COUNT], snd_nxt[HOST_COUNT], ack[HOST_COUNT], tsval[HOST_COUNT];
+	uint16_t win[HOST_COUNT];     /* last window field each side sent */
+	int8_t wscale[HOST_COUNT];    /* from its SYN, -1 when it offered none */
+	/* each side's numbers in the previous incarnation of the 4-tuple */
+	bool has_prev_nxt[HOST_COUNT], has_prev_ack[HOST_COUNT];
+	uint32_t prev_snd_nxt[HOST_COUNT], prev_ack[HOST_COUNT];
+	/* Teardown as the wire saw it, for the state a segment left in: each
+	 * side's first FIN (seq, and the ack it carried), and when an ACK of it
+	 * reached that side (kernel capture time, 0: not yet). */
+	bool has_fin[HOST_COUNT];
+	uint32_t fin_seq[HOST_COUNT], fin_ack[HOST_COUNT];
+	int64_t fin_acked_ns[HOST_COUNT];
+};
+
+/* A forked endpoint child (fork) or a real program (start): prog.child is
+ * the process either way; a program also has its output (prog.log_fd). */
+struct eproc {
+	char name[32];
+	enum fw_host host;
+	struct program prog;
+};
+
+struct host_snapshot {
+	struct sock_info *socks;
+	size_t n;
+};
+
+struct engine {
+	const struct fw_case *c;
+	struct case_result *res;
+	struct topo *topo;
+	struct capture *cap[2]; /* [HOST_CLIENT], [HOST_SERVER] legs */
+	struct fault_set *faults;
+	struct intercept *ic;
+	struct inject *inj[2];
+	struct sockprobe *probe[2];
+	struct host_snapshot snap[2];
+	struct counter_set counters0[HOST_COUNT]; /* each namespace's counters when the case began */
+	struct fw_addr addr[HOST_COUNT]; /* the box's: its client-facing address */
+	struct dut *dut;                 /* the device under test's program, if any */
+	struct conntrack *ct;            /* its conntrack table, if a step reads it */
+	int if_lock[2];                  /* an external box: its interfaces, one case at a time */
+	int epfd;
+	struct esock socks[ENGINE_MAX_SOCKS];
+	size_t nsocks;
+	struct eproc procs[ENGINE_MAX_PROCS];
+	size_t nprocs;
+	struct flow flows[ENGINE_MAX_FLOWS];
+	size_t nflows;
+	int cur_flow; /* the connection the latest SYN opened, -1 before any */
+	/* Injected segments not yet seen on both legs, so capture can tell
+	 * them from what the kernels sent. */
+	struct {
+		struct seg seg;
+		bool seen_sent, seen_arrived;
+	} pending_inject[ENGINE_MAX_PENDING_INJECT];
+	size_t npending_inject;
+	int64_t t0;
+	int64_t cursor_t; /* start of the last action step (absolute, monotonic) */
+	size_t cursor_idx; /* segment expectations match events after this index */
+	int step;         /* step being run */
+	int64_t *step_started; /* when each step of the run began (absolute), for 'since' */
+	int socket_ready; /* set by the pump when the awaited socket polls ready */
+	int64_t step_end; /* when the previous step ended (its awaited event, absolute) */
+	int64_t release_trigger; /* when what releases held segments happened, 0: none */
+	struct run_lateness win_late; /* lateness since the last action step began */
+	/* Tests only (FINWAVE_TEST_QUEUE_STALL_MS): wait this long before each
+	 * read of the queue, as a loaded machine would make us. */
+	int64_t test_stall_ns;
+	/* How far the failing observation was from passing, when that is known
+	 * (a timer's time left): lateness explains the failure only if at least
+	 * this large. INT64_MAX: no lateness can (a different timer). */
+	int64_t fail_margin_ns;
+	struct {
+		enum fw_host from;
+		struct seg seg;
+		int64_t dwell_ns;
+	} dwell[ENGINE_DWELL_RING];
+	size_t ndwell; /* entries written; the ring keeps the last ENGINE_DWELL_RING */
+	char err[FW_ERRLEN];
+};
+
+enum late_kind {
+	LATE_DWELL,
+	LATE_RELEASE,
+	LATE_WAKE,
+	LATE_STEP,
+};
+
+/* ---- what each room offers the others ---- */
+
+void late_note(struct engine *E, enum late_kind k, int64_t v);
+void late_suffix(struct fw_event *ev, const char *what);
+struct fw_event *add_event(struct engine *E, enum ev_kind kind, int64_t t_abs,
+				  enum fw_host host, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+enum fw_host other(enum fw_host h);
+struct flow *flow_for(struct engine *E, enum fw_host sender, const struct seg *s,
+			     bool create);
+void flow_learn_fin(struct flow *f, enum fw_host h, const struct seg *s);
+void flow_learn_arrival(struct engine *E, enum fw_host sender, const struct seg *s,
+			       int64_t t_abs);
+void flow_learn(struct engine *E, enum fw_host h, const struct seg *s);
+void seg_text(struct engine *E, enum fw_host sender, const struct seg *s,
+		     struct fw_event *ev, const char *prefix);
+struct esock *sock_find(struct engine *E, enum fw_host h, const char *name);
+const char *sock_label(struct engine *E, enum fw_host h, const struct sock_info *si);
+void release_on_state(struct engine *E, enum fw_host h, int state, int64_t now);
+int probe_host(struct engine *E, enum fw_host h);
+int probe_all(struct engine *E);
+const struct sock_info *sock_state(struct engine *E, const struct esock *s);
+void on_intercept(void *ctx, const struct intercept_event *iev);
+int pump_fd(struct engine *E, uint32_t tag);
+int pump(struct engine *E, int64_t deadline);
+int drain(struct engine *E);
+int watch_socket(struct engine *E, int fd, uint32_t events, bool on);
+void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void append_context(struct engine *E);
+int step_fail(struct engine *E, const struct fw_step *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int step_error(struct engine *E, const struct fw_step *s, int ret, const char *what);
+void expect_pass(struct engine *E, const struct fw_step *s);
+int wait_socket(struct engine *E, int fd, uint32_t events, int64_t deadline);
+struct eproc *proc_find(struct engine *E, const char *name);
+void engine_proc_end(struct engine *E, struct eproc *p);
+int do_action(struct engine *E, const struct fw_step *st, int *result);
+int expr_value(struct engine *E, const struct flow *f, const struct fw_expr *x,
+		      enum fw_host sender, enum fw_host target, uint32_t number_base,
+		      uint32_t *out);
+int do_inject(struct engine *E, const struct fw_step *st);
+int expect_segment(struct engine *E, const struct fw_step *st);
+int expect_no_segment(struct engine *E, const struct fw_step *st);
+int expect_state(struct engine *E, const struct fw_step *st);
+int expect_counter(struct engine *E, const struct fw_step *st);
+int expect_sysctl(struct engine *E, const struct fw_step *st);
+int expect_conntrack(struct engine *E, const struct fw_step *st);
+int expect_exit(struct engine *E, const struct fw_step *st);
+
+#endif
