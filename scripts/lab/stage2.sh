@@ -30,8 +30,10 @@ mkdir -p "/lib/modules/$rel" && mount --bind "$FW_MODULES" "/lib/modules/$rel"
 # the package's config, where a case's 'requires: CONFIG_...' looks for it
 config="${FW_MODULES%/lib/modules/*}/boot/config-$rel"
 [ -r "$config" ] && mkdir -p /boot && cp "$config" "/boot/config-$rel"
-# crc32c first: nf_tables needs libcrc32c, whose softdep on crc32c modprobe may miss
-for m in crc32c veth nfnetlink_queue nf_tables nft_compat xt_NFQUEUE xt_tcpudp inet_diag tcp_diag; do
+# crc32c first: nf_tables needs libcrc32c, whose softdep on crc32c modprobe may miss.
+# nf_conntrack: its sysctls (a middlebox case's requirement) exist only once it is loaded.
+for m in crc32c veth nfnetlink_queue nf_tables nft_compat xt_NFQUEUE xt_tcpudp inet_diag tcp_diag \
+    nf_conntrack; do
   modprobe "$m" 2>&1 | sed 's/^/finwave-lab: modprobe: /'
 done
 ip link set lo up
