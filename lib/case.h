@@ -58,8 +58,9 @@ enum step_kind {
 	STEP_EXPECT_SYSCTL,  /* a sysctl reads a value, or does not exist, in a host's namespace */
 	STEP_EXPECT_CONNTRACK, /* the box's conntrack entry for the connection (dut:) */
 	STEP_EXPECT_EXIT,      /* a started program or forked child ended this way */
+	STEP_EXPECT_KMSG,      /* the kernel logged (or did not log) a message since the case began */
 };
-#define STEP_KIND_COUNT (STEP_EXPECT_EXIT + 1)
+#define STEP_KIND_COUNT (STEP_EXPECT_KMSG + 1)
 
 const char *step_kind_name(enum step_kind k); /* "listen", ..., "segment" */
 bool step_kind_is_expect(enum step_kind k);
@@ -141,6 +142,7 @@ struct fw_step {
 	bool ct_gone;            /* the entry must be gone */
 	uint32_t ct_status;      /* IPS_* bits that must be set */
 	int64_t ct_timeout_min_ns, ct_timeout_max_ns; /* -1 = any */
+	char kmsg[128];    /* expect kmsg: text the message contains */
 	int fault;         /* arm/disarm: index into faults */
 	uint32_t when;     /* matrix rows the step belongs to (bit i = row i); 0 = all */
 	char text[CASE_MAX_TEXT]; /* the step in words, for reports */

@@ -27,7 +27,7 @@ static const char *const step_names[STEP_KIND_COUNT] = {
     [STEP_EXPECT_COUNTER] = "counter",
     [STEP_EXPECT_SYSCTL] = "sysctl",
     [STEP_EXPECT_CONNTRACK] = "conntrack",
-    [STEP_EXPECT_EXIT] = "exit",
+    [STEP_EXPECT_EXIT] = "exit", [STEP_EXPECT_KMSG] = "kmsg",
 };
 
 const char *step_kind_name(enum step_kind k)
@@ -351,6 +351,15 @@ void step_describe(const struct fw_case *c, struct fw_step *s)
 	case STEP_EXPECT_GONE:
 		snprintf(s->text, sizeof(s->text), "%s's socket %s is gone within %s", h,
 			 sock_label, within);
+		break;
+	case STEP_EXPECT_KMSG:
+		if (s->absent)
+			snprintf(s->text, sizeof(s->text),
+				 "the kernel logs no message containing '%s' (since the case began)%s%s",
+				 s->kmsg, s->within_ns ? " within " : "", s->within_ns ? within : "");
+		else
+			snprintf(s->text, sizeof(s->text),
+				 "the kernel logs a message containing '%s' within %s", s->kmsg, within);
 		break;
 	case STEP_EXPECT_SYSCTL:
 		if (s->absent)

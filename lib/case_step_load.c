@@ -58,6 +58,7 @@ static const struct {
     [STEP_EXPECT_EXIT] = {{"proc", "status", "signal", "output", "within", NULL},
 			  "proc",
 			  2 * FW_NS_PER_SEC},
+    [STEP_EXPECT_KMSG] = {{"message", "absent", "within", NULL}, "message", FW_NS_PER_SEC},
 };
 
 static const char *const step_all_keys[] = {
@@ -71,7 +72,7 @@ static const char *const step_all_keys[] = {
     "run",	 "ready_port",	"output",   "mark",    "since",	      "count",
     "isn",	 "on",		"together", "mss",     "wscale",      "sack_ok",
     "dsack",	 "sack_blocks", "gone",	    "status",  "timeout_min", "timeout_max",
-    NULL,
+    "message",	 NULL,
 };
 
 /* ---- step loaders ---------------------------------------------------------- */
@@ -103,6 +104,7 @@ static unsigned step_hosts(enum step_kind k)
 	case STEP_WAIT:
 	case STEP_START:
 	case STEP_EXPECT_EXIT:
+	case STEP_EXPECT_KMSG: /* the log is the machine's, no host's */
 	case STEP_EXPECT_SEGMENT:
 	case STEP_EXPECT_NO_SEGMENT:
 	case STEP_EXPECT_STATE:
@@ -467,6 +469,21 @@ int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_s
 			    L, map, "expectation 'sysctl' needs 'equals: VALUE' or 'absent: true'");
 		if (eq && (ret = get_str(L, eq, "equals", s->equals, sizeof(s->equals))) < 0)
 			return ret;
+	}
+	if (s->kind == STEP_EXPECT_KMSG) {
+		yaml_node_t *ab = map_get(L, map, "absent");
+
+		if ((ret = get_str(L, map_get(L, map, "message"), "message", s->kmsg,
+				   sizeof(s->kmsg))) < 0)
+			return ret;
+		if (!s->kmsg[0])
+			return load_fail(L, map_get(L, map, "message"),
+					 "'message' is text the kernel's message contains, not empty");
+		if (ab && (ret = get_bool(L, ab, "absent", &s->absent)) < 0)
+			return ret;
+		/* absent without a window: what the kernel logged up to now */
+		if (s->absent && !map_get(L, map, "within"))
+			s->within_ns = 0;
 	}
 	if (s->kind == STEP_SETSOCKOPT && s->linger < 0 && s->reuseaddr < 0 && !s->has_opt)
 		return load_fail(

@@ -164,6 +164,7 @@ static int engine_setup(struct engine *E)
 	static const uint32_t cap_tags[] = { TAG_CAPTURE_CLIENT, TAG_CAPTURE_SERVER };
 	struct intercept_config icfg;
 	struct epoll_event ev;
+	size_t i;
 	int h, ret;
 
 	if (E->c->dut.interfaces[0][0]) { /* an external box on two real interfaces */
@@ -251,6 +252,15 @@ static int engine_setup(struct engine *E)
 		if (ret < 0)
 			return ret;
 	}
+	for (i = 0; i < E->c->nsteps && !E->kmsg_open; i++) {
+		if (E->c->steps[i].kind != STEP_EXPECT_KMSG)
+			continue;
+		/* like the counters: from here on is "since the case began" */
+		ret = kmsg_open(&E->kmsg, E->err, sizeof(E->err));
+		if (ret < 0)
+			return ret;
+		E->kmsg_open = true;
+	}
 	return probe_all(E);
 }
 
@@ -263,6 +273,9 @@ static void engine_teardown(struct engine *E)
 	 * part of the case. */
 	intercept_free(E->ic);
 	engine_dut_down(E);
+	if (E->kmsg_open)
+		kmsg_close(&E->kmsg);
+	E->kmsg_open = false;
 	for (i = 0; i < E->nprocs; i++)
 		engine_proc_end(E, &E->procs[i]);
 	capture_free_all(E->cap, 2);
@@ -379,6 +392,8 @@ static int run_step_expectation(struct engine *E, const struct fw_step *st)
 		return expect_conntrack(E, st);
 	case STEP_EXPECT_EXIT:
 		return expect_exit(E, st);
+	case STEP_EXPECT_KMSG:
+		return expect_kmsg(E, st);
 	case STEP_LISTEN:
 	case STEP_CONNECT:
 	case STEP_ACCEPT:
@@ -438,29 +453,9 @@ static int run_steps(struct engine *E)
 			E->step_started[i] = fw_now_ns();
 		if (st->since[0])
 			ret = run_since(E, st, i);
+		else if (step_kind_is_expect(st->kind))
+			ret = run_step_expectation(E, st);
 		else switch (st->kind) {
-		case STEP_EXPECT_SEGMENT:
-			ret = expect_segment(E, st);
-			break;
-		case STEP_EXPECT_NO_SEGMENT:
-			ret = expect_no_segment(E, st);
-			break;
-		case STEP_EXPECT_STATE:
-		case STEP_EXPECT_GONE:
-			ret = expect_state(E, st);
-			break;
-		case STEP_EXPECT_COUNTER:
-			ret = expect_counter(E, st);
-			break;
-		case STEP_EXPECT_SYSCTL:
-			ret = expect_sysctl(E, st);
-			break;
-		case STEP_EXPECT_CONNTRACK:
-			ret = expect_conntrack(E, st);
-			break;
-		case STEP_EXPECT_EXIT:
-			ret = expect_exit(E, st);
-			break;
 		case STEP_WAIT: {
 			/* everything keeps being recorded; the clock of the next
 			 * expectations starts when the wait ends */
@@ -530,6 +525,17 @@ static int run_steps(struct engine *E)
 						fw_errno_name(result), fw_errno_name(st->expect_errno));
 			break;
 		}
+		case STEP_EXPECT_SEGMENT: /* expectations: run_step_expectation() above */
+		case STEP_EXPECT_NO_SEGMENT:
+		case STEP_EXPECT_STATE:
+		case STEP_EXPECT_GONE:
+		case STEP_EXPECT_COUNTER:
+		case STEP_EXPECT_SYSCTL:
+		case STEP_EXPECT_CONNTRACK:
+		case STEP_EXPECT_EXIT:
+		case STEP_EXPECT_KMSG:
+			ret = -EINVAL;
+			break;
 		}
 		if (ret < 0)
 			return step_error(E, st, ret, "engine failure");

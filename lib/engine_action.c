@@ -406,6 +406,7 @@ int do_action(struct engine *E, const struct fw_step *st, int *result)
 	case STEP_EXPECT_COUNTER:
 	case STEP_EXPECT_SYSCTL:
 	case STEP_EXPECT_CONNTRACK:
+	case STEP_EXPECT_KMSG:
 		return -EINVAL;
 	}
 	return 0;

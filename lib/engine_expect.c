@@ -464,3 +464,34 @@ int expect_exit(struct engine *E, const struct fw_step *st)
 	expect_pass(E, st);
 	return 0;
 }
+
+/* The kernel log since the case began: read again until the message shows
+ * or the window ends. The log is the machine's, so a message another case
+ * provoked counts too (docs/case-file.md says when that matters). */
+int expect_kmsg(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	const char *hit;
+	int ret;
+
+	for (;;) {
+		ret = kmsg_drain(&E->kmsg, E->err, sizeof(E->err));
+		if (ret < 0)
+			return step_error(E, st, ret, "cannot read the kernel log");
+		hit = kmsg_find(&E->kmsg, st->kmsg);
+		if (hit && st->absent)
+			return step_fail(E, st, "the kernel logged '%.200s'", hit);
+		if (hit || fw_now_ns() >= deadline)
+			break;
+		ret = pump_until_next_poll(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	if (!hit && !st->absent)
+		return step_fail(E, st,
+				 "no message containing '%s' among the %zu the kernel logged since "
+				 "the case began%s",
+				 st->kmsg, E->kmsg.n, E->kmsg.lost ? " (some were lost)" : "");
+	expect_pass(E, st);
+	return 0;
+}

@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include "capture.h"
 #include "conntrack.h"
+#include "kmsg.h"
 #include "counters.h"
 #include "dut.h"
 #include "inject.h"
@@ -134,6 +135,8 @@ struct engine {
 	struct fw_addr addr[HOST_COUNT]; /* the box's: its client-facing address */
 	struct dut *dut;                 /* the device under test's program, if any */
 	struct conntrack *ct;            /* its conntrack table, if a step reads it */
+	struct kmsg_log kmsg;            /* the kernel log since setup, if a step reads it */
+	bool kmsg_open;
 	int if_lock[2];                  /* an external box: its interfaces, one case at a time */
 	int epfd;
 	struct esock socks[ENGINE_MAX_SOCKS];
@@ -229,6 +232,7 @@ int expect_state(struct engine *E, const struct fw_step *st);
 int expect_counter(struct engine *E, const struct fw_step *st);
 int expect_sysctl(struct engine *E, const struct fw_step *st);
 int expect_conntrack(struct engine *E, const struct fw_step *st);
+int expect_kmsg(struct engine *E, const struct fw_step *st);
 int expect_exit(struct engine *E, const struct fw_step *st);
 
 #endif

@@ -680,13 +680,33 @@ static void test_error_matrix(void **state)
 }
 
 /* Step kind names and which of them are expectations. */
+/* expect kmsg: the text, absent, and the window absent gets without 'within' */
+static void test_kmsg_expectation(void **state)
+{
+	struct fw_case *c = load_ok("summary: s\nsteps:\n"
+				    "  - {expect: kmsg, message: SYN flooding}\n"
+				    "  - {expect: kmsg, message: overflow, absent: true}\n"
+				    "  - {expect: kmsg, message: overflow, absent: true, within: 2s}\n");
+
+	(void)state;
+	assert_int_equal(c->steps[0].kind, STEP_EXPECT_KMSG);
+	assert_string_equal(c->steps[0].kmsg, "SYN flooding");
+	assert_false(c->steps[0].absent);
+	assert_int_equal(c->steps[0].within_ns, FW_NS_PER_SEC);
+	assert_true(c->steps[1].absent);
+	assert_int_equal(c->steps[1].within_ns, 0);
+	assert_int_equal(c->steps[2].within_ns, 2 * FW_NS_PER_SEC);
+	assert_non_null(strstr(c->steps[1].text, "logs no message containing 'overflow'"));
+	case_free(c);
+}
+
 static void test_step_kind_names(void **state)
 {
 	static const char *const names[STEP_KIND_COUNT] = {
 	    "listen",	"connect", "accept",	 "send",   "recv",
 	    "shutdown", "close",   "setsockopt", "inject", "arm",
 	    "disarm",	"release", "fork",	 "kill",   "wait", "start", "segment",
-	    "no_segment", "state", "gone", "counter", "sysctl", "conntrack", "exit",
+	    "no_segment", "state", "gone", "counter", "sysctl", "conntrack", "exit", "kmsg",
 	};
 	int k;
 
@@ -736,7 +756,7 @@ static void test_error_unknown_step_kind(void **state)
 		     "unknown action 'dance' (expected listen, connect, accept, send, recv, "
 		     "shutdown, close, setsockopt, inject, arm, disarm, release, fork, kill, wait, start)");
 	expect_error("summary: s\nsteps:\n  - {expect: close}\n", "t.yaml:3:14: ",
-		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl, conntrack, exit)");
+		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl, conntrack, exit, kmsg)");
 }
 
 /* Hosts: unknown names, "wire" where only an endpoint makes sense, 'to' naming the actor. */
@@ -1078,6 +1098,12 @@ static void test_error_new_words(void **state)
 		{ "summary: s\nsteps:\n  - {expect: segment, from: client, dsack: maybe}\n", "t.yaml:3:44: ",
 		  "'dsack' must be" },
 		{ "summary: s\nsteps:\n  - {do: wait}\n", "t.yaml:3:5: ", "action 'wait' needs 'for'" },
+		{ "summary: s\nsteps:\n  - {expect: kmsg}\n", "t.yaml:3:5: ",
+		  "expectation 'kmsg' needs 'message'" },
+		{ "summary: s\nsteps:\n  - {expect: kmsg, message: ''}\n", "t.yaml:3:29: ",
+		  "'message' is text the kernel's message contains, not empty" },
+		{ "summary: s\nsteps:\n  - {expect: kmsg, message: x, host: client}\n", "t.yaml:3:32: ",
+		  "'host' does not apply to expectation 'kmsg'" },
 		{ "summary: s\nsteps:\n  - {do: start, host: server}\n", "t.yaml:3:5: ",
 		  "action 'start' needs 'run'" },
 		{ "summary: s\nsteps:\n  - {expect: exit, proc: p, status: 1, signal: KILL}\n", "t.yaml:3:5: ",
@@ -1121,6 +1147,7 @@ int main(void)
 	    cmocka_unit_test(test_error_unknown_fault_action),
 	    cmocka_unit_test(test_error_unknown_step_kind),
 	    cmocka_unit_test(test_error_new_words),
+	    cmocka_unit_test(test_kmsg_expectation),
 	    cmocka_unit_test(test_error_unknown_host),
 	    cmocka_unit_test(test_error_bad_flags),
 	    cmocka_unit_test(test_error_duration),
