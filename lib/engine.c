@@ -443,8 +443,9 @@ static int run_steps(struct engine *E)
 		E->err[0] = '\0';
 		/* Steps decided at once (a state already seen) do not wait on the
 		 * event loop: serve the queue between them, or every segment of a
-		 * sender with a rule would wait for the next wait. */
-		if (E->ic) {
+		 * sender with a rule would wait for the next wait. Not after an
+		 * action marked together: nothing may come between the two. */
+		if (E->ic && !(i > 0 && E->c->steps[i - 1].together)) {
 			ret = pump_fd(E, TAG_INTERCEPT);
 			if (ret < 0)
 				return step_error(E, st, ret, "engine failure");

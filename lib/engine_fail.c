@@ -67,11 +67,16 @@ enum late_sense {
 	LATE_NONE,
 	LATE_WIRE,      /* lateness that changes what reaches the kernels */
 	LATE_WIRE_LOOP, /* that, or the event loop's (a probe's) lateness */
+	/* A miss whose size is known (a segment that came late, a socket
+	 * whose timer had time left): the whole run's wire lateness counts,
+	 * since a segment held in the queue early on stretched the kernels'
+	 * RTT and so every timer after it, but only up to that size. */
+	LATE_WIRE_MEASURED,
 };
 static const enum late_sense step_late_sense[STEP_KIND_COUNT] = {
-	[STEP_EXPECT_SEGMENT] = LATE_WIRE,
+	[STEP_EXPECT_SEGMENT] = LATE_WIRE_MEASURED,
 	[STEP_EXPECT_NO_SEGMENT] = LATE_WIRE,
-	[STEP_EXPECT_GONE] = LATE_WIRE,
+	[STEP_EXPECT_GONE] = LATE_WIRE_MEASURED,
 	[STEP_EXPECT_STATE] = LATE_WIRE_LOOP,
 };
 
@@ -91,6 +96,10 @@ static bool late_explains(const struct engine *E, const struct fw_step *s)
 	switch (step_late_sense[s->kind]) {
 	case LATE_NONE:
 		return false;
+	case LATE_WIRE_MEASURED:
+		if (E->fail_measured && late_wire_run(E) > wire)
+			wire = late_wire_run(E);
+		return wire >= need;
 	case LATE_WIRE:
 		return wire >= need;
 	case LATE_WIRE_LOOP:

@@ -65,6 +65,8 @@
  * on 2 CPUs), while the windows a case relies on are tens of ms or more
  * (a 30 ms held ACK makes FIN_WAIT_2 visible). */
 #define ENGINE_LATE_EXPLAINS_NS (20 * FW_NS_PER_MS)
+/* How long a missed segment is waited for, at most, to measure the miss. */
+#define ENGINE_LATE_GRACE_MAX_NS FW_NS_PER_SEC
 /* Segments let through recently, remembered until their copy arrives, so
  * the arrival shows how long the segment waited in the queue. */
 #define ENGINE_DWELL_RING 64
@@ -169,6 +171,8 @@ struct engine {
 	 * (a timer's time left): lateness explains the failure only if at least
 	 * this large. INT64_MAX: no lateness can (a different timer). */
 	int64_t fail_margin_ns;
+	bool fail_measured; /* fail_margin_ns is the measured size of the miss */
+	int64_t wire_dwell_run; /* the run's longest dwell of a segment let through */
 	struct {
 		enum fw_host from;
 		struct seg seg;
@@ -188,6 +192,9 @@ enum late_kind {
 /* ---- what each room offers the others ---- */
 
 void late_note(struct engine *E, enum late_kind k, int64_t v);
+/* The whole run's lateness that reached the wire: a let-through segment's
+ * dwell in the queue (not a dropped one's) and a release after its time. */
+int64_t late_wire_run(const struct engine *E);
 void late_suffix(struct fw_event *ev, const char *what);
 struct fw_event *add_event(struct engine *E, enum ev_kind kind, int64_t t_abs,
 				  enum fw_host host, const char *fmt, ...)

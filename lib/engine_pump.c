@@ -30,6 +30,13 @@ static void late_note_run(struct engine *E, enum late_kind k, int64_t v)
 
 /* Worst lateness of the run (reported) and since the last action began
  * (what may explain a failure of the expectations that follow it). */
+int64_t late_wire_run(const struct engine *E)
+{
+	const struct run_lateness *l = &E->res->late;
+
+	return l->release_max_ns > E->wire_dwell_run ? l->release_max_ns : E->wire_dwell_run;
+}
+
 void late_note(struct engine *E, enum late_kind k, int64_t v)
 {
 	int64_t *win = late_field(&E->win_late, k);
@@ -250,10 +257,13 @@ void on_intercept(void *ctx, const struct intercept_event *iev)
 
 		E->res->late.queued++;
 		/* A dropped segment's wait changes nothing on the wire. */
-		if (iev->kind == INTERCEPT_ACTED && iev->decision.action == FAULT_DROP)
+		if (iev->kind == INTERCEPT_ACTED && iev->decision.action == FAULT_DROP) {
 			late_note_run(E, LATE_DWELL, dwell);
-		else
+		} else {
 			late_note(E, LATE_DWELL, dwell);
+			if (dwell > E->wire_dwell_run)
+				E->wire_dwell_run = dwell;
+		}
 	}
 	if (iev->kind == INTERCEPT_PASSED) {
 		dwell_remember(E, iev->from, &iev->seg, iev->read_ns - iev->queued_ns);
