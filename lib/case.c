@@ -532,6 +532,13 @@ static struct fw_case *case_variant(const struct fw_case *c, int family, int row
 	}
 	if (c->nfaults)
 		memcpy(v->faults, c->faults, c->nfaults * sizeof(*v->faults));
+	/* a fault of other rows stays declared (steps name faults by index)
+	 * but never acts here, and its silence is no failure */
+	for (i = 0; i < c->nfaults; i++)
+		if (c->faults[i].when && !(row >= 0 && (c->faults[i].when & (1u << row)))) {
+			v->faults[i].armed = false;
+			v->faults[i].optional = true;
+		}
 	v->nsteps = 0;
 	for (i = 0; i < c->nsteps; i++)
 		if (!c->steps[i].when || (row >= 0 && (c->steps[i].when & (1u << row))))

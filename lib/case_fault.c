@@ -5,7 +5,7 @@
 
 static const char *const fault_keys[] = {"name",  "from", "flags", "has",    "payload",	 "seq",
 					 "state", "nth",  "count", "action", "delay",	 "until",
-					 "max",	  "gap",  "set",   "armed",  "optional", NULL};
+					 "max",	  "gap",  "set",   "armed",  "optional", "when", NULL};
 
 /* Keys that belong to one action only: given with another, they are errors. */
 static const struct {
@@ -277,6 +277,8 @@ int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fau
 		return ret;
 	if ((n = map_get(L, map, "optional")) &&
 	    (ret = get_bool(L, n, "optional", &f->optional)) < 0)
+		return ret;
+	if ((n = map_get(L, map, "when")) && (ret = load_when(L, c, n, &f->when)) < 0)
 		return ret;
 	return 0;
 }

@@ -613,6 +613,13 @@ int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_s
 					 "fault '%s' is not released by a step (give it 'action: "
 					 "hold, until: step')",
 					 c->faults[s->fault].name);
+		/* a step cannot arm a fault in a row the fault is not part of */
+		if (c->faults[s->fault].when &&
+		    (!s->when || (s->when & ~c->faults[s->fault].when)))
+			return load_fail(L, n,
+					 "fault '%s' has 'when' rows this step is not limited to "
+					 "(give the step a 'when' among the fault's rows)",
+					 c->faults[s->fault].name);
 	}
 	step_describe(c, s);
 	return 0;

@@ -74,6 +74,7 @@ struct fault_rule {
 	struct fault_rewrite rewrite;    /* REWRITE */
 	bool armed;       /* armed when the case starts */
 	bool optional;    /* a case does not fail when this rule never acted */
+	uint32_t when;    /* the case's matrix rows it belongs to (bit i = row i); 0 = all */
 };
 
 /* What the matcher may need beyond the segment itself; the interceptor asks

@@ -633,6 +633,45 @@ static void test_matrix_expand(void **state)
 	case_free(c);
 }
 
+/* A fault with 'when' acts only in its rows: elsewhere it stays declared
+ * (steps refer to faults by index) but is never armed and may stay silent. */
+static void test_fault_when(void **state)
+{
+	static const char *const yaml =
+	    "summary: s\nfamily: ipv4\n"
+	    "matrix:\n  - {sysctl: {client: {net.ipv4.tcp_rfc1337: 0}}}\n"
+	    "  - {sysctl: {client: {net.ipv4.tcp_rfc1337: 1}}}\n"
+	    "faults:\n  - {name: f, from: client, flags: F., action: drop, when: tcp_rfc1337=1}\n"
+	    "  - {name: g, from: client, flags: R, action: drop, armed: false, when: tcp_rfc1337=0}\n"
+	    "steps:\n  - {do: arm, fault: g, when: tcp_rfc1337=0}\n";
+	struct fw_case *c = load_ok(yaml), **v = NULL;
+	size_t n = 0, i;
+
+	(void)state;
+	assert_int_equal(c->faults[0].when, 1u << 1);
+	assert_int_equal(case_expand(c, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0]->nfaults, 2);
+	assert_false(v[0]->faults[0].armed); /* row 0: f is not part of it */
+	assert_true(v[0]->faults[0].optional);
+	assert_true(v[1]->faults[0].armed); /* row 1: f is */
+	assert_false(v[1]->faults[0].optional);
+	assert_int_equal(v[0]->nsteps, 1);  /* g's arm step only in row 0 */
+	assert_int_equal(v[1]->nsteps, 0);
+	for (i = 0; i < n; i++)
+		case_free(v[i]);
+	free(v);
+	case_free(c);
+	expect_error("summary: s\nfaults:\n  - {name: f, from: client, flags: F., action: drop, "
+		     "when: x}\nsteps:\n  - {do: close, host: client}\n",
+		     "t.yaml:3:60: ", "'when' names matrix rows, and this case has no 'matrix'");
+	expect_error("summary: s\nmatrix:\n  - {sysctl: {client: {net.ipv4.tcp_rfc1337: 0}}}\n"
+		     "  - {sysctl: {client: {net.ipv4.tcp_rfc1337: 1}}}\n"
+		     "faults:\n  - {name: g, from: client, flags: R, action: drop, armed: false, "
+		     "when: tcp_rfc1337=0}\nsteps:\n  - {do: arm, fault: g}\n",
+		     "t.yaml:8:22: ", "fault 'g' has 'when' rows this step is not limited to");
+}
+
 static void test_family_choice(void **state)
 {
 	struct fw_case *c, **v = NULL;
@@ -729,9 +768,9 @@ static void test_error_unknown_key(void **state)
 		     "condition, family, slow, sysctl, matrix, faults, steps, requires, dut)");
 	expect_error("summary: s\nsteps:\n  - {do: close, colour: red}\n",
 		     "t.yaml:3:17: ", "unknown step key 'colour' (expected do, expect, host,");
-	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: drop, when: now}\n"
+	expect_error("summary: s\nfaults:\n  - {name: f, from: client, action: drop, colour: red}\n"
 		     "steps: [{do: close}]\n",
-		     "t.yaml:3:43: ", "unknown fault key 'when'");
+		     "t.yaml:3:43: ", "unknown fault key 'colour'");
 	expect_error(
 	    "summary: s\nsysctl: {router: {net.ipv4.ip_forward: 1}}\nsteps: [{do: close}]\n",
 	    "t.yaml:2:10: ", "unknown sysctl block key 'router' (expected client, server, wire, dut)");
@@ -1148,6 +1187,7 @@ int main(void)
 	    cmocka_unit_test(test_error_unknown_step_kind),
 	    cmocka_unit_test(test_error_new_words),
 	    cmocka_unit_test(test_kmsg_expectation),
+	    cmocka_unit_test(test_fault_when),
 	    cmocka_unit_test(test_error_unknown_host),
 	    cmocka_unit_test(test_error_bad_flags),
 	    cmocka_unit_test(test_error_duration),
