@@ -93,6 +93,7 @@ struct fw_step {
 	enum fw_host host;  /* actor; for segment expectations and inject: the sender */
 	enum fw_host peer;  /* connect: the server; inject: the target */
 	char sock[32];      /* socket name; "" = the host's latest connection */
+	char listener[32];  /* accept: the listening socket it takes from ("listen") */
 	uint16_t port;      /* listen / connect destination port */
 	uint16_t from_port; /* connect source port, 0 = kernel's choice */
 	uint32_t bytes;     /* send / recv */

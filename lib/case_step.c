@@ -260,7 +260,9 @@ void step_describe(const struct fw_case *c, struct fw_step *s)
 			 fw_host_name(s->peer), s->port);
 		break;
 	case STEP_ACCEPT:
-		snprintf(s->text, sizeof(s->text), "%s accepts a connection", h);
+		snprintf(s->text, sizeof(s->text), "%s accepts a connection%s%s", h,
+			 strcmp(s->listener, "listen") ? " from listener " : "",
+			 strcmp(s->listener, "listen") ? s->listener : "");
 		break;
 	case STEP_SEND:
 		snprintf(s->text, sizeof(s->text), "%s sends %u bytes", h, s->bytes);

@@ -13,7 +13,7 @@ static const struct {
 		       "linger", "result", "within", NULL},
 		      "port",
 		      2 * FW_NS_PER_SEC},
-    [STEP_ACCEPT] = {{"host", "sock", "result", "within", NULL}, NULL, 2 * FW_NS_PER_SEC},
+    [STEP_ACCEPT] = {{"host", "sock", "listener", "result", "within", NULL}, NULL, 2 * FW_NS_PER_SEC},
     [STEP_SEND] = {{"host", "sock", "bytes", "result", NULL}, "bytes", 0},
     [STEP_RECV] = {{"host", "sock", "bytes", "eof", "result", "within", NULL},
 		   NULL,
@@ -72,7 +72,7 @@ static const char *const step_all_keys[] = {
     "run",	 "ready_port",	"output",   "mark",    "since",	      "count",
     "isn",	 "on",		"together", "mss",     "wscale",      "sack_ok",
     "dsack",	 "sack_blocks", "gone",	    "status",  "timeout_min", "timeout_max",
-    "message",	 NULL,
+    "message",	 "listener",	NULL,
 };
 
 /* ---- step loaders ---------------------------------------------------------- */
@@ -484,6 +484,24 @@ int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_s
 		/* absent without a window: what the kernel logged up to now */
 		if (s->absent && !map_get(L, map, "within"))
 			s->within_ns = 0;
+	}
+	if (s->kind == STEP_ACCEPT) {
+		const struct fw_step *p;
+
+		strcpy(s->listener, "listen");
+		if ((n = map_get(L, map, "listener")) &&
+		    (ret = get_str(L, n, "listener", s->listener, sizeof(s->listener))) < 0)
+			return ret;
+		/* the listener is an earlier listen step's socket on the same host */
+		for (p = c->steps; p < s; p++)
+			if (p->kind == STEP_LISTEN && p->host == s->host &&
+			    strcmp(p->sock, s->listener) == 0)
+				break;
+		if (p == s)
+			return load_fail(L, n ? n : map,
+					 "no earlier listen step on %s names its socket '%s' "
+					 "(give the listen step 'sock: %s')",
+					 fw_host_name(s->host), s->listener, s->listener);
 	}
 	if (s->kind == STEP_SETSOCKOPT && s->linger < 0 && s->reuseaddr < 0 && !s->has_opt)
 		return load_fail(

@@ -231,11 +231,13 @@ int do_action(struct engine *E, const struct fw_step *st, int *result)
 	    st->kind != STEP_ARM && st->kind != STEP_DISARM && st->kind != STEP_RELEASE &&
 	    st->kind != STEP_FORK && st->kind != STEP_KILL && st->kind != STEP_START) {
 		/* accept names the socket it creates; it takes from the listener. */
-		s = sock_find(E, st->host, st->kind == STEP_ACCEPT ? "listen" : st->sock);
+		const char *name = st->kind == STEP_ACCEPT ? st->listener : st->sock;
+
+		s = sock_find(E, st->host, name);
 		if (!s || s->fd < 0)
 			return fw_err(E->err, sizeof(E->err), -EBADF,
 				      "%s has no open socket '%s' (create it with listen, connect or accept)",
-				      fw_host_name(st->host), st->sock);
+				      fw_host_name(st->host), name);
 	}
 	switch (st->kind) {
 	case STEP_LISTEN:

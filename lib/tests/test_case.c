@@ -1137,6 +1137,12 @@ static void test_error_new_words(void **state)
 		{ "summary: s\nsteps:\n  - {expect: segment, from: client, dsack: maybe}\n", "t.yaml:3:44: ",
 		  "'dsack' must be" },
 		{ "summary: s\nsteps:\n  - {do: wait}\n", "t.yaml:3:5: ", "action 'wait' needs 'for'" },
+		{ "summary: s\nsteps:\n  - {do: listen, host: server, port: 1, sock: a}\n"
+		  "  - {do: accept, host: server, listener: b}\n", "t.yaml:4:42: ",
+		  "no earlier listen step on server names its socket 'b' (give the listen step 'sock: b')" },
+		{ "summary: s\nsteps:\n  - {do: listen, host: server, port: 1, sock: a}\n"
+		  "  - {do: accept, host: server}\n", "t.yaml:4:5: ",
+		  "no earlier listen step on server names its socket 'listen'" },
 		{ "summary: s\nsteps:\n  - {expect: kmsg}\n", "t.yaml:3:5: ",
 		  "expectation 'kmsg' needs 'message'" },
 		{ "summary: s\nsteps:\n  - {expect: kmsg, message: ''}\n", "t.yaml:3:29: ",
