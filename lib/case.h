@@ -94,6 +94,11 @@ struct fw_step {
 	enum fw_host peer;  /* connect: the server; inject: the target */
 	char sock[32];      /* socket name; "" = the host's latest connection */
 	char listener[32];  /* accept: the listening socket it takes from ("listen") */
+	enum step_address {
+		ADDRESS_HOST,     /* the host's own address on its link (default) */
+		ADDRESS_ANY,      /* listen: 0.0.0.0 / :: */
+		ADDRESS_LOOPBACK, /* 127.0.0.1 / ::1: listen there, or connect to the host itself */
+	} address;
 	uint16_t port;      /* listen / connect destination port */
 	uint16_t from_port; /* connect source port, 0 = kernel's choice */
 	uint32_t bytes;     /* send / recv */

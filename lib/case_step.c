@@ -253,11 +253,18 @@ void step_describe(const struct fw_case *c, struct fw_step *s)
 		snprintf(sock_label, sizeof(sock_label), "on port %u", s->port);
 	switch (s->kind) {
 	case STEP_LISTEN:
-		snprintf(s->text, sizeof(s->text), "%s listens on port %u", h, s->port);
+		snprintf(s->text, sizeof(s->text), "%s listens on port %u%s", h, s->port,
+			 s->address == ADDRESS_ANY	 ? " (any address)"
+			 : s->address == ADDRESS_LOOPBACK ? " (loopback)"
+							  : "");
 		break;
 	case STEP_CONNECT:
-		snprintf(s->text, sizeof(s->text), "%s connects to %s port %u", h,
-			 fw_host_name(s->peer), s->port);
+		if (s->address == ADDRESS_LOOPBACK)
+			snprintf(s->text, sizeof(s->text), "%s connects to its own loopback port %u", h,
+				 s->port);
+		else
+			snprintf(s->text, sizeof(s->text), "%s connects to %s port %u", h,
+				 fw_host_name(s->peer), s->port);
 		break;
 	case STEP_ACCEPT:
 		snprintf(s->text, sizeof(s->text), "%s accepts a connection%s%s", h,

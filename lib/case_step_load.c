@@ -8,8 +8,10 @@ static const struct {
 	const char *required; /* one key that must be present, or NULL */
 	int64_t default_within_ns;
 } step_rules[STEP_KIND_COUNT] = {
-    [STEP_LISTEN] = {{"host", "sock", "port", "reuseaddr", "reuseport", "result", NULL}, "port", 0},
-    [STEP_CONNECT] = {{"host", "to", "sock", "port", "from_port", "reuseaddr", "reuseport",
+    [STEP_LISTEN] = {{"host", "sock", "port", "address", "reuseaddr", "reuseport", "result", NULL},
+		     "port",
+		     0},
+    [STEP_CONNECT] = {{"host", "to", "address", "sock", "port", "from_port", "reuseaddr", "reuseport",
 		       "linger", "result", "within", NULL},
 		      "port",
 		      2 * FW_NS_PER_SEC},
@@ -72,7 +74,7 @@ static const char *const step_all_keys[] = {
     "run",	 "ready_port",	"output",   "mark",    "since",	      "count",
     "isn",	 "on",		"together", "mss",     "wscale",      "sack_ok",
     "dsack",	 "sack_blocks", "gone",	    "status",  "timeout_min", "timeout_max",
-    "message",	 "listener",	NULL,
+    "message",	 "listener",	"address", NULL,
 };
 
 /* ---- step loaders ---------------------------------------------------------- */
@@ -484,6 +486,25 @@ int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_s
 		/* absent without a window: what the kernel logged up to now */
 		if (s->absent && !map_get(L, map, "within"))
 			s->within_ns = 0;
+	}
+	if ((n = map_get(L, map, "address"))) {
+		static const char *const names[] = {
+		    [ADDRESS_HOST] = "host", [ADDRESS_ANY] = "any", [ADDRESS_LOOPBACK] = "loopback"};
+		const char *a = scalar(n);
+		int i;
+
+		for (i = 0; i < 3; i++)
+			if (a && strcmp(a, names[i]) == 0)
+				break;
+		if (i == 3 || (s->kind == STEP_CONNECT && i == ADDRESS_ANY))
+			return load_fail(L, n, "'address' is %s, not '%s'",
+					 s->kind == STEP_CONNECT
+					     ? "host (the peer's) or loopback (the host's own 127.0.0.1 or ::1)"
+					     : "host, any or loopback",
+					 a ? a : "a list");
+		s->address = (enum step_address)i;
+		if (s->kind == STEP_CONNECT && s->address == ADDRESS_LOOPBACK && map_get(L, map, "to"))
+			return load_fail(L, n, "a loopback connect goes to its own host: leave out 'to'");
 	}
 	if (s->kind == STEP_ACCEPT) {
 		const struct fw_step *p;

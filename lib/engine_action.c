@@ -25,6 +25,22 @@ static void sockaddr_of(const struct fw_addr *a, uint16_t port, struct sockaddr_
 	}
 }
 
+/* Where a listen or connect step points: the host's address, or the
+ * wildcard or loopback address of the case's family. */
+static void step_sockaddr(struct engine *E, const struct fw_step *st, enum fw_host h,
+			  uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct fw_addr a = { .family = E->c->family };
+
+	if (st->address == ADDRESS_HOST)
+		a = E->addr[h];
+	else if (st->address == ADDRESS_LOOPBACK && a.family == AF_INET6)
+		a.bytes[15] = 1; /* ::1 */
+	else if (st->address == ADDRESS_LOOPBACK)
+		memcpy(a.bytes, (const uint8_t[]){ 127, 0, 0, 1 }, 4);
+	sockaddr_of(&a, port, ss, len);
+}
+
 static uint16_t port_of(const struct sockaddr_storage *ss)
 {
 	return ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port :
@@ -258,7 +274,7 @@ int do_action(struct engine *E, const struct fw_step *st, int *result)
 		}
 		if (st->kind == STEP_LISTEN) {
 			s->listener = true;
-			sockaddr_of(&E->addr[st->host], st->port, &ss, &len);
+			step_sockaddr(E, st, st->host, st->port, &ss, &len);
 			if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 64) < 0)
 				*result = errno;
 			else
@@ -266,13 +282,14 @@ int do_action(struct engine *E, const struct fw_step *st, int *result)
 			break;
 		}
 		if (st->from_port) {
-			sockaddr_of(&E->addr[st->host], st->from_port, &ss, &len);
+			step_sockaddr(E, st, st->host, st->from_port, &ss, &len);
 			if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 				*result = errno;
 				break;
 			}
 		}
-		sockaddr_of(&E->addr[st->peer], st->port, &ss, &len);
+		step_sockaddr(E, st, st->address == ADDRESS_LOOPBACK ? st->host : st->peer, st->port,
+			      &ss, &len);
 		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
 			*result = errno;
 			break;

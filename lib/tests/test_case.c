@@ -1143,6 +1143,12 @@ static void test_error_new_words(void **state)
 		{ "summary: s\nsteps:\n  - {do: listen, host: server, port: 1, sock: a}\n"
 		  "  - {do: accept, host: server}\n", "t.yaml:4:5: ",
 		  "no earlier listen step on server names its socket 'listen'" },
+		{ "summary: s\nsteps:\n  - {do: connect, host: client, port: 1, address: any}\n",
+		  "t.yaml:3:51: ", "'address' is host (the peer's) or loopback" },
+		{ "summary: s\nsteps:\n  - {do: listen, host: server, port: 1, address: lo}\n",
+		  "t.yaml:3:50: ", "'address' is host, any or loopback, not 'lo'" },
+		{ "summary: s\nsteps:\n  - {do: connect, host: client, to: server, port: 1, address: loopback}\n",
+		  "t.yaml:3:63: ", "a loopback connect goes to its own host: leave out 'to'" },
 		{ "summary: s\nsteps:\n  - {expect: kmsg}\n", "t.yaml:3:5: ",
 		  "expectation 'kmsg' needs 'message'" },
 		{ "summary: s\nsteps:\n  - {expect: kmsg, message: ''}\n", "t.yaml:3:29: ",
