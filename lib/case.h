@@ -59,8 +59,9 @@ enum step_kind {
 	STEP_EXPECT_CONNTRACK, /* the box's conntrack entry for the connection (dut:) */
 	STEP_EXPECT_EXIT,      /* a started program or forked child ended this way */
 	STEP_EXPECT_KMSG,      /* the kernel logged (or did not log) a message since the case began */
+	STEP_EXPECT_TCP_INFO,  /* a field of the socket's struct tcp_info (sock_diag) */
 };
-#define STEP_KIND_COUNT (STEP_EXPECT_KMSG + 1)
+#define STEP_KIND_COUNT (STEP_EXPECT_TCP_INFO + 1)
 
 const char *step_kind_name(enum step_kind k); /* "listen", ..., "segment" */
 bool step_kind_is_expect(enum step_kind k);
@@ -149,6 +150,8 @@ struct fw_step {
 	uint32_t ct_status;      /* IPS_* bits that must be set */
 	int64_t ct_timeout_min_ns, ct_timeout_max_ns; /* -1 = any */
 	char kmsg[128];    /* expect kmsg: text the message contains */
+	int info_field;    /* expect tcp_info: enum fw_tcp_info_field */
+	int64_t info_min, info_max; /* ... its value lies in [min, max] */
 	int fault;         /* arm/disarm: index into faults */
 	uint32_t when;     /* matrix rows the step belongs to (bit i = row i); 0 = all */
 	char text[CASE_MAX_TEXT]; /* the step in words, for reports */

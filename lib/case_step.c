@@ -28,6 +28,7 @@ static const char *const step_names[STEP_KIND_COUNT] = {
     [STEP_EXPECT_SYSCTL] = "sysctl",
     [STEP_EXPECT_CONNTRACK] = "conntrack",
     [STEP_EXPECT_EXIT] = "exit", [STEP_EXPECT_KMSG] = "kmsg",
+    [STEP_EXPECT_TCP_INFO] = "tcp_info",
 };
 
 const char *step_kind_name(enum step_kind k)
@@ -360,6 +361,17 @@ void step_describe(const struct fw_case *c, struct fw_step *s)
 	case STEP_EXPECT_GONE:
 		snprintf(s->text, sizeof(s->text), "%s's socket %s is gone within %s", h,
 			 sock_label, within);
+		break;
+	case STEP_EXPECT_TCP_INFO:
+		if (s->info_min == s->info_max)
+			snprintf(s->text, sizeof(s->text), "%s's socket%s%s tcp_info %s is %lld within %s",
+				 h, s->sock[0] ? " " : "", s->sock, tcp_info_field_name(s->info_field),
+				 (long long)s->info_min, within);
+		else
+			snprintf(s->text, sizeof(s->text),
+				 "%s's socket%s%s tcp_info %s is %lld..%lld within %s", h,
+				 s->sock[0] ? " " : "", s->sock, tcp_info_field_name(s->info_field),
+				 (long long)s->info_min, (long long)s->info_max, within);
 		break;
 	case STEP_EXPECT_KMSG:
 		if (s->absent)

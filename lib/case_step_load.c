@@ -61,6 +61,9 @@ static const struct {
 			  "proc",
 			  2 * FW_NS_PER_SEC},
     [STEP_EXPECT_KMSG] = {{"message", "absent", "within", NULL}, "message", FW_NS_PER_SEC},
+    [STEP_EXPECT_TCP_INFO] = {{"host", "sock", "field", "value", "within", NULL},
+			      "field",
+			      FW_NS_PER_SEC},
 };
 
 static const char *const step_all_keys[] = {
@@ -74,7 +77,7 @@ static const char *const step_all_keys[] = {
     "run",	 "ready_port",	"output",   "mark",    "since",	      "count",
     "isn",	 "on",		"together", "mss",     "wscale",      "sack_ok",
     "dsack",	 "sack_blocks", "gone",	    "status",  "timeout_min", "timeout_max",
-    "message",	 "listener",	"address", NULL,
+    "message",	 "listener",	"address", "field", NULL,
 };
 
 /* ---- step loaders ---------------------------------------------------------- */
@@ -107,6 +110,7 @@ static unsigned step_hosts(enum step_kind k)
 	case STEP_START:
 	case STEP_EXPECT_EXIT:
 	case STEP_EXPECT_KMSG: /* the log is the machine's, no host's */
+	case STEP_EXPECT_TCP_INFO:
 	case STEP_EXPECT_SEGMENT:
 	case STEP_EXPECT_NO_SEGMENT:
 	case STEP_EXPECT_STATE:
@@ -443,7 +447,7 @@ int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_s
 			return ret;
 		s->reuseaddr = b;
 	}
-	if ((ret = load_sockopt(L, map, s)) < 0)
+	if (s->kind == STEP_SETSOCKOPT && (ret = load_sockopt(L, map, s)) < 0)
 		return ret;
 	if ((n = map_get(L, map, "reuseport"))) {
 		bool b;
@@ -471,6 +475,34 @@ int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_s
 			    L, map, "expectation 'sysctl' needs 'equals: VALUE' or 'absent: true'");
 		if (eq && (ret = get_str(L, eq, "equals", s->equals, sizeof(s->equals))) < 0)
 			return ret;
+	}
+	if (s->kind == STEP_EXPECT_TCP_INFO) {
+		yaml_node_t *fn = map_get(L, map, "field"), *vn = map_get(L, map, "value");
+		const char *v = scalar(vn);
+		char *end = NULL;
+		long long lo = v ? strtoll(v, &end, 10) : -1, hi = lo;
+
+		s->info_field = tcp_info_field_parse(scalar(fn));
+		if (s->info_field < 0) {
+			char list[200];
+			size_t used = 0;
+			int f;
+
+			for (f = 0; f < TCP_INFO_FIELD_COUNT; f++)
+				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+							 f ? ", " : "", tcp_info_field_name(f));
+			return load_fail(L, fn, "unknown tcp_info field '%s' (expected %s)",
+					 scalar(fn) ? scalar(fn) : "?", list);
+		}
+		if (end && end[0] == '.' && end[1] == '.')
+			hi = strtoll(end + 2, &end, 10);
+		if (!v || !end || *end || lo < 0 || hi < lo)
+			return load_fail(L, vn ? vn : map,
+					 "expectation 'tcp_info' needs 'value', a number or a range "
+					 "like 1..3, not '%s'",
+					 v ? v : "nothing");
+		s->info_min = lo;
+		s->info_max = hi;
 	}
 	if (s->kind == STEP_EXPECT_KMSG) {
 		yaml_node_t *ab = map_get(L, map, "absent");

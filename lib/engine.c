@@ -252,6 +252,9 @@ static int engine_setup(struct engine *E)
 		if (ret < 0)
 			return ret;
 	}
+	for (i = 0; i < E->c->nsteps; i++)
+		if (E->c->steps[i].kind == STEP_EXPECT_TCP_INFO)
+			sockprobe_want_info(E->probe[E->c->steps[i].host], true);
 	for (i = 0; i < E->c->nsteps && !E->kmsg_open; i++) {
 		if (E->c->steps[i].kind != STEP_EXPECT_KMSG)
 			continue;
@@ -394,6 +397,8 @@ static int run_step_expectation(struct engine *E, const struct fw_step *st)
 		return expect_exit(E, st);
 	case STEP_EXPECT_KMSG:
 		return expect_kmsg(E, st);
+	case STEP_EXPECT_TCP_INFO:
+		return expect_tcp_info(E, st);
 	case STEP_LISTEN:
 	case STEP_CONNECT:
 	case STEP_ACCEPT:
@@ -535,6 +540,7 @@ static int run_steps(struct engine *E)
 		case STEP_EXPECT_CONNTRACK:
 		case STEP_EXPECT_EXIT:
 		case STEP_EXPECT_KMSG:
+		case STEP_EXPECT_TCP_INFO:
 			ret = -EINVAL;
 			break;
 		}

@@ -426,6 +426,7 @@ int do_action(struct engine *E, const struct fw_step *st, int *result)
 	case STEP_EXPECT_SYSCTL:
 	case STEP_EXPECT_CONNTRACK:
 	case STEP_EXPECT_KMSG:
+	case STEP_EXPECT_TCP_INFO:
 		return -EINVAL;
 	}
 	return 0;

@@ -527,3 +527,44 @@ int expect_kmsg(struct engine *E, const struct fw_step *st)
 	expect_pass(E, st);
 	return 0;
 }
+
+/* A field of the socket's struct tcp_info, re-read on every probe until it
+ * lies in the range or the window ends. Only full sockets have one. */
+int expect_tcp_info(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns, v = -1;
+	const struct esock *s = sock_find(E, st->host, st->sock);
+	const struct sock_info *si;
+	int ret;
+
+	if (!s || !s->has_tuple) {
+		fw_err(E->err, sizeof(E->err), -EBADF, "%s has no socket '%s' to observe",
+		       fw_host_name(st->host), st->sock);
+		return step_error(E, st, -EBADF, "bad step");
+	}
+	for (;;) {
+		ret = probe_host(E, st->host);
+		if (ret < 0)
+			return ret;
+		si = sock_state(E, s);
+		if (si && si->info.valid) {
+			v = sock_tcp_info_get(&si->info, st->info_field);
+			if (v >= st->info_min && v <= st->info_max)
+				break;
+		}
+		if (fw_now_ns() >= deadline) {
+			if (!si)
+				return step_fail(E, st, "the socket is gone");
+			if (!si->info.valid)
+				return step_fail(E, st, "the socket is in %s, which has no tcp_info",
+						 tcp_state_name(si->state));
+			return step_fail(E, st, "%s is %lld (in %s)", tcp_info_field_name(st->info_field),
+					 (long long)v, tcp_state_name(si->state));
+		}
+		ret = pump_until_next_poll(E, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	expect_pass(E, st);
+	return 0;
+}

@@ -240,6 +240,7 @@ int expect_counter(struct engine *E, const struct fw_step *st);
 int expect_sysctl(struct engine *E, const struct fw_step *st);
 int expect_conntrack(struct engine *E, const struct fw_step *st);
 int expect_kmsg(struct engine *E, const struct fw_step *st);
+int expect_tcp_info(struct engine *E, const struct fw_step *st);
 int expect_exit(struct engine *E, const struct fw_step *st);
 
 #endif

@@ -9,6 +9,7 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,13 @@ struct sockprobe {
 	unsigned int portid;
 	uint32_t seq;
 	uint8_t *buf;
+	bool want_info;
 };
+
+void sockprobe_want_info(struct sockprobe *p, bool want)
+{
+	p->want_info = want;
+}
 
 struct dump_ctx {
 	struct sock_info *v;
@@ -103,6 +110,49 @@ int sock_timer_parse(const char *name)
 	for (t = 0; name && t < SOCK_TIMER_COUNT; t++)
 		if (strcmp(sock_timer_table[t], name) == 0)
 			return t;
+	return -1;
+}
+
+static const char *const tcp_info_field_table[TCP_INFO_FIELD_COUNT] = {
+	[TCP_INFO_RETRANSMITS] = "retransmits", [TCP_INFO_PROBES] = "probes",
+	[TCP_INFO_BACKOFF] = "backoff",		[TCP_INFO_RTO_MS] = "rto_ms",
+	[TCP_INFO_UNACKED] = "unacked",		[TCP_INFO_LOST] = "lost",
+	[TCP_INFO_TOTAL_RETRANS] = "total_retrans",
+};
+
+const char *tcp_info_field_name(int field)
+{
+	return field >= 0 && field < TCP_INFO_FIELD_COUNT ? tcp_info_field_table[field] : "?";
+}
+
+int tcp_info_field_parse(const char *name)
+{
+	int f;
+
+	for (f = 0; name && f < TCP_INFO_FIELD_COUNT; f++)
+		if (strcmp(tcp_info_field_table[f], name) == 0)
+			return f;
+	return -1;
+}
+
+int64_t sock_tcp_info_get(const struct sock_tcp_info *ti, int field)
+{
+	switch ((enum fw_tcp_info_field)field) {
+	case TCP_INFO_RETRANSMITS:
+		return ti->retransmits;
+	case TCP_INFO_PROBES:
+		return ti->probes;
+	case TCP_INFO_BACKOFF:
+		return ti->backoff;
+	case TCP_INFO_RTO_MS:
+		return ti->rto_ms;
+	case TCP_INFO_UNACKED:
+		return ti->unacked;
+	case TCP_INFO_LOST:
+		return ti->lost;
+	case TCP_INFO_TOTAL_RETRANS:
+		return ti->total_retrans;
+	}
 	return -1;
 }
 
@@ -189,8 +239,33 @@ static void addr_from_diag(struct fw_addr *a, int family, const __be32 raw[4])
 	}
 }
 
-static int dump_ctx_add(struct dump_ctx *c, const struct inet_diag_msg *m)
+/* INET_DIAG_INFO: the fields of struct tcp_info a case may ask about. An
+ * older kernel sends a shorter struct; what it lacks stays 0. */
+static int info_attr(const struct nlattr *a, void *data)
 {
+	struct sock_tcp_info *ti = data;
+	struct tcp_info t;
+	size_t len;
+
+	if (mnl_attr_get_type(a) != INET_DIAG_INFO)
+		return MNL_CB_OK;
+	memset(&t, 0, sizeof(t));
+	len = mnl_attr_get_payload_len(a);
+	memcpy(&t, mnl_attr_get_payload(a), len < sizeof(t) ? len : sizeof(t));
+	ti->valid = true;
+	ti->retransmits = t.tcpi_retransmits;
+	ti->probes = t.tcpi_probes;
+	ti->backoff = t.tcpi_backoff;
+	ti->rto_ms = t.tcpi_rto / 1000;
+	ti->unacked = t.tcpi_unacked;
+	ti->lost = t.tcpi_lost;
+	ti->total_retrans = t.tcpi_total_retrans;
+	return MNL_CB_OK;
+}
+
+static int dump_ctx_add(struct dump_ctx *c, const struct nlmsghdr *nlh)
+{
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
 	struct sock_info *si;
 
 	if (c->n == c->cap) {
@@ -213,6 +288,7 @@ static int dump_ctx_add(struct dump_ctx *c, const struct inet_diag_msg *m)
 	si->retrans = m->idiag_retrans;
 	si->expires_ms = m->idiag_expires;
 	si->inode = m->idiag_inode;
+	mnl_attr_parse(nlh, sizeof(*m), info_attr, &si->info);
 	return 0;
 }
 
@@ -239,6 +315,8 @@ static int sockprobe_dump_family(struct sockprobe *p, int family, struct dump_ct
 	/* Every state: TIME_WAIT and NEW_SYN_RECV live in other tables than
 	 * full sockets and are walked only when their bits are asked for. */
 	req->idiag_states = ~0U;
+	if (p->want_info)
+		req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
 	if (mnl_socket_sendto(p->nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		fw_err(err, errlen, ret, "sockprobe: send %s dump request: %s", fam, strerror(-ret));
@@ -295,7 +373,7 @@ static int sockprobe_dump_family(struct sockprobe *p, int family, struct dump_ct
 			if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
 			    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
 				continue;
-			ret = dump_ctx_add(c, mnl_nlmsg_get_payload(nlh));
+			ret = dump_ctx_add(c, nlh);
 			if (ret < 0) {
 				fw_err(err, errlen, ret, "sockprobe: out of memory");
 				goto out;

@@ -4,11 +4,24 @@
 #ifndef FW_SOCKPROBE_H
 #define FW_SOCKPROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "seg.h"
 #include "vocab.h"
+
+/* What INET_DIAG_INFO (struct tcp_info) says of a full socket; a
+ * TIME_WAIT or request minisocket has none. */
+struct sock_tcp_info {
+	bool valid;
+	uint8_t retransmits;    /* RTO retransmissions in a row (icsk_retransmits) */
+	uint8_t probes;         /* zero-window or keepalive probes unanswered */
+	uint8_t backoff;        /* the RTO's exponential backoff */
+	uint32_t rto_ms;        /* the retransmission timeout now */
+	uint32_t unacked, lost; /* segments in flight, and of them thought lost */
+	uint32_t total_retrans; /* every retransmission of the connection */
+};
 
 struct sock_info {
 	struct fw_addr src, dst;
@@ -18,6 +31,7 @@ struct sock_info {
 	uint8_t retrans;
 	uint32_t expires_ms;
 	uint32_t inode;
+	struct sock_tcp_info info; /* only when sockprobe_want_info() */
 };
 
 struct sockprobe;
@@ -28,6 +42,11 @@ int sockprobe_open(struct sockprobe **out, int ns_fd, char *err, size_t errlen);
 int sockprobe_dump(struct sockprobe *p, struct sock_info **out, size_t *n, char *err,
 		   size_t errlen);
 void sockprobe_free(struct sockprobe *p); /* accepts NULL */
+/* Ask every later dump for struct tcp_info too (it costs a socket lock
+ * per socket, so only cases that read it ask). */
+void sockprobe_want_info(struct sockprobe *p, bool want);
+/* One field (enum fw_tcp_info_field) of what the dump read. */
+int64_t sock_tcp_info_get(const struct sock_tcp_info *ti, int field);
 
 /* The names of states and timers: vocab.h. */
 

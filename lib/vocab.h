@@ -35,10 +35,24 @@ enum fw_sock_timer {
 };
 #define SOCK_TIMER_COUNT (SOCK_TIMER_PROBE + 1)
 
+/* The fields of struct tcp_info (INET_DIAG_INFO) an expectation may read. */
+enum fw_tcp_info_field {
+	TCP_INFO_RETRANSMITS,   /* "retransmits": RTO retransmissions in a row */
+	TCP_INFO_PROBES,        /* "probes": unanswered zero-window/keepalive probes */
+	TCP_INFO_BACKOFF,       /* "backoff": the RTO's exponential backoff */
+	TCP_INFO_RTO_MS,        /* "rto_ms": the retransmission timeout */
+	TCP_INFO_UNACKED,       /* "unacked": segments in flight */
+	TCP_INFO_LOST,          /* "lost": of them, thought lost */
+	TCP_INFO_TOTAL_RETRANS, /* "total_retrans": every retransmission so far */
+};
+#define TCP_INFO_FIELD_COUNT (TCP_INFO_TOTAL_RETRANS + 1)
+
 /* "ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT", ... ; "CLOSED" for 0 / gone. */
 const char *tcp_state_name(int state);
 int tcp_state_parse(const char *name); /* state number, or -1 when unknown */
 const char *sock_timer_name(int timer); /* "off", "on", "keepalive", "timewait", "probe" */
 int sock_timer_parse(const char *name); /* timer number, or -1 when unknown */
+const char *tcp_info_field_name(int field); /* "retransmits", ... */
+int tcp_info_field_parse(const char *name); /* field, or -1 when unknown */
 
 #endif

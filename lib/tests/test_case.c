@@ -18,6 +18,7 @@
 #include "case.h"
 #include "seg.h"
 #include "util.h"
+#include "vocab.h"
 
 #define TCP_TIME_WAIT_STATE 6 /* include/net/tcp_states.h */
 
@@ -737,6 +738,13 @@ static void test_kmsg_expectation(void **state)
 	assert_int_equal(c->steps[2].within_ns, 2 * FW_NS_PER_SEC);
 	assert_non_null(strstr(c->steps[1].text, "logs no message containing 'overflow'"));
 	case_free(c);
+	c = load_ok("summary: s\nsteps:\n"
+		    "  - {expect: tcp_info, host: client, field: rto_ms, value: 400..1000}\n");
+	assert_int_equal(c->steps[0].kind, STEP_EXPECT_TCP_INFO);
+	assert_int_equal(c->steps[0].info_field, TCP_INFO_RTO_MS);
+	assert_int_equal(c->steps[0].info_min, 400);
+	assert_int_equal(c->steps[0].info_max, 1000);
+	case_free(c);
 }
 
 static void test_step_kind_names(void **state)
@@ -746,6 +754,7 @@ static void test_step_kind_names(void **state)
 	    "shutdown", "close",   "setsockopt", "inject", "arm",
 	    "disarm",	"release", "fork",	 "kill",   "wait", "start", "segment",
 	    "no_segment", "state", "gone", "counter", "sysctl", "conntrack", "exit", "kmsg",
+	    "tcp_info",
 	};
 	int k;
 
@@ -795,7 +804,7 @@ static void test_error_unknown_step_kind(void **state)
 		     "unknown action 'dance' (expected listen, connect, accept, send, recv, "
 		     "shutdown, close, setsockopt, inject, arm, disarm, release, fork, kill, wait, start)");
 	expect_error("summary: s\nsteps:\n  - {expect: close}\n", "t.yaml:3:14: ",
-		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl, conntrack, exit, kmsg)");
+		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl, conntrack, exit, kmsg, tcp_info)");
 }
 
 /* Hosts: unknown names, "wire" where only an endpoint makes sense, 'to' naming the actor. */
@@ -1149,6 +1158,12 @@ static void test_error_new_words(void **state)
 		  "t.yaml:3:50: ", "'address' is host, any or loopback, not 'lo'" },
 		{ "summary: s\nsteps:\n  - {do: connect, host: client, to: server, port: 1, address: loopback}\n",
 		  "t.yaml:3:63: ", "a loopback connect goes to its own host: leave out 'to'" },
+		{ "summary: s\nsteps:\n  - {expect: tcp_info, host: client, field: rtt, value: 1}\n",
+		  "t.yaml:3:45: ", "unknown tcp_info field 'rtt' (expected retransmits, probes, backoff, rto_ms, unacked, lost, total_retrans)" },
+		{ "summary: s\nsteps:\n  - {expect: tcp_info, host: client, field: lost, value: 3..1}\n",
+		  "t.yaml:3:58: ", "expectation 'tcp_info' needs 'value', a number or a range like 1..3, not '3..1'" },
+		{ "summary: s\nsteps:\n  - {expect: tcp_info, host: client, field: lost}\n",
+		  "t.yaml:3:5: ", "expectation 'tcp_info' needs 'value'" },
 		{ "summary: s\nsteps:\n  - {expect: kmsg}\n", "t.yaml:3:5: ",
 		  "expectation 'kmsg' needs 'message'" },
 		{ "summary: s\nsteps:\n  - {expect: kmsg, message: ''}\n", "t.yaml:3:29: ",
