@@ -45,14 +45,36 @@ static void proc_child_main(pid_t parent, const int *keep, size_t nkeep)
 		from = (unsigned int)keep[i] + 1;
 	}
 	syscall(SYS_close_range, from, ~0U, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* dispositions first, then the mask: a signal sent since fork() waits
+	 * blocked (fork_blocked()) instead of meeting our SIG_IGN */
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	alarm(PROC_MAX_LIFE_S); /* the default SIGALRM action ends us */
 	for (;;)
 		pause();
+}
+
+/* fork() with every signal blocked until the child has set its own
+ * dispositions: a blocked signal is kept pending, an ignored one (the case
+ * process ignores SIGINT and SIGPIPE) would be lost. The parent's mask is
+ * restored at once. */
+static pid_t fork_blocked(void)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int saved;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	saved = errno;
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
 }
 
 int proc_fork(struct proc_child *out, const int *keep_fds, size_t nkeep)
@@ -70,7 +92,7 @@ int proc_fork(struct proc_child *out, const int *keep_fds, size_t nkeep)
 		memcpy(keep, keep_fds, nkeep * sizeof(*keep));
 	qsort(keep, nkeep, sizeof(*keep), cmp_int);
 	fflush(NULL);
-	pid = fork();
+	pid = fork_blocked();
 	if (pid < 0) {
 		ret = -errno;
 		goto out;
@@ -214,11 +236,13 @@ static void proc_exec_child(pid_t parent, int ns_fd, int out_fd, char *const arg
 	if (getppid() != parent)
 		_exit(126);
 	/* ignored signals and the mask survive exec: the case process ignores
-	 * SIGINT and SIGPIPE, the program must not */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	 * SIGINT and SIGPIPE, the program must not. Dispositions first, then
+	 * the mask: a signal sent since fork() waited blocked (fork_blocked()),
+	 * where an ignored one would have been discarded. */
 	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
 		signal(reset[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* a group of its own: whatever it starts in the background is killed
 	 * with it (kill(-pid)), and cannot keep a namespace alive */
 	setpgid(0, 0);
@@ -256,7 +280,7 @@ int proc_run_ns(int ns_fd, char *const argv[], char *const env[], int64_t timeou
 		goto out;
 	}
 	fflush(NULL);
-	pid = fork();
+	pid = fork_blocked();
 	if (pid < 0) {
 		ret = -errno;
 		goto out;
@@ -369,7 +393,7 @@ int proc_spawn_ns(struct proc_child *out, int ns_fd, char *const argv[], char *c
 		goto out;
 	}
 	fflush(NULL);
-	pid = fork();
+	pid = fork_blocked();
 	if (pid < 0) {
 		ret = -errno;
 		goto out;
