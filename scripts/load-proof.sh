@@ -19,21 +19,8 @@ hogs=${CPU_HOGS:-4}
 bash scripts/build.sh --quiet
 command -v stress-ng >/dev/null || { echo "load-proof: stress-ng missing (scripts/install-deps.sh --test)" >&2; exit 3; }
 out=$(mktemp -d /tmp/finwave-load-proof.XXXXXX)
-stress=""
-stop_stress() {
-  local i workers
-  [ -n "$stress" ] || return 0
-  workers=$(pgrep -P "$stress" || true)
-  for i in $(seq 50); do
-    kill -0 "$stress" 2>/dev/null || break
-    [ $((i % 10)) -eq 1 ] && kill -TERM "$stress" 2>/dev/null
-    sleep 0.1
-  done
-  # shellcheck disable=SC2086 # one word per pid
-  kill -KILL "$stress" $workers 2>/dev/null || true
-  wait "$stress" 2>/dev/null || true
-  stress=""
-}
+# shellcheck source=scripts/stress.sh
+. scripts/stress.sh
 cleanup() {
   stop_stress
   rm -rf "$out"
@@ -82,8 +69,7 @@ PY
 
 echo "load-proof: stress-ng --cpu $hogs on $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # bounded twice over: its own timeout, and the kill in cleanup
-stress-ng --cpu "$hogs" --timeout 3h --quiet &
-stress=$!
+stress_start "$hogs" 10800
 sleep 2
 problems=0
 t0=$(date +%s)
@@ -101,4 +87,8 @@ run wrong tests/fixtures/wrong/
 summary "tests/fixtures/wrong (must FAIL)" fail "$out/wrong.json" || problems=$((problems + 1))
 stop_stress
 echo "load-proof: $(( $(date +%s) - t0 )) s; load average after $(cut -d' ' -f1-3 /proc/loadavg)"
-[ "$problems" -eq 0 ] && echo "load-proof: every criterion met" || { echo "load-proof: $problems criterion/criteria missed"; exit 1; }
+if [ "$problems" -ne 0 ]; then
+  echo "load-proof: $problems criterion/criteria missed"
+  exit 1
+fi
+echo "load-proof: every criterion met"

@@ -13,23 +13,8 @@ loaded=${LOADED_RUNS:-5}
 bash scripts/build.sh --quiet
 command -v stress-ng >/dev/null || { echo "stability: stress-ng missing (scripts/install-deps.sh)" >&2; exit 3; }
 out=$(mktemp -d /tmp/finwave-stability.XXXXXX)
-stress=""
-# stress-ng may miss a first SIGTERM: ask again, then kill it and its
-# workers by pid, all within a few seconds.
-stop_stress() {
-  local i workers
-  [ -n "$stress" ] || return 0
-  workers=$(pgrep -P "$stress" || true)
-  for i in $(seq 50); do
-    kill -0 "$stress" 2>/dev/null || break
-    [ $((i % 10)) -eq 1 ] && kill -TERM "$stress" 2>/dev/null
-    sleep 0.1
-  done
-  # shellcheck disable=SC2086 # one word per pid
-  kill -KILL "$stress" $workers 2>/dev/null || true
-  wait "$stress" 2>/dev/null || true
-  stress=""
-}
+# shellcheck source=scripts/stress.sh
+. scripts/stress.sh
 cleanup() {
   stop_stress
   rm -rf "$out"
@@ -72,8 +57,7 @@ echo "stability: $catalog, $runs runs, then $loaded under stress-ng --cpu $(npro
 run_series plain "$runs"
 grep -E '^(PASS|FAIL|SKIP|ERROR) ' "$out/plain.1" | awk '{print $2, $1}' | sort >"$out/ref"
 # bounded twice over: its own timeout, and the kill in cleanup
-stress-ng --cpu "$(nproc)" --timeout $((loaded * 60))s --quiet &
-stress=$!
+stress_start "$(nproc)" $((loaded * 60))
 sleep 1
 run_series loaded "$loaded"
 stop_stress
