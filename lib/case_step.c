@@ -390,8 +390,9 @@ void step_describe(const struct fw_case *c, struct fw_step *s)
 				 s->equals);
 		break;
 	case STEP_EXPECT_COUNTER:
-		snprintf(s->text, sizeof(s->text), "%s's counter %s grows by %s%lld within %s", h,
-			 s->counter, s->delta_is_min ? "at least " : "", (long long)s->delta,
+		snprintf(s->text, sizeof(s->text), "%s's counter %s grows by %s%lld%s%s%s within %s",
+			 h, s->counter, s->delta_is_min ? "at least " : "", (long long)s->delta,
+			 s->since[0] ? " since step '" : "", s->since, s->since[0] ? "'" : "",
 			 within);
 		break;
 	case STEP_EXPECT_CONNTRACK:

@@ -355,6 +355,34 @@ static int wait_trigger(struct engine *E, const struct fw_step *st)
 
 /* An expectation whose window starts at an earlier marked step: its clock
  * and its search start there, and the run's own clock is left as it was. */
+/* A marked step that a later 'counter ... since' names: the counters of
+ * every host we own, as the step begins, are that expectation's baseline. */
+static int mark_counters_take(struct engine *E, size_t at)
+{
+	const struct fw_step *st = &E->c->steps[at];
+	size_t j;
+	int h, ret;
+
+	if (!st->mark[0] || !E->mark_counters)
+		return 0;
+	for (j = at + 1; j < E->c->nsteps; j++)
+		if (E->c->steps[j].kind == STEP_EXPECT_COUNTER &&
+		    strcmp(E->c->steps[j].since, st->mark) == 0)
+			break;
+	if (j == E->c->nsteps)
+		return 0;
+	for (h = 0; h < HOST_COUNT; h++) {
+		if ((h != HOST_CLIENT && h != HOST_SERVER && h != HOST_DUT) ||
+		    topo_ns_fd(E->topo, (enum fw_host)h) < 0)
+			continue;
+		ret = counters_read(topo_ns_fd(E->topo, (enum fw_host)h), &E->mark_counters[at][h],
+				    E->err, sizeof(E->err));
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int run_since(struct engine *E, const struct fw_step *st, size_t at)
 {
 	int64_t saved_t = E->cursor_t;
@@ -367,7 +395,10 @@ static int run_since(struct engine *E, const struct fw_step *st, size_t at)
 		return step_error(E, st, -ENOENT, "the marked step did not run in this run");
 	E->cursor_t = E->step_started[i];
 	E->cursor_idx = 0;
+	if (st->kind == STEP_EXPECT_COUNTER && E->mark_counters)
+		E->counter_base = E->mark_counters[i];
 	ret = run_step_expectation(E, st);
+	E->counter_base = NULL;
 	if (st->kind == STEP_EXPECT_SEGMENT || st->kind == STEP_EXPECT_NO_SEGMENT)
 		E->cursor_idx = saved_idx; /* its match does not move the others' search */
 	else
@@ -457,6 +488,9 @@ static int run_steps(struct engine *E)
 		}
 		if (E->step_started)
 			E->step_started[i] = fw_now_ns();
+		ret = mark_counters_take(E, i);
+		if (ret < 0)
+			return step_error(E, st, ret, "cannot read the counters");
 		if (st->since[0])
 			ret = run_since(E, st, i);
 		else if (step_kind_is_expect(st->kind))
@@ -579,6 +613,7 @@ int engine_run(const struct fw_case *c, struct case_result *res)
 			E->test_stall_ns = atoi(stall) * FW_NS_PER_MS;
 	}
 	E->step_started = calloc(c->nsteps + 1, sizeof(*E->step_started));
+	E->mark_counters = calloc(c->nsteps + 1, sizeof(*E->mark_counters));
 	ret = E->step_started ? engine_setup(E) : -ENOMEM;
 	if (ret < 0) {
 		res->status = CASE_ERROR;
@@ -598,6 +633,15 @@ out:
 	timeline_sort(&res->tl);
 	res->duration_ns = fw_now_ns() - E->t0;
 	free(E->step_started);
+	if (E->mark_counters) {
+		size_t i;
+		int h;
+
+		for (i = 0; i < c->nsteps; i++)
+			for (h = 0; h < HOST_COUNT; h++)
+				counter_set_clear(&E->mark_counters[i][h]);
+	}
+	free(E->mark_counters);
 	free(E);
 	return 0;
 }

@@ -358,7 +358,10 @@ int expect_counter(struct engine *E, const struct fw_step *st)
 	struct counter_set now = { 0 };
 	int ret;
 
-	if (counters_get(&E->counters0[st->host], st->counter, &before) < 0) {
+	const struct counter_set *base =
+	    E->counter_base ? &E->counter_base[st->host] : &E->counters0[st->host];
+
+	if (counters_get(base, st->counter, &before) < 0) {
 		fw_err(E->err, sizeof(E->err), -ENOENT,
 		       "this kernel has no counter '%s' in /proc/net/snmp or /proc/net/netstat",
 		       st->counter);

@@ -160,6 +160,9 @@ struct engine {
 	size_t cursor_idx; /* segment expectations match events after this index */
 	int step;         /* step being run */
 	int64_t *step_started; /* when each step of the run began (absolute), for 'since' */
+	/* counters at the start of each marked step a 'counter ... since' names */
+	struct counter_set (*mark_counters)[HOST_COUNT];
+	const struct counter_set *counter_base; /* a since's, while it runs; else counters0 */
 	int socket_ready; /* set by the pump when the awaited socket polls ready */
 	int64_t step_end; /* when the previous step ended (its awaited event, absolute) */
 	int64_t release_trigger; /* when what releases held segments happened, 0: none */
