@@ -272,7 +272,7 @@ int requires_check(struct requires_probe *p, const struct fw_case *c, char *why,
 		char path[512];
 
 		if (proc_tool_find(r->programs[i], path, sizeof(path)) < 0)
-			return missing(why, len, "needs program %s (not installed: scripts/install-deps.sh --test installs the catalog's)",
+			return missing(why, len, "needs program %s (not installed: scripts/install-deps.sh installs the catalog's)",
 				       r->programs[i]);
 	}
 	for (i = 0; i < r->nconfigs; i++) {

@@ -46,6 +46,12 @@ emit() { # emit PAGE: stdin is what PAGE must hold
   fi
 }
 
-"$finwave" list --slow --format markdown cases/ 2>/dev/null | emit docs/catalog.md
+# A list that fails (a finwave older than the case files) must not write a
+# shortened page: its error is shown and nothing is written.
+if ! catalog=$("$finwave" list --slow --format markdown cases/); then
+  echo "gen-docs: '$finwave list' failed (above); build this tree first or set FINWAVE" >&2
+  exit 1
+fi
+printf '%s\n' "$catalog" | emit docs/catalog.md
 deps_page | emit docs/dependencies.md
 exit $status
