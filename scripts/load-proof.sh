@@ -37,12 +37,13 @@ run() {
 }
 
 # summary LABEL WANT FILES...: verdict counts and lateness over the reports;
-# WANT is "pass" (no FAIL/ERROR/INCONCLUSIVE) or "fail" (every run FAIL).
+# WANT is "pass" (no FAIL/ERROR/INCONCLUSIVE) or "fail" (every case file has a
+# FAIL run, none is ERROR or INCONCLUSIVE).
 summary() {
   python3 - "$@" <<'PY'
 import json, sys
 label, want, files = sys.argv[1], sys.argv[2], sys.argv[3:]
-counts, retried, worst, inconclusive, bad = {}, 0, 0, [], []
+counts, retried, worst, inconclusive, bad, failed_files = {}, 0, 0, [], [], {}
 for f in files:
     for c in json.load(open(f))["cases"]:
         st = c["status"]
@@ -54,8 +55,13 @@ for f in files:
         why = next((l.strip() for l in lines if "harness lateness" in l), "")
         if st == "INCONCLUSIVE":
             inconclusive.append(f'{c["name"]}: {why}')
-        if (want == "pass" and st in ("FAIL", "ERROR", "INCONCLUSIVE")) or (want == "fail" and st != "FAIL"):
+        if (want == "pass" and st in ("FAIL", "ERROR", "INCONCLUSIVE")) or (want == "fail" and st in ("ERROR", "INCONCLUSIVE")):
             bad.append(f'{c["name"]} {st}: ' + " | ".join(l.strip() for l in lines[:3]))
+        failed_files.setdefault(c["path"], False)
+        failed_files[c["path"]] |= st == "FAIL"
+# "fail": each case file must FAIL (some have a matrix row that passes by design)
+if want == "fail":
+    bad += [f"{p}: no run FAILed" for p, f in sorted(failed_files.items()) if not f]
 total = sum(counts.values())
 print(f"{label}: {total} runs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
       + f"; retried {retried}; worst harness lateness {worst / 1e6:.1f} ms")
