@@ -226,6 +226,24 @@ static int load_families(struct loader *L, yaml_node_t *n, unsigned *out)
 			 scalar(n) ? scalar(n) : "?");
 }
 
+/* Every matrix row must run something: steps whose 'when' leaves a row out
+ * would otherwise make that row a run with no steps, which proves nothing. */
+static int rows_have_steps(struct loader *L, const struct fw_case *c, yaml_node_t *matrix)
+{
+	size_t r, i;
+
+	for (r = 0; r < c->nrows; r++) {
+		for (i = 0; i < c->nsteps; i++)
+			if (!c->steps[i].when || (c->steps[i].when & (1u << r)))
+				break;
+		if (i == c->nsteps)
+			return load_fail(L, node_at(L, matrix->data.sequence.items.start[r]),
+					 "matrix row '%s' has no steps: every step's 'when' leaves it out",
+					 c->rows[r].name);
+	}
+	return 0;
+}
+
 static int load_case(struct loader *L, struct fw_case *c, const char *default_name)
 {
 	static const struct keyset ks = {"case", case_keys};
@@ -339,7 +357,7 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 			    "counters or sysctls to read, nor an address to connect to");
 		c->nsteps++;
 	}
-	return 0;
+	return rows_have_steps(L, c, map_get(L, root, "matrix"));
 }
 
 /* libyaml keeps an alias as a second reference to its anchor's node: every

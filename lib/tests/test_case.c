@@ -644,7 +644,7 @@ static void test_fault_when(void **state)
 	    "  - {sysctl: {client: {net.ipv4.tcp_rfc1337: 1}}}\n"
 	    "faults:\n  - {name: f, from: client, flags: F., action: drop, when: tcp_rfc1337=1}\n"
 	    "  - {name: g, from: client, flags: R, action: drop, armed: false, when: tcp_rfc1337=0}\n"
-	    "steps:\n  - {do: arm, fault: g, when: tcp_rfc1337=0}\n";
+	    "steps:\n  - {do: arm, fault: g, when: tcp_rfc1337=0}\n  - {do: close, host: client}\n";
 	struct fw_case *c = load_ok(yaml), **v = NULL;
 	size_t n = 0, i;
 
@@ -657,8 +657,8 @@ static void test_fault_when(void **state)
 	assert_true(v[0]->faults[0].optional);
 	assert_true(v[1]->faults[0].armed); /* row 1: f is */
 	assert_false(v[1]->faults[0].optional);
-	assert_int_equal(v[0]->nsteps, 1);  /* g's arm step only in row 0 */
-	assert_int_equal(v[1]->nsteps, 0);
+	assert_int_equal(v[0]->nsteps, 2);  /* g's arm step only in row 0 */
+	assert_int_equal(v[1]->nsteps, 1);
 	for (i = 0; i < n; i++)
 		case_free(v[i]);
 	free(v);
@@ -713,6 +713,9 @@ static void test_error_matrix(void **state)
 		     "t.yaml:4:5: ", "two matrix rows are named 'tcp_sack=0'");
 	expect_error("summary: s\nmatrix: []\nsteps:\n  - {do: close}\n", "t.yaml:2:9: ",
 		     "'matrix' must be a list of rows");
+	expect_error("summary: s\nmatrix:\n  - {sysctl: {client: {net.ipv4.tcp_sack: 0}}}\n"
+		     "  - {sysctl: {client: {net.ipv4.tcp_sack: 1}}}\nsteps:\n  - {do: close, when: tcp_sack=1}\n",
+		     "t.yaml:3:5: ", "matrix row 'tcp_sack=0' has no steps: every step's 'when' leaves it out");
 	expect_error("summary: s\nmatrix:\n  - {name: a}\nsteps:\n  - {do: close}\n", "t.yaml:3:5: ",
 		     "a matrix row needs 'sysctl'");
 	expect_error("summary: s\nfamily: [ipv4, ipx]\nsteps:\n  - {do: close}\n", "t.yaml:2:16: ",
