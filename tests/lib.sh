@@ -10,6 +10,11 @@ cd "$FW_SOURCE_DIR"
 failures=0
 work=$(mktemp -d /tmp/finwave-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# bash runs no EXIT trap when a signal kills it: a ctest timeout or a
+# killed CI run left these directories behind
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 pass() { echo "ok: $*"; }
 fail() { echo "FAILED: $*"; failures=$((failures + 1)); }
