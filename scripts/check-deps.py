@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Does installing scripts/deps/*.txt give the build everything it looks for?
+"""Does installing scripts/install-deps.sh's packages give the build everything it looks for?
 
 For every pkg_check_modules / find_library / find_program / find_package of
 every CMakeLists.txt, find the file the build found (the module's .pc file,
 the library or program cmake cached), ask dpkg which package ships it, and
 check that a package of the lists, or one they pull in through Depends, is it.
-What the build REQUIRES must come from run.txt (the quick start installs only
-that); optional finds may come from test.txt too.
+What the build REQUIRES must come from install-deps.sh's run_packages (the quick
+start installs only those); optional finds may come from test_packages too.
 
   scripts/check-deps.py BUILD_DIR [--run-list FILE] [--test-list FILE]
 
@@ -25,9 +25,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE_VARS = {"PkgConfig": "PKG_CONFIG_EXECUTABLE", "Git": "GIT_EXECUTABLE", "Threads": None}
 
 
-def read_list(path):
-    with open(path) as f:
-        return [l.split("#")[0].split()[0] for l in f if l.split("#")[0].strip()]
+def read_list(path, which):
+    """The packages of a list file, or else of install-deps.sh's own list."""
+    if path:
+        with open(path) as f:
+            text = f.read()
+    else:
+        text = subprocess.run(["bash", os.path.join(ROOT, "scripts/install-deps.sh"), "--list", which],
+                              capture_output=True, text=True, check=True).stdout
+    return [l.split("#")[0].split()[0] for l in text.splitlines() if l.split("#")[0].strip()]
 
 
 def cmake_finds():
@@ -102,15 +108,16 @@ def closure(names):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build")
-    ap.add_argument("--run-list", default=os.path.join(ROOT, "scripts/deps/run.txt"))
-    ap.add_argument("--test-list", default=os.path.join(ROOT, "scripts/deps/test.txt"))
+    # default: the lists of scripts/install-deps.sh (--list run / --list test)
+    ap.add_argument("--run-list")
+    ap.add_argument("--test-list")
     a = ap.parse_args()
     try:
         values = cache(a.build)
     except OSError as e:
         print("check-deps: %s: configure the build first (bash scripts/build.sh)" % e, file=sys.stderr)
         return 2
-    run, test = read_list(a.run_list), read_list(a.test_list)
+    run, test = read_list(a.run_list, "run"), read_list(a.test_list, "test")
     run_all, any_all = closure(run), closure(run + test)
     problems = 0
     for kind, name, required, where in cmake_finds():
@@ -127,16 +134,16 @@ def main():
             path = values.get(name)
         if not path or path.endswith("-NOTFOUND") or not os.path.exists(path):
             print("MISSING: %s %s (%s) was not found by the build: no package of %s installs it"
-                  % (kind, name, where, "run.txt" if required else "run.txt or test.txt"))
+                  % (kind, name, where, "run_packages" if required else "run_packages or test_packages"))
             problems += 1
             continue
         pkg = owner(path)
-        lists, have = ("run.txt", run_all) if required else ("run.txt or test.txt", any_all)
+        lists, have = ("run_packages", run_all) if required else ("run_packages or test_packages", any_all)
         if pkg is None:
             print("MISSING: %s %s (%s): %s belongs to no Debian package" % (kind, name, where, path))
             problems += 1
         elif pkg not in have:
-            print("MISSING: %s %s (%s): %s is in package %s, which scripts/deps/%s does not install"
+            print("MISSING: %s %s (%s): %s is in package %s, which scripts/install-deps.sh does not install (%s)"
                   % (kind, name, where, path, pkg, lists))
             problems += 1
         else:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes the docs pages that repeat what the code knows, from the code:
 #   docs/catalog.md       finwave list --slow --format markdown cases/
-#   docs/dependencies.md  scripts/deps/run.txt and test.txt, with their whys
+#   docs/dependencies.md  the package lists of scripts/install-deps.sh, with their whys
 # --check: write nothing, exit 1 naming each stale page (tests/e2e_docs.sh).
 #   bash scripts/gen-docs.sh [--check]     (FINWAVE=path/to/finwave; default build/finwave)
 set -euo pipefail
@@ -13,17 +13,17 @@ check=0
 deps_page() {
   echo "# Dependencies"
   echo
-  echo "Generated from \`scripts/deps/run.txt\` and \`scripts/deps/test.txt\` by"
+  echo "Generated from the two package lists in \`scripts/install-deps.sh\` by"
   echo "\`bash scripts/gen-docs.sh\`: edit those lists, not this page. \`scripts/install-deps.sh\`"
   echo "installs the first (\`--test\`: both); \`tests/e2e_deps.sh\` checks that every library,"
   echo "module and program the build finds comes from a package of the first."
   for list in run test; do
     echo
-    if [ $list = run ]; then echo "## To build and run (scripts/deps/run.txt)"; else echo "## For the tests (scripts/deps/test.txt)"; fi
+    if [ $list = run ]; then echo "## To build and run (run_packages)"; else echo "## For the tests (test_packages)"; fi
     echo
     echo "| package | why |"
     echo "|---|---|"
-    sed -n 's/^\([a-z0-9][a-z0-9.+-]*\) *# *\(.*\)$/| `\1` | \2 |/p' scripts/deps/$list.txt
+    bash scripts/install-deps.sh --list $list | sed -n 's/^\([a-z0-9][a-z0-9.+-]*\) *# *\(.*\)$/| `\1` | \2 |/p'
   done
 }
 
