@@ -65,6 +65,9 @@ enum step_kind {
 
 const char *step_kind_name(enum step_kind k); /* "listen", ..., "segment" */
 bool step_kind_is_expect(enum step_kind k);
+/* The action works on an open socket of its host named by 'sock' (accept:
+ * its listener), which must exist when it runs. */
+bool step_kind_needs_socket(enum step_kind k);
 
 /* A number taken from what capture has seen, plus an offset:
  * seq/ack of an injected segment, TS values. */
@@ -88,73 +91,98 @@ struct fw_expr {
 	int64_t offset;
 };
 
+enum step_address {
+	ADDRESS_HOST,     /* the host's own address on its link (default) */
+	ADDRESS_ANY,      /* listen: 0.0.0.0 / :: */
+	ADDRESS_LOOPBACK, /* 127.0.0.1 / ::1: listen there, or connect to the host itself */
+};
+
+/* One step. The members before the union apply to every kind; each member
+ * of the union belongs to the kinds named beside it (case_step.c's table
+ * says which group a kind uses and sets that group's defaults), so a kind
+ * never reads another's fields. */
 struct fw_step {
 	enum step_kind kind;
 	int line; /* where the step starts in the file */
 	enum fw_host host;  /* actor; for segment expectations and inject: the sender */
 	enum fw_host peer;  /* connect: the server; inject: the target */
 	char sock[32];      /* socket name; "" = the host's latest connection */
-	char listener[32];  /* accept: the listening socket it takes from ("listen") */
-	enum step_address {
-		ADDRESS_HOST,     /* the host's own address on its link (default) */
-		ADDRESS_ANY,      /* listen: 0.0.0.0 / :: */
-		ADDRESS_LOOPBACK, /* 127.0.0.1 / ::1: listen there, or connect to the host itself */
-	} address;
-	uint16_t port;      /* listen / connect destination port */
-	uint16_t from_port; /* connect source port, 0 = kernel's choice */
-	uint32_t bytes;     /* send / recv */
-	bool eof;           /* recv: expect end of stream */
-	bool arrived;       /* segment expectations: as it reached the other host, not as sent */
-	/* expect segment: TCP options and header fields, -1 = any */
-	int opt_mss, opt_wscale, opt_sack_ok, opt_ts, opt_dsack, opt_sack_blocks;
+	uint16_t port;      /* listen / connect destination, state/gone by port, start's ready_port */
 	int expect_errno;   /* actions: the result expected, 0 = success */
-	int linger;         /* SO_LINGER seconds, -1 = leave alone */
-	int reuseaddr;      /* SO_REUSEADDR 0/1, -1 = leave alone */
-	int reuseport;      /* SO_REUSEPORT 0/1, -1 = leave alone (listen, connect) */
-	char sysctl[96];    /* expect sysctl: its name */
-	char equals[64];    /* expect sysctl: the value it must read ("" with absent) */
-	bool absent;        /* expect sysctl: this kernel must not have it */
-	bool has_opt;       /* setsockopt: a named option */
-	int opt_level, opt_name, opt_value;
-	char opt_text[32];  /* its name, for reports */
-	char proc[32];      /* fork / kill / start / exit: the process's name */
-	char run[CASE_MAX_TEXT]; /* start: the command (sh -c 'exec ...') */
-	int exit_status;    /* expect exit: the exit status, -1 = any */
-	int exit_signal;    /* expect exit: killed by this signal, 0 = not killed */
-	char output[128];   /* expect exit: text its output must contain, "" = any */
+	bool absent;        /* expect sysctl: this kernel must not have it; kmsg: not logged */
+	bool has_flags;     /* segment, no_segment, inject */
+	uint8_t flags_mask, flags_value; /* segment match / injected flags (value) */
+	int fault;          /* arm/disarm/release: index into faults */
 	char mark[32];      /* a name later steps can count time from ('since') */
 	bool together;      /* actions: the next action starts right after, nothing in between */
 	bool has_trigger;   /* actions: wait until a segment like this arrives, then act at once */
 	enum fw_host trig_from;
 	uint8_t trig_mask, trig_value;
 	char since[32];     /* expectations: count 'within' from that marked step's start */
-	int count_min, count_max; /* expect segment: how many in the window; -1 = not counted */
-	char counter[64];   /* expect counter: "TCPTimeWaitOverflow" or "TcpExt.TWRecycled" */
-	int64_t delta;      /* expect counter: the change since the case began */
-	bool delta_is_min;  /* ... at least delta ("delta_min") rather than exactly */
-	int signal;         /* kill */
-	bool has_flags;
-	uint8_t flags_mask, flags_value; /* segment match / injected flags (value) */
-	struct fw_expr seq, ack, tsval, tsecr;
-	struct fw_expr isn; /* expect segment: its absolute seq (a SYN's ISN), e.g. prev_snd_nxt+65537 */
-	bool ts; /* inject: add a timestamp option */
-	int64_t len; /* segment payload length to match, -1 = any; inject: payload */
-	int win;     /* inject: window (-1 = 65535); segment: -1 = any */
-	int state;   /* expect state */
-	int timer;   /* expect state: the socket's timer (sock_diag), -1 = any */
-	int64_t timer_min_ns, timer_max_ns; /* expect state: time left, -1 = any */
-	int64_t within_ns; /* deadline of a wait */
-	/* expect conntrack: the entry of the current connection in the box */
-	int ct_state;            /* enum tcp_conntrack number, -1 = any */
-	bool ct_gone;            /* the entry must be gone */
-	uint32_t ct_status;      /* IPS_* bits that must be set */
-	int64_t ct_timeout_min_ns, ct_timeout_max_ns; /* -1 = any */
-	char kmsg[128];    /* expect kmsg: text the message contains */
-	int info_field;    /* expect tcp_info: enum fw_tcp_info_field */
-	int64_t info_min, info_max; /* ... its value lies in [min, max] */
-	int fault;         /* arm/disarm: index into faults */
-	uint32_t when;     /* matrix rows the step belongs to (bit i = row i); 0 = all */
+	int64_t within_ns;  /* deadline of a wait */
+	uint32_t when;      /* matrix rows the step belongs to (bit i = row i); 0 = all */
 	char text[CASE_MAX_TEXT]; /* the step in words, for reports */
+	union {
+		struct { /* listen, connect, accept, send, recv, shutdown, close, setsockopt */
+			char listener[32];  /* accept: the listening socket it takes from */
+			enum step_address address;
+			uint16_t from_port; /* connect source port, 0 = kernel's choice */
+			uint32_t bytes;     /* send / recv */
+			bool eof;           /* recv: expect end of stream */
+			int linger;         /* SO_LINGER seconds, -1 = leave alone */
+			int reuseaddr;      /* SO_REUSEADDR 0/1, -1 = leave alone */
+			int reuseport;      /* SO_REUSEPORT 0/1, -1 = leave alone */
+			bool has_opt;       /* setsockopt: a named option */
+			int opt_level, opt_name, opt_value;
+			char opt_text[32];  /* its name, for reports */
+		};
+		struct { /* inject, segment, no_segment */
+			bool arrived; /* as it reached the other host, not as sent */
+			/* expect segment: TCP options and header fields, -1 = any */
+			int opt_mss, opt_wscale, opt_sack_ok, opt_ts, opt_dsack, opt_sack_blocks;
+			int count_min, count_max; /* how many in the window; -1 = not counted */
+			struct fw_expr seq, ack, tsval, tsecr;
+			struct fw_expr isn; /* its absolute seq (a SYN's ISN), e.g. prev_snd_nxt+65537 */
+			bool ts;     /* inject: add a timestamp option */
+			int64_t len; /* payload length to match, -1 = any; inject: payload */
+			int win;     /* inject: window (-1 = 65535); segment: -1 = any */
+		};
+		struct { /* state, gone */
+			int state;
+			int timer; /* the socket's timer (sock_diag), -1 = any */
+			int64_t timer_min_ns, timer_max_ns; /* time left, -1 = any */
+		};
+		struct { /* fork, kill, start, exit */
+			char proc[32];           /* the process's name */
+			char run[CASE_MAX_TEXT]; /* start: the command (sh -c 'exec ...') */
+			int signal;              /* kill */
+			int exit_status;         /* exit: the exit status, -1 = any */
+			int exit_signal;         /* exit: killed by this signal, 0 = not killed */
+			char output[128];        /* exit: text its output must contain, "" = any */
+		};
+		struct { /* sysctl */
+			char sysctl[96]; /* its name */
+			char equals[64]; /* the value it must read ("" with absent) */
+		};
+		struct { /* counter */
+			char counter[64];  /* "TCPTimeWaitOverflow" or "TcpExt.TWRecycled" */
+			int64_t delta;     /* the change since the case began (or 'since') */
+			bool delta_is_min; /* ... at least delta ("delta_min") rather than exactly */
+		};
+		struct { /* conntrack: the entry of the current connection in the box */
+			int ct_state;       /* enum tcp_conntrack number, -1 = any */
+			bool ct_gone;       /* the entry must be gone */
+			uint32_t ct_status; /* IPS_* bits that must be set */
+			int64_t ct_timeout_min_ns, ct_timeout_max_ns; /* -1 = any */
+		};
+		struct { /* kmsg */
+			char kmsg[128]; /* text the message contains */
+		};
+		struct { /* tcp_info */
+			int info_field;             /* enum fw_tcp_info_field */
+			int64_t info_min, info_max; /* its value lies in [min, max] */
+		};
+	};
 };
 
 struct fw_sysctl {

@@ -57,6 +57,30 @@ struct sockopt_name {
 	int level, opt;
 	int max;
 };
+/* ---- the step kinds (case_step.c): one row each ---- */
+
+struct step_words;
+/* What a kind cannot check key by key: keys that go together or exclude
+ * each other, and references to earlier steps (case_step_load.c). */
+typedef int step_check_fn(struct loader *L, struct fw_case *c, yaml_node_t *map,
+			  struct fw_step *s);
+struct step_kind_info {
+	const char *name;  /* as written after do: or expect: */
+	bool expect;       /* an expectation (expect:), else an action (do:) */
+	bool needs_socket; /* works on an open socket of its host ('sock') */
+	unsigned hosts;    /* what 'host' may name; 0 = HOSTS_ENDPOINTS */
+	const char *const keys[20]; /* the keys it takes besides the ones every step takes */
+	const char *required;       /* one key it must have, or NULL */
+	int64_t within;             /* its default window (ns), 0 = none */
+	void (*init)(struct fw_step *s); /* its union member's defaults */
+	step_check_fn *check;            /* or NULL */
+	void (*say)(const struct fw_case *c, struct fw_step *s, const struct step_words *w);
+};
+extern const struct step_kind_info step_kinds[STEP_KIND_COUNT];
+step_check_fn check_accept, check_recv, check_setsockopt, check_inject,
+    check_start, check_segment, check_state, check_counter, check_sysctl, check_conntrack,
+    check_exit, check_kmsg, check_tcp_info;
+
 /* ---- shared between the files of the module ---- */
 
 bool key_known(const char *const *keys, const char *k);
@@ -72,12 +96,11 @@ int get_host(struct loader *L, yaml_node_t *n, const char *key, unsigned allowed
 int get_flags(struct loader *L, yaml_node_t *map, bool required, bool *has, uint8_t *mask,
 	      uint8_t *value);
 int expr_number(const char *s, int64_t *out);
-int get_expr(struct loader *L, yaml_node_t *map, const char *key, struct fw_expr *out);
+int get_expr(struct loader *L, yaml_node_t *n, const char *key, struct fw_expr *out);
 int fault_index(const struct fault_rule *rules, size_t n, const char *name);
 int step_kind_lookup(struct loader *L, yaml_node_t *n, bool expect, enum step_kind *out);
 int load_sockopt(struct loader *L, yaml_node_t *map, struct fw_step *s);
 int load_signal(struct loader *L, yaml_node_t *n, int *out);
-int load_timer(struct loader *L, yaml_node_t *map, struct fw_step *s);
 enum fw_host other_host(enum fw_host h);
 void step_describe(const struct fw_case *c, struct fw_step *s);
 int load_when(struct loader *L, const struct fw_case *c, yaml_node_t *n, uint32_t *out);

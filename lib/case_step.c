@@ -1,44 +1,432 @@
-/* case_step: the step kinds (names, keys, hosts) and how a step is said in words. */
+/* case_step: the step kinds, one row each (what a kind takes and how it is
+ * said in words), and the names a step may use (socket options, signals). */
 #include "case_int.h"
 
-/* ---- steps -------------------------------------------------------------- */
+/* ---- how a step is said in words ------------------------------------------ */
 
-static const char *const step_names[STEP_KIND_COUNT] = {
-    [STEP_LISTEN] = "listen",
-    [STEP_CONNECT] = "connect",
-    [STEP_ACCEPT] = "accept",
-    [STEP_SEND] = "send",
-    [STEP_RECV] = "recv",
-    [STEP_SHUTDOWN] = "shutdown",
-    [STEP_CLOSE] = "close",
-    [STEP_SETSOCKOPT] = "setsockopt",
-    [STEP_INJECT] = "inject",
-    [STEP_ARM] = "arm",
-    [STEP_DISARM] = "disarm",
-    [STEP_RELEASE] = "release",
-    [STEP_FORK] = "fork",
-    [STEP_KILL] = "kill",
-    [STEP_WAIT] = "wait",
-    [STEP_START] = "start",
-    [STEP_EXPECT_SEGMENT] = "segment",
-    [STEP_EXPECT_NO_SEGMENT] = "no_segment",
-    [STEP_EXPECT_STATE] = "state",
-    [STEP_EXPECT_GONE] = "gone",
-    [STEP_EXPECT_COUNTER] = "counter",
-    [STEP_EXPECT_SYSCTL] = "sysctl",
-    [STEP_EXPECT_CONNTRACK] = "conntrack",
-    [STEP_EXPECT_EXIT] = "exit", [STEP_EXPECT_KMSG] = "kmsg",
-    [STEP_EXPECT_TCP_INFO] = "tcp_info",
+/* What every description uses, worked out once. */
+struct step_words {
+	const char *h;    /* the step's host */
+	char within[32];  /* its window, "2s" */
+	char flags[160];  /* its flags, "F." or "any" */
+	char sock[48];    /* 'conn', or "on port 8080" for a program's socket */
 };
+
+#define SAY(s, ...) snprintf((s)->text, sizeof((s)->text), __VA_ARGS__)
+
+static void say_listen(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "%s listens on port %u%s", w->h, s->port,
+	    s->address == ADDRESS_ANY	     ? " (any address)"
+	    : s->address == ADDRESS_LOOPBACK ? " (loopback)"
+					     : "");
+}
+
+static void say_connect(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	if (s->address == ADDRESS_LOOPBACK)
+		SAY(s, "%s connects to its own loopback port %u", w->h, s->port);
+	else
+		SAY(s, "%s connects to %s port %u", w->h, fw_host_name(s->peer), s->port);
+}
+
+static void say_accept(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	bool named = strcmp(s->listener, "listen") != 0;
+
+	(void)c;
+	SAY(s, "%s accepts a connection%s%s", w->h, named ? " from listener " : "",
+	    named ? s->listener : "");
+}
+
+static void say_send(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "%s sends %u bytes", w->h, s->bytes);
+}
+
+static void say_recv(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	if (s->eof)
+		SAY(s, "%s reads until end of stream within %s", w->h, w->within);
+	else
+		SAY(s, "%s reads %u bytes within %s", w->h, s->bytes, w->within);
+}
+
+static void say_shutdown(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "%s calls shutdown(SHUT_WR)", w->h);
+}
+
+static void say_close(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "%s calls close()", w->h);
+}
+
+static void say_setsockopt(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	if (s->has_opt)
+		SAY(s, "%s sets %s=%d on '%s'", w->h, s->opt_text, s->opt_value, s->sock);
+	else
+		SAY(s, "%s sets socket options on '%s'", w->h, s->sock);
+}
+
+static void say_inject(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "inject %s from %s to %s", w->flags, w->h, fw_host_name(s->peer));
+}
+
+static void say_fault(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)w;
+	if (s->kind == STEP_RELEASE)
+		SAY(s, "release what fault '%s' holds", c->faults[s->fault].name);
+	else
+		SAY(s, "%s fault '%s'", step_kind_name(s->kind), c->faults[s->fault].name);
+}
+
+static void say_fork(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "%s forks child '%s', which shares its sockets", w->h, s->proc);
+}
+
+static void say_kill(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	(void)w;
+	SAY(s, "kill child '%s' with SIG%s", s->proc,
+	    sigabbrev_np(s->signal) ? sigabbrev_np(s->signal) : "?");
+}
+
+static void say_wait(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "wait %s", w->within);
+}
+
+static void say_start(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "%s starts '%s' (%.160s)%s", w->h, s->proc, s->run,
+	    s->port ? ", which must listen" : "");
+}
+
+/* Append the options a segment expectation asks for to its flags: "F. with dsack, mss 1460" */
+static void seg_options_text(const struct fw_step *s, char *buf, size_t len)
+{
+	size_t used = strlen(buf);
+	const char *sep = " with ";
+
+#define SEG_OPT_ADD(cond, ...)                                                                     \
+	do {                                                                                       \
+		if ((cond) && used < len) {                                                        \
+			used += (size_t)snprintf(buf + used, len - used, "%s", sep);               \
+			if (used < len)                                                            \
+				used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__);     \
+			sep = ", ";                                                                \
+		}                                                                                  \
+	} while (0)
+	SEG_OPT_ADD(s->win >= 0, "win %d", s->win);
+	SEG_OPT_ADD(s->opt_mss >= 0, "mss %d", s->opt_mss);
+	SEG_OPT_ADD(s->opt_wscale >= 0, "wscale %d", s->opt_wscale);
+	SEG_OPT_ADD(s->opt_sack_ok >= 0, "%ssackOK", s->opt_sack_ok ? "" : "no ");
+	SEG_OPT_ADD(s->opt_ts >= 0, "%stimestamps", s->opt_ts ? "" : "no ");
+	SEG_OPT_ADD(s->opt_dsack >= 0, "%sD-SACK", s->opt_dsack ? "a " : "no ");
+	SEG_OPT_ADD(s->opt_sack_blocks >= 0, "%d SACK block(s)", s->opt_sack_blocks);
+	SEG_OPT_ADD(s->isn.set, "ISN %s%+lld",
+		    s->isn.base == EXPR_PREV_SND_NXT ? "prev_snd_nxt" : "prev_rcv_nxt",
+		    (long long)s->isn.offset);
+#undef SEG_OPT_ADD
+}
+
+static void say_segment(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	char flags[sizeof(w->flags)];
+
+	(void)c;
+	snprintf(flags, sizeof(flags), "%s", w->flags);
+	seg_options_text(s, flags, sizeof(flags));
+	if (s->count_min >= 0) {
+		char n[32];
+
+		if (s->count_min == s->count_max)
+			snprintf(n, sizeof(n), "%d", s->count_min);
+		else
+			snprintf(n, sizeof(n), "%d to %d", s->count_min, s->count_max);
+		SAY(s, "%s %s %s %s segment(s) in %s", w->h, s->arrived ? "has delivered" : "sends",
+		    n, flags, w->within);
+		return;
+	}
+	SAY(s, "%s %s %s%s%s within %s", s->arrived ? fw_host_name(s->peer) : w->h,
+	    s->arrived ? "receives" : "sends",
+	    s->has_flags && s->flags_mask != 0xff ? "a segment with " : "", flags,
+	    s->arrived ? " from the other host" : "", w->within);
+}
+
+static void say_no_segment(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "%s %s no %s%ssegment%s for %s", s->arrived ? fw_host_name(s->peer) : w->h,
+	    s->arrived ? "receives" : "sends", s->has_flags ? w->flags : "", s->has_flags ? " " : "",
+	    s->arrived ? " from the other host" : "", w->within);
+}
+
+static void say_state(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	char timer[96] = "", lo[32], hi[32];
+
+	(void)c;
+	fw_duration_format(s->timer_min_ns, lo, sizeof(lo));
+	fw_duration_format(s->timer_max_ns, hi, sizeof(hi));
+	if (s->timer >= 0 || s->timer_min_ns >= 0 || s->timer_max_ns >= 0)
+		snprintf(timer, sizeof(timer), " with timer %s%s%s%s%s",
+			 s->timer >= 0 ? sock_timer_name(s->timer) : "on",
+			 s->timer_min_ns >= 0 ? " >= " : "", s->timer_min_ns >= 0 ? lo : "",
+			 s->timer_max_ns >= 0 ? " <= " : "", s->timer_max_ns >= 0 ? hi : "");
+	SAY(s, "%s's socket %s reaches %s%s within %s", w->h, w->sock, tcp_state_name(s->state),
+	    timer, w->within);
+}
+
+static void say_gone(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "%s's socket %s is gone within %s", w->h, w->sock, w->within);
+}
+
+static void say_counter(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	SAY(s, "%s's counter %s grows by %s%lld%s%s%s within %s", w->h, s->counter,
+	    s->delta_is_min ? "at least " : "", (long long)s->delta,
+	    s->since[0] ? " since step '" : "", s->since, s->since[0] ? "'" : "", w->within);
+}
+
+static void say_sysctl(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	if (s->absent)
+		SAY(s, "%s has no sysctl %s", w->h, s->sysctl);
+	else
+		SAY(s, "%s's sysctl %s reads %s", w->h, s->sysctl, s->equals);
+}
+
+/* "the box's conntrack entry is TIME_WAIT with ASSURED, 100s-120s left, within 1s" */
+static void say_conntrack(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	char status[96] = "", lo[32], hi[32], left[80] = "";
+
+	(void)c;
+	if (s->ct_gone) {
+		SAY(s, "the box's conntrack entry is gone within %s", w->within);
+		return;
+	}
+	if (s->ct_status)
+		conntrack_status_format(s->ct_status, status, sizeof(status));
+	fw_duration_format(s->ct_timeout_min_ns, lo, sizeof(lo));
+	fw_duration_format(s->ct_timeout_max_ns, hi, sizeof(hi));
+	if (s->ct_timeout_min_ns >= 0 || s->ct_timeout_max_ns >= 0)
+		snprintf(
+		    left, sizeof(left), ", timeout%s%s%s%s",
+		    s->ct_timeout_min_ns >= 0 ? " >= " : "", s->ct_timeout_min_ns >= 0 ? lo : "",
+		    s->ct_timeout_max_ns >= 0 ? " <= " : "", s->ct_timeout_max_ns >= 0 ? hi : "");
+	SAY(s, "the box's conntrack entry is %s%s%s%s within %s",
+	    s->ct_state >= 0 ? conntrack_state_name(s->ct_state) : "there", status[0] ? " with " : "",
+	    status, left, w->within);
+}
+
+static void say_exit(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	char how[48] = "ends";
+
+	(void)c;
+	if (s->exit_signal)
+		snprintf(how, sizeof(how), "is killed by SIG%s",
+			 sigabbrev_np(s->exit_signal) ? sigabbrev_np(s->exit_signal) : "?");
+	else if (s->exit_status >= 0)
+		snprintf(how, sizeof(how), "exits with status %d", s->exit_status);
+	SAY(s, "'%s' %s%s%.60s%s within %s", s->proc, how, s->output[0] ? " having written '" : "",
+	    s->output, s->output[0] ? "'" : "", w->within);
+}
+
+static void say_kmsg(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	(void)c;
+	if (s->absent)
+		SAY(s, "the kernel logs no message containing '%s' (since the case began)%s%s",
+		    s->kmsg, s->within_ns ? " within " : "", s->within_ns ? w->within : "");
+	else
+		SAY(s, "the kernel logs a message containing '%s' within %s", s->kmsg, w->within);
+}
+
+static void say_tcp_info(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
+{
+	char value[48];
+
+	(void)c;
+	if (s->info_min == s->info_max)
+		snprintf(value, sizeof(value), "%lld", (long long)s->info_min);
+	else
+		snprintf(value, sizeof(value), "%lld..%lld", (long long)s->info_min,
+			 (long long)s->info_max);
+	SAY(s, "%s's socket%s%s tcp_info %s is %s within %s", w->h, s->sock[0] ? " " : "",
+	    s->sock, tcp_info_field_name(s->info_field), value, w->within);
+}
+
+/* ---- each group's defaults ---------------------------------------------- */
+
+static void init_socket_call(struct fw_step *s)
+{
+	s->linger = s->reuseaddr = s->reuseport = -1;
+	if (s->kind == STEP_ACCEPT)
+		strcpy(s->listener, "listen");
+}
+
+static void init_segment(struct fw_step *s)
+{
+	s->opt_mss = s->opt_wscale = s->opt_sack_ok = s->opt_ts = s->opt_dsack = -1;
+	s->opt_sack_blocks = -1;
+	s->count_min = s->count_max = -1;
+	s->len = -1;
+	s->win = -1;
+}
+
+static void init_state(struct fw_step *s)
+{
+	s->timer = -1;
+	s->timer_min_ns = s->timer_max_ns = -1;
+}
+
+static void init_program(struct fw_step *s)
+{
+	s->signal = SIGKILL;
+	s->exit_status = -1;
+	if (s->kind == STEP_START)
+		strcpy(s->proc, "program");
+}
+
+static void init_conntrack(struct fw_step *s)
+{
+	s->ct_state = -1;
+	s->ct_timeout_min_ns = s->ct_timeout_max_ns = -1;
+}
+
+static void init_nothing(struct fw_step *s)
+{
+	(void)s;
+}
+
+/* ---- the kinds -------------------------------------------------------------- */
+
+#define SEC FW_NS_PER_SEC
+#define SOCKET_CALL .needs_socket = true, .init = init_socket_call
+const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
+    [STEP_LISTEN] = {"listen", .init = init_socket_call, .say = say_listen,
+		     .keys = {"host", "sock", "port", "address", "reuseaddr", "reuseport", "result"},
+		     .required = "port"},
+    [STEP_CONNECT] = {"connect", .init = init_socket_call, .say = say_connect, .within = 2 * SEC,
+		      .keys = {"host", "to", "address", "sock", "port", "from_port", "reuseaddr",
+			       "reuseport", "linger", "result", "within"},
+		      .required = "port"},
+    [STEP_ACCEPT] = {"accept", SOCKET_CALL, .say = say_accept, .within = 2 * SEC,
+		     .keys = {"host", "sock", "listener", "result", "within"},
+		     .check = check_accept},
+    [STEP_SEND] = {"send", SOCKET_CALL, .say = say_send,
+		   .keys = {"host", "sock", "bytes", "result"}, .required = "bytes"},
+    [STEP_RECV] = {"recv", SOCKET_CALL, .say = say_recv, .within = 2 * SEC,
+		   .keys = {"host", "sock", "bytes", "eof", "result", "within"},
+		   .check = check_recv},
+    [STEP_SHUTDOWN] = {"shutdown", SOCKET_CALL, .say = say_shutdown,
+		       .keys = {"host", "sock", "result"}},
+    [STEP_CLOSE] = {"close", SOCKET_CALL, .say = say_close, .keys = {"host", "sock", "result"}},
+    [STEP_SETSOCKOPT] = {"setsockopt", SOCKET_CALL, .say = say_setsockopt,
+			 .keys = {"host", "sock", "linger", "reuseaddr", "opt", "value", "result"},
+			 .check = check_setsockopt},
+    [STEP_INJECT] = {"inject", .init = init_segment, .say = say_inject,
+		     .keys = {"from", "to", "flags", "seq", "ack", "win", "ts", "tsval", "tsecr",
+			      "len"},
+		     .required = "flags", .check = check_inject},
+    [STEP_ARM] = {"arm", .init = init_nothing, .say = say_fault, .keys = {"fault"},
+		  .required = "fault"},
+    [STEP_DISARM] = {"disarm", .init = init_nothing, .say = say_fault, .keys = {"fault"},
+		     .required = "fault"},
+    [STEP_RELEASE] = {"release", .init = init_nothing, .say = say_fault, .keys = {"fault"},
+		      .required = "fault"},
+    [STEP_FORK] = {"fork", .init = init_program, .say = say_fork,
+		   .keys = {"host", "proc", "result"}, .required = "proc"},
+    [STEP_KILL] = {"kill", .init = init_program, .say = say_kill, .within = 2 * SEC,
+		   .keys = {"proc", "signal", "result", "within"}, .required = "proc"},
+    [STEP_WAIT] = {"wait", .init = init_nothing, .say = say_wait, .keys = {"for"},
+		   .required = "for"},
+    [STEP_START] = {"start", .init = init_program, .say = say_start, .within = 5 * SEC,
+		    .keys = {"host", "proc", "run", "ready_port", "result", "within"},
+		    .required = "run", .check = check_start},
+    [STEP_EXPECT_SEGMENT] = {"segment", .expect = true, .init = init_segment,
+			     .say = say_segment, .within = SEC,
+			     .keys = {"from", "flags", "has", "seq", "ack", "len", "win", "mss",
+				      "wscale", "sack_ok", "ts", "dsack", "sack_blocks", "arrived",
+				      "count", "isn", "within"},
+			     .required = "from", .check = check_segment},
+    [STEP_EXPECT_NO_SEGMENT] = {"no_segment", .expect = true, .init = init_segment,
+				.say = say_no_segment,
+				.keys = {"from", "flags", "has", "arrived", "within"},
+				.required = "within", .check = check_segment},
+    [STEP_EXPECT_STATE] = {"state", .expect = true, .init = init_state, .say = say_state,
+			   .within = 2 * SEC,
+			   .keys = {"host", "sock", "port", "state", "timer", "timer_min",
+				    "timer_max", "within"},
+			   .required = "state", .check = check_state},
+    [STEP_EXPECT_GONE] = {"gone", .expect = true, .init = init_state, .say = say_gone,
+			  .within = 2 * SEC, .keys = {"host", "sock", "port", "within"},
+			  .check = check_state},
+    [STEP_EXPECT_COUNTER] = {"counter", .expect = true, .init = init_nothing,
+			     .say = say_counter, .within = SEC, .hosts = HOSTS_WITH_DUT,
+			     .keys = {"host", "counter", "delta", "delta_min", "within"},
+			     .required = "counter", .check = check_counter},
+    [STEP_EXPECT_SYSCTL] = {"sysctl", .expect = true, .init = init_nothing, .say = say_sysctl,
+			    .hosts = HOSTS_WITH_DUT,
+			    .keys = {"host", "sysctl", "equals", "absent"}, .required = "sysctl",
+			    .check = check_sysctl},
+    [STEP_EXPECT_CONNTRACK] = {"conntrack", .expect = true, .init = init_conntrack,
+			       .say = say_conntrack, .within = SEC, .hosts = 1u << HOST_DUT,
+			       .keys = {"host", "state", "gone", "status", "timeout_min",
+					"timeout_max", "within"},
+			       .check = check_conntrack},
+    [STEP_EXPECT_EXIT] = {"exit", .expect = true, .init = init_program, .say = say_exit,
+			  .within = 2 * SEC,
+			  .keys = {"proc", "status", "signal", "output", "within"},
+			  .required = "proc", .check = check_exit},
+    [STEP_EXPECT_KMSG] = {"kmsg", .expect = true, .init = init_nothing, .say = say_kmsg,
+			  .within = SEC, .keys = {"message", "absent", "within"},
+			  .required = "message", .check = check_kmsg},
+    [STEP_EXPECT_TCP_INFO] = {"tcp_info", .expect = true, .init = init_nothing,
+			      .say = say_tcp_info, .within = SEC,
+			      .keys = {"host", "sock", "field", "value", "within"},
+			      .required = "field", .check = check_tcp_info},
+};
+#undef SOCKET_CALL
+#undef SEC
 
 const char *step_kind_name(enum step_kind k)
 {
-	return k < STEP_KIND_COUNT ? step_names[k] : "?";
+	return k < STEP_KIND_COUNT ? step_kinds[k].name : "?";
 }
 
 bool step_kind_is_expect(enum step_kind k)
 {
-	return k >= STEP_EXPECT_SEGMENT;
+	return k < STEP_KIND_COUNT && step_kinds[k].expect;
+}
+
+bool step_kind_needs_socket(enum step_kind k)
+{
+	return k < STEP_KIND_COUNT && step_kinds[k].needs_socket;
 }
 
 int step_kind_lookup(struct loader *L, yaml_node_t *n, bool expect, enum step_kind *out)
@@ -49,17 +437,43 @@ int step_kind_lookup(struct loader *L, yaml_node_t *n, bool expect, enum step_ki
 	int k;
 
 	for (k = 0; k < STEP_KIND_COUNT; k++) {
-		if (step_kind_is_expect(k) != expect)
+		if (step_kinds[k].expect != expect)
 			continue;
-		if (s && strcmp(s, step_names[k]) == 0) {
+		if (s && strcmp(s, step_kinds[k].name) == 0) {
 			*out = k;
 			return 0;
 		}
 		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "",
-					 step_names[k]);
+					 step_kinds[k].name);
 	}
 	return load_fail(L, n, "unknown %s '%s' (expected %s)", expect ? "expectation" : "action",
 			 s ? s : "?", list);
+}
+
+void step_describe(const struct fw_case *c, struct fw_step *s)
+{
+	struct step_words w = {.h = fw_host_name(s->host), .flags = "any"};
+	size_t used;
+
+	fw_duration_format(s->within_ns, w.within, sizeof(w.within));
+	if (s->has_flags)
+		seg_flags_format(s->flags_value, w.flags, sizeof(w.flags));
+	if (s->sock[0])
+		snprintf(w.sock, sizeof(w.sock), "'%s'", s->sock);
+	else
+		snprintf(w.sock, sizeof(w.sock), "on port %u", s->port);
+	step_kinds[s->kind].say(c, s, &w);
+	used = strlen(s->text);
+	if (s->has_trigger) {
+		char f[16];
+
+		seg_flags_format(s->trig_value, f, sizeof(f));
+		used += (size_t)snprintf(s->text + used, sizeof(s->text) - used,
+					 " as soon as %s from %s arrives", f,
+					 fw_host_name(s->trig_from));
+	}
+	if (s->together && used < sizeof(s->text))
+		snprintf(s->text + used, sizeof(s->text) - used, ", together with the next action");
 }
 
 /* Socket options a setsockopt step may name: the ones that change how a
@@ -153,283 +567,7 @@ int load_signal(struct loader *L, yaml_node_t *n, int *out)
 			 name ? name : "?");
 }
 
-int load_timer(struct loader *L, yaml_node_t *map, struct fw_step *s)
-{
-	yaml_node_t *n;
-	int t;
-	int ret;
-
-	s->timer = -1;
-	s->timer_min_ns = s->timer_max_ns = -1;
-	if ((n = map_get(L, map, "timer"))) {
-		t = sock_timer_parse(scalar(n));
-		if (t < 0)
-			return load_fail(
-			    L, n,
-			    "unknown timer '%s' (expected off, on, keepalive, timewait, probe)",
-			    scalar(n) ? scalar(n) : "?");
-		s->timer = t;
-	}
-	if ((n = map_get(L, map, "timer_min")) &&
-	    (ret = get_duration(L, n, "timer_min", &s->timer_min_ns)) < 0)
-		return ret;
-	if ((n = map_get(L, map, "timer_max")) &&
-	    (ret = get_duration(L, n, "timer_max", &s->timer_max_ns)) < 0)
-		return ret;
-	if (s->timer_min_ns >= 0 && s->timer_max_ns >= 0 && s->timer_min_ns > s->timer_max_ns)
-		return load_fail(L, map_get(L, map, "timer_min"),
-				 "'timer_min' is larger than 'timer_max'");
-	return 0;
-}
-
 enum fw_host other_host(enum fw_host h)
 {
 	return h == HOST_CLIENT ? HOST_SERVER : HOST_CLIENT;
-}
-
-/* Append the options a segment expectation asks for to its flags: "F. with dsack, mss 1460" */
-static void seg_options_text(const struct fw_step *s, char *buf, size_t len)
-{
-	size_t used = strlen(buf);
-	const char *sep = " with ";
-
-#define SEG_OPT_ADD(cond, ...)                                                                     \
-	do {                                                                                       \
-		if ((cond) && used < len) {                                                        \
-			used += (size_t)snprintf(buf + used, len - used, "%s", sep);               \
-			if (used < len)                                                            \
-				used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__);     \
-			sep = ", ";                                                                \
-		}                                                                                  \
-	} while (0)
-	SEG_OPT_ADD(s->win >= 0, "win %d", s->win);
-	SEG_OPT_ADD(s->opt_mss >= 0, "mss %d", s->opt_mss);
-	SEG_OPT_ADD(s->opt_wscale >= 0, "wscale %d", s->opt_wscale);
-	SEG_OPT_ADD(s->opt_sack_ok >= 0, "%ssackOK", s->opt_sack_ok ? "" : "no ");
-	SEG_OPT_ADD(s->opt_ts >= 0, "%stimestamps", s->opt_ts ? "" : "no ");
-	SEG_OPT_ADD(s->opt_dsack >= 0, "%sD-SACK", s->opt_dsack ? "a " : "no ");
-	SEG_OPT_ADD(s->opt_sack_blocks >= 0, "%d SACK block(s)", s->opt_sack_blocks);
-	SEG_OPT_ADD(s->isn.set, "ISN %s%+lld",
-		    s->isn.base == EXPR_PREV_SND_NXT ? "prev_snd_nxt" : "prev_rcv_nxt",
-		    (long long)s->isn.offset);
-#undef SEG_OPT_ADD
-}
-
-/* "the box's conntrack entry is TIME_WAIT with ASSURED, 100s-120s left, within 1s" */
-static void step_describe_conntrack(struct fw_step *s, const char *within)
-{
-	char status[96] = "", lo[32], hi[32], left[80] = "";
-
-	if (s->ct_gone) {
-		snprintf(s->text, sizeof(s->text), "the box's conntrack entry is gone within %s",
-			 within);
-		return;
-	}
-	if (s->ct_status)
-		conntrack_status_format(s->ct_status, status, sizeof(status));
-	fw_duration_format(s->ct_timeout_min_ns, lo, sizeof(lo));
-	fw_duration_format(s->ct_timeout_max_ns, hi, sizeof(hi));
-	if (s->ct_timeout_min_ns >= 0 || s->ct_timeout_max_ns >= 0)
-		snprintf(
-		    left, sizeof(left), ", timeout%s%s%s%s",
-		    s->ct_timeout_min_ns >= 0 ? " >= " : "", s->ct_timeout_min_ns >= 0 ? lo : "",
-		    s->ct_timeout_max_ns >= 0 ? " <= " : "", s->ct_timeout_max_ns >= 0 ? hi : "");
-	snprintf(s->text, sizeof(s->text), "the box's conntrack entry is %s%s%s%s within %s",
-		 s->ct_state >= 0 ? conntrack_state_name(s->ct_state) : "there",
-		 status[0] ? " with " : "", status, left, within);
-}
-
-void step_describe(const struct fw_case *c, struct fw_step *s)
-{
-	char sock_label[48]; /* 'conn', or "on port 8080" for a program's socket */
-	char within[32], flags[160] = "any";
-	const char *h = fw_host_name(s->host);
-
-	fw_duration_format(s->within_ns, within, sizeof(within));
-	if (s->has_flags)
-		seg_flags_format(s->flags_value, flags, sizeof(flags));
-	if (s->sock[0])
-		snprintf(sock_label, sizeof(sock_label), "'%s'", s->sock);
-	else
-		snprintf(sock_label, sizeof(sock_label), "on port %u", s->port);
-	switch (s->kind) {
-	case STEP_LISTEN:
-		snprintf(s->text, sizeof(s->text), "%s listens on port %u%s", h, s->port,
-			 s->address == ADDRESS_ANY	 ? " (any address)"
-			 : s->address == ADDRESS_LOOPBACK ? " (loopback)"
-							  : "");
-		break;
-	case STEP_CONNECT:
-		if (s->address == ADDRESS_LOOPBACK)
-			snprintf(s->text, sizeof(s->text), "%s connects to its own loopback port %u", h,
-				 s->port);
-		else
-			snprintf(s->text, sizeof(s->text), "%s connects to %s port %u", h,
-				 fw_host_name(s->peer), s->port);
-		break;
-	case STEP_ACCEPT:
-		snprintf(s->text, sizeof(s->text), "%s accepts a connection%s%s", h,
-			 strcmp(s->listener, "listen") ? " from listener " : "",
-			 strcmp(s->listener, "listen") ? s->listener : "");
-		break;
-	case STEP_SEND:
-		snprintf(s->text, sizeof(s->text), "%s sends %u bytes", h, s->bytes);
-		break;
-	case STEP_RECV:
-		if (s->eof)
-			snprintf(s->text, sizeof(s->text), "%s reads until end of stream within %s",
-				 h, within);
-		else
-			snprintf(s->text, sizeof(s->text), "%s reads %u bytes within %s", h,
-				 s->bytes, within);
-		break;
-	case STEP_SHUTDOWN:
-		snprintf(s->text, sizeof(s->text), "%s calls shutdown(SHUT_WR)", h);
-		break;
-	case STEP_CLOSE:
-		snprintf(s->text, sizeof(s->text), "%s calls close()", h);
-		break;
-	case STEP_SETSOCKOPT:
-		if (s->has_opt)
-			snprintf(s->text, sizeof(s->text), "%s sets %s=%d on '%s'", h, s->opt_text,
-				 s->opt_value, s->sock);
-		else
-			snprintf(s->text, sizeof(s->text), "%s sets socket options on '%s'", h,
-				 s->sock);
-		break;
-	case STEP_RELEASE:
-		snprintf(s->text, sizeof(s->text), "release what fault '%s' holds",
-			 c->faults[s->fault].name);
-		break;
-	case STEP_FORK:
-		snprintf(s->text, sizeof(s->text), "%s forks child '%s', which shares its sockets",
-			 h, s->proc);
-		break;
-	case STEP_KILL:
-		snprintf(s->text, sizeof(s->text), "kill child '%s' with SIG%s", s->proc,
-			 sigabbrev_np(s->signal) ? sigabbrev_np(s->signal) : "?");
-		break;
-	case STEP_INJECT:
-		snprintf(s->text, sizeof(s->text), "inject %s from %s to %s", flags, h,
-			 fw_host_name(s->peer));
-		break;
-	case STEP_ARM:
-	case STEP_DISARM:
-		snprintf(s->text, sizeof(s->text), "%s fault '%s'",
-			 s->kind == STEP_ARM ? "arm" : "disarm", c->faults[s->fault].name);
-		break;
-	case STEP_EXPECT_SEGMENT:
-		seg_options_text(s, flags, sizeof(flags));
-		if (s->count_min >= 0) {
-			char n[32];
-
-			if (s->count_min == s->count_max)
-				snprintf(n, sizeof(n), "%d", s->count_min);
-			else
-				snprintf(n, sizeof(n), "%d to %d", s->count_min, s->count_max);
-			snprintf(s->text, sizeof(s->text), "%s %s %s %s segment(s) in %s", h,
-				 s->arrived ? "has delivered" : "sends", n, flags, within);
-			break;
-		}
-		snprintf(s->text, sizeof(s->text), "%s %s %s%s%s within %s",
-			 s->arrived ? fw_host_name(other_host(s->host)) : h,
-			 s->arrived ? "receives" : "sends",
-			 s->has_flags && s->flags_mask != 0xff ? "a segment with " : "", flags,
-			 s->arrived ? " from the other host" : "", within);
-		break;
-	case STEP_EXPECT_NO_SEGMENT:
-		snprintf(s->text, sizeof(s->text), "%s %s no %s%ssegment%s for %s",
-			 s->arrived ? fw_host_name(other_host(s->host)) : h,
-			 s->arrived ? "receives" : "sends", s->has_flags ? flags : "",
-			 s->has_flags ? " " : "", s->arrived ? " from the other host" : "", within);
-		break;
-	case STEP_EXPECT_STATE: {
-		char timer[96] = "", lo[32], hi[32];
-
-		fw_duration_format(s->timer_min_ns, lo, sizeof(lo));
-		fw_duration_format(s->timer_max_ns, hi, sizeof(hi));
-		if (s->timer >= 0 || s->timer_min_ns >= 0 || s->timer_max_ns >= 0)
-			snprintf(timer, sizeof(timer), " with timer %s%s%s%s%s",
-				 s->timer >= 0 ? sock_timer_name(s->timer) : "on",
-				 s->timer_min_ns >= 0 ? " >= " : "", s->timer_min_ns >= 0 ? lo : "",
-				 s->timer_max_ns >= 0 ? " <= " : "",
-				 s->timer_max_ns >= 0 ? hi : "");
-		snprintf(s->text, sizeof(s->text), "%s's socket %s reaches %s%s within %s", h,
-			 sock_label, tcp_state_name(s->state), timer, within);
-		break;
-	}
-	case STEP_EXPECT_GONE:
-		snprintf(s->text, sizeof(s->text), "%s's socket %s is gone within %s", h,
-			 sock_label, within);
-		break;
-	case STEP_EXPECT_TCP_INFO:
-		if (s->info_min == s->info_max)
-			snprintf(s->text, sizeof(s->text), "%s's socket%s%s tcp_info %s is %lld within %s",
-				 h, s->sock[0] ? " " : "", s->sock, tcp_info_field_name(s->info_field),
-				 (long long)s->info_min, within);
-		else
-			snprintf(s->text, sizeof(s->text),
-				 "%s's socket%s%s tcp_info %s is %lld..%lld within %s", h,
-				 s->sock[0] ? " " : "", s->sock, tcp_info_field_name(s->info_field),
-				 (long long)s->info_min, (long long)s->info_max, within);
-		break;
-	case STEP_EXPECT_KMSG:
-		if (s->absent)
-			snprintf(s->text, sizeof(s->text),
-				 "the kernel logs no message containing '%s' (since the case began)%s%s",
-				 s->kmsg, s->within_ns ? " within " : "", s->within_ns ? within : "");
-		else
-			snprintf(s->text, sizeof(s->text),
-				 "the kernel logs a message containing '%s' within %s", s->kmsg, within);
-		break;
-	case STEP_EXPECT_SYSCTL:
-		if (s->absent)
-			snprintf(s->text, sizeof(s->text), "%s has no sysctl %s", h, s->sysctl);
-		else
-			snprintf(s->text, sizeof(s->text), "%s's sysctl %s reads %s", h, s->sysctl,
-				 s->equals);
-		break;
-	case STEP_EXPECT_COUNTER:
-		snprintf(s->text, sizeof(s->text), "%s's counter %s grows by %s%lld%s%s%s within %s",
-			 h, s->counter, s->delta_is_min ? "at least " : "", (long long)s->delta,
-			 s->since[0] ? " since step '" : "", s->since, s->since[0] ? "'" : "",
-			 within);
-		break;
-	case STEP_EXPECT_CONNTRACK:
-		step_describe_conntrack(s, within);
-		break;
-	case STEP_WAIT:
-		snprintf(s->text, sizeof(s->text), "wait %s", within);
-		break;
-	case STEP_START:
-		snprintf(s->text, sizeof(s->text), "%s starts '%s' (%.160s)%s", h, s->proc, s->run,
-			 s->port ? ", which must listen" : "");
-		break;
-	case STEP_EXPECT_EXIT: {
-		char how[48] = "ends";
-
-		if (s->exit_signal)
-			snprintf(how, sizeof(how), "is killed by SIG%s",
-				 sigabbrev_np(s->exit_signal) ? sigabbrev_np(s->exit_signal) : "?");
-		else if (s->exit_status >= 0)
-			snprintf(how, sizeof(how), "exits with status %d", s->exit_status);
-		snprintf(s->text, sizeof(s->text), "'%s' %s%s%.60s%s within %s", s->proc, how,
-			 s->output[0] ? " having written '" : "", s->output,
-			 s->output[0] ? "'" : "", within);
-		break;
-	}
-	}
-	if (s->has_trigger) {
-		char f[16];
-		size_t used = strlen(s->text);
-
-		seg_flags_format(s->trig_value, f, sizeof(f));
-		snprintf(s->text + used, sizeof(s->text) - used, " as soon as %s from %s arrives",
-			 f, fw_host_name(s->trig_from));
-	}
-	if (s->together) {
-		size_t used = strlen(s->text);
-
-		snprintf(s->text + used, sizeof(s->text) - used, ", together with the next action");
-	}
 }

@@ -258,13 +258,9 @@ int expr_parse(const char *s, struct fw_expr *out)
 	return 0;
 }
 
-int get_expr(struct loader *L, yaml_node_t *map, const char *key, struct fw_expr *out)
+int get_expr(struct loader *L, yaml_node_t *n, const char *key, struct fw_expr *out)
 {
-	yaml_node_t *n = map_get(L, map, key);
-
 	out->set = false;
-	if (!n)
-		return 0;
 	if (!scalar(n) || expr_parse(scalar(n), out) < 0)
 		return load_fail(
 		    L, n,

@@ -2,7 +2,7 @@
  * step loop. The other rooms of the engine are listed in engine_int.h. */
 #include "engine_int.h"
 
-static int run_step_expectation(struct engine *E, const struct fw_step *st);
+static int run_step(struct engine *E, const struct fw_step *st);
 
 /* ---- setup and teardown ------------------------------------------------------ */
 
@@ -397,7 +397,7 @@ static int run_since(struct engine *E, const struct fw_step *st, size_t at)
 	E->cursor_idx = 0;
 	if (st->kind == STEP_EXPECT_COUNTER && E->mark_counters)
 		E->counter_base = E->mark_counters[i];
-	ret = run_step_expectation(E, st);
+	ret = run_step(E, st);
 	E->counter_base = NULL;
 	if (st->kind == STEP_EXPECT_SEGMENT || st->kind == STEP_EXPECT_NO_SEGMENT)
 		E->cursor_idx = saved_idx; /* its match does not move the others' search */
@@ -405,50 +405,6 @@ static int run_since(struct engine *E, const struct fw_step *st, size_t at)
 		E->cursor_idx = E->cursor_idx > saved_idx ? E->cursor_idx : saved_idx;
 	E->cursor_t = saved_t;
 	return ret;
-}
-
-/* Expectations by kind (the step loop below runs actions itself). */
-static int run_step_expectation(struct engine *E, const struct fw_step *st)
-{
-	switch (st->kind) {
-	case STEP_EXPECT_SEGMENT:
-		return expect_segment(E, st);
-	case STEP_EXPECT_NO_SEGMENT:
-		return expect_no_segment(E, st);
-	case STEP_EXPECT_STATE:
-	case STEP_EXPECT_GONE:
-		return expect_state(E, st);
-	case STEP_EXPECT_COUNTER:
-		return expect_counter(E, st);
-	case STEP_EXPECT_SYSCTL:
-		return expect_sysctl(E, st);
-	case STEP_EXPECT_CONNTRACK:
-		return expect_conntrack(E, st);
-	case STEP_EXPECT_EXIT:
-		return expect_exit(E, st);
-	case STEP_EXPECT_KMSG:
-		return expect_kmsg(E, st);
-	case STEP_EXPECT_TCP_INFO:
-		return expect_tcp_info(E, st);
-	case STEP_LISTEN:
-	case STEP_CONNECT:
-	case STEP_ACCEPT:
-	case STEP_SEND:
-	case STEP_RECV:
-	case STEP_SHUTDOWN:
-	case STEP_CLOSE:
-	case STEP_SETSOCKOPT:
-	case STEP_INJECT:
-	case STEP_ARM:
-	case STEP_DISARM:
-	case STEP_RELEASE:
-	case STEP_FORK:
-	case STEP_KILL:
-	case STEP_WAIT:
-	case STEP_START:
-		break;
-	}
-	return -EINVAL;
 }
 
 /* An action step started at `started`: how late after the previous step
@@ -466,6 +422,107 @@ static void step_late(struct engine *E, struct fw_event *ev, int64_t started)
 	late_suffix(ev, "started late by");
 }
 
+/* wait: everything keeps being recorded; the clock of the next expectations
+ * starts when the wait ends. */
+static int run_wait(struct engine *E, const struct fw_step *st)
+{
+	int64_t until = fw_now_ns() + st->within_ns;
+	int ret = 0;
+
+	add_event(E, EV_STEP, fw_now_ns(), st->host, "%s", st->text);
+	while (ret >= 0 && fw_now_ns() < until)
+		ret = pump(E, until);
+	E->cursor_t = fw_now_ns();
+	E->cursor_idx = E->res->tl.n;
+	memset(&E->win_late, 0, sizeof(E->win_late));
+	return ret < 0 ? ret : 0;
+}
+
+static int run_inject(struct engine *E, const struct fw_step *st)
+{
+	struct fw_event *ev;
+	int ret;
+
+	E->cursor_t = fw_now_ns();
+	memset(&E->win_late, 0, sizeof(E->win_late));
+	ret = do_inject(E, st);
+	if (ret < 0)
+		return step_error(E, st, ret, "cannot inject");
+	ev = add_event(E, EV_STEP, E->cursor_t, st->host, "%s", st->text);
+	step_late(E, ev, E->cursor_t);
+	return drain(E);
+}
+
+/* An action on sockets, faults or processes: its result is the kernel's
+ * errno, judged against the step's 'result'. */
+static int run_action(struct engine *E, const struct fw_step *st)
+{
+	int64_t started;
+	struct fw_event *ev;
+	int result = 0, ret;
+
+	if (st->has_trigger) {
+		ret = wait_trigger(E, st);
+		if (ret != 0)
+			return ret;
+	}
+	started = fw_now_ns();
+	E->cursor_t = started;
+	memset(&E->win_late, 0, sizeof(E->win_late));
+	ret = do_action(E, st, &result);
+	if (ret < 0)
+		return step_error(E, st, ret, "cannot run the action");
+	ev = add_event(E, EV_STEP, started, st->host, "%s: %s", st->text, fw_errno_name(result));
+	if (ev)
+		ev->err = result;
+	step_late(E, ev, started);
+	/* Probe right away: transient states (FIN_WAIT_1) live only until the
+	 * peer's answer arrives; but not between two actions that must start
+	 * together. */
+	ret = st->together ? 0 : drain(E);
+	if (ret == 0 && result != st->expect_errno)
+		ret = step_fail(E, st, "the call returned %s, expected %s", fw_errno_name(result),
+				fw_errno_name(st->expect_errno));
+	return ret;
+}
+
+/* How each kind of step runs: 0 passed, > 0 failed (decided), < 0 the
+ * engine's own error. */
+typedef int step_runner(struct engine *E, const struct fw_step *st);
+static step_runner *const step_runners[STEP_KIND_COUNT] = {
+    [STEP_LISTEN] = run_action,
+    [STEP_CONNECT] = run_action,
+    [STEP_ACCEPT] = run_action,
+    [STEP_SEND] = run_action,
+    [STEP_RECV] = run_action,
+    [STEP_SHUTDOWN] = run_action,
+    [STEP_CLOSE] = run_action,
+    [STEP_SETSOCKOPT] = run_action,
+    [STEP_INJECT] = run_inject,
+    [STEP_ARM] = run_action,
+    [STEP_DISARM] = run_action,
+    [STEP_RELEASE] = run_action,
+    [STEP_FORK] = run_action,
+    [STEP_KILL] = run_action,
+    [STEP_WAIT] = run_wait,
+    [STEP_START] = run_action,
+    [STEP_EXPECT_SEGMENT] = expect_segment,
+    [STEP_EXPECT_NO_SEGMENT] = expect_no_segment,
+    [STEP_EXPECT_STATE] = expect_state,
+    [STEP_EXPECT_GONE] = expect_state,
+    [STEP_EXPECT_COUNTER] = expect_counter,
+    [STEP_EXPECT_SYSCTL] = expect_sysctl,
+    [STEP_EXPECT_CONNTRACK] = expect_conntrack,
+    [STEP_EXPECT_EXIT] = expect_exit,
+    [STEP_EXPECT_KMSG] = expect_kmsg,
+    [STEP_EXPECT_TCP_INFO] = expect_tcp_info,
+};
+
+static int run_step(struct engine *E, const struct fw_step *st)
+{
+	return step_runners[st->kind](E, st);
+}
+
 static int run_steps(struct engine *E)
 {
 	size_t i;
@@ -473,7 +530,6 @@ static int run_steps(struct engine *E)
 
 	for (i = 0; i < E->c->nsteps; i++) {
 		const struct fw_step *st = &E->c->steps[i];
-		int result = 0;
 
 		E->step = (int)i;
 		E->err[0] = '\0';
@@ -491,93 +547,7 @@ static int run_steps(struct engine *E)
 		ret = mark_counters_take(E, i);
 		if (ret < 0)
 			return step_error(E, st, ret, "cannot read the counters");
-		if (st->since[0])
-			ret = run_since(E, st, i);
-		else if (step_kind_is_expect(st->kind))
-			ret = run_step_expectation(E, st);
-		else switch (st->kind) {
-		case STEP_WAIT: {
-			/* everything keeps being recorded; the clock of the next
-			 * expectations starts when the wait ends */
-			int64_t until = fw_now_ns() + st->within_ns;
-
-			add_event(E, EV_STEP, fw_now_ns(), st->host, "%s", st->text);
-			ret = 0;
-			while (ret >= 0 && fw_now_ns() < until)
-				ret = pump(E, until);
-			E->cursor_t = fw_now_ns();
-			E->cursor_idx = E->res->tl.n;
-			memset(&E->win_late, 0, sizeof(E->win_late));
-			break;
-		}
-		case STEP_INJECT: {
-			struct fw_event *ev;
-
-			E->cursor_t = fw_now_ns();
-			memset(&E->win_late, 0, sizeof(E->win_late));
-			ret = do_inject(E, st);
-			if (ret < 0)
-				return step_error(E, st, ret, "cannot inject");
-			ev = add_event(E, EV_STEP, E->cursor_t, st->host, "%s", st->text);
-			step_late(E, ev, E->cursor_t);
-			ret = drain(E);
-			break;
-		}
-		case STEP_LISTEN:
-		case STEP_CONNECT:
-		case STEP_ACCEPT:
-		case STEP_SEND:
-		case STEP_RECV:
-		case STEP_SHUTDOWN:
-		case STEP_CLOSE:
-		case STEP_SETSOCKOPT:
-		case STEP_ARM:
-		case STEP_DISARM:
-		case STEP_RELEASE:
-		case STEP_FORK:
-		case STEP_KILL:
-		case STEP_START: {
-			int64_t started;
-			struct fw_event *ev;
-
-			if (st->has_trigger) {
-				ret = wait_trigger(E, st);
-				if (ret != 0)
-					break;
-			}
-			started = fw_now_ns();
-			E->cursor_t = started;
-			memset(&E->win_late, 0, sizeof(E->win_late));
-			ret = do_action(E, st, &result);
-			if (ret < 0)
-				return step_error(E, st, ret, "cannot run the action");
-			ev = add_event(E, EV_STEP, started, st->host, "%s: %s", st->text,
-				       fw_errno_name(result));
-			if (ev)
-				ev->err = result;
-			step_late(E, ev, started);
-			/* Probe right away: transient states (FIN_WAIT_1) live only
-			 * until the peer's answer arrives; but not between two actions
-			 * that must start together. */
-			ret = st->together ? 0 : drain(E);
-			if (ret == 0 && result != st->expect_errno)
-				ret = step_fail(E, st, "the call returned %s, expected %s",
-						fw_errno_name(result), fw_errno_name(st->expect_errno));
-			break;
-		}
-		case STEP_EXPECT_SEGMENT: /* expectations: run_step_expectation() above */
-		case STEP_EXPECT_NO_SEGMENT:
-		case STEP_EXPECT_STATE:
-		case STEP_EXPECT_GONE:
-		case STEP_EXPECT_COUNTER:
-		case STEP_EXPECT_SYSCTL:
-		case STEP_EXPECT_CONNTRACK:
-		case STEP_EXPECT_EXIT:
-		case STEP_EXPECT_KMSG:
-		case STEP_EXPECT_TCP_INFO:
-			ret = -EINVAL;
-			break;
-		}
+		ret = st->since[0] ? run_since(E, st, i) : run_step(E, st);
 		if (ret < 0)
 			return step_error(E, st, ret, "engine failure");
 		if (ret > 0)

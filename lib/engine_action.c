@@ -232,204 +232,302 @@ void engine_proc_end(struct engine *E, struct eproc *p)
 		add_event(E, EV_STEP, fw_now_ns(), p->host, "'%s' %s", p->name, report);
 }
 
+/* Each action: *result gets its errno (0 = success); the return value is
+ * the engine's own error (< 0) or 0. s is the step's socket when its kind
+ * needs one (step_kind_needs_socket), else NULL. */
+typedef int action_fn(struct engine *E, const struct fw_step *st, struct esock *s,
+		      int64_t deadline, int *result);
+
+/* listen and connect: a new socket in the host's namespace */
+static int act_open(struct engine *E, const struct fw_step *st, struct esock **out, int *result)
+{
+	int fd = netns_socket(topo_ns_fd(E->topo, st->host), E->c->family,
+			      SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int ret;
+
+	*out = NULL;
+	if (fd < 0)
+		return fw_err(E->err, sizeof(E->err), fd, "socket: %s", strerror(-fd));
+	ret = sock_options(st, fd);
+	if (ret < 0) {
+		close(fd);
+		*result = -ret;
+		return 0;
+	}
+	*out = sock_new(E, st, fd);
+	if (!*out) {
+		close(fd);
+		return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many sockets");
+	}
+	return 0;
+}
+
+static int act_listen(struct engine *E, const struct fw_step *st, struct esock *s,
+		      int64_t deadline, int *result)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int ret = act_open(E, st, &s, result);
+
+	(void)deadline;
+	if (ret < 0 || !s)
+		return ret;
+	s->listener = true;
+	step_sockaddr(E, st, st->host, st->port, &ss, &len);
+	if (bind(s->fd, (struct sockaddr *)&ss, len) < 0 || listen(s->fd, 64) < 0)
+		*result = errno;
+	else
+		sock_learn_tuple(s);
+	return 0;
+}
+
+static int act_connect(struct engine *E, const struct fw_step *st, struct esock *s,
+		       int64_t deadline, int *result)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int ret = act_open(E, st, &s, result);
+
+	if (ret < 0 || !s)
+		return ret;
+	if (st->from_port) {
+		step_sockaddr(E, st, st->host, st->from_port, &ss, &len);
+		if (bind(s->fd, (struct sockaddr *)&ss, len) < 0) {
+			*result = errno;
+			return 0;
+		}
+	}
+	step_sockaddr(E, st, st->address == ADDRESS_LOOPBACK ? st->host : st->peer, st->port, &ss,
+		      &len);
+	if (connect(s->fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		*result = errno;
+		return 0;
+	}
+	ret = wait_socket(E, s->fd, EPOLLOUT, deadline);
+	if (ret < 0)
+		return ret;
+	if (ret == 0) {
+		/* the step's deadline, not the kernel's: the socket stays, still
+		 * connecting, for the case to observe */
+		*result = FW_EDEADLINE;
+		sock_learn_tuple(s);
+		s->rport = st->port; /* no peer name before the handshake ends */
+		return 0;
+	}
+	len = sizeof(*result);
+	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, result, &len);
+	if (*result == 0)
+		sock_learn_tuple(s);
+	return 0;
+}
+
+/* s is the listener; the accepted socket takes the step's own name */
+static int act_accept(struct engine *E, const struct fw_step *st, struct esock *s,
+		      int64_t deadline, int *result)
+{
+	int fd, ret = wait_socket(E, s->fd, EPOLLIN, deadline);
+
+	if (ret < 0)
+		return ret;
+	if (ret == 0) {
+		*result = FW_EDEADLINE;
+		return 0;
+	}
+	fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		*result = errno;
+		return 0;
+	}
+	s = sock_new(E, st, fd);
+	if (!s) {
+		close(fd);
+		return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many sockets");
+	}
+	sock_learn_tuple(s);
+	return 0;
+}
+
+static int act_send(struct engine *E, const struct fw_step *st, struct esock *s,
+		    int64_t deadline, int *result)
+{
+	char buf[4096];
+	uint32_t sent = 0;
+
+	(void)deadline;
+	memset(buf, 'x', sizeof(buf));
+	while (sent < st->bytes) {
+		size_t chunk = st->bytes - sent < sizeof(buf) ? st->bytes - sent : sizeof(buf);
+		ssize_t n = send(s->fd, buf, chunk, MSG_NOSIGNAL);
+		int ret;
+
+		if (n >= 0) {
+			sent += (uint32_t)n;
+			continue;
+		}
+		if (errno != EAGAIN) {
+			*result = errno;
+			break;
+		}
+		ret = wait_socket(E, s->fd, EPOLLOUT, fw_now_ns() + 2 * FW_NS_PER_SEC);
+		if (ret <= 0) {
+			*result = ret < 0 ? -ret : FW_EDEADLINE;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int act_recv(struct engine *E, const struct fw_step *st, struct esock *s,
+		    int64_t deadline, int *result)
+{
+	char buf[4096];
+	uint32_t got = 0;
+
+	for (;;) {
+		ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+		int ret;
+
+		if (n > 0) {
+			got += (uint32_t)n;
+			if (!st->eof && got >= st->bytes)
+				return 0;
+			continue;
+		}
+		if (n == 0) {
+			if (!st->eof)
+				*result = EPIPE; /* the stream ended before the bytes came */
+			return 0;
+		}
+		if (errno != EAGAIN) {
+			*result = errno;
+			return 0;
+		}
+		ret = wait_socket(E, s->fd, EPOLLIN | EPOLLRDHUP, deadline);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			*result = FW_EDEADLINE;
+			return 0;
+		}
+	}
+}
+
+static int act_shutdown(struct engine *E, const struct fw_step *st, struct esock *s,
+			int64_t deadline, int *result)
+{
+	(void)E;
+	(void)st;
+	(void)deadline;
+	if (shutdown(s->fd, SHUT_WR) < 0)
+		*result = errno;
+	return 0;
+}
+
+static int act_close(struct engine *E, const struct fw_step *st, struct esock *s,
+		     int64_t deadline, int *result)
+{
+	(void)E;
+	(void)st;
+	(void)deadline;
+	if (close(s->fd) < 0)
+		*result = errno;
+	s->fd = -1;
+	return 0;
+}
+
+static int act_setsockopt(struct engine *E, const struct fw_step *st, struct esock *s,
+			  int64_t deadline, int *result)
+{
+	int ret = sock_options(st, s->fd);
+
+	(void)E;
+	(void)deadline;
+	if (ret < 0)
+		*result = -ret;
+	return 0;
+}
+
+static int act_arm(struct engine *E, const struct fw_step *st, struct esock *s,
+		   int64_t deadline, int *result)
+{
+	(void)s;
+	(void)deadline;
+	(void)result;
+	fault_set_arm(E->faults, (size_t)st->fault, st->kind == STEP_ARM);
+	return 0;
+}
+
+static int act_release(struct engine *E, const struct fw_step *st, struct esock *s,
+		       int64_t deadline, int *result)
+{
+	(void)s;
+	(void)deadline;
+	(void)result;
+	intercept_release_rule(E->ic, st->fault, INT64_MAX, on_intercept, E);
+	return 0;
+}
+
+static int act_fork(struct engine *E, const struct fw_step *st, struct esock *s,
+		    int64_t deadline, int *result)
+{
+	(void)s;
+	(void)deadline;
+	return do_fork(E, st, result);
+}
+
+static int act_kill(struct engine *E, const struct fw_step *st, struct esock *s,
+		    int64_t deadline, int *result)
+{
+	(void)s;
+	return do_kill(E, st, deadline, result);
+}
+
+static int act_start(struct engine *E, const struct fw_step *st, struct esock *s,
+		     int64_t deadline, int *result)
+{
+	(void)s;
+	return do_start(E, st, deadline, result);
+}
+
+/* The actions run_action() runs (inject and wait have runners of their own). */
+static action_fn *const actions[STEP_KIND_COUNT] = {
+    [STEP_LISTEN] = act_listen,
+    [STEP_CONNECT] = act_connect,
+    [STEP_ACCEPT] = act_accept,
+    [STEP_SEND] = act_send,
+    [STEP_RECV] = act_recv,
+    [STEP_SHUTDOWN] = act_shutdown,
+    [STEP_CLOSE] = act_close,
+    [STEP_SETSOCKOPT] = act_setsockopt,
+    [STEP_ARM] = act_arm,
+    [STEP_DISARM] = act_arm,
+    [STEP_RELEASE] = act_release,
+    [STEP_FORK] = act_fork,
+    [STEP_KILL] = act_kill,
+    [STEP_START] = act_start,
+};
+
 /* Runs an action; returns its errno result (0 = success) in *result, or a
  * negative error of the engine itself. */
 int do_action(struct engine *E, const struct fw_step *st, int *result)
 {
-	int64_t deadline = fw_now_ns() + st->within_ns;
-	struct sockaddr_storage ss;
-	socklen_t len;
 	struct esock *s = NULL;
-	int fd = -1, ret;
 
 	*result = 0;
-	if (st->kind != STEP_LISTEN && st->kind != STEP_CONNECT && st->kind != STEP_INJECT &&
-	    st->kind != STEP_ARM && st->kind != STEP_DISARM && st->kind != STEP_RELEASE &&
-	    st->kind != STEP_FORK && st->kind != STEP_KILL && st->kind != STEP_START) {
+	if (!actions[st->kind])
+		return -EINVAL;
+	if (step_kind_needs_socket(st->kind)) {
 		/* accept names the socket it creates; it takes from the listener. */
 		const char *name = st->kind == STEP_ACCEPT ? st->listener : st->sock;
 
 		s = sock_find(E, st->host, name);
 		if (!s || s->fd < 0)
 			return fw_err(E->err, sizeof(E->err), -EBADF,
-				      "%s has no open socket '%s' (create it with listen, connect or accept)",
+				      "%s has no open socket '%s' (create it with listen, connect "
+				      "or accept)",
 				      fw_host_name(st->host), name);
 	}
-	switch (st->kind) {
-	case STEP_LISTEN:
-	case STEP_CONNECT:
-		fd = netns_socket(topo_ns_fd(E->topo, st->host), E->c->family,
-				  SOCK_STREAM | SOCK_NONBLOCK, 0);
-		if (fd < 0)
-			return fw_err(E->err, sizeof(E->err), fd, "socket: %s", strerror(-fd));
-		ret = sock_options(st, fd);
-		if (ret < 0) {
-			*result = -ret;
-			break;
-		}
-		s = sock_new(E, st, fd);
-		if (!s) {
-			close(fd);
-			return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many sockets");
-		}
-		if (st->kind == STEP_LISTEN) {
-			s->listener = true;
-			step_sockaddr(E, st, st->host, st->port, &ss, &len);
-			if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 64) < 0)
-				*result = errno;
-			else
-				sock_learn_tuple(s);
-			break;
-		}
-		if (st->from_port) {
-			step_sockaddr(E, st, st->host, st->from_port, &ss, &len);
-			if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
-				*result = errno;
-				break;
-			}
-		}
-		step_sockaddr(E, st, st->address == ADDRESS_LOOPBACK ? st->host : st->peer, st->port,
-			      &ss, &len);
-		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
-			*result = errno;
-			break;
-		}
-		ret = wait_socket(E, fd, EPOLLOUT, deadline);
-		if (ret < 0)
-			return ret;
-		if (ret == 0) {
-			/* the step's deadline, not the kernel's: the socket stays, still
-			 * connecting, for the case to observe */
-			*result = FW_EDEADLINE;
-			sock_learn_tuple(s);
-			s->rport = st->port; /* no peer name before the handshake ends */
-			break;
-		}
-		len = sizeof(*result);
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, result, &len);
-		if (*result == 0)
-			sock_learn_tuple(s);
-		break;
-	case STEP_ACCEPT:
-		ret = wait_socket(E, s->fd, EPOLLIN, deadline);
-		if (ret < 0)
-			return ret;
-		if (ret == 0) {
-			*result = FW_EDEADLINE;
-			break;
-		}
-		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			*result = errno;
-			break;
-		}
-		s = sock_new(E, st, fd);
-		if (!s) {
-			close(fd);
-			return fw_err(E->err, sizeof(E->err), -ENOSPC, "too many sockets");
-		}
-		sock_learn_tuple(s);
-		break;
-	case STEP_SEND: {
-		char buf[4096];
-		uint32_t sent = 0;
-
-		memset(buf, 'x', sizeof(buf));
-		while (sent < st->bytes) {
-			size_t chunk = st->bytes - sent < sizeof(buf) ? st->bytes - sent : sizeof(buf);
-			ssize_t n = send(s->fd, buf, chunk, MSG_NOSIGNAL);
-
-			if (n >= 0) {
-				sent += (uint32_t)n;
-				continue;
-			}
-			if (errno != EAGAIN) {
-				*result = errno;
-				break;
-			}
-			ret = wait_socket(E, s->fd, EPOLLOUT, fw_now_ns() + 2 * FW_NS_PER_SEC);
-			if (ret <= 0) {
-				*result = ret < 0 ? -ret : FW_EDEADLINE;
-				break;
-			}
-		}
-		break;
-	}
-	case STEP_RECV: {
-		char buf[4096];
-		uint32_t got = 0;
-
-		for (;;) {
-			ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
-
-			if (n > 0) {
-				got += (uint32_t)n;
-				if (!st->eof && got >= st->bytes)
-					break;
-				continue;
-			}
-			if (n == 0) {
-				if (!st->eof)
-					*result = EPIPE; /* the stream ended before the bytes came */
-				break;
-			}
-			if (errno != EAGAIN) {
-				*result = errno;
-				break;
-			}
-			ret = wait_socket(E, s->fd, EPOLLIN | EPOLLRDHUP, deadline);
-			if (ret < 0)
-				return ret;
-			if (ret == 0) {
-				*result = FW_EDEADLINE;
-				break;
-			}
-		}
-		break;
-	}
-	case STEP_SHUTDOWN:
-		if (shutdown(s->fd, SHUT_WR) < 0)
-			*result = errno;
-		break;
-	case STEP_CLOSE:
-		if (close(s->fd) < 0)
-			*result = errno;
-		s->fd = -1;
-		break;
-	case STEP_SETSOCKOPT:
-		ret = sock_options(st, s->fd);
-		if (ret < 0)
-			*result = -ret;
-		break;
-	case STEP_INJECT:
-		return -ENOSYS; /* handled by do_inject */
-	case STEP_ARM:
-	case STEP_DISARM:
-		fault_set_arm(E->faults, (size_t)st->fault, st->kind == STEP_ARM);
-		break;
-	case STEP_RELEASE:
-		intercept_release_rule(E->ic, st->fault, INT64_MAX, on_intercept, E);
-		break;
-	case STEP_FORK:
-		return do_fork(E, st, result);
-	case STEP_KILL:
-		return do_kill(E, st, deadline, result);
-	case STEP_START:
-		return do_start(E, st, deadline, result);
-	case STEP_EXPECT_EXIT:
-	case STEP_EXPECT_SEGMENT:
-	case STEP_EXPECT_NO_SEGMENT:
-	case STEP_EXPECT_STATE:
-	case STEP_EXPECT_GONE:
-	case STEP_WAIT:
-	case STEP_EXPECT_COUNTER:
-	case STEP_EXPECT_SYSCTL:
-	case STEP_EXPECT_CONNTRACK:
-	case STEP_EXPECT_KMSG:
-	case STEP_EXPECT_TCP_INFO:
-		return -EINVAL;
-	}
-	return 0;
+	return actions[st->kind](E, st, s, fw_now_ns() + st->within_ns, result);
 }
 
 /* Value of an injection expression from what the wire has shown. */

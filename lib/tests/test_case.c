@@ -112,21 +112,45 @@ static void assert_expr(const struct fw_expr *e, enum expr_base base, int64_t of
 	assert_int_equal(e->offset, offset);
 }
 
-/* Fields no step sets keep the loader's "leave alone / any" values. */
+/* Fields no step sets keep the loader's "leave alone / any" values: the
+ * common ones, and those of the kind's own member of the union. */
 static void assert_step_defaults(const struct fw_step *s)
 {
 	assert_int_equal(s->expect_errno, 0);
-	assert_int_equal(s->linger, -1);
-	assert_int_equal(s->reuseaddr, -1);
 	assert_false(s->has_flags);
-	assert_false(s->seq.set);
-	assert_false(s->ack.set);
-	assert_false(s->tsval.set);
-	assert_false(s->tsecr.set);
-	assert_false(s->ts);
-	assert_int_equal(s->len, -1);
-	assert_int_equal(s->win, -1);
 	assert_int_equal(s->fault, -1);
+	switch (s->kind) {
+	case STEP_LISTEN:
+	case STEP_CONNECT:
+	case STEP_ACCEPT:
+	case STEP_SEND:
+	case STEP_RECV:
+	case STEP_SHUTDOWN:
+	case STEP_CLOSE:
+	case STEP_SETSOCKOPT:
+		assert_int_equal(s->linger, -1);
+		assert_int_equal(s->reuseaddr, -1);
+		assert_int_equal(s->reuseport, -1);
+		break;
+	case STEP_INJECT:
+	case STEP_EXPECT_SEGMENT:
+	case STEP_EXPECT_NO_SEGMENT:
+		assert_false(s->seq.set);
+		assert_false(s->ack.set);
+		assert_false(s->tsval.set);
+		assert_false(s->tsecr.set);
+		assert_false(s->ts);
+		assert_int_equal(s->len, -1);
+		assert_int_equal(s->win, -1);
+		assert_int_equal(s->count_min, -1);
+		break;
+	case STEP_EXPECT_STATE:
+	case STEP_EXPECT_GONE:
+		assert_int_equal(s->timer, -1);
+		break;
+	default:
+		break;
+	}
 }
 
 /* The case-level fields: name, summary, verdict, claims, refs, family, sysctls with their lines. */
