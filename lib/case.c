@@ -244,22 +244,18 @@ static int rows_have_steps(struct loader *L, const struct fw_case *c, yaml_node_
 	return 0;
 }
 
-static int load_case(struct loader *L, struct fw_case *c, const char *default_name)
+/* What a case says about itself: name, summary, verdict, condition, claims, refs. */
+static int load_case_words(struct loader *L, yaml_node_t *root, struct fw_case *c,
+			   const char *default_name)
 {
-	static const struct keyset ks = {"case", case_keys};
-	yaml_node_t *root = yaml_document_get_root_node(&L->doc), *n;
-	yaml_node_item_t *it;
+	yaml_node_t *n;
 	size_t i;
 	int ret;
 
-	if (!root)
-		return load_fail(L, NULL, "the file is empty");
-	if ((ret = check_keys(L, root, &ks)) < 0)
-		return ret;
 	snprintf(c->name, sizeof(c->name), "%s", default_name ? default_name : "");
-	if ((n = map_get(L, root, "name")) &&
-	    (ret = get_str(L, n, "name", c->name, sizeof(c->name))) < 0)
+	if ((ret = opt_str(L, root, "name", c->name, sizeof(c->name))) < 0)
 		return ret;
+	n = map_get(L, root, "name");
 	if (!c->name[0])
 		return load_fail(L, root, "the case needs a 'name'");
 	for (i = 0; c->name[i]; i++)
@@ -269,18 +265,13 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 			return load_fail(L, n ? n : root,
 					 "name '%s' may use only letters, digits, - _ . / = [ ]",
 					 c->name);
-	if (!(n = map_get(L, root, "summary")))
-		return load_fail(L, root, "the case needs a one-line 'summary'");
-	if ((ret = get_str(L, n, "summary", c->summary, sizeof(c->summary))) < 0)
-		return ret;
+	if ((ret = opt_str(L, root, "summary", c->summary, sizeof(c->summary))) <= 0)
+		return ret < 0 ? ret : load_fail(L, root, "the case needs a one-line 'summary'");
 	if (!c->summary[0]) /* "summary:" alone, or only a comment after it */
-		return load_fail(L, n,
+		return load_fail(L, map_get(L, root, "summary"),
 				 "the 'summary' is empty: say in one line what the case shows");
-	if ((n = map_get(L, root, "verdict")) &&
-	    (ret = get_str(L, n, "verdict", c->verdict, sizeof(c->verdict))) < 0)
-		return ret;
-	if ((n = map_get(L, root, "condition")) &&
-	    (ret = get_str(L, n, "condition", c->condition, sizeof(c->condition))) < 0)
+	if ((ret = opt_str(L, root, "verdict", c->verdict, sizeof(c->verdict))) < 0 ||
+	    (ret = opt_str(L, root, "condition", c->condition, sizeof(c->condition))) < 0)
 		return ret;
 	if ((n = map_get(L, root, "claims"))) {
 		if ((ret = load_list(L, n, "claims", &c->claims[0][0], sizeof(c->claims[0]),
@@ -295,6 +286,78 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 	}
 	if ((n = map_get(L, root, "refs")) &&
 	    (ret = load_list(L, n, "refs", &c->refs[0][0], sizeof(c->refs[0]), &c->nrefs)) < 0)
+		return ret;
+	return 0;
+}
+
+static int load_faults(struct loader *L, yaml_node_t *n, struct fw_case *c)
+{
+	long count = n->type == YAML_SEQUENCE_NODE
+			 ? (long)(n->data.sequence.items.top - n->data.sequence.items.start)
+			 : -1;
+	int ret;
+
+	if (count < 0)
+		return load_fail(L, n, "'faults' must be a list of faults");
+	if (count > CASE_MAX_FAULTS)
+		return load_fail(L, n, "'faults' has more than %d entries", CASE_MAX_FAULTS);
+	c->faults = calloc((size_t)count + 1, sizeof(*c->faults));
+	if (!c->faults)
+		return fw_err(L->err, L->errlen, -ENOMEM, "out of memory");
+	for (; c->nfaults < (size_t)count; c->nfaults++) {
+		yaml_node_t *f = node_at(L, n->data.sequence.items.start[c->nfaults]);
+
+		if ((ret = load_fault(L, c, f, &c->faults[c->nfaults])) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int load_steps(struct loader *L, yaml_node_t *root, struct fw_case *c)
+{
+	yaml_node_t *n = map_get(L, root, "steps");
+	long count;
+	int ret;
+
+	if (!n)
+		return load_fail(L, root, "the case needs 'steps'");
+	count = n->type == YAML_SEQUENCE_NODE
+		    ? (long)(n->data.sequence.items.top - n->data.sequence.items.start)
+		    : 0;
+	if (count == 0)
+		return load_fail(L, n, "'steps' must be a non-empty list of steps");
+	if (count > CASE_MAX_STEPS)
+		return load_fail(L, n, "'steps' has %ld entries, more than %d", count,
+				 CASE_MAX_STEPS);
+	c->steps = calloc((size_t)count, sizeof(*c->steps));
+	if (!c->steps)
+		return fw_err(L->err, L->errlen, -ENOMEM, "out of memory");
+	for (; c->nsteps < (size_t)count; c->nsteps++) {
+		yaml_node_t *sn = node_at(L, n->data.sequence.items.start[c->nsteps]);
+		const struct fw_step *s = &c->steps[c->nsteps];
+
+		if ((ret = load_step(L, c, sn, &c->steps[c->nsteps])) < 0)
+			return ret;
+		if (c->dut.interfaces[0][0] && (s->host == HOST_DUT || s->peer == HOST_DUT))
+			return load_fail(
+			    L, sn,
+			    "an external box has no namespace of ours: no conntrack table, "
+			    "counters or sysctls to read, nor an address to connect to");
+	}
+	return 0;
+}
+
+static int load_case(struct loader *L, struct fw_case *c, const char *default_name)
+{
+	static const struct keyset ks = {"case", case_keys};
+	yaml_node_t *root = yaml_document_get_root_node(&L->doc), *n;
+	size_t i;
+	int ret;
+
+	if (!root)
+		return load_fail(L, NULL, "the file is empty");
+	if ((ret = check_keys(L, root, &ks)) < 0 ||
+	    (ret = load_case_words(L, root, c, default_name)) < 0)
 		return ret;
 	c->families = CASE_FAMILY_IPV4 | CASE_FAMILY_IPV6;
 	if ((n = map_get(L, root, "family")) && (ret = load_families(L, n, &c->families)) < 0)
@@ -314,49 +377,12 @@ static int load_case(struct loader *L, struct fw_case *c, const char *default_na
 			return load_fail(L, map_get(L, root, "sysctl"),
 					 "sysctls for 'dut' need a device under test in a "
 					 "namespace of ours: 'dut:' with a ruleset, setup or run");
-	if ((n = map_get(L, root, "slow")) && (ret = get_bool(L, n, "slow", &c->slow)) < 0)
+	if ((ret = opt_bool(L, root, "slow", &c->slow)) < 0)
 		return ret;
-	if ((n = map_get(L, root, "faults"))) {
-		if (n->type != YAML_SEQUENCE_NODE)
-			return load_fail(L, n, "'faults' must be a list of faults");
-		if (n->data.sequence.items.top - n->data.sequence.items.start > CASE_MAX_FAULTS)
-			return load_fail(L, n, "'faults' has more than %d entries",
-					 CASE_MAX_FAULTS);
-		c->faults =
-		    calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
-			   sizeof(*c->faults));
-		if (!c->faults)
-			return fw_err(L->err, L->errlen, -ENOMEM, "out of memory");
-		for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-			if ((ret = load_fault(L, c, node_at(L, *it), &c->faults[c->nfaults])) < 0)
-				return ret;
-			c->nfaults++;
-		}
-	}
-	if (!(n = map_get(L, root, "steps")))
-		return load_fail(L, root, "the case needs 'steps'");
-	if (n->type != YAML_SEQUENCE_NODE ||
-	    n->data.sequence.items.top == n->data.sequence.items.start)
-		return load_fail(L, n, "'steps' must be a non-empty list of steps");
-	if (n->data.sequence.items.top - n->data.sequence.items.start > CASE_MAX_STEPS)
-		return load_fail(L, n, "'steps' has %ld entries, more than %d",
-				 (long)(n->data.sequence.items.top - n->data.sequence.items.start),
-				 CASE_MAX_STEPS);
-	c->steps = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start),
-			  sizeof(*c->steps));
-	if (!c->steps)
-		return fw_err(L->err, L->errlen, -ENOMEM, "out of memory");
-	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		if ((ret = load_step(L, c, node_at(L, *it), &c->steps[c->nsteps])) < 0)
-			return ret;
-		if (c->dut.interfaces[0][0] &&
-		    (c->steps[c->nsteps].host == HOST_DUT || c->steps[c->nsteps].peer == HOST_DUT))
-			return load_fail(
-			    L, node_at(L, *it),
-			    "an external box has no namespace of ours: no conntrack table, "
-			    "counters or sysctls to read, nor an address to connect to");
-		c->nsteps++;
-	}
+	if ((n = map_get(L, root, "faults")) && (ret = load_faults(L, n, c)) < 0)
+		return ret;
+	if ((ret = load_steps(L, root, c)) < 0)
+		return ret;
 	return rows_have_steps(L, c, map_get(L, root, "matrix"));
 }
 

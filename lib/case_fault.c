@@ -127,19 +127,14 @@ static int load_until(struct loader *L, yaml_node_t *n, struct fault_rule *f)
 	return get_flags(L, n, false, &has, &f->until_mask, &f->until_value);
 }
 
-int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fault_rule *f)
+/* name: unique and not empty; from: the host whose segments it breaks */
+static int load_fault_name(struct loader *L, struct fw_case *c, yaml_node_t *map,
+			   struct fault_rule *f)
 {
-	static const struct keyset ks = {"fault", fault_keys};
-	yaml_node_t *n, *action_node;
-	unsigned long v;
-	bool has, silence;
-	size_t i;
-	int ret, a;
+	yaml_node_t *n = map_get(L, map, "name");
+	int ret;
 
-	memset(f, 0, sizeof(*f));
-	if ((ret = check_keys(L, map, &ks)) < 0)
-		return ret;
-	if (!(n = map_get(L, map, "name")))
+	if (!n)
 		return load_fail(L, map, "a fault needs a 'name'");
 	if ((ret = get_str(L, n, "name", f->name, sizeof(f->name))) < 0)
 		return ret;
@@ -151,41 +146,59 @@ int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fau
 	if (!(n = map_get(L, map, "from")))
 		return load_fail(
 		    L, map, "fault '%s' needs 'from' (the host whose segments it breaks)", f->name);
-	if ((ret = get_host(L, n, "from", HOSTS_ENDPOINTS, &f->from)) < 0)
-		return ret;
+	return get_host(L, n, "from", HOSTS_ENDPOINTS, &f->from);
+}
 
-	if (!(action_node = map_get(L, map, "action")))
+/* action, and which keys it takes (silence: the host vanished; every
+ * segment it sends is dropped, so it takes no selectors) */
+static int load_fault_action(struct loader *L, yaml_node_t *map, struct fault_rule *f,
+			     bool *silence)
+{
+	static const char *const selectors[] = {"flags", "has", "payload", "seq",
+						"state", "nth",	"count",   NULL};
+	yaml_node_t *an = map_get(L, map, "action"), *n;
+	size_t i;
+	int a;
+
+	if (!an)
 		return load_fail(L, map,
 				 "fault '%s' needs an 'action' (drop, delay, hold, reorder, "
 				 "duplicate, rewrite, silence, pass)",
 				 f->name);
-	/* silence: the host vanished; every segment it sends is dropped. */
-	silence = scalar(action_node) && strcmp(scalar(action_node), "silence") == 0;
-	a = silence ? FAULT_DROP : fault_action_parse(scalar(action_node));
+	*silence = scalar(an) && strcmp(scalar(an), "silence") == 0;
+	a = *silence ? FAULT_DROP : fault_action_parse(scalar(an));
 	if (a < 0)
-		return load_fail(L, action_node,
+		return load_fail(L, an,
 				 "unknown action '%s' (expected drop, delay, hold, reorder, "
 				 "duplicate, rewrite, silence, pass)",
-				 scalar(action_node) ? scalar(action_node) : "?");
+				 scalar(an) ? scalar(an) : "?");
 	f->action = (enum fault_action)a;
-	if (silence) {
-		static const char *const selectors[] = {"flags", "has", "payload", "seq",
-							"state", "nth", "count",   NULL};
-
-		for (i = 0; selectors[i]; i++)
-			if ((n = map_get(L, map, selectors[i])))
-				return load_fail(L, n,
-						 "'%s' does not apply to 'silence' (it drops every "
-						 "segment the host sends)",
-						 selectors[i]);
-	}
+	for (i = 0; *silence && selectors[i]; i++)
+		if ((n = map_get(L, map, selectors[i])))
+			return load_fail(L, n,
+					 "'%s' does not apply to 'silence' (it drops every segment "
+					 "the host sends)",
+					 selectors[i]);
 	for (i = 0; i < sizeof(fault_action_keys) / sizeof(fault_action_keys[0]); i++) {
 		n = map_get(L, map, fault_action_keys[i].key);
-		if (n && (silence || (f->action != fault_action_keys[i].action &&
-				      f->action != fault_action_keys[i].also)))
+		if (n && (*silence || (f->action != fault_action_keys[i].action &&
+				       f->action != fault_action_keys[i].also)))
 			return load_fail(L, n, "'%s' does not apply to action '%s'",
-					 fault_action_keys[i].key, scalar(action_node));
+					 fault_action_keys[i].key, scalar(an));
 	}
+	return 0;
+}
+
+/* Which segments it takes: flags/has, payload, seq, the sender's state, and
+ * the nth matching one onwards, count of them. */
+static int load_fault_selectors(struct loader *L, yaml_node_t *map, struct fault_rule *f,
+				bool silence)
+{
+	yaml_node_t *n;
+	unsigned long v;
+	bool has;
+	size_t i;
+	int ret;
 
 	if ((ret = get_flags(L, map, false, &has, &f->flags_mask, &f->flags_value)) < 0)
 		return ret;
@@ -201,12 +214,10 @@ int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fau
 					 s ? s : "?");
 		f->payload = payload_names[i].value;
 	}
-	if ((n = map_get(L, map, "seq"))) {
-		if ((ret = get_uint(L, n, "seq", 0xffffffffUL, &v)) < 0)
-			return ret;
-		f->match_seq = true;
-		f->seq = (uint32_t)v;
-	}
+	if ((ret = opt_uint(L, map, "seq", 0, 0xffffffffUL, &v)) < 0)
+		return ret;
+	f->match_seq = ret == 1;
+	f->seq = f->match_seq ? (uint32_t)v : 0;
 	if ((n = map_get(L, map, "state"))) {
 		f->state = scalar(n) ? tcp_state_parse(scalar(n)) : -1;
 		if (f->state <= 0)
@@ -214,19 +225,26 @@ int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fau
 					 scalar(n) ? scalar(n) : "?");
 	}
 	f->nth = 1;
-	f->count = silence ? 0 : 1;
-	if ((n = map_get(L, map, "nth"))) {
-		if ((ret = get_uint(L, n, "nth", 1000000, &v)) < 0)
-			return ret;
-		if (v == 0)
-			return load_fail(L, n, "'nth' counts from 1 (the first matching segment)");
+	if ((ret = opt_uint(L, map, "nth", 0, 1000000, &v)) < 0)
+		return ret;
+	if (ret && v == 0)
+		return load_fail(L, map_get(L, map, "nth"),
+				 "'nth' counts from 1 (the first matching segment)");
+	if (ret)
 		f->nth = (unsigned)v;
-	}
-	if ((n = map_get(L, map, "count"))) {
-		if ((ret = get_uint(L, n, "count", 1000000, &v)) < 0)
-			return ret;
-		f->count = (unsigned)v;
-	}
+	v = silence ? 0 : 1;
+	if ((ret = opt_uint(L, map, "count", 0, 1000000, &v)) < 0)
+		return ret;
+	f->count = (unsigned)v;
+	return 0;
+}
+
+/* What the action itself needs: delay's duration, hold's until, rewrite's
+ * set, duplicate's gap, and how long hold/reorder may keep a segment. */
+static int load_fault_action_keys(struct loader *L, yaml_node_t *map, struct fault_rule *f)
+{
+	yaml_node_t *n;
+	int ret = 0;
 
 	switch (f->action) {
 	case FAULT_DELAY:
@@ -234,8 +252,7 @@ int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fau
 			return load_fail(L, map,
 					 "fault '%s': action 'delay' needs 'delay: <duration>'",
 					 f->name);
-		if ((ret = get_duration(L, n, "delay", &f->delay_ns)) < 0)
-			return ret;
+		ret = get_duration(L, n, "delay", &f->delay_ns);
 		break;
 	case FAULT_HOLD:
 		if (!(n = map_get(L, map, "until")))
@@ -243,15 +260,10 @@ int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fau
 					 "fault '%s': action 'hold' needs 'until' (step, {from: "
 					 "HOST, flags: F.} or {host: HOST, state: STATE})",
 					 f->name);
-		if ((ret = load_until(L, n, f)) < 0)
-			return ret;
-		break;
-	case FAULT_REORDER:
+		ret = load_until(L, n, f);
 		break;
 	case FAULT_DUPLICATE:
-		if ((n = map_get(L, map, "gap")) &&
-		    (ret = get_duration(L, n, "gap", &f->delay_ns)) < 0)
-			return ret;
+		ret = opt_duration(L, map, "gap", &f->delay_ns);
 		break;
 	case FAULT_REWRITE:
 		if (!(n = map_get(L, map, "set")))
@@ -259,24 +271,38 @@ int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fau
 					 "fault '%s': action 'rewrite' needs 'set: {flags, seq, "
 					 "ack, win, tsval, tsecr}'",
 					 f->name);
-		if ((ret = load_rewrite(L, n, &f->rewrite)) < 0)
-			return ret;
+		ret = load_rewrite(L, n, &f->rewrite);
 		break;
+	case FAULT_REORDER:
 	case FAULT_PASS:
 	case FAULT_DROP:
 		break;
 	}
+	if (ret < 0)
+		return ret;
 	if (f->action == FAULT_HOLD || f->action == FAULT_REORDER) {
 		f->max_ns = CASE_DEFAULT_HOLD_MAX_NS;
-		if ((n = map_get(L, map, "max")) &&
-		    (ret = get_duration(L, n, "max", &f->max_ns)) < 0)
+		if ((ret = opt_duration(L, map, "max", &f->max_ns)) < 0)
 			return ret;
 	}
+	return 0;
+}
+
+int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fault_rule *f)
+{
+	static const struct keyset ks = {"fault", fault_keys};
+	yaml_node_t *n;
+	bool silence = false;
+	int ret;
+
+	memset(f, 0, sizeof(*f));
 	f->armed = true;
-	if ((n = map_get(L, map, "armed")) && (ret = get_bool(L, n, "armed", &f->armed)) < 0)
-		return ret;
-	if ((n = map_get(L, map, "optional")) &&
-	    (ret = get_bool(L, n, "optional", &f->optional)) < 0)
+	if ((ret = check_keys(L, map, &ks)) < 0 || (ret = load_fault_name(L, c, map, f)) < 0 ||
+	    (ret = load_fault_action(L, map, f, &silence)) < 0 ||
+	    (ret = load_fault_selectors(L, map, f, silence)) < 0 ||
+	    (ret = load_fault_action_keys(L, map, f)) < 0 ||
+	    (ret = opt_bool(L, map, "armed", &f->armed)) < 0 ||
+	    (ret = opt_bool(L, map, "optional", &f->optional)) < 0)
 		return ret;
 	if ((n = map_get(L, map, "when")) && (ret = load_when(L, c, n, &f->when)) < 0)
 		return ret;

@@ -91,6 +91,11 @@ int get_uint(struct loader *L, yaml_node_t *n, const char *key, unsigned long ma
 	     unsigned long *out);
 int get_bool(struct loader *L, yaml_node_t *n, const char *key, bool *out);
 int get_duration(struct loader *L, yaml_node_t *n, const char *key, int64_t *out);
+int opt_str(struct loader *L, yaml_node_t *map, const char *key, char *out, size_t len);
+int opt_uint(struct loader *L, yaml_node_t *map, const char *key, unsigned long min,
+	     unsigned long max, unsigned long *out);
+int opt_bool(struct loader *L, yaml_node_t *map, const char *key, bool *out);
+int opt_duration(struct loader *L, yaml_node_t *map, const char *key, int64_t *out);
 int get_host(struct loader *L, yaml_node_t *n, const char *key, unsigned allowed,
 	     enum fw_host *out);
 int get_flags(struct loader *L, yaml_node_t *map, bool required, bool *has, uint8_t *mask,

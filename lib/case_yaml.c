@@ -135,6 +135,47 @@ int get_duration(struct loader *L, yaml_node_t *n, const char *key, int64_t *out
 	return 0;
 }
 
+/* Optional keys, named once: 1 when the key is there and was read, 0 when
+ * it is absent (out keeps its default), < 0 when its value is bad. */
+int opt_str(struct loader *L, yaml_node_t *map, const char *key, char *out, size_t len)
+{
+	yaml_node_t *n = map_get(L, map, key);
+	int ret = n ? get_str(L, n, key, out, len) : 0;
+
+	return ret < 0 ? ret : n != NULL;
+}
+
+int opt_uint(struct loader *L, yaml_node_t *map, const char *key, unsigned long min,
+	     unsigned long max, unsigned long *out)
+{
+	yaml_node_t *n = map_get(L, map, key);
+	int ret;
+
+	if (!n)
+		return 0;
+	if ((ret = get_uint(L, n, key, max, out)) < 0)
+		return ret;
+	if (*out < min)
+		return load_fail(L, n, "'%s' must be from %lu to %lu", key, min, max);
+	return 1;
+}
+
+int opt_bool(struct loader *L, yaml_node_t *map, const char *key, bool *out)
+{
+	yaml_node_t *n = map_get(L, map, key);
+	int ret = n ? get_bool(L, n, key, out) : 0;
+
+	return ret < 0 ? ret : n != NULL;
+}
+
+int opt_duration(struct loader *L, yaml_node_t *map, const char *key, int64_t *out)
+{
+	yaml_node_t *n = map_get(L, map, key);
+	int ret = n ? get_duration(L, n, key, out) : 0;
+
+	return ret < 0 ? ret : n != NULL;
+}
+
 /* A host name among those allowed (bit i = enum fw_host i). */
 int get_host(struct loader *L, yaml_node_t *n, const char *key, unsigned allowed, enum fw_host *out)
 {

@@ -133,13 +133,9 @@ void release_on_state(struct engine *E, enum fw_host h, int state, int64_t now)
 	size_t i;
 
 	E->release_trigger = now;
-	for (i = 0; E->ic && i < fault_set_count(E->faults); i++) {
-		const struct fault_rule *r = fault_set_rule(E->faults, i);
-
-		if (r->action == FAULT_HOLD && r->until == FAULT_UNTIL_STATE && r->until_host == h &&
-		    r->until_state == state)
+	for (i = 0; E->ic && i < fault_set_count(E->faults); i++)
+		if (fault_rule_released_by_state(fault_set_rule(E->faults, i), h, state))
 			intercept_release_rule(E->ic, (int)i, INT64_MAX, on_intercept, E);
-	}
 	E->release_trigger = 0;
 }
 

@@ -265,3 +265,9 @@ bool fault_rule_released_by_segment(const struct fault_rule *r, enum fw_host fro
 	}
 	return false;
 }
+
+bool fault_rule_released_by_state(const struct fault_rule *r, enum fw_host host, int state)
+{
+	return r && r->action == FAULT_HOLD && r->until == FAULT_UNTIL_STATE &&
+	       r->until_host == host && r->until_state == state;
+}

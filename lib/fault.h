@@ -122,6 +122,9 @@ bool fault_set_gso_safe(const struct fault_set *fs);
 /* Does a segment that crossed the wire release a segment held by rule r? */
 bool fault_rule_released_by_segment(const struct fault_rule *r, enum fw_host from,
 				    const struct seg *s);
+/* Does a socket of host reaching state release what rule r holds? (A hold
+ * until a step is released by that step: 'release' in the case.) */
+bool fault_rule_released_by_state(const struct fault_rule *r, enum fw_host host, int state);
 
 /* "pass", "drop", "delay", "hold", "reorder", "duplicate", "rewrite" */
 const char *fault_action_name(enum fault_action a);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "fault.h"
+#include "vocab.h"
 
 static struct seg test_seg(uint8_t flags, uint32_t len)
 {
@@ -537,6 +538,27 @@ static void test_release_by_segment(void **state)
 	assert_false(fault_rule_released_by_segment(NULL, HOST_CLIENT, &fin));
 }
 
+/* hold until a state: only that host reaching that state lets go */
+static void test_release_by_state(void **state)
+{
+	struct fault_rule hold = test_rule("h", HOST_CLIENT, 0, 0, 1, 1, FAULT_HOLD);
+	struct fault_rule delay = test_rule("d", HOST_CLIENT, 0, 0, 1, 1, FAULT_DELAY);
+
+	(void)state;
+	hold.until = FAULT_UNTIL_STATE;
+	hold.until_host = HOST_SERVER;
+	hold.until_state = FW_TCP_CLOSE_WAIT;
+	assert_true(fault_rule_released_by_state(&hold, HOST_SERVER, FW_TCP_CLOSE_WAIT));
+	assert_false(fault_rule_released_by_state(&hold, HOST_CLIENT, FW_TCP_CLOSE_WAIT));
+	assert_false(fault_rule_released_by_state(&hold, HOST_SERVER, FW_TCP_LAST_ACK));
+	hold.until = FAULT_UNTIL_STEP;
+	assert_false(fault_rule_released_by_state(&hold, HOST_SERVER, FW_TCP_CLOSE_WAIT));
+	delay.until_host = HOST_SERVER;
+	delay.until_state = FW_TCP_CLOSE_WAIT;
+	assert_false(fault_rule_released_by_state(&delay, HOST_SERVER, FW_TCP_CLOSE_WAIT));
+	assert_false(fault_rule_released_by_state(NULL, HOST_SERVER, FW_TCP_CLOSE_WAIT));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_match_sender_state),
 		cmocka_unit_test(test_decision_times),
 		cmocka_unit_test(test_release_by_segment),
+		cmocka_unit_test(test_release_by_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
