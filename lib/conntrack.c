@@ -202,6 +202,12 @@ const struct ct_entry *conntrack_find(const struct ct_entry *v, size_t n,
 		if (v[i].orig_sport == sport && v[i].orig_dport == dport &&
 		    fw_addr_equal(&v[i].orig_src, src))
 			return &v[i];
+	/* a source NAT that changed the port: the connection as the server
+	 * saw it is the entry's reply direction, toward the NAT's port */
+	for (i = 0; i < n; i++)
+		if (v[i].reply_dport == sport && v[i].reply_sport == dport &&
+		    v[i].orig_dport == dport && fw_addr_equal(&v[i].orig_src, src))
+			return &v[i];
 	return NULL;
 }
 

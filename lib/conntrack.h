@@ -43,7 +43,9 @@ void conntrack_free(struct conntrack *ct); /* accepts NULL */
  * *n may be 0. 0 or -errno (err). */
 int conntrack_dump(struct conntrack *ct, int family, struct ct_entry **out, size_t *n, char *err,
 		   size_t errlen);
-/* The entry whose original direction is src:sport -> dport, or NULL. */
+/* The entry whose original direction is src:sport -> dport; else the one
+ * from src whose reply direction is dport -> sport (a source NAT gave the
+ * connection port sport); or NULL. */
 const struct ct_entry *conntrack_find(const struct ct_entry *v, size_t n,
 				      const struct fw_addr *src, uint16_t sport, uint16_t dport);
 /* "ESTABLISHED 431999s ASSURED,SEEN_REPLY 198.18.1.2:40000 > 198.18.2.2:8080 (reply 198.18.2.2:8080 > 198.18.4.2:40000)" */
