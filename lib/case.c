@@ -116,14 +116,14 @@ static int load_requires(struct loader *L, yaml_node_t *map, struct fw_requires 
 	return 0;
 }
 
-/* dut: {ruleset: FILE, setup: COMMAND, run: COMMAND, ready_port: N}: the
- * device under test. Files are relative to the case file's directory. What
- * it runs (nft, the program run starts) is a requirement: without it the
- * case is skipped, saying so. */
+/* dut: {ruleset: FILE, setup: COMMAND, run: COMMAND, ready_port: N,
+ * mode: routed|bridge}: the device under test. Files are relative to the
+ * case file's directory. What it runs (nft, the program run starts) is a
+ * requirement: without it the case is skipped, saying so. */
 static int load_dut(struct loader *L, yaml_node_t *map, struct fw_case *c)
 {
 	static const char *const keys[] = {"ruleset",	 "setup",      "run",
-					   "ready_port", "interfaces", NULL};
+					   "ready_port", "interfaces", "mode", NULL};
 	static const struct keyset ks = {"dut", keys};
 	struct fw_dut *d = &c->dut;
 	char rel[CASE_MAX_PATH];
@@ -172,8 +172,26 @@ static int load_dut(struct loader *L, yaml_node_t *map, struct fw_case *c)
 			    "'ready_port' is a port from 1 to 65535 the 'run' program listens on");
 		d->ready_port = (uint16_t)v;
 	}
+	if ((n = map_get(L, map, "mode"))) {
+		char mode[16];
+
+		if ((ret = get_str(L, n, "mode", mode, sizeof(mode))) < 0)
+			return ret;
+		if (strcmp(mode, "routed") == 0)
+			d->mode = DUT_ROUTED;
+		else if (strcmp(mode, "bridge") == 0)
+			d->mode = DUT_BRIDGE;
+		else
+			return load_fail(L, n, "'mode' is routed (the default) or bridge, not '%s'",
+					 mode);
+	}
 	if ((n = map_get(L, map, "interfaces"))) {
 		char names[CASE_MAX_LIST][sizeof(d->interfaces[0])];
+
+		if (d->mode == DUT_BRIDGE)
+			return load_fail(L, n,
+					 "an external box ('interfaces') is cabled as a routed box; "
+					 "'mode: bridge' is for a box of ours");
 		size_t count = 0;
 
 		if (d->ruleset[0] || d->setup[0] || d->run[0])

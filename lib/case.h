@@ -204,8 +204,14 @@ struct fw_matrix_row {
 /* The device under test (dut:): the case runs on client -- wire-a -- dut --
  * wire-b -- server, and the box is configured before the first step. */
 #define CASE_MAX_PATH 512
+enum fw_dut_mode {
+	DUT_ROUTED, /* the box routes between 198.18.3.0/24 and 198.18.4.0/24 */
+	DUT_BRIDGE, /* the box bridges a0 and b0 (br0): layer 2, no address */
+};
+
 struct fw_dut {
 	bool present;
+	enum fw_dut_mode mode;
 	char ruleset[CASE_MAX_PATH]; /* loaded with nft -f in the box (resolved path) */
 	char setup[CASE_MAX_TEXT];   /* sh -c in the box, after the ruleset */
 	char run[CASE_MAX_TEXT];     /* a program kept running in the box: sh -c 'exec ...' */

@@ -16,7 +16,8 @@ struct dut {
 	struct program prog;
 };
 
-static int dut_sh(int ns_fd, const char *command, const char *dir, char *err, size_t errlen)
+static int dut_sh(int ns_fd, const char *command, const char *dir, bool bridged, char *err,
+		  size_t errlen)
 {
 	char sh[512], out[1024], line[256], cdir[CASE_MAX_PATH + 16];
 	char *env[16];
@@ -24,7 +25,7 @@ static int dut_sh(int ns_fd, const char *command, const char *dir, char *err, si
 
 	if (proc_tool_find("sh", sh, sizeof(sh)) < 0)
 		return fw_err(err, errlen, -ENOENT, "dut: no sh to run the setup command");
-	program_env(env, sizeof(env) / sizeof(env[0]), cdir, sizeof(cdir), dir);
+	program_env(env, sizeof(env) / sizeof(env[0]), cdir, sizeof(cdir), dir, bridged);
 	ret = proc_run_ns(ns_fd, (char *const[]){ sh, "-c", (char *)command, NULL }, env,
 			  DUT_TOOL_TIMEOUT_NS, out, sizeof(out));
 	if (ret < 0) {
@@ -67,7 +68,7 @@ int dut_start(struct dut **out, const struct fw_dut *cfg, int ns_fd, int64_t dea
 	int ret = 0;
 
 	*out = NULL;
-	if (cfg->setup[0] && (ret = dut_sh(ns_fd, cfg->setup, cfg->dir, err, errlen)) < 0)
+	if (cfg->setup[0] && (ret = dut_sh(ns_fd, cfg->setup, cfg->dir, cfg->mode == DUT_BRIDGE, err, errlen)) < 0)
 		return ret;
 	if (!cfg->run[0])
 		return 0;
@@ -75,8 +76,8 @@ int dut_start(struct dut **out, const struct fw_dut *cfg, int ns_fd, int64_t dea
 	if (!d)
 		return fw_err(err, errlen, -ENOMEM, "dut: out of memory");
 	*out = d;
-	return program_start(&d->prog, "dut", ns_fd, cfg->run, cfg->dir, cfg->ready_port,
-			     deadline_ns, err, errlen);
+	return program_start(&d->prog, "dut", ns_fd, cfg->run, cfg->mode == DUT_BRIDGE, cfg->dir,
+			     cfg->ready_port, deadline_ns, err, errlen);
 }
 
 int dut_running(struct dut *d)

@@ -159,6 +159,20 @@ static void engine_dut_down(struct engine *E)
 	E->ct = NULL;
 }
 
+/* The topology a case runs on: no box, or a box that routes or bridges. */
+static const struct topo_desc *engine_topology(const struct fw_dut *dut)
+{
+	if (!dut->present)
+		return &topo_desc_classic;
+	switch (dut->mode) {
+	case DUT_ROUTED:
+		return &topo_desc_dut;
+	case DUT_BRIDGE:
+		return &topo_desc_dut_bridge;
+	}
+	return &topo_desc_dut;
+}
+
 static int engine_setup(struct engine *E)
 {
 	static const uint32_t cap_tags[] = { TAG_CAPTURE_CLIENT, TAG_CAPTURE_SERVER };
@@ -175,8 +189,7 @@ static int engine_setup(struct engine *E)
 			ret = topo_build_ext(&E->topo, &topo_desc_external, ext, E->err,
 					     sizeof(E->err));
 	} else {
-		ret = topo_build(&E->topo, E->c->dut.present ? &topo_desc_dut : &topo_desc_classic,
-				 E->err, sizeof(E->err));
+		ret = topo_build(&E->topo, engine_topology(&E->c->dut), E->err, sizeof(E->err));
 	}
 	if (ret < 0)
 		return ret;

@@ -212,7 +212,8 @@ static int do_start(struct engine *E, const struct fw_step *st, int64_t deadline
 	snprintf(p->name, sizeof(p->name), "%s", st->proc);
 	p->host = st->host;
 	case_dir(E->c, dir, sizeof(dir));
-	ret = program_start(&p->prog, st->proc, topo_ns_fd(E->topo, st->host), st->run, dir,
+	ret = program_start(&p->prog, st->proc, topo_ns_fd(E->topo, st->host), st->run,
+			    E->c->dut.present && E->c->dut.mode == DUT_BRIDGE, dir,
 			    st->port, deadline, msg, sizeof(msg));
 	if (ret < 0) {
 		*result = ret == -ETIMEDOUT ? FW_EDEADLINE : ECHILD;

@@ -14,26 +14,37 @@
 
 #define PROGRAM_LOG_MAX 2048
 
-/* What a box's or an endpoint's commands see of the topology (topo.h). */
-static char *const topology_env[] = {
-	"FW_DUT_IF_A=a0",		  "FW_DUT_IF_B=b0",
-	"FW_DUT_A_V4=198.18.3.2",	  "FW_DUT_B_V4=198.18.4.2",
-	"FW_DUT_A_V6=2001:2:0:3::2",	  "FW_DUT_B_V6=2001:2:0:4::2",
-	"FW_CLIENT_V4=198.18.1.2",	  "FW_SERVER_V4=198.18.2.2",
-	"FW_CLIENT_V6=2001:2:0:1::2",	  "FW_SERVER_V6=2001:2:0:2::2",
-	NULL,
+/* What a box's or an endpoint's commands see of the topology (topo.h): a
+ * bridged box has no addresses of its own, a routed one no bridge. */
+static const struct {
+	const char *entry;
+	bool routed, bridged;
+} topology_env[] = {
+	{ "FW_DUT_IF_A=a0", true, true },
+	{ "FW_DUT_IF_B=b0", true, true },
+	{ "FW_DUT_BRIDGE=br0", false, true },
+	{ "FW_DUT_A_V4=198.18.3.2", true, false },
+	{ "FW_DUT_B_V4=198.18.4.2", true, false },
+	{ "FW_DUT_A_V6=2001:2:0:3::2", true, false },
+	{ "FW_DUT_B_V6=2001:2:0:4::2", true, false },
+	{ "FW_CLIENT_V4=198.18.1.2", true, true },
+	{ "FW_SERVER_V4=198.18.2.2", true, true },
+	{ "FW_CLIENT_V6=2001:2:0:1::2", true, true },
+	{ "FW_SERVER_V6=2001:2:0:2::2", true, true },
 };
+#define TOPOLOGY_ENV_COUNT (sizeof(topology_env) / sizeof(topology_env[0]))
 
 void program_env(char *env[], size_t max, char *case_dir_entry, size_t entry_len,
-		 const char *case_dir)
+		 const char *case_dir, bool bridged)
 {
-	size_t i;
+	size_t i, n = 0;
 
-	for (i = 0; topology_env[i] && i + 2 < max; i++)
-		env[i] = topology_env[i];
+	for (i = 0; i < TOPOLOGY_ENV_COUNT && n + 2 < max; i++)
+		if (bridged ? topology_env[i].bridged : topology_env[i].routed)
+			env[n++] = (char *)topology_env[i].entry;
 	snprintf(case_dir_entry, entry_len, "FW_CASE_DIR=%s", case_dir);
-	env[i++] = case_dir_entry;
-	env[i] = NULL;
+	env[n++] = case_dir_entry;
+	env[n] = NULL;
 }
 
 void program_output(const struct program *p, char *buf, size_t len)
@@ -90,7 +101,7 @@ static int program_wait_ready(struct program *p, const char *what, int ns_fd, ui
 	return ret;
 }
 
-int program_start(struct program *p, const char *what, int ns_fd, const char *command,
+int program_start(struct program *p, const char *what, int ns_fd, const char *command, bool bridged,
 		  const char *case_dir, uint16_t ready_port, int64_t deadline_ns, char *err,
 		  size_t errlen)
 {
@@ -106,7 +117,7 @@ int program_start(struct program *p, const char *what, int ns_fd, const char *co
 		return fw_err(err, errlen, -ENOENT, "%s: no sh to start '%s'", what, command);
 	/* exec: the program itself is our child, so killing it kills it */
 	snprintf(cmd, sizeof(cmd), "exec %s", command);
-	program_env(env, sizeof(env) / sizeof(env[0]), cdir, sizeof(cdir), case_dir);
+	program_env(env, sizeof(env) / sizeof(env[0]), cdir, sizeof(cdir), case_dir, bridged);
 	ret = proc_spawn_ns(&p->child, ns_fd, (char *const[]){ sh, "-c", cmd, NULL }, env,
 			    &p->log_fd);
 	if (ret < 0)

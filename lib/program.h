@@ -6,6 +6,7 @@
 #ifndef FW_PROGRAM_H
 #define FW_PROGRAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,9 +19,10 @@ struct program {
 };
 
 /* What every program and setup command of a case sees: the topology's
- * interfaces and addresses (FW_CLIENT_V4, FW_DUT_IF_A, ...) and FW_CASE_DIR. */
+ * interfaces and addresses (FW_CLIENT_V4, FW_DUT_IF_A, ...; with a bridged
+ * box FW_DUT_BRIDGE and no box addresses) and FW_CASE_DIR. */
 void program_env(char *env[], size_t max, char *case_dir_entry, size_t entry_len,
-		 const char *case_dir);
+		 const char *case_dir, bool bridged);
 
 /* Start command (sh -c 'exec COMMAND') in ns_fd; when ready_port, wait until
  * a TCP listener on it exists there, up to deadline_ns (monotonic). Returns 0
@@ -28,7 +30,7 @@ void program_env(char *env[], size_t max, char *case_dir_entry, size_t entry_len
  * on port 8080: <its first line>"); what names the role in messages.
  * p is filled either way once started; end it with program_stop(). */
 int program_start(struct program *p, const char *what, int ns_fd, const char *command,
-		  const char *case_dir, uint16_t ready_port, int64_t deadline_ns, char *err,
+		  bool bridged, const char *case_dir, uint16_t ready_port, int64_t deadline_ns, char *err,
 		  size_t errlen);
 /* Kill it if it still runs; report "NAME: exited with 0; it wrote: ..." (or
  * "ran until the end of the case"). Accepts a program never started. */

@@ -24,7 +24,7 @@ static const struct topo_route_desc classic_routes[] = {
 	{ "server", NULL, NULL, "198.18.2.1", "2001:2:0:2::1" },
 };
 const struct topo_desc topo_desc_classic = {
-	"client-wire-server", classic_nodes, 3, classic_links, 2, classic_routes, 2,
+	"client-wire-server", classic_nodes, 3, classic_links, 2, classic_routes, 2, NULL,
 };
 
 /* client -- wire-a -- dut -- wire-b -- server: a device under test between
@@ -55,7 +55,30 @@ static const struct topo_route_desc dut_routes[] = {
 	{ "dut", "198.18.2.0/24", "2001:2:0:2::/64", "198.18.4.1", "2001:2:0:4::1" },
 };
 const struct topo_desc topo_desc_dut = {
-	"client-wire-a-dut-wire-b-server", dut_nodes, 5, dut_links, 4, dut_routes, 6,
+	"client-wire-a-dut-wire-b-server", dut_nodes, 5, dut_links, 4, dut_routes, 6, NULL,
+};
+
+/* client -- wire-a -- dut (bridge) -- wire-b -- server: the box forwards at
+ * layer 2, a transparent firewall or IPS; the two wires route, as the
+ * client's and the server's gateways on one subnet through the box. */
+static const struct topo_link_desc bridge_links[] = {
+	{ { "wire-a", "cl0", "198.18.1.1", "2001:2:0:1::1" },
+	  { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" }, false },
+	{ { "wire-a", "dt0", "198.18.3.1", "2001:2:0:3::1" }, { "dut", "a0", NULL, NULL }, false },
+	{ { "wire-b", "dt0", "198.18.3.2", "2001:2:0:3::2" }, { "dut", "b0", NULL, NULL }, false },
+	{ { "wire-b", "sv0", "198.18.2.1", "2001:2:0:2::1" },
+	  { "server", "eth0", "198.18.2.2", "2001:2:0:2::2" }, false },
+};
+static const struct topo_route_desc bridge_routes[] = {
+	{ "client", NULL, NULL, "198.18.1.1", "2001:2:0:1::1" },
+	{ "server", NULL, NULL, "198.18.2.1", "2001:2:0:2::1" },
+	{ "wire-a", NULL, NULL, "198.18.3.2", "2001:2:0:3::2" },
+	{ "wire-b", NULL, NULL, "198.18.3.1", "2001:2:0:3::1" },
+};
+static const struct topo_bridge_desc bridge_br0 = { "dut", "br0", { "a0", "b0" } };
+const struct topo_desc topo_desc_dut_bridge = {
+	"client-wire-a-dut-bridge-wire-b-server", dut_nodes, 5, bridge_links, 4, bridge_routes, 4,
+	&bridge_br0,
 };
 
 /* The same addresses as topo_desc_dut, with the box outside the machine. */
@@ -79,7 +102,7 @@ static const struct topo_route_desc external_routes[] = {
 };
 const struct topo_desc topo_desc_external = {
 	"client-wire-a-external-box-wire-b-server", external_nodes, 4, external_links, 3,
-	external_routes, 4,
+	external_routes, 4, NULL,
 };
 
 static const struct {
@@ -180,8 +203,9 @@ static int end_ifindex(size_t link, int b_end)
 	return 10 + 10 * (int)link + b_end;
 }
 
-/* One end of a link: up, its addresses, permanent neighbour entries for
- * the other end (its MAC is known: topo_mac of its ifindex). */
+/* One end of a link: up, its addresses (none for a bridge port), permanent
+ * neighbour entries for its peer (its MAC is known: topo_mac of its
+ * ifindex). */
 static int topo_end_build(struct nl *nl, const struct topo_end *e, const struct topo_end *peer,
 			  int peer_index, char *err, size_t errlen)
 {
@@ -190,12 +214,37 @@ static int topo_end_build(struct nl *nl, const struct topo_end *e, const struct 
 	size_t f;
 
 	ret = nl_link_up(nl, e->ifname, &idx, err, errlen);
-	for (f = 0; ret == 0 && f < 2; f++)
+	for (f = 0; ret == 0 && e->v4 && f < 2; f++)
 		ret = nl_addr_add(nl, idx, e->ifname, families[f], f ? e->v6 : e->v4, err, errlen);
-	for (f = 0; ret == 0 && peer && f < 2; f++)
+	for (f = 0; ret == 0 && e->v4 && peer && f < 2; f++)
 		ret = nl_neigh_add(nl, idx, families[f], f ? peer->v6 : peer->v4, peer_index, err,
 				   errlen);
 	return ret;
+}
+
+/* The layer-3 peer of end b_end of link i, and its ifindex: the other end,
+ * or, when that is a bridge port, the end across the bridge (the other
+ * port's link's far end). NULL when there is none. */
+static const struct topo_end *l3_peer(const struct topo_desc *d, size_t i, int b_end,
+				      int *peer_index)
+{
+	const struct topo_end *other = b_end ? &d->links[i].a : &d->links[i].b;
+	size_t j;
+
+	*peer_index = end_ifindex(i, !b_end);
+	if (other->v4 || !d->bridge)
+		return other;
+	for (j = 0; j < d->nlinks; j++) {
+		const struct topo_link_desc *l = &d->links[j];
+
+		if (j == i || l->a.v4 == NULL)
+			continue;
+		if (l->b.v4 == NULL && strcmp(l->b.node, d->bridge->node) == 0) {
+			*peer_index = end_ifindex(j, 0);
+			return &l->a;
+		}
+	}
+	return NULL;
 }
 
 /* Links up, then addresses, then routes: IPv4 only installs the prefix route
@@ -219,15 +268,20 @@ static int topo_wire_up(struct topo *t, struct nl *nl, char *err, size_t errlen)
 				     l->b.ifname, t->ns[node_index(d, l->b.node)],
 				     end_ifindex(i, 1), err, errlen);
 	}
+	if (ret == 0 && d->bridge)
+		ret = nl_bridge_create(&nl[node_index(d, d->bridge->node)], d->bridge->name,
+				       d->bridge->ports, err, errlen);
 	for (i = 0; ret == 0 && i < d->nlinks; i++) {
 		const struct topo_link_desc *l = &d->links[i];
+		const struct topo_end *pa, *pb;
+		int ia, ib;
 
 		/* an external link's ends face the box, whose MACs we do not know */
-		ret = topo_end_build(&nl[node_index(d, l->a.node)], &l->a, l->external ? NULL : &l->b,
-				     end_ifindex(i, 1), err, errlen);
+		pa = l->external ? NULL : l3_peer(d, i, 0, &ia);
+		pb = l->external ? NULL : l3_peer(d, i, 1, &ib);
+		ret = topo_end_build(&nl[node_index(d, l->a.node)], &l->a, pa, ia, err, errlen);
 		if (ret == 0)
-			ret = topo_end_build(&nl[node_index(d, l->b.node)], &l->b,
-					     l->external ? NULL : &l->a, end_ifindex(i, 0), err, errlen);
+			ret = topo_end_build(&nl[node_index(d, l->b.node)], &l->b, pb, ib, err, errlen);
 	}
 	for (i = 0; ret == 0 && i < d->nroutes; i++) {
 		const struct topo_route_desc *r = &d->routes[i];
@@ -252,6 +306,8 @@ static int topo_desc_check(const struct topo_desc *d, char *err, size_t errlen)
 		if (node_index(d, d->links[i].a.node) < 0 || node_index(d, d->links[i].b.node) < 0)
 			return fw_err(err, errlen, -EINVAL, "topology %s: link %zu names no node",
 				      d->name, i);
+	if (d->bridge && node_index(d, d->bridge->node) < 0)
+		return fw_err(err, errlen, -EINVAL, "topology %s: the bridge names no node", d->name);
 	for (i = 0; i < d->nroutes; i++)
 		if (node_index(d, d->routes[i].node) < 0)
 			return fw_err(err, errlen, -EINVAL, "topology %s: route %zu names no node",
@@ -592,8 +648,8 @@ void topo_addr(const struct topo *t, enum fw_host h, int family, struct fw_addr 
 	out->family = AF_UNSPEC;
 	if (t && h != HOST_WIRE)
 		e = end_on(t->desc, fw_host_name(h), &other);
-	if (!e || (family != AF_INET && family != AF_INET6))
-		return;
+	if (!e || !e->v4 || (family != AF_INET && family != AF_INET6))
+		return; /* a bridge port has no address */
 	if (addr_parse(family, family == AF_INET ? e->v4 : e->v6, out->bytes) == 0)
 		out->family = family;
 }

@@ -73,6 +73,15 @@ struct topo_route_desc {
 	const char *via_v4, *via_v6;
 };
 
+/* A Linux bridge in node's namespace with two ports (ends of links whose
+ * addresses are NULL): the node forwards at layer 2. The ends facing the
+ * ports are one subnet, and each one's neighbour is the end across the
+ * bridge. */
+struct topo_bridge_desc {
+	const char *node, *name;
+	const char *ports[2];
+};
+
 struct topo_desc {
 	const char *name;
 	const struct topo_node_desc *nodes;
@@ -81,10 +90,15 @@ struct topo_desc {
 	size_t nlinks;
 	const struct topo_route_desc *routes;
 	size_t nroutes;
+	const struct topo_bridge_desc *bridge; /* NULL: none */
 };
 
 extern const struct topo_desc topo_desc_classic; /* client -- wire -- server */
 extern const struct topo_desc topo_desc_dut;     /* client -- wire-a -- dut -- wire-b -- server */
+/* The same with the box a bridge (br0 over a0 and b0, no addresses of its
+ * own): wire-a's dt0 198.18.3.1 and wire-b's dt0 198.18.3.2 are one subnet
+ * through it (2001:2:0:3::1 and ::2); the endpoints keep their addresses. */
+extern const struct topo_desc topo_desc_dut_bridge;
 /* client -- wire-a == an external box == wire-b -- server: wire-a's end is
  * 198.18.3.1 (the box's 198.18.3.2), wire-b's 198.18.4.1 (the box's 198.18.4.2). */
 extern const struct topo_desc topo_desc_external;

@@ -87,6 +87,8 @@ int nl_neigh_add(struct nl *nl, int ifindex, int family, const char *addr_text,
 int nl_veth_create(struct nl *nl, const char *name, int index, const char *peer_name,
 			  int peer_ns, int peer_index, char *err, size_t errlen);
 int nl_link_up(struct nl *nl, const char *name, int *ifindex, char *err, size_t errlen);
+int nl_bridge_create(struct nl *nl, const char *name, const char *const ports[2], char *err,
+		     size_t errlen);
 int nl_link_move(struct nl *nl, const char *name, int to_ns, const char *to, char *err,
 			size_t errlen);
 int addr_parse(int family, const char *text, uint8_t *bytes);

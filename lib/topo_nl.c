@@ -311,6 +311,44 @@ int nl_link_up(struct nl *nl, const char *name, int *ifindex, char *err, size_t 
 	return ret;
 }
 
+/* A bridge called name in nl's namespace, up, with the two links ports[]
+ * as its ports (they are set up with their ends later). STP stays off (the
+ * kernel's default), so a port forwards as soon as it is up. */
+int nl_bridge_create(struct nl *nl, const char *name, const char *const ports[2], char *err,
+		     size_t errlen)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi;
+	struct nlattr *linkinfo;
+	char what[96];
+	int br = 0, port, k, ret;
+
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	mnl_attr_nest_end(nlh, linkinfo);
+	snprintf(what, sizeof(what), "create bridge %s in the %s namespace", name, nl->host);
+	ret = nl_talk(nl, NULL, NULL, what, err, errlen);
+	if (ret == 0)
+		ret = nl_link_up(nl, name, &br, err, errlen);
+	for (k = 0; ret == 0 && k < 2; k++) {
+		ret = nl_link_index(nl, ports[k], &port, err, errlen);
+		if (ret < 0)
+			break;
+		nlh = nl_msg(nl, RTM_NEWLINK, 0);
+		ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		ifi->ifi_family = AF_UNSPEC;
+		ifi->ifi_index = port;
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)br);
+		snprintf(what, sizeof(what), "make %s a port of %s in the %s namespace", ports[k],
+			 name, nl->host);
+		ret = nl_talk(nl, NULL, NULL, what, err, errlen);
+	}
+	return ret;
+}
+
 /* Move the link called name from nl's namespace into to_ns. The kernel
  * brings it down and drops its addresses on the way. */
 int nl_link_move(struct nl *nl, const char *name, int to_ns, const char *to, char *err,

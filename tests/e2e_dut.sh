@@ -45,6 +45,9 @@ expect_rc 0 "a started program is killed by SIGINT (the case process ignores it,
 fw run tests/fixtures/dut/program-own-path.yaml
 expect_rc 0 "a program named by its path in the case's directory runs (not skipped)"
 
+fw run tests/fixtures/dut/bridge-setup-env.yaml
+expect_rc 0 "a bridged box (mode: bridge): its setup sees br0 and no box addresses, TCP crosses it"
+
 fw run cases/middlebox/firewall-rst-in-window-box-only.yaml
 expect_rc 0 "the box's own counters (expect counter, host: dut)"
 finish

@@ -1141,6 +1141,24 @@ static void test_expr_parse_rejects(void **state)
 			fail_msg("expr_parse(\"%s\") was accepted", bad[i]);
 }
 
+/* dut: mode: a box routes unless it says bridge. */
+static void test_dut_mode(void **state)
+{
+	struct fw_case *c;
+
+	(void)state;
+	c = load_ok("summary: s\ndut: {setup: 'true'}\nsteps:\n  - {do: listen, host: server, port: 1}\n");
+	assert_int_equal(c->dut.mode, DUT_ROUTED);
+	case_free(c);
+	c = load_ok("summary: s\ndut: {mode: bridge}\nsteps:\n  - {do: listen, host: server, port: 1}\n");
+	assert_true(c->dut.present);
+	assert_int_equal(c->dut.mode, DUT_BRIDGE);
+	case_free(c);
+	c = load_ok("summary: s\ndut: {mode: routed, setup: 'true'}\nsteps:\n  - {do: listen, host: server, port: 1}\n");
+	assert_int_equal(c->dut.mode, DUT_ROUTED);
+	case_free(c);
+}
+
 /* The words added for boxes, programs, clocks, counts and options: each
  * misuse is a located error. */
 static void test_error_new_words(void **state)
@@ -1158,6 +1176,11 @@ static void test_error_new_words(void **state)
 		  "t.yaml:4:5: ", "'gone: true' takes no state" },
 		{ "summary: s\ndut: {ready_port: 80}\nsteps:\n  - {do: listen, host: server, port: 1}\n",
 		  "t.yaml:2:19: ", "'ready_port' is a port from 1 to 65535 the 'run' program listens on" },
+		{ "summary: s\ndut: {mode: layer2}\nsteps:\n  - {do: listen, host: server, port: 1}\n",
+		  "t.yaml:2:13: ", "'mode' is routed (the default) or bridge, not 'layer2'" },
+		{ "summary: s\ndut: {mode: bridge, interfaces: [a, b]}\nsteps:\n"
+		  "  - {do: listen, host: server, port: 1}\n", "t.yaml:2:33: ",
+		  "an external box ('interfaces') is cabled as a routed box; 'mode: bridge' is for a box of ours" },
 		{ "summary: s\nsteps:\n  - {do: listen, host: dut, port: 1}\n", "t.yaml:3:24: ",
 		  "unknown host 'dut' in 'host' (expected client, server)" },
 		{ "summary: s\nsteps:\n  - {do: close, host: client}\n  - {expect: gone, host: client, since: nowhere}\n",
@@ -1240,6 +1263,7 @@ int main(void)
 	    cmocka_unit_test(test_error_unknown_fault_action),
 	    cmocka_unit_test(test_error_unknown_step_kind),
 	    cmocka_unit_test(test_error_new_words),
+	    cmocka_unit_test(test_dut_mode),
 	    cmocka_unit_test(test_kmsg_expectation),
 	    cmocka_unit_test(test_fault_when),
 	    cmocka_unit_test(test_error_unknown_host),

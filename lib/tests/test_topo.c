@@ -460,6 +460,42 @@ static void test_dut_topology_carries_tcp(void **state)
 	assert_int_equal(count_open_fds(), fds);
 }
 
+/* The bridged box is real: TCP from client to server over both families
+ * through br0, which has no address; the wires route (Ip.ForwDatagrams) and
+ * the box does not (its IPv4 forwarding counter stays 0: it bridges). */
+static void test_dut_bridge_topology_carries_tcp(void **state)
+{
+	char err[FW_ERRLEN] = "";
+	struct counter_set cs = { 0 };
+	struct topo *t = NULL;
+	struct fw_addr a;
+	int fds = count_open_fds();
+	int64_t fwd;
+
+	(void)state;
+	if (topo_build(&t, &topo_desc_dut_bridge, err, sizeof(err)) < 0)
+		fail_msg("topo_build(dut bridge): %s", err);
+	assert_int_equal(topo_ns_fd(t, HOST_DUT), topo_node_ns_fd(t, "dut"));
+	assert_string_equal(topo_wire_ifname(t, HOST_SERVER), "dt0");
+	topo_addr(t, HOST_DUT, AF_INET, &a);
+	assert_int_equal(a.family, AF_UNSPEC); /* a bridge port has no address */
+	topo_addr(t, HOST_SERVER, AF_INET, &a);
+	assert_int_equal(a.family, AF_INET);
+	tcp_across(t, AF_INET);
+	tcp_across(t, AF_INET6);
+	assert_int_equal(counters_read(topo_node_ns_fd(t, "wire-b"), &cs, err, sizeof(err)), 0);
+	assert_int_equal(counters_get(&cs, "Ip.ForwDatagrams", &fwd), 0);
+	if (fwd < 3)
+		fail_msg("wire-b forwarded %lld IPv4 datagrams", (long long)fwd);
+	counter_set_clear(&cs);
+	assert_int_equal(counters_read(topo_node_ns_fd(t, "dut"), &cs, err, sizeof(err)), 0);
+	assert_int_equal(counters_get(&cs, "Ip.ForwDatagrams", &fwd), 0);
+	assert_int_equal(fwd, 0);
+	counter_set_clear(&cs);
+	topo_free(t);
+	assert_int_equal(count_open_fds(), fds);
+}
+
 /* A description naming a node that does not exist is refused before any
  * namespace is made, in one line. */
 static void test_bad_description_refused(void **state)
@@ -469,7 +505,7 @@ static void test_bad_description_refused(void **state)
 		{ { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" },
 		  { "nowhere", "x0", "198.18.1.1", "2001:2:0:1::1" }, false },
 	};
-	static const struct topo_desc bad = { "bad", nodes, 1, links, 1, NULL, 0 };
+	static const struct topo_desc bad = { "bad", nodes, 1, links, 1, NULL, 0, NULL };
 	char err[FW_ERRLEN] = "";
 	struct topo *t = (struct topo *)&err;
 	int fds = count_open_fds();
@@ -488,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_topo_leaves_nothing),
 		cmocka_unit_test(test_topo_create_failure_cleans_up),
 		cmocka_unit_test(test_dut_topology_carries_tcp),
+		cmocka_unit_test(test_dut_bridge_topology_carries_tcp),
 		cmocka_unit_test(test_bad_description_refused),
 	};
 	const struct CMUnitTest shared[] = {
