@@ -381,139 +381,182 @@ out:
 
 /* One kernel: prepare, boot (or run here for 'host'), collect. Fills the
  * matrix column; returns 0, or a lab_exit code that stops the lab. */
-static int lab_one(const struct lab_options *o, const char *spec, const char *self,
-		   char *const paths[], size_t npaths, struct matrix *m, bool *kvm_known,
-		   bool *kvm)
+/* The kernel to test: this machine's ("host"), or one prepare-kernel.sh
+ * fetched and unpacked into the cache. 0, or an exit code. */
+static int lab_kernel_prepare(const struct lab_options *o, const char *spec, struct lab_kernel *k)
 {
-	struct lab_kernel k;
-	struct matrix_kernel *col;
+	char text[8192], cache[1024], script[2048];
+	char *pargv[] = { "bash", script, (char *)spec, cache, NULL };
 	struct utsname un;
-	char text[8192], cache[1024], kdir[2048], path[4096], errpath[4096], line[400];
-	char err[FW_ERRLEN];
-	char **argv = NULL, jobs[32];
-	const char *accel;
-	bool host = strcmp(spec, "host") == 0;
-	int64_t t0;
-	int rc, wret = 0, ret, guest_rc = -1;
+	int rc, wret = 0;
+
+	memset(k, 0, sizeof(*k));
+	if (strcmp(spec, "host") == 0) {
+		uname(&un);
+		snprintf(k->release, sizeof(k->release), "%s", un.release);
+		snprintf(k->source, sizeof(k->source), "this machine's kernel, run directly");
+		return 0;
+	}
+	lab_cache_dir(o, cache, sizeof(cache));
+	snprintf(script, sizeof(script), "%s/prepare-kernel.sh", lab_scripts_dir());
+	if (access(script, R_OK) < 0) {
+		fprintf(stderr, "finwave lab: %s: missing (set FINWAVE_LAB_SCRIPTS to finwave's scripts/lab)\n",
+			script);
+		return LAB_EXIT_ENVIRONMENT;
+	}
+	fprintf(stderr, "finwave lab: %s: preparing (cache %s)\n", spec, cache);
+	rc = lab_spawn(pargv, text, sizeof(text), NULL, NULL, -1, &wret);
+	if (wret == -EINTR)
+		return LAB_EXIT_INTERRUPTED;
+	lab_kernel_parse(text, k);
+	if (rc != 0 || !k->release[0] || !k->initrd[0])
+		return LAB_EXIT_USAGE; /* the script said why on stderr */
+	return 0;
+}
+
+/* OUT/kernels/RELEASE, made, with no result of an earlier lab left in it.
+ * 0, or an exit code. */
+static int lab_kernel_dir(const struct lab_options *o, const char *spec, const struct matrix *m,
+			  const struct lab_kernel *k, char *kdir, size_t len)
+{
+	static const char *const stale[] = { "results.json", "lab-exit", "stdout.txt", "stderr.txt" };
+	char path[4096];
 	size_t i;
 
-	lab_cache_dir(o, cache, sizeof(cache));
-	if (host) {
-		uname(&un);
-		memset(&k, 0, sizeof(k));
-		snprintf(k.release, sizeof(k.release), "%s", un.release);
-		snprintf(k.source, sizeof(k.source), "this machine's kernel, run directly");
-	} else {
-		char script[2048];
-		char *pargv[] = { "bash", script, (char *)spec, cache, NULL };
-		snprintf(script, sizeof(script), "%s/prepare-kernel.sh", lab_scripts_dir());
-		if (access(script, R_OK) < 0) {
-			fprintf(stderr, "finwave lab: %s: missing (set FINWAVE_LAB_SCRIPTS to finwave's scripts/lab)\n",
-				script);
-			return LAB_EXIT_ENVIRONMENT;
-		}
-		fprintf(stderr, "finwave lab: %s: preparing (cache %s)\n", spec, cache);
-		rc = lab_spawn(pargv, text, sizeof(text), NULL, NULL, -1, &wret);
-		if (wret == -EINTR)
-			return LAB_EXIT_INTERRUPTED;
-		lab_kernel_parse(text, &k);
-		if (rc != 0 || !k.release[0] || !k.initrd[0])
-			return LAB_EXIT_USAGE; /* the script said why on stderr */
-	}
 	for (i = 0; i < m->nk; i++)
-		if (strcmp(m->k[i].label, k.release) == 0) {
-			fprintf(stderr, "finwave lab: %s: kernel %s is given twice\n", spec, k.release);
+		if (strcmp(m->k[i].label, k->release) == 0) {
+			fprintf(stderr, "finwave lab: %s: kernel %s is given twice\n", spec, k->release);
 			return LAB_EXIT_USAGE;
 		}
-	if (snprintf(kdir, sizeof(kdir), "%s/kernels/%s", o->out, k.release) >= (int)sizeof(kdir) ||
+	if (snprintf(kdir, len, "%s/kernels/%s", o->out, k->release) >= (int)len ||
 	    matrix_dir_make(kdir) < 0) {
 		fprintf(stderr, "finwave lab: %s: cannot create the directory\n", kdir);
 		return LAB_EXIT_USAGE;
 	}
-	/* never read a result of an earlier lab */
-	for (i = 0; i < 4; i++) {
-		static const char *const stale[] = { "results.json", "lab-exit", "stdout.txt",
-						     "stderr.txt" };
-
+	for (i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", kdir, stale[i]);
 		unlink(path);
 	}
-	t0 = fw_now_ns();
-	if (host) {
-		accel = "host";
-		argv = lab_run_argv(o, self, kdir, paths, npaths, false, jobs, sizeof(jobs));
-		if (!argv)
-			return LAB_EXIT_ENVIRONMENT;
-		fprintf(stderr, "finwave lab: %s: running here\n", k.release);
-		snprintf(path, sizeof(path), "%s/stdout.txt", kdir);
-		snprintf(errpath, sizeof(errpath), "%s/stderr.txt", kdir);
-		guest_rc = lab_spawn(argv, NULL, 0, path, errpath, o->timeout_s * 1000, &wret);
-		free(argv);
-	} else {
-		struct lab_qemu q;
+	return 0;
+}
 
-		if (!*kvm_known) {
-			*kvm = o->accel == LAB_ACCEL_KVM ||
-			       (o->accel == LAB_ACCEL_AUTO && lab_kvm_works(o, &k, kdir));
-			*kvm_known = true;
-			if (o->accel == LAB_ACCEL_AUTO)
-				fprintf(stderr, "finwave lab: KVM %s: %s\n",
-					*kvm ? "boots a guest" : "is not usable here (no /dev/kvm, or a boot under it failed)",
-					*kvm ? "using it" : "using TCG emulation (much slower)");
-		}
-		accel = *kvm ? "kvm" : "tcg";
-		argv = lab_run_argv(o, self, kdir, paths, npaths, !*kvm, jobs, sizeof(jobs));
-		ret = argv ? lab_write_job(kdir, k.modules, argv) : -ENOMEM;
-		free(argv);
-		argv = NULL;
-		if (ret < 0) {
-			fprintf(stderr, "finwave lab: %s/lab-job.sh: %s\n", kdir, strerror(-ret));
-			return LAB_EXIT_USAGE;
-		}
-		lab_qemu_build(&q, o, &k, kdir, *kvm, false);
-		snprintf(path, sizeof(path), "%s/qemu-stderr.txt", kdir);
-		fprintf(stderr, "finwave lab: %s: booting under %s (%ld MB, %ld CPUs, deadline %ld s)\n",
-			k.release, accel, o->memory_mb, o->cpus, o->timeout_s);
-		rc = lab_spawn(q.argv, NULL, 0, "/dev/null", path, o->timeout_s * 1000, &wret);
-		if (rc == 127 && wret == 0) {
-			fprintf(stderr, "finwave lab: cannot run qemu-system-x86_64 (bash scripts/install-deps.sh installs qemu-system-x86)\n");
-			return LAB_EXIT_ENVIRONMENT;
-		}
-		snprintf(path, sizeof(path), "%s/lab-exit", kdir);
-		lab_first_line(path, line, sizeof(line));
-		if (line[0]) /* "RC START END": stage2.sh's record of finwave's exit */
-			guest_rc = atoi(line);
-	}
-	col = NULL;
-	snprintf(path, sizeof(path), "%s/results.json", kdir);
-	if (access(path, R_OK) == 0) {
-		if (matrix_add_dir(m, kdir, k.release, err, sizeof(err)) < 0)
-			fprintf(stderr, "finwave lab: %s\n", err);
-	}
-	col = matrix_kernel_get(m, k.release);
-	if (!col)
+/* This machine's kernel: finwave run, directly. */
+static int lab_run_host(const struct lab_options *o, const struct lab_kernel *k, const char *self,
+			const char *kdir, char *const paths[], size_t npaths, int *guest_rc,
+			int *wret)
+{
+	char path[4096], errpath[4096], jobs[32];
+	char **argv = lab_run_argv(o, self, kdir, paths, npaths, false, jobs, sizeof(jobs));
+
+	if (!argv)
 		return LAB_EXIT_ENVIRONMENT;
-	col->wall_ns = fw_now_ns() - t0;
-	snprintf(col->accel, sizeof(col->accel), "%s", accel);
-	snprintf(col->source, sizeof(col->source), "%s", k.source);
+	fprintf(stderr, "finwave lab: %s: running here\n", k->release);
+	snprintf(path, sizeof(path), "%s/stdout.txt", kdir);
+	snprintf(errpath, sizeof(errpath), "%s/stderr.txt", kdir);
+	*guest_rc = lab_spawn(argv, NULL, 0, path, errpath, o->timeout_s * 1000, wret);
+	free(argv);
+	return 0;
+}
+
+/* Another kernel: boot it under qemu (KVM when it works, else TCG), which
+ * runs lab-job.sh; the guest records finwave's exit code in lab-exit. */
+static int lab_run_guest(const struct lab_options *o, const struct lab_kernel *k, const char *self,
+			 const char *kdir, char *const paths[], size_t npaths, bool *kvm_known,
+			 bool *kvm, int *guest_rc, int *wret)
+{
+	char path[4096], line[400], jobs[32];
+	struct lab_qemu q;
+	char **argv;
+	int rc, ret;
+
+	if (!*kvm_known) {
+		*kvm = o->accel == LAB_ACCEL_KVM ||
+		       (o->accel == LAB_ACCEL_AUTO && lab_kvm_works(o, k, kdir));
+		*kvm_known = true;
+		if (o->accel == LAB_ACCEL_AUTO)
+			fprintf(stderr, "finwave lab: KVM %s: %s\n",
+				*kvm ? "boots a guest" : "is not usable here (no /dev/kvm, or a boot under it failed)",
+				*kvm ? "using it" : "using TCG emulation (much slower)");
+	}
+	argv = lab_run_argv(o, self, kdir, paths, npaths, !*kvm, jobs, sizeof(jobs));
+	ret = argv ? lab_write_job(kdir, k->modules, argv) : -ENOMEM;
+	free(argv);
+	if (ret < 0) {
+		fprintf(stderr, "finwave lab: %s/lab-job.sh: %s\n", kdir, strerror(-ret));
+		return LAB_EXIT_USAGE;
+	}
+	lab_qemu_build(&q, o, k, kdir, *kvm, false);
+	snprintf(path, sizeof(path), "%s/qemu-stderr.txt", kdir);
+	fprintf(stderr, "finwave lab: %s: booting under %s (%ld MB, %ld CPUs, deadline %ld s)\n",
+		k->release, *kvm ? "kvm" : "tcg", o->memory_mb, o->cpus, o->timeout_s);
+	rc = lab_spawn(q.argv, NULL, 0, "/dev/null", path, o->timeout_s * 1000, wret);
+	if (rc == 127 && *wret == 0) {
+		fprintf(stderr, "finwave lab: cannot run qemu-system-x86_64 (bash scripts/install-deps.sh installs qemu-system-x86)\n");
+		return LAB_EXIT_ENVIRONMENT;
+	}
+	snprintf(path, sizeof(path), "%s/lab-exit", kdir);
+	lab_first_line(path, line, sizeof(line));
+	if (line[0]) /* "RC START END": stage2.sh's record of finwave's exit */
+		*guest_rc = atoi(line);
+	return 0;
+}
+
+/* Why a kernel's column has fewer results than it should, in words. */
+static void lab_column_note(const struct lab_options *o, const struct lab_kernel *k,
+			    const char *kdir, struct matrix_kernel *col, int guest_rc, int wret)
+{
+	char path[4096], line[400];
+
 	snprintf(path, sizeof(path), "%s/stderr.txt", kdir);
 	lab_first_line(path, line, sizeof(line));
 	if (wret == -ETIME)
 		snprintf(col->note, sizeof(col->note),
 			 "hung: killed at the %ld s deadline (--timeout; see kernels/%s/console.log)",
-			 o->timeout_s, k.release);
+			 o->timeout_s, k->release);
 	else if (wret == -EINTR)
 		snprintf(col->note, sizeof(col->note), "interrupted");
 	else if (guest_rc < 0)
 		snprintf(col->note, sizeof(col->note),
 			 "the guest stopped without finwave's exit code (see kernels/%s/console.log)",
-			 k.release);
+			 k->release);
 	else if (guest_rc > 1)
 		snprintf(col->note, sizeof(col->note), "finwave exited %d%s%s", guest_rc,
 			 line[0] ? ": " : "", line);
 	else if (col->nres == 0)
 		snprintf(col->note, sizeof(col->note), "finwave exited %d but wrote no results.json",
 			 guest_rc);
+}
+
+static int lab_one(const struct lab_options *o, const char *spec, const char *self,
+		   char *const paths[], size_t npaths, struct matrix *m, bool *kvm_known,
+		   bool *kvm)
+{
+	bool host = strcmp(spec, "host") == 0;
+	char kdir[2048], path[4096], err[FW_ERRLEN];
+	struct matrix_kernel *col;
+	struct lab_kernel k;
+	int64_t t0;
+	int wret = 0, ret, guest_rc = -1;
+
+	if ((ret = lab_kernel_prepare(o, spec, &k)) != 0 ||
+	    (ret = lab_kernel_dir(o, spec, m, &k, kdir, sizeof(kdir))) != 0)
+		return ret;
+	t0 = fw_now_ns();
+	ret = host ? lab_run_host(o, &k, self, kdir, paths, npaths, &guest_rc, &wret)
+		   : lab_run_guest(o, &k, self, kdir, paths, npaths, kvm_known, kvm, &guest_rc,
+				   &wret);
+	if (ret != 0)
+		return ret;
+	snprintf(path, sizeof(path), "%s/results.json", kdir);
+	if (access(path, R_OK) == 0 && matrix_add_dir(m, kdir, k.release, err, sizeof(err)) < 0)
+		fprintf(stderr, "finwave lab: %s\n", err);
+	col = matrix_kernel_get(m, k.release);
+	if (!col)
+		return LAB_EXIT_ENVIRONMENT;
+	col->wall_ns = fw_now_ns() - t0;
+	snprintf(col->accel, sizeof(col->accel), "%s", host ? "host" : *kvm ? "kvm" : "tcg");
+	snprintf(col->source, sizeof(col->source), "%s", k.source);
+	lab_column_note(o, &k, kdir, col, guest_rc, wret);
 	fprintf(stderr, "finwave lab: %s: %zu result(s) in %.1f s%s%s\n", k.release, col->nres,
 		(double)col->wall_ns / 1e9, col->note[0] ? "; " : "", col->note);
 	return wret == -EINTR ? LAB_EXIT_INTERRUPTED : 0;
@@ -559,7 +602,36 @@ static long lab_count(const char *opt, const char *arg, long max)
 	return v;
 }
 
-int cmd_lab(int argc, char **argv)
+/* --accel values */
+static const struct {
+	const char *name;
+	enum lab_accel accel;
+} lab_accels[] = {
+	{ "auto", LAB_ACCEL_AUTO },
+	{ "kvm", LAB_ACCEL_KVM },
+	{ "tcg", LAB_ACCEL_TCG },
+};
+
+/* An option 'finwave run' takes, passed on to the run inside each guest. */
+static int lab_pass_arg(struct lab_options *o, const char *name, const char *value)
+{
+	static char names[LAB_MAX_ARGS][16];
+
+	if (o->nrun_args + 2 > LAB_MAX_ARGS) {
+		fprintf(stderr, "finwave lab: too many options for 'run'\n");
+		return LAB_EXIT_USAGE;
+	}
+	snprintf(names[o->nrun_args], sizeof(names[0]), "--%s", name);
+	o->run_args[o->nrun_args] = names[o->nrun_args];
+	o->nrun_args++;
+	o->jobs_given |= strcmp(name, "jobs") == 0;
+	if (value)
+		o->run_args[o->nrun_args++] = value;
+	return -1;
+}
+
+/* Fills o from the command line: -1 to go on, else the exit code. */
+static int lab_options_parse(int argc, char **argv, struct lab_options *o)
 {
 	enum { OPT_KERNEL = 256, OPT_CACHE, OPT_ACCEL, OPT_MEMORY, OPT_CPUS, OPT_APPEND, OPT_TIMEOUT, OPT_CLAIMS,
 	       OPT_PASS_ARG, OPT_SLOW };
@@ -582,82 +654,61 @@ int cmd_lab(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct lab_options o = { .memory_mb = 1024, .cpus = 2, .timeout_s = 3600 };
-	struct matrix m = { 0 };
-	struct sigaction sa;
-	char self[PATH_MAX], outabs[PATH_MAX], err[FW_ERRLEN];
-	char *catalog[2] = { NULL, NULL }, **paths;
-	bool kvm_known = false, kvm = false;
-	size_t npaths;
-	int opt, idx, code = LAB_EXIT_USAGE;
-	ssize_t len;
+	int opt, idx, code = -1;
 	size_t i;
 
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "hq", longopts, &idx)) != -1) {
+	while (code < 0 && (opt = getopt_long(argc, argv, "hq", longopts, &idx)) != -1) {
 		switch (opt) {
 		case OPT_KERNEL:
-			if (o.nkernels == LAB_MAX_KERNELS) {
+			if (o->nkernels == LAB_MAX_KERNELS) {
 				fprintf(stderr, "finwave lab: at most %d kernels\n", LAB_MAX_KERNELS);
 				return LAB_EXIT_USAGE;
 			}
-			o.kernels[o.nkernels++] = optarg;
+			o->kernels[o->nkernels++] = optarg;
 			break;
 		case 'r':
-			o.out = optarg;
+			o->out = optarg;
 			break;
 		case OPT_CACHE:
-			o.cache = optarg;
+			o->cache = optarg;
 			break;
 		case OPT_ACCEL:
-			if (strcmp(optarg, "auto") == 0)
-				o.accel = LAB_ACCEL_AUTO;
-			else if (strcmp(optarg, "kvm") == 0)
-				o.accel = LAB_ACCEL_KVM;
-			else if (strcmp(optarg, "tcg") == 0)
-				o.accel = LAB_ACCEL_TCG;
-			else {
+			for (i = 0; i < sizeof(lab_accels) / sizeof(lab_accels[0]); i++)
+				if (strcmp(optarg, lab_accels[i].name) == 0)
+					break;
+			if (i == sizeof(lab_accels) / sizeof(lab_accels[0])) {
 				fprintf(stderr, "finwave lab: --accel is auto, kvm or tcg, not '%s'\n", optarg);
 				return LAB_EXIT_USAGE;
 			}
+			o->accel = lab_accels[i].accel;
 			break;
 		case OPT_MEMORY:
-			if ((o.memory_mb = lab_count("--memory", optarg, 1L << 20)) < 0)
+			if ((o->memory_mb = lab_count("--memory", optarg, 1L << 20)) < 0)
 				return LAB_EXIT_USAGE;
 			break;
 		case OPT_CPUS:
-			if ((o.cpus = lab_count("--cpus", optarg, 256)) < 0)
+			if ((o->cpus = lab_count("--cpus", optarg, 256)) < 0)
 				return LAB_EXIT_USAGE;
 			break;
 		case OPT_TIMEOUT:
-			if ((o.timeout_s = lab_count("--timeout", optarg, 7 * 24 * 3600)) < 0)
+			if ((o->timeout_s = lab_count("--timeout", optarg, 7 * 24 * 3600)) < 0)
 				return LAB_EXIT_USAGE;
 			break;
 		case OPT_APPEND:
-			o.append = optarg;
+			o->append = optarg;
 			break;
 		case OPT_CLAIMS:
-			o.claims = optarg;
+			o->claims = optarg;
 			break;
 		case 'q':
-			o.quiet = true;
+			o->quiet = true;
 			break;
 		case OPT_PASS_ARG:
+			code = lab_pass_arg(o, longopts[idx].name, optarg);
+			break;
 		case OPT_SLOW:
-			if (o.nrun_args + 2 > LAB_MAX_ARGS) {
-				fprintf(stderr, "finwave lab: too many options for 'run'\n");
-				return LAB_EXIT_USAGE;
-			}
-			o.run_args[o.nrun_args++] = opt == OPT_SLOW ? "--slow" : "";
-			if (opt == OPT_PASS_ARG) {
-				static char names[LAB_MAX_ARGS][16];
-
-				snprintf(names[o.nrun_args - 1], sizeof(names[0]), "--%s",
-					 longopts[idx].name);
-				o.run_args[o.nrun_args - 1] = names[o.nrun_args - 1];
-				o.jobs_given |= strcmp(longopts[idx].name, "jobs") == 0;
-				o.run_args[o.nrun_args++] = optarg;
-			}
+			code = lab_pass_arg(o, "slow", NULL);
 			break;
 		case 'h':
 			lab_usage(stdout);
@@ -667,10 +718,55 @@ int cmd_lab(int argc, char **argv)
 			return LAB_EXIT_USAGE;
 		}
 	}
-	if (!o.nkernels || !o.out) {
+	if (code < 0 && (!o->nkernels || !o->out)) {
 		fprintf(stderr, "finwave lab: needs --kernel K (at least one) and --report-dir OUT; finwave lab --help\n");
 		return LAB_EXIT_USAGE;
 	}
+	return code;
+}
+
+/* The report directory made and made absolute (the guest sees the host's
+ * root: every path it gets is absolute or relative to the same working
+ * directory), and this binary's path: -1 to go on, else the exit code. */
+static int lab_paths(struct lab_options *o, char *self, char *outabs)
+{
+	ssize_t len = readlink("/proc/self/exe", self, PATH_MAX - 1);
+
+	if (len < 0) {
+		fprintf(stderr, "finwave lab: cannot find my own binary: %s\n", strerror(errno));
+		return LAB_EXIT_ENVIRONMENT;
+	}
+	self[len] = '\0';
+	if (matrix_dir_make(o->out) < 0 || !realpath(o->out, outabs)) {
+		fprintf(stderr, "finwave lab: %s: cannot create the directory: %s\n", o->out,
+			strerror(errno));
+		return LAB_EXIT_USAGE;
+	}
+	o->out = outabs;
+	/* both travel on the guest's kernel command line, split at blanks */
+	if (strpbrk(o->out, " \t\n") || strpbrk(lab_scripts_dir(), " \t\n")) {
+		fprintf(stderr, "finwave lab: %s: the report directory (and finwave's scripts/lab) must have no blanks in their path\n",
+			o->out);
+		return LAB_EXIT_USAGE;
+	}
+	return -1;
+}
+
+int cmd_lab(int argc, char **argv)
+{
+	struct lab_options o = { .memory_mb = 1024, .cpus = 2, .timeout_s = 3600 };
+	struct matrix m = { 0 };
+	struct sigaction sa;
+	char self[PATH_MAX], outabs[PATH_MAX], err[FW_ERRLEN];
+	char *catalog[2] = { NULL, NULL }, **paths;
+	bool kvm_known, kvm = false;
+	size_t npaths, i;
+	int code;
+
+	if ((code = lab_options_parse(argc, argv, &o)) >= 0)
+		return code;
+	paths = argv + optind;
+	npaths = (size_t)(argc - optind);
 	if (optind >= argc) { /* the catalog, as 'finwave run' */
 		catalog[0] = (char *)datapath_find("cases");
 		if (!catalog[0]) {
@@ -680,38 +776,13 @@ int cmd_lab(int argc, char **argv)
 		paths = catalog;
 		npaths = 1;
 	}
-	/* the guest sees the host's root: every path it gets is absolute or
-	 * relative to the same working directory */
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len < 0) {
-		fprintf(stderr, "finwave lab: cannot find my own binary: %s\n", strerror(errno));
-		return LAB_EXIT_ENVIRONMENT;
-	}
-	self[len] = '\0';
-	if (matrix_dir_make(o.out) < 0 || !realpath(o.out, outabs)) {
-		fprintf(stderr, "finwave lab: %s: cannot create the directory: %s\n", o.out,
-			strerror(errno));
-		return LAB_EXIT_USAGE;
-	}
-	o.out = outabs;
-	/* both travel on the guest's kernel command line, split at blanks */
-	if (strpbrk(o.out, " \t\n") || strpbrk(lab_scripts_dir(), " \t\n")) {
-		fprintf(stderr, "finwave lab: %s: the report directory (and finwave's scripts/lab) must have no blanks in their path\n",
-			o.out);
-		return LAB_EXIT_USAGE;
-	}
-	if (!catalog[0]) {
-		paths = argv + optind;
-		npaths = (size_t)(argc - optind);
-	}
+	if ((code = lab_paths(&o, self, outabs)) >= 0)
+		return code;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = lab_on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (o.accel == LAB_ACCEL_TCG) {
-		kvm_known = true;
-		kvm = false;
-	}
+	kvm_known = o.accel == LAB_ACCEL_TCG; /* tcg: no need to probe for KVM */
 	code = LAB_EXIT_OK;
 	for (i = 0; i < o.nkernels && code == LAB_EXIT_OK && !lab_stop; i++)
 		code = lab_one(&o, o.kernels[i], self, paths, npaths, &m, &kvm_known, &kvm);

@@ -262,14 +262,69 @@ static void proc_exec_child(pid_t parent, int ns_fd, int out_fd, char *const arg
 	_exit(127);
 }
 
+/* Reads what the child writes into out until it ends (or the deadline):
+ * not until its pipe closes, which a command that left something in the
+ * background never does. Polls the pipe and, at least every 20 ms, whether
+ * it ended. 0 with *status once it is reaped; -ETIMEDOUT or -errno after
+ * killing and reaping it. */
+static int proc_collect(pid_t pid, int fd, int64_t deadline, char *out, size_t outlen,
+			int *status)
+{
+	size_t used = 0;
+	int ret = 0;
+
+	for (;;) {
+		int64_t left = deadline - fw_now_ns();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char tmp[256];
+		bool ended;
+		pid_t w;
+		ssize_t r;
+		int n;
+
+		if (left <= 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		w = waitpid(pid, status, WNOHANG);
+		if (w < 0 && errno != EINTR)
+			return -errno; /* not ours to reap any more */
+		ended = w == pid;
+		n = poll(&pfd, 1, ended ? 0 : (int)(left / FW_NS_PER_MS < 20 ? left / FW_NS_PER_MS + 1 : 20));
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		r = n > 0 ? read(fd, tmp, sizeof(tmp)) : 0;
+		if (r > 0 && used + 1 < outlen) {
+			size_t take = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
+
+			memcpy(out + used, tmp, take);
+			used += take;
+			out[used] = '\0';
+		}
+		if (ended && r <= 0) {
+			kill(-pid, SIGKILL); /* what it left running in the background, if anything */
+			return 0; /* it ended and what it wrote is read */
+		}
+		if (n > 0 && r == 0) { /* EOF: everyone closed the pipe; it is ending */
+			struct timespec nap = { 0, 1000000 };
+
+			nanosleep(&nap, NULL);
+		}
+	}
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	waitpid(pid, status, 0);
+	return ret;
+}
+
 int proc_run_ns(int ns_fd, char *const argv[], char *const env[], int64_t timeout_ns, char *out,
 		size_t outlen)
 {
-	int64_t deadline = fw_now_ns() + timeout_ns;
 	int pipefd[2] = { -1, -1 };
 	char **envp = proc_env_build(env);
-	pid_t parent = getpid(), pid = -1;
-	size_t used = 0;
+	pid_t parent = getpid(), pid;
 	int ret, status = 0;
 
 	out[0] = '\0';
@@ -289,70 +344,12 @@ int proc_run_ns(int ns_fd, char *const argv[], char *const env[], int64_t timeou
 		proc_exec_child(parent, ns_fd, pipefd[1], argv, envp);
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	/* Its words until it ends (or the deadline): not until its pipe closes,
-	 * which a command that left something in the background never does.
-	 * Poll the pipe and, at least every 20 ms, whether it ended. */
-	for (;;) {
-		int64_t left = deadline - fw_now_ns();
-		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		bool ended = false;
-		char tmp[256];
-		pid_t w;
-		ssize_t r;
-		int n;
-
-		if (left <= 0) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			pid = -1;
-			snprintf(out, outlen, "no answer within %llds, killed",
-				 (long long)(timeout_ns / FW_NS_PER_SEC));
-			ret = -ETIMEDOUT;
-			goto out;
-		}
-		w = waitpid(pid, &status, WNOHANG);
-		if (w < 0 && errno != EINTR) {
-			ret = -errno;
-			pid = -1;
-			goto out;
-		}
-		ended = w == pid;
-		n = poll(&pfd, 1, ended ? 0 : (int)(left / FW_NS_PER_MS < 20 ? left / FW_NS_PER_MS + 1 : 20));
-		if (n < 0 && errno != EINTR) {
-			ret = -errno;
-			goto out_reap;
-		}
-		r = n > 0 ? read(pipefd[0], tmp, sizeof(tmp)) : 0;
-		if (r > 0 && used + 1 < outlen) {
-			size_t take = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
-
-			memcpy(out + used, tmp, take);
-			used += take;
-			out[used] = '\0';
-		}
-		if (ended && r <= 0)
-			break; /* it ended and what it wrote is read */
-		if (n > 0 && r == 0) { /* EOF: everyone closed the pipe; it is ending */
-			struct timespec nap = { 0, 1000000 };
-
-			nanosleep(&nap, NULL);
-		}
-	}
-	kill(-pid, SIGKILL); /* what it left running in the background, if anything */
-	pid = -1;
-	goto out_status;
-out_reap:
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	pid = -1;
-	goto out;
-out_status:
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		ret = 0;
+	ret = proc_collect(pid, pipefd[0], fw_now_ns() + timeout_ns, out, outlen, &status);
+	if (ret == -ETIMEDOUT)
+		snprintf(out, outlen, "no answer within %llds, killed",
+			 (long long)(timeout_ns / FW_NS_PER_SEC));
+	if (ret < 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		goto out;
-	}
 	if (!out[0]) {
 		if (WIFEXITED(status))
 			snprintf(out, outlen, "exit status %d", WEXITSTATUS(status));
@@ -361,10 +358,6 @@ out_status:
 	}
 	ret = -EIO;
 out:
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
 	if (pipefd[1] >= 0)
