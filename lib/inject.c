@@ -24,7 +24,17 @@
 #include "util.h"
 
 #define INJECT_TTL 64
-#define INJECT_TS_OPTLEN 12 /* NOP NOP TS(10), RFC 7323 appendix A layout */
+#define INJECT_WSCALE_MAX 14 /* RFC 7323 2.3 */
+
+/* TCP option kinds (RFC 9293 3.2, RFC 7323, RFC 2018) */
+enum {
+	OPT_NOP = 1,
+	OPT_MSS = 2,
+	OPT_WSCALE = 3,
+	OPT_SACK_PERM = 4,
+	OPT_SACK = 5,
+	OPT_TS = 8,
+};
 
 struct inject {
 	libnet_t *ln;
@@ -114,9 +124,90 @@ static uint16_t inject_ip_id(void)
 	return id;
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+int inject_options_build(const struct inject_spec *spec, uint8_t *out, uint32_t *len, char *err,
+			 size_t errlen)
+{
+	uint8_t buf[64]; /* room for the longest overflow: MSS, TS, WS, four blocks */
+	uint32_t n = 0;
+	uint8_t i;
+	int ret = 0;
+
+	*len = 0;
+	if (spec->has_wscale && spec->wscale > INJECT_WSCALE_MAX) {
+		ret = fw_err(err, errlen, -EINVAL, "inject: window scale %u is above %d",
+			     spec->wscale, INJECT_WSCALE_MAX);
+		goto out;
+	}
+	if (spec->nsack > 4) {
+		ret = fw_err(err, errlen, -EMSGSIZE, "inject: %u SACK blocks, at most 4 fit",
+			     spec->nsack);
+		goto out;
+	}
+	if (spec->has_mss) {
+		buf[n++] = OPT_MSS;
+		buf[n++] = 4;
+		buf[n++] = (uint8_t)(spec->mss >> 8);
+		buf[n++] = (uint8_t)spec->mss;
+	}
+	if (spec->has_ts) {
+		/* SACK-permitted takes the two NOPs' place, as Linux sends it */
+		if (spec->sack_ok) {
+			buf[n++] = OPT_SACK_PERM;
+			buf[n++] = 2;
+		} else {
+			buf[n++] = OPT_NOP;
+			buf[n++] = OPT_NOP;
+		}
+		buf[n++] = OPT_TS;
+		buf[n++] = 10;
+		put32(buf + n, spec->tsval);
+		put32(buf + n + 4, spec->tsecr);
+		n += 8;
+	} else if (spec->sack_ok) {
+		buf[n++] = OPT_NOP;
+		buf[n++] = OPT_NOP;
+		buf[n++] = OPT_SACK_PERM;
+		buf[n++] = 2;
+	}
+	if (spec->has_wscale) {
+		buf[n++] = OPT_NOP;
+		buf[n++] = OPT_WSCALE;
+		buf[n++] = 3;
+		buf[n++] = spec->wscale;
+	}
+	if (spec->nsack) {
+		buf[n++] = OPT_NOP;
+		buf[n++] = OPT_NOP;
+		buf[n++] = OPT_SACK;
+		buf[n++] = (uint8_t)(2 + 8 * spec->nsack);
+		for (i = 0; i < spec->nsack; i++) {
+			put32(buf + n, spec->sack[i][0]);
+			put32(buf + n + 4, spec->sack[i][1]);
+			n += 8;
+		}
+	}
+	if (n > INJECT_MAX_OPTLEN) {
+		ret = fw_err(err, errlen, -EMSGSIZE,
+			     "inject: the options take %u bytes, more than the %d a TCP header holds",
+			     n, INJECT_MAX_OPTLEN);
+		goto out;
+	}
+	memcpy(out, buf, n);
+	*len = n;
+out:
+	return ret;
+}
+
 int inject_send(struct inject *inj, const struct inject_spec *spec, char *err, size_t errlen)
 {
-	uint8_t opts[INJECT_TS_OPTLEN];
+	uint8_t opts[INJECT_MAX_OPTLEN];
+	const uint8_t *payload = NULL;
 	uint32_t optlen = 0, tcp_len;
 	libnet_ptag_t tag;
 	int ret, c;
@@ -126,39 +217,35 @@ int inject_send(struct inject *inj, const struct inject_spec *spec, char *err, s
 			     "inject: segment addresses are not of the context's family");
 		goto out;
 	}
+	ret = inject_options_build(spec, opts, &optlen, err, errlen);
+	if (ret < 0)
+		goto out;
 	/* Both IPv4 total length and IPv6 payload length are 16 bits. */
-	if (spec->payload_len > 65535 - LIBNET_IPV4_H - LIBNET_TCP_H - INJECT_TS_OPTLEN) {
+	if (spec->payload_len > 65535 - LIBNET_IPV4_H - LIBNET_TCP_H - optlen) {
 		ret = fw_err(err, errlen, -EMSGSIZE, "inject: payload of %u bytes is too long",
 			     spec->payload_len);
 		goto out;
 	}
-	ret = inject_payload_reserve(inj, spec->payload_len);
-	if (ret < 0) {
-		fw_err(err, errlen, ret, "inject: out of memory");
-		goto out;
+	payload = spec->payload;
+	if (!payload && spec->payload_len) {
+		ret = inject_payload_reserve(inj, spec->payload_len);
+		if (ret < 0) {
+			fw_err(err, errlen, ret, "inject: out of memory");
+			goto out;
+		}
+		payload = inj->payload;
 	}
 	libnet_clear_packet(inj->ln);
 
 	/* libnet stacks blocks inside out: options first, then TCP (which
 	 * counts the options into its data offset), then IP. */
-	if (spec->has_ts) {
-		uint32_t tsval = htonl(spec->tsval), tsecr = htonl(spec->tsecr);
-
-		opts[0] = 1; /* NOP */
-		opts[1] = 1;
-		opts[2] = 8; /* TCPOPT_TIMESTAMP */
-		opts[3] = 10;
-		memcpy(opts + 4, &tsval, 4);
-		memcpy(opts + 8, &tsecr, 4);
-		optlen = sizeof(opts);
-		if (libnet_build_tcp_options(opts, optlen, inj->ln, 0) < 0)
-			goto libnet_fail;
-	}
+	if (optlen && libnet_build_tcp_options(opts, optlen, inj->ln, 0) < 0)
+		goto libnet_fail;
 	tcp_len = LIBNET_TCP_H + optlen + spec->payload_len;
 	/* sum 0: libnet fills the checksum over the pseudo-header when writing. */
 	tag = libnet_build_tcp(spec->sport, spec->dport, spec->seq, spec->ack, spec->flags,
 			       spec->win, 0, 0, (uint16_t)tcp_len,
-			       spec->payload_len ? inj->payload : NULL, spec->payload_len, inj->ln,
+			       spec->payload_len ? payload : NULL, spec->payload_len, inj->ln,
 			       0);
 	if (tag < 0)
 		goto libnet_fail;

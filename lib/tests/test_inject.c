@@ -427,6 +427,61 @@ static void wire_check(struct env *e, int family)
 	assert_memory_equal(r.payload, "xxxxx", 5);
 	assert_true(r.sum_ok);
 
+	/* A SYN with every option Linux offers, in its order and padding
+	 * (tcp_options_write): MSS, SACK-permitted in the TS's NOPs, NOP WS. */
+	{
+		static const uint8_t want[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 42,
+						  0, 0, 0, 0, 1, 3, 3, 9 };
+
+		memset(&s, 0, sizeof(s));
+		spec_addrs(&s, family);
+		s.sport = sport + 3;
+		s.dport = 9;
+		s.flags = SEG_SYN;
+		s.has_mss = true;
+		s.mss = 1460;
+		s.sack_ok = true;
+		s.has_ts = true;
+		s.tsval = 42;
+		s.has_wscale = true;
+		s.wscale = 9;
+		ret = inject_send(inj, &s, err, sizeof(err));
+		if (ret < 0)
+			fail_msg("inject_send SYN with options: %s", err);
+		assert_true(rx_wait(fd, sport + 3, 9, &r));
+		assert_int_equal(r.doff, 10);
+		assert_int_equal(r.optlen, 20);
+		assert_memory_equal(r.opts, want, 20);
+		assert_true(r.sum_ok);
+	}
+	/* Two SACK blocks and a given payload, no timestamp: NOP NOP SACK. */
+	{
+		static const uint8_t want[20] = { 1, 1, 5, 18, 0, 0, 0, 10, 0, 0, 0, 20,
+						  0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 5 };
+
+		memset(&s, 0, sizeof(s));
+		spec_addrs(&s, family);
+		s.sport = sport + 4;
+		s.dport = 9;
+		s.flags = SEG_ACK;
+		s.nsack = 2;
+		s.sack[0][0] = 10;
+		s.sack[0][1] = 20;
+		s.sack[1][0] = 0xfffffff0;
+		s.sack[1][1] = 5;
+		s.payload = (const uint8_t *)"GET /\r\n";
+		s.payload_len = 7;
+		ret = inject_send(inj, &s, err, sizeof(err));
+		if (ret < 0)
+			fail_msg("inject_send SACK: %s", err);
+		assert_true(rx_wait(fd, sport + 4, 9, &r));
+		assert_int_equal(r.optlen, 20);
+		assert_memory_equal(r.opts, want, 20);
+		assert_int_equal(r.paylen, 7);
+		assert_memory_equal(r.payload, "GET /\r\n", 7);
+		assert_true(r.sum_ok);
+	}
+
 	inject_free(inj);
 	close(fd);
 }
@@ -483,6 +538,12 @@ static void synack_check(struct env *e, int family)
 	s.win = 65535;
 	s.has_ts = true;
 	s.tsval = 0x11223344;
+	/* the kernel offers SACK and window scaling only to a SYN that did */
+	s.sack_ok = true;
+	s.has_wscale = true;
+	s.wscale = 7;
+	s.has_mss = true;
+	s.mss = 1000;
 	ret = inject_send(inj, &s, err, sizeof(err));
 	if (ret < 0)
 		fail_msg("inject_send: %s", err);
@@ -492,7 +553,7 @@ static void synack_check(struct env *e, int family)
 	/* Find TS among the kernel's options and check it echoes our tsval. */
 	{
 		size_t i = 0;
-		bool seen = false;
+		bool seen = false, sack_ok = false, ws = false;
 
 		while (i < r.optlen) {
 			if (r.opts[i] == 0)
@@ -507,9 +568,13 @@ static void synack_check(struct env *e, int family)
 				assert_int_equal(be32(r.opts + i + 6), 0x11223344);
 				seen = true;
 			}
+			sack_ok |= r.opts[i] == 4;
+			ws |= r.opts[i] == 3;
 			i += r.opts[i + 1];
 		}
 		assert_true(seen);
+		assert_true(sack_ok);
+		assert_true(ws);
 	}
 
 	inject_free(inj);
@@ -543,6 +608,18 @@ static void test_errors(void **state)
 	spec_addrs(&s, AF_INET);
 	s.payload_len = 70000;
 	assert_int_equal(inject_send(inj, &s, err, sizeof(err)), -EMSGSIZE);
+	/* a timestamp and four SACK blocks take 46 bytes: no header holds them */
+	s.payload_len = 0;
+	s.has_ts = true;
+	s.nsack = 4;
+	err[0] = '\0';
+	assert_int_equal(inject_send(inj, &s, err, sizeof(err)), -EMSGSIZE);
+	assert_non_null(strstr(err, "40"));
+	s.has_ts = false;
+	s.nsack = 0;
+	s.has_wscale = true;
+	s.wscale = 15;
+	assert_int_equal(inject_send(inj, &s, err, sizeof(err)), -EINVAL);
 	inject_free(inj);
 }
 
