@@ -75,6 +75,52 @@ int counters_parse(const char *text, struct counter_set *out)
 	return 0;
 }
 
+/* /proc/net/stat/NAME: a line of names, then one line of hex values per
+ * CPU, summed (except "entries", the namespace's table size, which every
+ * line repeats). */
+int counters_parse_stat(const char *text, const char *group, struct counter_set *out)
+{
+	const char *names_end = strchr(text, '\n'), *line, *n = text;
+	size_t first = out->n, col, ncols = 0;
+	int ret;
+
+	if (!names_end)
+		return -EINVAL;
+	while (n < names_end) { /* blanks are spaces (nf_conntrack) or tabs (synproxy) */
+		size_t nl;
+
+		n += strspn(n, " \t");
+		nl = strcspn(n, " \t\n");
+		if (!nl)
+			break;
+		if ((ret = counters_add(out, group, strlen(group), n, nl, 0)) < 0)
+			return ret;
+		ncols++;
+		n += nl;
+	}
+	for (line = names_end + 1; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : "") {
+		const char *v = line;
+
+		for (col = 0; col < ncols; col++) {
+			char *end;
+			long long val;
+
+			v += strspn(v, " \t");
+			if (*v == '\n' || !*v)
+				return col ? -EINVAL : 0; /* a short row, or the end */
+			val = strtoll(v, &end, 16);
+			if (end == v || !strchr(" \t\n", *end))
+				return -EINVAL;
+			if (strcmp(strchr(out->v[first + col].name, '.') + 1, "entries") == 0)
+				out->v[first + col].value = val;
+			else
+				out->v[first + col].value += val;
+			v = end;
+		}
+	}
+	return 0;
+}
+
 static int counters_slurp(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "r");
@@ -92,6 +138,7 @@ int counters_read(int ns_fd, struct counter_set *out, char *err, size_t errlen)
 {
 	static const char *const files[] = { "/proc/thread-self/net/snmp",
 					     "/proc/thread-self/net/netstat" };
+	static const char *const stat_files[] = { "nf_conntrack", "synproxy" };
 	char *buf = malloc(COUNTERS_FILE_MAX);
 	size_t i;
 	int saved, ret;
@@ -111,6 +158,16 @@ int counters_read(int ns_fd, struct counter_set *out, char *err, size_t errlen)
 			fw_err(err, errlen, ret, "counters: %s: %s", files[i], strerror(-ret));
 		else if ((ret = counters_parse(buf, out)) < 0)
 			fw_err(err, errlen, ret, "counters: %s: unexpected format", files[i]);
+	}
+	/* a netfilter module's statistics: there once the module is loaded */
+	for (i = 0; i < sizeof(stat_files) / sizeof(stat_files[0]) && ret == 0; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/thread-self/net/stat/%s", stat_files[i]);
+		if (counters_slurp(path, buf, COUNTERS_FILE_MAX) < 0)
+			continue;
+		if ((ret = counters_parse_stat(buf, stat_files[i], out)) < 0)
+			fw_err(err, errlen, ret, "counters: %s: unexpected format", path);
 	}
 	if (netns_leave(saved) < 0 && ret == 0)
 		ret = fw_err(err, errlen, -EIO, "counters: cannot leave the namespace");

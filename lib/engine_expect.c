@@ -363,7 +363,7 @@ int expect_counter(struct engine *E, const struct fw_step *st)
 
 	if (counters_get(base, st->counter, &before) < 0) {
 		fw_err(E->err, sizeof(E->err), -ENOENT,
-		       "this kernel has no counter '%s' in /proc/net/snmp or /proc/net/netstat",
+		       "this kernel has no counter '%s' in /proc/net/snmp, netstat or stat/",
 		       st->counter);
 		return step_error(E, st, -ENOENT, "bad step");
 	}

@@ -62,6 +62,38 @@ static void test_parse_rejects(void **state)
 	counter_set_clear(&cs);
 }
 
+/* /proc/net/stat/nf_conntrack as this kernel prints it (two CPUs): values
+ * in hex, summed over CPUs, except entries (the table's size, on every row). */
+static const char ct_stat_text[] =
+	"entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart\n"
+	"00000003  00000000 00000000 00000000 00000010 00000000 00000000 00000000 00000000 00000000 00000001 00000000 00000000  00000000 00000000 00000000 00000000\n"
+	"00000003  00000001 00000000 00000000 00000002 00000000 00000000 00000000 00000000 00000000 0000000a 00000000 00000000  00000000 00000000 00000000 00000000\n";
+
+static void test_parse_stat(void **state)
+{
+	struct counter_set cs = { 0 };
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(counters_parse_stat(ct_stat_text, "nf_conntrack", &cs), 0);
+	assert_int_equal(cs.n, 17);
+	assert_int_equal(counters_get(&cs, "nf_conntrack.entries", &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(counters_get(&cs, "nf_conntrack.invalid", &v), 0);
+	assert_int_equal(v, 0x12);
+	assert_int_equal(counters_get(&cs, "nf_conntrack.drop", &v), 0);
+	assert_int_equal(v, 11);
+	assert_int_equal(counters_get(&cs, "nf_conntrack.search_restart", &v), 0);
+	assert_int_equal(v, 0);
+	counter_set_clear(&cs);
+	assert_int_equal(counters_parse_stat("entries invalid\n00000001 zz\n", "x", &cs), -EINVAL);
+	counter_set_clear(&cs);
+	assert_int_equal(counters_parse_stat("entries invalid\n00000001\n", "x", &cs), -EINVAL);
+	counter_set_clear(&cs);
+	assert_int_equal(counters_parse_stat("no newline", "x", &cs), -EINVAL);
+	counter_set_clear(&cs);
+}
+
 /* A fresh namespace has its own counters, all TcpExt ones at zero. */
 static void test_read_namespace(void **state)
 {
@@ -80,6 +112,11 @@ static void test_read_namespace(void **state)
 	assert_int_equal(v, 0);
 	assert_int_equal(counters_get(&cs, "Tcp.ActiveOpens", &v), 0);
 	assert_int_equal(v, 0);
+	/* netfilter's statistics come along once conntrack is loaded */
+	if (access("/proc/net/stat/nf_conntrack", R_OK) == 0) {
+		assert_int_equal(counters_get(&cs, "nf_conntrack.invalid", &v), 0);
+		assert_int_equal(v, 0);
+	}
 	counter_set_clear(&cs);
 	close(ns);
 }
@@ -89,6 +126,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_lookup),
 		cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_parse_stat),
 		cmocka_unit_test(test_read_namespace),
 	};
 
