@@ -5,7 +5,7 @@
 
 static const char *const fault_keys[] = {"name",  "from", "flags", "has",    "payload",	 "seq",
 					 "state", "nth",  "count", "action", "delay",	 "until",
-					 "max",	  "gap",  "set",   "armed",  "optional", "when", NULL};
+					 "max",	  "gap",  "set",   "armed",  "optional", "when", "leg",  NULL};
 
 /* Keys that belong to one action only: given with another, they are errors. */
 static const struct {
@@ -288,6 +288,31 @@ static int load_fault_action_keys(struct loader *L, yaml_node_t *map, struct fau
 	return 0;
 }
 
+/* leg: the wire before the box (wire-a, the default) or after it (wire-b);
+ * only a case with a box has two. */
+static int load_fault_leg(struct loader *L, const struct fw_case *c, yaml_node_t *map,
+			  struct fault_rule *f)
+{
+	yaml_node_t *n = map_get(L, map, "leg");
+	int leg;
+
+	if (!n)
+		return 0;
+	if (!c->dut.present)
+		return load_fail(L, n,
+				 "fault '%s': 'leg' names a side of a device under test, and this "
+				 "case has no 'dut:' (its one wire is where every fault acts)",
+				 f->name);
+	leg = fault_leg_parse(scalar(n));
+	if (leg < 0)
+		return load_fail(L, n,
+				 "fault '%s': leg '%s': say wire-a (client to box) or wire-b (box to "
+				 "server)",
+				 f->name, scalar(n) ? scalar(n) : "a list");
+	f->leg = (enum fault_leg)leg;
+	return 0;
+}
+
 int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fault_rule *f)
 {
 	static const struct keyset ks = {"fault", fault_keys};
@@ -298,6 +323,7 @@ int load_fault(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fau
 	memset(f, 0, sizeof(*f));
 	f->armed = true;
 	if ((ret = check_keys(L, map, &ks)) < 0 || (ret = load_fault_name(L, c, map, f)) < 0 ||
+	    (ret = load_fault_leg(L, c, map, f)) < 0 ||
 	    (ret = load_fault_action(L, map, f, &silence)) < 0 ||
 	    (ret = load_fault_selectors(L, map, f, silence)) < 0 ||
 	    (ret = load_fault_action_keys(L, map, f)) < 0 ||

@@ -173,13 +173,47 @@ static const struct topo_desc *engine_topology(const struct fw_dut *dut)
 	return &topo_desc_dut;
 }
 
+/* The interceptor in one leg's wire namespace, when some fault acts there:
+ * wire-a is the first wire node (the only one without a box), wire-b the
+ * one between the box and the server. */
+static int engine_intercept_open(struct engine *E, enum fault_leg leg)
+{
+	const char *node = leg == FAULT_LEG_A ? NULL : "wire-b";
+	struct intercept_config icfg;
+	struct epoll_event ev;
+	int h, ret;
+
+	if (!fault_set_uses_leg(E->faults, leg))
+		return 0;
+	memset(&icfg, 0, sizeof(icfg));
+	icfg.wire_ns_fd = node ? topo_node_ns_fd(E->topo, node) : topo_ns_fd(E->topo, HOST_WIRE);
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++)
+		icfg.in_ifname[h] = node ? topo_node_ifname_toward(E->topo, node, (enum fw_host)h) :
+					   topo_wire_ifname(E->topo, (enum fw_host)h);
+	icfg.faults = E->faults;
+	icfg.leg = leg;
+	icfg.view = engine_view;
+	icfg.view_ctx = E;
+	icfg.namespace_dies = true; /* topo_free() right after intercept_free() */
+	ret = intercept_open(&E->ic[leg], &icfg, E->err, sizeof(E->err));
+	if (ret < 0)
+		return ret;
+	ev.events = EPOLLIN;
+	ev.data.u32 = TAG_INTERCEPT;
+	if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, intercept_fd(E->ic[leg]), &ev) < 0)
+		return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+	ev.data.u32 = TAG_INTERCEPT_TIMER;
+	if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, intercept_timer_fd(E->ic[leg]), &ev) < 0)
+		return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+	return 0;
+}
+
 static int engine_setup(struct engine *E)
 {
 	static const uint32_t cap_tags[] = { TAG_CAPTURE_CLIENT, TAG_CAPTURE_SERVER };
-	struct intercept_config icfg;
 	struct epoll_event ev;
 	size_t i;
-	int h, ret;
+	int h, leg, ret;
 
 	if (E->c->dut.interfaces[0][0]) { /* an external box on two real interfaces */
 		const char *const ext[2] = { E->c->dut.interfaces[0], E->c->dut.interfaces[1] };
@@ -235,25 +269,10 @@ static int engine_setup(struct engine *E)
 	ret = fault_set_create(&E->faults, E->c->faults, E->c->nfaults);
 	if (ret < 0)
 		return fw_err(E->err, sizeof(E->err), ret, "out of memory");
-	if (E->c->nfaults) {
-		memset(&icfg, 0, sizeof(icfg));
-		icfg.wire_ns_fd = topo_ns_fd(E->topo, HOST_WIRE);
-		icfg.in_ifname[HOST_CLIENT] = topo_wire_ifname(E->topo, HOST_CLIENT);
-		icfg.in_ifname[HOST_SERVER] = topo_wire_ifname(E->topo, HOST_SERVER);
-		icfg.faults = E->faults;
-		icfg.view = engine_view;
-		icfg.view_ctx = E;
-		icfg.namespace_dies = true; /* topo_free() right after intercept_free() */
-		ret = intercept_open(&E->ic, &icfg, E->err, sizeof(E->err));
+	for (leg = 0; leg < FAULT_LEG_COUNT; leg++) {
+		ret = engine_intercept_open(E, (enum fault_leg)leg);
 		if (ret < 0)
 			return ret;
-		ev.events = EPOLLIN;
-		ev.data.u32 = TAG_INTERCEPT;
-		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, intercept_fd(E->ic), &ev) < 0)
-			return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
-		ev.data.u32 = TAG_INTERCEPT_TIMER;
-		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, intercept_timer_fd(E->ic), &ev) < 0)
-			return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
 	}
 	for (h = 0; h < HOST_COUNT; h++) {
 		/* the endpoints, and the box when it is a namespace of ours */
@@ -283,11 +302,12 @@ static int engine_setup(struct engine *E)
 static void engine_teardown(struct engine *E)
 {
 	size_t i;
-	int h;
+	int h, leg;
 
 	/* Stop watching before the sockets close: their final RSTs are not
 	 * part of the case. */
-	intercept_free(E->ic);
+	for (leg = 0; leg < FAULT_LEG_COUNT; leg++)
+		intercept_free(E->ic[leg]);
 	engine_dut_down(E);
 	if (E->kmsg_open)
 		kmsg_close(&E->kmsg);
@@ -550,7 +570,7 @@ static int run_steps(struct engine *E)
 		 * event loop: serve the queue between them, or every segment of a
 		 * sender with a rule would wait for the next wait. Not after an
 		 * action marked together: nothing may come between the two. */
-		if (E->ic && !(i > 0 && E->c->steps[i - 1].together)) {
+		if (engine_intercepting(E) && !(i > 0 && E->c->steps[i - 1].together)) {
 			ret = pump_fd(E, TAG_INTERCEPT);
 			if (ret < 0)
 				return step_error(E, st, ret, "engine failure");

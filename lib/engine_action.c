@@ -464,7 +464,7 @@ static int act_release(struct engine *E, const struct fw_step *st, struct esock 
 	(void)s;
 	(void)deadline;
 	(void)result;
-	intercept_release_rule(E->ic, st->fault, INT64_MAX, on_intercept, E);
+	engine_release_rule(E, (size_t)st->fault, INT64_MAX);
 	return 0;
 }
 

@@ -129,7 +129,7 @@ struct engine {
 	struct topo *topo;
 	struct capture *cap[2]; /* [HOST_CLIENT], [HOST_SERVER] legs */
 	struct fault_set *faults;
-	struct intercept *ic;
+	struct intercept *ic[FAULT_LEG_COUNT]; /* one per leg some fault acts on */
 	struct inject *inj[2];
 	struct sockprobe *probe[2];
 	struct host_snapshot snap[2];
@@ -217,6 +217,9 @@ void release_on_state(struct engine *E, enum fw_host h, int state, int64_t now);
 int probe_host(struct engine *E, enum fw_host h);
 int probe_all(struct engine *E);
 const struct sock_info *sock_state(struct engine *E, const struct esock *s);
+/* Is some leg's interceptor open? */
+bool engine_intercepting(const struct engine *E);
+void engine_release_rule(struct engine *E, size_t i, int64_t before_ns);
 void on_intercept(void *ctx, const struct intercept_event *iev);
 int pump_fd(struct engine *E, uint32_t tag);
 int pump(struct engine *E, int64_t deadline);

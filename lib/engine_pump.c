@@ -113,6 +113,25 @@ enum fw_host other(enum fw_host h)
 /* ---- event pump ----------------------------------------------------------- */
 
 
+bool engine_intercepting(const struct engine *E)
+{
+	int leg;
+
+	for (leg = 0; leg < FAULT_LEG_COUNT; leg++)
+		if (E->ic[leg])
+			return true;
+	return false;
+}
+
+/* Let go what rule i holds (in its leg's interceptor) queued before before_ns. */
+void engine_release_rule(struct engine *E, size_t i, int64_t before_ns)
+{
+	const struct fault_rule *r = fault_set_rule(E->faults, i);
+
+	if (r && E->ic[r->leg])
+		intercept_release_rule(E->ic[r->leg], (int)i, before_ns, on_intercept, E);
+}
+
 /* A segment crossed the wire (seen arriving at its receiver at t_abs): let
  * go what a hold waits for, and what a reorder held behind it. Only
  * segments queued before it count, so nothing releases itself. */
@@ -122,9 +141,9 @@ static void release_on_segment(struct engine *E, enum fw_host sender, const stru
 	size_t i;
 
 	E->release_trigger = t_abs;
-	for (i = 0; E->ic && i < fault_set_count(E->faults); i++)
+	for (i = 0; i < fault_set_count(E->faults); i++)
 		if (fault_rule_released_by_segment(fault_set_rule(E->faults, i), sender, s))
-			intercept_release_rule(E->ic, (int)i, t_abs, on_intercept, E);
+			engine_release_rule(E, i, t_abs);
 	E->release_trigger = 0;
 }
 
@@ -133,9 +152,9 @@ void release_on_state(struct engine *E, enum fw_host h, int state, int64_t now)
 	size_t i;
 
 	E->release_trigger = now;
-	for (i = 0; E->ic && i < fault_set_count(E->faults); i++)
+	for (i = 0; i < fault_set_count(E->faults); i++)
 		if (fault_rule_released_by_state(fault_set_rule(E->faults, i), h, state))
-			intercept_release_rule(E->ic, (int)i, INT64_MAX, on_intercept, E);
+			engine_release_rule(E, i, INT64_MAX);
 	E->release_trigger = 0;
 }
 
@@ -230,7 +249,7 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 	}
 	seg_text(E, sender, &s, &ev,
 		 ev.sent ? (ev.injected ? "injected " : "") : (ev.injected ? "injected, arrived " : "arrived "));
-	if (!ev.sent && E->ic) {
+	if (!ev.sent && engine_intercepting(E)) {
 		ev.late_ns = dwell_of(E, sender, &s);
 		late_suffix(&ev, "queued");
 	}
@@ -312,6 +331,13 @@ void on_intercept(void *ctx, const struct intercept_event *iev)
 				 fault_action_name(ev.action), iev->decision.occurrence);
 		break;
 	}
+	if (rule && rule->leg != FAULT_LEG_A) { /* "...: " -> "... on wire-b: " */
+		size_t used = strlen(prefix);
+
+		if (used >= 2 && used + 12 < sizeof(prefix))
+			snprintf(prefix + used - 2, sizeof(prefix) - used + 2, " on %s: ",
+				 fault_leg_name(rule->leg));
+	}
 	seg_text(E, iev->from, &iev->seg, &ev, prefix);
 	if (iev->rewritten) {
 		struct fw_event after = ev;
@@ -349,7 +375,7 @@ static int capture_both(struct engine *E)
 
 int pump_fd(struct engine *E, uint32_t tag)
 {
-	int ret = 0;
+	int ret = 0, leg;
 
 	switch ((enum epoll_tag)tag) {
 	case TAG_CAPTURE_CLIENT:
@@ -358,8 +384,8 @@ int pump_fd(struct engine *E, uint32_t tag)
 		break;
 	case TAG_INTERCEPT:
 	case TAG_INTERCEPT_TIMER:
-		if (E->test_stall_ns) {
-			struct pollfd q = { .fd = intercept_fd(E->ic), .events = POLLIN };
+		if (E->test_stall_ns && E->ic[FAULT_LEG_A]) {
+			struct pollfd q = { .fd = intercept_fd(E->ic[FAULT_LEG_A]), .events = POLLIN };
 			struct timespec nap = { E->test_stall_ns / FW_NS_PER_SEC,
 						E->test_stall_ns % FW_NS_PER_SEC };
 
@@ -369,8 +395,9 @@ int pump_fd(struct engine *E, uint32_t tag)
 		/* What capture holds happened before what the queue holds: the
 		 * matcher's view (ISNs, FINs and their ACKs) must include it. */
 		ret = capture_both(E);
-		if (ret == 0)
-			ret = intercept_process(E->ic, on_intercept, E);
+		for (leg = 0; ret == 0 && leg < FAULT_LEG_COUNT; leg++)
+			if (E->ic[leg])
+				ret = intercept_process(E->ic[leg], on_intercept, E);
 		if (ret == -ENOBUFS)
 			ret = 0; /* reported by intercept in err; the case goes on */
 		break;

@@ -39,6 +39,28 @@ int fault_action_parse(const char *name)
 	return -1;
 }
 
+static const char *const fault_leg_names[] = {
+	[FAULT_LEG_A] = "wire-a",
+	[FAULT_LEG_B] = "wire-b",
+};
+
+const char *fault_leg_name(enum fault_leg leg)
+{
+	if ((size_t)leg >= FAULT_LEG_COUNT)
+		return "?";
+	return fault_leg_names[leg];
+}
+
+int fault_leg_parse(const char *name)
+{
+	int l;
+
+	for (l = 0; name && l < FAULT_LEG_COUNT; l++)
+		if (strcmp(name, fault_leg_names[l]) == 0)
+			return l;
+	return -1;
+}
+
 int fault_set_create(struct fault_set **out, const struct fault_rule *rules, size_t n)
 {
 	struct fault_set *fs;
@@ -108,8 +130,9 @@ static bool fault_rule_window_holds(const struct fault_rule *r, unsigned occurre
 	return r->count == 0 || occurrence - nth < r->count;
 }
 
-struct fault_decision fault_set_decide(struct fault_set *fs, enum fw_host from,
-				       const struct seg *s, const struct fault_view *view)
+/* leg < 0: every rule, wherever it acts */
+static struct fault_decision decide(struct fault_set *fs, int leg, enum fw_host from,
+				    const struct seg *s, const struct fault_view *view)
 {
 	struct fault_decision d = { .action = FAULT_PASS, .rule = -1 };
 	size_t i;
@@ -123,7 +146,8 @@ struct fault_decision fault_set_decide(struct fault_set *fs, enum fw_host from,
 		const struct fault_rule *r = &fs->rules[i];
 		unsigned occ;
 
-		if (!r->armed || !fault_rule_match(r, from, s, view))
+		if (!r->armed || (leg >= 0 && (int)r->leg != leg) ||
+		    !fault_rule_match(r, from, s, view))
 			continue;
 		occ = ++fs->matched[i];
 		if (d.rule >= 0 || !fault_rule_window_holds(r, occ))
@@ -149,6 +173,29 @@ struct fault_decision fault_set_decide(struct fault_set *fs, enum fw_host from,
 		}
 	}
 	return d;
+}
+
+struct fault_decision fault_set_decide(struct fault_set *fs, enum fw_host from,
+				       const struct seg *s, const struct fault_view *view)
+{
+	return decide(fs, -1, from, s, view);
+}
+
+struct fault_decision fault_set_decide_leg(struct fault_set *fs, enum fault_leg leg,
+					   enum fw_host from, const struct seg *s,
+					   const struct fault_view *view)
+{
+	return decide(fs, (int)leg, from, s, view);
+}
+
+bool fault_set_uses_leg(const struct fault_set *fs, enum fault_leg leg)
+{
+	size_t i;
+
+	for (i = 0; fs && i < fs->n; i++)
+		if (fs->rules[i].leg == leg)
+			return true;
+	return false;
 }
 
 size_t fault_set_count(const struct fault_set *fs)

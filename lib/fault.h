@@ -44,6 +44,15 @@ enum fault_until {
 	FAULT_UNTIL_STEP,     /* a "release" step names this fault */
 };
 
+/* Where a rule acts: the wire before the device under test (wire-a, between
+ * the client and the box; the only wire when a case has no box) or after it
+ * (wire-b, between the box and the server). Either direction crosses both. */
+enum fault_leg {
+	FAULT_LEG_A,
+	FAULT_LEG_B,
+};
+#define FAULT_LEG_COUNT (FAULT_LEG_B + 1)
+
 /* Field changes of a rewrite; deltas are added modulo 2^32. */
 struct fault_rewrite {
 	bool set_flags;
@@ -57,6 +66,7 @@ struct fault_rewrite {
 struct fault_rule {
 	char name[64];
 	enum fw_host from;
+	enum fault_leg leg; /* the wire it acts in */
 	uint8_t flags_mask, flags_value;
 	enum fault_payload payload;
 	bool match_seq;
@@ -102,6 +112,13 @@ void fault_set_free(struct fault_set *fs); /* accepts NULL */
  * do not match. */
 struct fault_decision fault_set_decide(struct fault_set *fs, enum fw_host from,
 				       const struct seg *s, const struct fault_view *view);
+/* The same for the interceptor on one leg: only that leg's rules count
+ * and act (a segment crosses each leg once). */
+struct fault_decision fault_set_decide_leg(struct fault_set *fs, enum fault_leg leg,
+					   enum fw_host from, const struct seg *s,
+					   const struct fault_view *view);
+/* Does some rule act on this leg (an interceptor there is needed)? */
+bool fault_set_uses_leg(const struct fault_set *fs, enum fault_leg leg);
 size_t fault_set_count(const struct fault_set *fs);
 const struct fault_rule *fault_set_rule(const struct fault_set *fs, size_t idx);
 int fault_set_find(const struct fault_set *fs, const char *name); /* index or -1 */
@@ -129,5 +146,8 @@ bool fault_rule_released_by_state(const struct fault_rule *r, enum fw_host host,
 /* "pass", "drop", "delay", "hold", "reorder", "duplicate", "rewrite" */
 const char *fault_action_name(enum fault_action a);
 int fault_action_parse(const char *name); /* action, or -1 */
+/* "wire-a", "wire-b" */
+const char *fault_leg_name(enum fault_leg leg);
+int fault_leg_parse(const char *name); /* leg, or -1 */
 
 #endif

@@ -137,6 +137,7 @@ int intercept_open(struct intercept **out, const struct intercept_config *cfg, c
 	ic->view_ctx = cfg->view_ctx;
 	ic->backend[INTERCEPT_V4] = ic->backend[INTERCEPT_V6] = -1;
 	ic->faults = cfg->faults;
+	ic->leg = cfg->leg;
 	ic->queue_num = cfg->queue_num;
 	ic->namespace_dies = cfg->namespace_dies;
 	/* Our own reference: intercept_free() still needs the namespace to take

@@ -27,6 +27,9 @@ struct intercept_config {
 	 * NULL for HOST_WIRE */
 	const char *in_ifname[HOST_COUNT];
 	struct fault_set *faults; /* borrowed; must outlive the interceptor */
+	/* The leg this wire namespace is: only rules of this leg act here (a
+	 * fault set may be shared by one interceptor on each leg). */
+	enum fault_leg leg;
 	uint16_t queue_num;
 	/* Optional: fills what the matcher needs beyond the segment (the
 	 * sequence number relative to the sender's ISN, the sending socket's

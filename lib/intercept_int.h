@@ -77,6 +77,7 @@ struct intercept_held {
 struct intercept {
 	int ns_fd; /* our own dup of the wire namespace, for iptables at free time */
 	struct fault_set *faults;
+	enum fault_leg leg; /* only this leg's rules act here */
 	uint16_t queue_num;
 	struct nfq_handle *h;
 	struct nfq_q_handle *qh;

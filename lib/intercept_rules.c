@@ -127,8 +127,9 @@ int intercept_filters_build(struct intercept *ic, char *err, size_t errlen)
 		const struct fault_rule *r = fault_set_rule(ic->faults, i);
 		struct intercept_filter f = {.from = r->from};
 
-		/* The wire namespace sends nothing through FORWARD itself. */
-		if (r->from != HOST_CLIENT && r->from != HOST_SERVER)
+		/* The wire namespace sends nothing through FORWARD itself; a rule
+		 * of the other leg is the other interceptor's. */
+		if ((r->from != HOST_CLIENT && r->from != HOST_SERVER) || r->leg != ic->leg)
 			continue;
 		/* (flags & mask) == value cannot hold: the rule never matches. */
 		if (r->flags_value & ~r->flags_mask)

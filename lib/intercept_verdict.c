@@ -354,9 +354,9 @@ int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct 
 		struct fault_view view = {.state = -1};
 
 		ic->view(ic->view_ctx, h.from, &h.seg, h.queued_ns, &view);
-		h.decision = fault_set_decide(ic->faults, h.from, &h.seg, &view);
+		h.decision = fault_set_decide_leg(ic->faults, ic->leg, h.from, &h.seg, &view);
 	} else {
-		h.decision = fault_set_decide(ic->faults, h.from, &h.seg, NULL);
+		h.decision = fault_set_decide_leg(ic->faults, ic->leg, h.from, &h.seg, NULL);
 	}
 	switch (h.decision.action) {
 	case FAULT_PASS:

@@ -640,6 +640,17 @@ const char *topo_wire_ifname(const struct topo *t, enum fw_host h)
 	return hop ? hop->ifname : NULL;
 }
 
+const char *topo_node_ifname_toward(const struct topo *t, const char *node, enum fw_host h)
+{
+	int from = t ? node_index(t->desc, node) : -1, to = host_node(t, h);
+	const struct topo_end *hop;
+
+	if (from < 0 || to < 0)
+		return NULL;
+	hop = first_hop(t->desc, from, to);
+	return hop ? hop->ifname : NULL;
+}
+
 void topo_addr(const struct topo *t, enum fw_host h, int family, struct fw_addr *out)
 {
 	const struct topo_end *other, *e = NULL;

@@ -130,6 +130,10 @@ const char *topo_ifname(const struct topo *t, enum fw_host h);
  * wire node (the first node of role wire): "cl0" or "sv0" on the classic
  * topology, "cl0" or "dt0" (from the box) on wire-a of the box topology. */
 const char *topo_wire_ifname(const struct topo *t, enum fw_host h);
+/* The same from any node by name: the interface of `node` through which
+ * host h's segments arrive ("dt0" on wire-b for the client's); NULL when
+ * there is no such node or path. */
+const char *topo_node_ifname_toward(const struct topo *t, const char *node, enum fw_host h);
 /* Address of a host (client or server) in the given family. */
 void topo_addr(const struct topo *t, enum fw_host h, int family, struct fw_addr *out);
 

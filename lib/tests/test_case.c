@@ -1157,6 +1157,17 @@ static void test_dut_mode(void **state)
 	c = load_ok("summary: s\ndut: {mode: routed, setup: 'true'}\nsteps:\n  - {do: listen, host: server, port: 1}\n");
 	assert_int_equal(c->dut.mode, DUT_ROUTED);
 	case_free(c);
+	/* a fault acts on wire-a (before the box) unless it names wire-b */
+	c = load_ok("summary: s\ndut: {setup: 'true'}\nfaults:\n"
+		    "  - {name: a, from: client, action: drop}\n"
+		    "  - {name: b, leg: wire-b, from: server, action: drop}\n"
+		    "  - {name: c, leg: wire-a, from: server, action: drop}\n"
+		    "steps:\n  - {do: listen, host: server, port: 1}\n");
+	assert_int_equal(c->nfaults, 3);
+	assert_int_equal(c->faults[0].leg, FAULT_LEG_A);
+	assert_int_equal(c->faults[1].leg, FAULT_LEG_B);
+	assert_int_equal(c->faults[2].leg, FAULT_LEG_A);
+	case_free(c);
 }
 
 /* The words added for boxes, programs, clocks, counts and options: each
@@ -1181,6 +1192,12 @@ static void test_error_new_words(void **state)
 		{ "summary: s\ndut: {mode: bridge, interfaces: [a, b]}\nsteps:\n"
 		  "  - {do: listen, host: server, port: 1}\n", "t.yaml:2:33: ",
 		  "an external box ('interfaces') is cabled as a routed box; 'mode: bridge' is for a box of ours" },
+		{ "summary: s\nfaults:\n  - {name: a, leg: wire-b, from: client, action: drop}\n"
+		  "steps:\n  - {do: listen, host: server, port: 1}\n", "t.yaml:3:20: ",
+		  "fault 'a': 'leg' names a side of a device under test, and this case has no 'dut:'" },
+		{ "summary: s\ndut: {setup: 'true'}\nfaults:\n  - {name: a, leg: wire-c, from: client, action: drop}\n"
+		  "steps:\n  - {do: listen, host: server, port: 1}\n", "t.yaml:4:20: ",
+		  "fault 'a': leg 'wire-c': say wire-a (client to box) or wire-b (box to server)" },
 		{ "summary: s\nsteps:\n  - {do: listen, host: dut, port: 1}\n", "t.yaml:3:24: ",
 		  "unknown host 'dut' in 'host' (expected client, server)" },
 		{ "summary: s\nsteps:\n  - {do: close, host: client}\n  - {expect: gone, host: client, since: nowhere}\n",

@@ -539,6 +539,42 @@ static void test_release_by_segment(void **state)
 }
 
 /* hold until a state: only that host reaching that state lets go */
+/* Each leg's interceptor decides only with its own rules; the set counts
+ * each rule's occurrences on its leg alone. */
+static void test_legs(void **state)
+{
+	struct fault_rule r[2] = { test_rule("a", HOST_CLIENT, 0, 0, 1, 1, FAULT_DROP),
+				   test_rule("b", HOST_CLIENT, 0, 0, 2, 1, FAULT_DELAY) };
+	struct fault_set *fs;
+	struct seg s = test_seg(SEG_ACK, 0);
+	struct fault_decision d;
+
+	(void)state;
+	r[1].leg = FAULT_LEG_B;
+	fs = test_set(r, 2);
+	assert_true(fault_set_uses_leg(fs, FAULT_LEG_A));
+	assert_true(fault_set_uses_leg(fs, FAULT_LEG_B));
+	/* the segment on wire-a: only 'a' sees it */
+	d = fault_set_decide_leg(fs, FAULT_LEG_A, HOST_CLIENT, &s, NULL);
+	assert_int_equal(d.action, FAULT_DROP);
+	assert_int_equal(d.rule, 0);
+	assert_int_equal(fault_set_matched(fs, 1), 0);
+	/* on wire-b: 'b' counts its first, acts on its second */
+	d = fault_set_decide_leg(fs, FAULT_LEG_B, HOST_CLIENT, &s, NULL);
+	assert_int_equal(d.action, FAULT_PASS);
+	d = fault_set_decide_leg(fs, FAULT_LEG_B, HOST_CLIENT, &s, NULL);
+	assert_int_equal(d.action, FAULT_DELAY);
+	assert_int_equal(d.rule, 1);
+	assert_int_equal(fault_set_matched(fs, 0), 1);
+	fault_set_free(fs);
+	fs = test_set(r, 1);
+	assert_false(fault_set_uses_leg(fs, FAULT_LEG_B));
+	fault_set_free(fs);
+	assert_string_equal(fault_leg_name(FAULT_LEG_B), "wire-b");
+	assert_int_equal(fault_leg_parse("wire-a"), FAULT_LEG_A);
+	assert_int_equal(fault_leg_parse("wire"), -1);
+}
+
 static void test_release_by_state(void **state)
 {
 	struct fault_rule hold = test_rule("h", HOST_CLIENT, 0, 0, 1, 1, FAULT_HOLD);
@@ -584,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_decision_times),
 		cmocka_unit_test(test_release_by_segment),
 		cmocka_unit_test(test_release_by_state),
+		cmocka_unit_test(test_legs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
