@@ -83,12 +83,29 @@ enum expr_base {
 	 * absolute numbers, so a new connection's can be said in the old's */
 	EXPR_PREV_SND_NXT, /* expect isn: the sender's / inject: the target's old snd_nxt */
 	EXPR_PREV_RCV_NXT, /* expect isn: the sender's / inject: the target's old rcv_nxt */
+	/* timestamps in a segment expectation, as of just before that segment */
+	EXPR_OWN_TSVAL,  /* the last TSval the same host's kernel sent */
+	EXPR_PEER_TSVAL, /* the last TSval the other host's kernel sent */
+	EXPR_MARK_TSVAL, /* tsval(NAME): the TSval of the segment the step marked NAME
+			  * matched (a segment expectation) or sent (an inject) */
+};
+
+/* How a segment expectation's timestamp compares (mod 2^32, as PAWS does). */
+enum expr_cmp {
+	EXPR_EQ,
+	EXPR_GE,
+	EXPR_GT,
+	EXPR_LE,
+	EXPR_LT,
 };
 
 struct fw_expr {
 	bool set;
 	enum expr_base base;
 	int64_t offset;
+	enum expr_cmp cmp; /* "> own_tsval": only segment expectations' tsval/tsecr */
+	char mark[32];     /* EXPR_MARK_TSVAL: the mark's name */
+	int mark_step;     /* ... the marked step's index, set by the loader */
 };
 
 enum step_address {
@@ -146,6 +163,12 @@ struct fw_step {
 			bool ts;     /* inject: add a timestamp option */
 			int64_t len; /* payload length to match, -1 = any; inject: payload */
 			int win;     /* inject: window (-1 = 65535); segment: -1 = any */
+			/* inject: SACK blocks [left, right) (relative to the target's
+			 * ISN, or rcv_nxt-like expressions), and payload text */
+			uint8_t nsack;
+			struct fw_expr sack[4][2];
+			char payload[CASE_MAX_TEXT];
+			uint32_t payload_len; /* its bytes (YAML escapes may put a NUL in it) */
 		};
 		struct { /* state, gone */
 			int state;
@@ -267,7 +290,11 @@ void case_free(struct fw_case *c); /* accepts NULL */
  * case_free(), then the array with free()), or -ENOMEM. */
 int case_expand(const struct fw_case *c, struct fw_case ***out, size_t *n);
 
-/* Parse "rcv_nxt+1", "tsval-1", "1001", "rcv_nxt+2^30"; 0 or -EINVAL. */
+/* Parse "rcv_nxt+1", "tsval-1", "1001", "rcv_nxt+2^30", ">= own_tsval+1",
+ * "tsval(fin)"; 0 or -EINVAL. Which bases and comparisons a key takes is
+ * the loader's business. */
 int expr_parse(const char *s, struct fw_expr *out);
+/* Back into words: ">= own_tsval+1", "tsval(fin)", "1001". */
+void expr_format(const struct fw_expr *x, char *buf, size_t len);
 
 #endif

@@ -79,8 +79,21 @@ static void say_setsockopt(const struct fw_case *c, struct fw_step *s, const str
 
 static void say_inject(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
 {
+	char opts[96] = "";
+	size_t n = 0;
+
 	(void)c;
-	SAY(s, "inject %s from %s to %s", w->flags, w->h, fw_host_name(s->peer));
+	if (s->opt_mss >= 0)
+		n += (size_t)snprintf(opts + n, sizeof(opts) - n, ", mss %d", s->opt_mss);
+	if (s->opt_wscale >= 0 && n < sizeof(opts))
+		n += (size_t)snprintf(opts + n, sizeof(opts) - n, ", wscale %d", s->opt_wscale);
+	if (s->opt_sack_ok > 0 && n < sizeof(opts))
+		n += (size_t)snprintf(opts + n, sizeof(opts) - n, ", sackOK");
+	if (s->nsack && n < sizeof(opts))
+		n += (size_t)snprintf(opts + n, sizeof(opts) - n, ", %u SACK block(s)", s->nsack);
+	if (s->payload_len && n < sizeof(opts))
+		snprintf(opts + n, sizeof(opts) - n, ", %u payload bytes", s->payload_len);
+	SAY(s, "inject %s from %s to %s%s", w->flags, w->h, fw_host_name(s->peer), opts);
 }
 
 static void say_fault(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
@@ -124,6 +137,7 @@ static void seg_options_text(const struct fw_step *s, char *buf, size_t len)
 {
 	size_t used = strlen(buf);
 	const char *sep = " with ";
+	char x[64];
 
 #define SEG_OPT_ADD(cond, ...)                                                                     \
 	do {                                                                                       \
@@ -144,6 +158,10 @@ static void seg_options_text(const struct fw_step *s, char *buf, size_t len)
 	SEG_OPT_ADD(s->isn.set, "ISN %s%+lld",
 		    s->isn.base == EXPR_PREV_SND_NXT ? "prev_snd_nxt" : "prev_rcv_nxt",
 		    (long long)s->isn.offset);
+	expr_format(&s->tsval, x, sizeof(x));
+	SEG_OPT_ADD(s->tsval.set, "TSval %s", x);
+	expr_format(&s->tsecr, x, sizeof(x));
+	SEG_OPT_ADD(s->tsecr.set, "TSecr %s", x);
 #undef SEG_OPT_ADD
 }
 
@@ -339,7 +357,8 @@ const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
 		     .keys = {"host", "sock", "listener", "result", "within"},
 		     .check = check_accept},
     [STEP_SEND] = {"send", SOCKET_CALL, .say = say_send,
-		   .keys = {"host", "sock", "bytes", "result"}, .required = "bytes"},
+		   .within = 2 * SEC, .keys = {"host", "sock", "bytes", "result", "within"},
+		   .required = "bytes"},
     [STEP_RECV] = {"recv", SOCKET_CALL, .say = say_recv, .within = 2 * SEC,
 		   .keys = {"host", "sock", "bytes", "eof", "result", "within"},
 		   .check = check_recv},
@@ -351,7 +370,7 @@ const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
 			 .check = check_setsockopt},
     [STEP_INJECT] = {"inject", .init = init_segment, .say = say_inject,
 		     .keys = {"from", "to", "flags", "seq", "ack", "win", "ts", "tsval", "tsecr",
-			      "len"},
+			      "len", "payload", "mss", "wscale", "sack_ok", "sack"},
 		     .required = "flags", .check = check_inject},
     [STEP_ARM] = {"arm", .init = init_nothing, .say = say_fault, .keys = {"fault"},
 		  .required = "fault"},
@@ -372,7 +391,7 @@ const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
 			     .say = say_segment, .within = SEC,
 			     .keys = {"from", "flags", "has", "seq", "ack", "len", "win", "mss",
 				      "wscale", "sack_ok", "ts", "dsack", "sack_blocks", "arrived",
-				      "count", "isn", "within"},
+				      "count", "isn", "tsval", "tsecr", "within"},
 			     .required = "from", .check = check_segment},
     [STEP_EXPECT_NO_SEGMENT] = {"no_segment", .expect = true, .init = init_segment,
 				.say = say_no_segment,

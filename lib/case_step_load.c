@@ -304,6 +304,57 @@ static int key_on(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_no
 	return 0;
 }
 
+/* inject: payload: "GET / HTTP/1.0\r\n\r\n": the bytes it carries (YAML's
+ * double-quoted escapes make any byte) */
+static int key_payload(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_node_t *n,
+		       struct fw_step *s)
+{
+	(void)c;
+	if (map_get(L, map, "len"))
+		return load_fail(L, n, "give 'payload' (the bytes) or 'len' (that many 'x'), not both");
+	if (!scalar(n) || !n->data.scalar.length ||
+	    n->data.scalar.length >= sizeof(s->payload))
+		return load_fail(L, n, "'payload' is text of 1 to %zu bytes", sizeof(s->payload) - 1);
+	memcpy(s->payload, n->data.scalar.value, n->data.scalar.length);
+	s->payload_len = (uint32_t)n->data.scalar.length;
+	return 0;
+}
+
+/* inject: sack: [[1001, 2001], [snd_nxt-100, snd_nxt]]: the blocks, in the
+ * target's sequence space (plain numbers are relative to its ISN) */
+static int key_sack(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_node_t *n,
+		    struct fw_step *s)
+{
+	static const char usage[] =
+	    "'sack' is a list of at most 4 blocks [left, right] (numbers relative to the "
+	    "target's ISN, or snd_nxt+N / snd_nxt-N)";
+	yaml_node_item_t *it, *e;
+	int i;
+
+	(void)c;
+	(void)map;
+	if (n->type != YAML_SEQUENCE_NODE ||
+	    n->data.sequence.items.top - n->data.sequence.items.start > 4)
+		return load_fail(L, n, "%s", usage);
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *b = node_at(L, *it);
+
+		if (!b || b->type != YAML_SEQUENCE_NODE ||
+		    b->data.sequence.items.top - b->data.sequence.items.start != 2)
+			return load_fail(L, b ? b : n, "%s", usage);
+		for (e = b->data.sequence.items.start, i = 0; i < 2; e++, i++) {
+			struct fw_expr *x = &s->sack[s->nsack][i];
+			const char *v = scalar(node_at(L, *e));
+
+			if (!v || expr_parse(v, x) < 0 || x->cmp != EXPR_EQ ||
+			    (x->base != EXPR_NUMBER && x->base != EXPR_SND_NXT))
+				return load_fail(L, node_at(L, *e) ? node_at(L, *e) : b, "%s", usage);
+		}
+		s->nsack++;
+	}
+	return 0;
+}
+
 #define FIELD(f) .off = offsetof(struct fw_step, f), .size = sizeof(((struct fw_step *)0)->f)
 #define KEY_STRING(n, f) {.name = n, .type = KEY_TEXT, FIELD(f)}
 #define KEY_NUMBER(n, f, lo, hi) {.name = n, .type = KEY_UINT, FIELD(f), .min = lo, .max = hi}
@@ -323,7 +374,7 @@ static const struct step_key step_keys[] = {
     KEY_STRING("sock", sock),
     KEY_NUMBER("port", port, 1, 65535),
     KEY_NUMBER("from_port", from_port, 0, 65535),
-    KEY_NUMBER("bytes", bytes, 0, 1 << 20),
+    KEY_NUMBER("bytes", bytes, 0, 1 << 30),
     KEY_FLAG("eof", eof),
     KEY_LOADER("result", key_result),
     KEY_NUMBER("linger", linger, 0, 3600),
@@ -353,6 +404,8 @@ static const struct step_key step_keys[] = {
     KEY_NUMBER("wscale", opt_wscale, 0, 14),
     KEY_NUMBER("sack_blocks", opt_sack_blocks, 0, 4),
     KEY_TRISTATE("sack_ok", opt_sack_ok),
+    KEY_LOADER("sack", key_sack),
+    KEY_LOADER("payload", key_payload),
     KEY_TRISTATE("dsack", opt_dsack),
     KEY_FLAG("arrived", arrived),
     KEY_LOADER("count", key_count),
@@ -590,17 +643,73 @@ int check_setsockopt(struct loader *L, struct fw_case *c, yaml_node_t *map, stru
 	return 0;
 }
 
+/* What an expression may say where it stands: the bases a key takes (bit
+ * per enum expr_base), whether it may compare, and a mark it names must be
+ * an earlier inject or single segment expectation. */
+static int check_expr(struct loader *L, struct fw_case *c, yaml_node_t *map, const char *key,
+		      struct fw_expr *x, unsigned bases, bool cmp, const char *usage)
+{
+	yaml_node_t *n = map_get(L, map, key);
+	size_t i;
+
+	if (!x->set)
+		return 0;
+	if (!(bases & (1u << x->base)) || (!cmp && x->cmp != EXPR_EQ))
+		return load_fail(L, n, "'%s' here %s", key, usage);
+	if (x->base != EXPR_MARK_TSVAL)
+		return 0;
+	for (i = 0; i < c->nsteps && strcmp(c->steps[i].mark, x->mark) != 0; i++)
+		;
+	if (i == c->nsteps)
+		return load_fail(L, n, "no earlier step is marked '%s' (add 'mark: %s' to it)",
+				 x->mark, x->mark);
+	if (c->steps[i].kind != STEP_INJECT &&
+	    (c->steps[i].kind != STEP_EXPECT_SEGMENT || c->steps[i].count_min >= 0))
+		return load_fail(L, n,
+				 "tsval(%s) is the TSval of a segment: mark an inject or a "
+				 "segment expectation without 'count' (line %d is neither)",
+				 x->mark, c->steps[i].line);
+	x->mark_step = (int)i;
+	return 0;
+}
+
+#define EXPR_BIT(b) (1u << (b))
+
 int check_inject(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)
 {
+	static const char seq_usage[] =
+	    "is a number or rcv_nxt, snd_nxt, rcv_wnd_end, prev_snd_nxt, prev_rcv_nxt, "
+	    "tsval or tsecr with +N / -N, no comparison";
+	static const char ts_usage[] =
+	    "is a number, tsval (the sender's last), tsecr (the target's last) or tsval(MARK) "
+	    "with +N / -N, no comparison";
+	const unsigned seq_bases = ~(EXPR_BIT(EXPR_OWN_TSVAL) | EXPR_BIT(EXPR_PEER_TSVAL) |
+				     EXPR_BIT(EXPR_MARK_TSVAL));
+	const unsigned ts_bases = EXPR_BIT(EXPR_NUMBER) | EXPR_BIT(EXPR_TSVAL) |
+				  EXPR_BIT(EXPR_TSECR) | EXPR_BIT(EXPR_MARK_TSVAL);
+	unsigned optlen;
 	int ret;
 
-	(void)c;
 	if ((ret = get_flags(L, map, true, &s->has_flags, &s->flags_mask, &s->flags_value)) < 0)
 		return ret;
 	if (s->flags_mask != 0xff)
 		return load_fail(L, map_get(L, map, "has"), "inject needs the exact 'flags', not 'has'");
+	if ((ret = check_expr(L, c, map, "seq", &s->seq, seq_bases, false, seq_usage)) < 0 ||
+	    (ret = check_expr(L, c, map, "ack", &s->ack, seq_bases, false, seq_usage)) < 0 ||
+	    (ret = check_expr(L, c, map, "tsval", &s->tsval, ts_bases, false, ts_usage)) < 0 ||
+	    (ret = check_expr(L, c, map, "tsecr", &s->tsecr, ts_bases, false, ts_usage)) < 0)
+		return ret;
 	if (s->tsval.set || s->tsecr.set)
 		s->ts = true;
+	/* the option bytes inject_options_build lays out: MSS 4, TS 12 (or
+	 * SACK-permitted alone 4), window scale 4, SACK 4 + 8 a block */
+	optlen = (s->opt_mss >= 0 ? 4u : 0u) + (s->ts ? 12u : s->opt_sack_ok > 0 ? 4u : 0u) +
+		 (s->opt_wscale >= 0 ? 4u : 0u) + (s->nsack ? 4u + 8u * s->nsack : 0u);
+	if (optlen > 40)
+		return load_fail(L, map_get(L, map, "sack") ? map_get(L, map, "sack") : map,
+				 "these options take %u bytes, more than the 40 a TCP header holds "
+				 "(a timestamp leaves room for 3 SACK blocks)",
+				 optlen);
 	return 0;
 }
 
@@ -619,9 +728,14 @@ int check_start(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw
  * numbers; rcv_nxt and friends only aim injected segments. */
 int check_segment(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)
 {
+	static const char ts_usage[] =
+	    "is a number (absolute), own_tsval (the sender's last TSval before it), "
+	    "peer_tsval (the other host's last) or tsval(MARK) (that step's segment's), with "
+	    "+N / -N and an optional comparison in front (>=, >, <=, <)";
+	const unsigned ts_bases = EXPR_BIT(EXPR_NUMBER) | EXPR_BIT(EXPR_OWN_TSVAL) |
+				  EXPR_BIT(EXPR_PEER_TSVAL) | EXPR_BIT(EXPR_MARK_TSVAL);
 	int ret;
 
-	(void)c;
 	if ((ret = get_flags(L, map, false, &s->has_flags, &s->flags_mask, &s->flags_value)) < 0)
 		return ret;
 	if (s->isn.set &&
@@ -629,14 +743,22 @@ int check_segment(struct loader *L, struct fw_case *c, yaml_node_t *map, struct 
 		return load_fail(L, map_get(L, map, "isn"),
 				 "'isn' is a SYN's number in the previous incarnation's terms "
 				 "(prev_snd_nxt+N, prev_rcv_nxt-N): give it with flags S or S.");
-	if (s->seq.set && s->seq.base != EXPR_NUMBER)
+	if (s->seq.set && (s->seq.base != EXPR_NUMBER || s->seq.cmp != EXPR_EQ))
 		return load_fail(L, map_get(L, map, "seq"),
 				 "'seq' of an expectation must be a number (relative to the "
 				 "sender's ISN)");
-	if (s->ack.set && s->ack.base != EXPR_NUMBER)
+	if (s->ack.set && (s->ack.base != EXPR_NUMBER || s->ack.cmp != EXPR_EQ))
 		return load_fail(L, map_get(L, map, "ack"),
 				 "'ack' of an expectation must be a number (relative to the "
 				 "receiver's ISN)");
+	if (s->isn.set && s->isn.cmp != EXPR_EQ)
+		return load_fail(L, map_get(L, map, "isn"), "'isn' takes no comparison");
+	if ((ret = check_expr(L, c, map, "tsval", &s->tsval, ts_bases, true, ts_usage)) < 0 ||
+	    (ret = check_expr(L, c, map, "tsecr", &s->tsecr, ts_bases, true, ts_usage)) < 0)
+		return ret;
+	if ((s->tsval.set || s->tsecr.set) && s->opt_ts == 0)
+		return load_fail(L, map_get(L, map, "ts"),
+				 "'ts: false' says there is no timestamp, so no 'tsval' or 'tsecr'");
 	return 0;
 }
 

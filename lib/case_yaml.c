@@ -233,8 +233,19 @@ static const struct {
     {"rcv_wnd_end", EXPR_RCV_WND_END},
     {"rcv_nxt", EXPR_RCV_NXT},
     {"snd_nxt", EXPR_SND_NXT},
+    {"own_tsval", EXPR_OWN_TSVAL},
+    {"peer_tsval", EXPR_PEER_TSVAL},
+    {"tsval(", EXPR_MARK_TSVAL}, /* before "tsval": tsval(NAME) */
     {"tsval", EXPR_TSVAL},
     {"tsecr", EXPR_TSECR},
+};
+
+/* A comparison in front of an expression: ">= own_tsval+1". */
+static const struct {
+	const char *op;
+	enum expr_cmp cmp;
+} expr_cmps[] = {
+    {">=", EXPR_GE}, {"<=", EXPR_LE}, {">", EXPR_GT}, {"<", EXPR_LT}, {"=", EXPR_EQ},
 };
 
 int expr_number(const char *s, int64_t *out)
@@ -267,6 +278,19 @@ int expr_number(const char *s, int64_t *out)
 	return 0;
 }
 
+/* tsval(NAME): the mark's name, up to the closing parenthesis. */
+static int expr_mark(const char **s, struct fw_expr *out)
+{
+	size_t n = strcspn(*s, ")");
+
+	if (!n || (*s)[n] != ')' || n >= sizeof(out->mark))
+		return -EINVAL;
+	memcpy(out->mark, *s, n);
+	out->mark[n] = '\0';
+	*s += n + 1;
+	return 0;
+}
+
 int expr_parse(const char *s, struct fw_expr *out)
 {
 	size_t i, n;
@@ -275,11 +299,23 @@ int expr_parse(const char *s, struct fw_expr *out)
 	memset(out, 0, sizeof(*out));
 	while (*s == ' ')
 		s++;
+	for (i = 0; i < sizeof(expr_cmps) / sizeof(expr_cmps[0]); i++) {
+		n = strlen(expr_cmps[i].op);
+		if (strncmp(s, expr_cmps[i].op, n) == 0) {
+			out->cmp = expr_cmps[i].cmp;
+			s += n;
+			break;
+		}
+	}
+	while (*s == ' ')
+		s++;
 	for (i = 0; i < sizeof(expr_bases) / sizeof(expr_bases[0]); i++) {
 		n = strlen(expr_bases[i].name);
 		if (strncmp(s, expr_bases[i].name, n) != 0)
 			continue;
 		s += n;
+		if (expr_bases[i].base == EXPR_MARK_TSVAL && expr_mark(&s, out) < 0)
+			return -EINVAL;
 		while (*s == ' ')
 			s++;
 		out->base = expr_bases[i].base;
@@ -299,6 +335,28 @@ int expr_parse(const char *s, struct fw_expr *out)
 	return 0;
 }
 
+void expr_format(const struct fw_expr *x, char *buf, size_t len)
+{
+	const char *op = "", *base = NULL;
+	char off[24] = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(expr_cmps) / sizeof(expr_cmps[0]); i++)
+		if (x->cmp != EXPR_EQ && expr_cmps[i].cmp == x->cmp)
+			op = expr_cmps[i].op;
+	for (i = 0; i < sizeof(expr_bases) / sizeof(expr_bases[0]) && !base; i++)
+		if (expr_bases[i].base == x->base)
+			base = expr_bases[i].name;
+	if (x->offset)
+		snprintf(off, sizeof(off), "%+lld", (long long)x->offset);
+	if (x->base == EXPR_NUMBER)
+		snprintf(buf, len, "%s%s%lld", op, op[0] ? " " : "", (long long)x->offset);
+	else if (x->base == EXPR_MARK_TSVAL)
+		snprintf(buf, len, "%s%stsval(%s)%s", op, op[0] ? " " : "", x->mark, off);
+	else
+		snprintf(buf, len, "%s%s%s%s", op, op[0] ? " " : "", base ? base : "?", off);
+}
+
 int get_expr(struct loader *L, yaml_node_t *n, const char *key, struct fw_expr *out)
 {
 	out->set = false;
@@ -306,7 +364,8 @@ int get_expr(struct loader *L, yaml_node_t *n, const char *key, struct fw_expr *
 		return load_fail(
 		    L, n,
 		    "bad value '%s' for '%s' (a number, or rcv_nxt, rcv_wnd_end, snd_nxt, tsval, "
-		    "tsecr, prev_snd_nxt, prev_rcv_nxt with an optional +N / -N)",
+		    "tsecr, prev_snd_nxt, prev_rcv_nxt, own_tsval, peer_tsval, tsval(MARK) with "
+		    "an optional +N / -N)",
 		    scalar(n) ? scalar(n) : "?", key);
 	return 0;
 }

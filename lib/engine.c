@@ -502,10 +502,12 @@ static int run_action(struct engine *E, const struct fw_step *st)
 	started = fw_now_ns();
 	E->cursor_t = started;
 	memset(&E->win_late, 0, sizeof(E->win_late));
+	E->action_note[0] = '\0';
 	ret = do_action(E, st, &result);
 	if (ret < 0)
 		return step_error(E, st, ret, "cannot run the action");
-	ev = add_event(E, EV_STEP, started, st->host, "%s: %s", st->text, fw_errno_name(result));
+	ev = add_event(E, EV_STEP, started, st->host, "%s: %s%s", st->text, fw_errno_name(result),
+		       E->action_note);
 	if (ev)
 		ev->err = result;
 	step_late(E, ev, started);
@@ -617,7 +619,8 @@ int engine_run(const struct fw_case *c, struct case_result *res)
 	}
 	E->step_started = calloc(c->nsteps + 1, sizeof(*E->step_started));
 	E->mark_counters = calloc(c->nsteps + 1, sizeof(*E->mark_counters));
-	ret = E->step_started ? engine_setup(E) : -ENOMEM;
+	E->step_seg = calloc(c->nsteps + 1, sizeof(*E->step_seg));
+	ret = E->step_started && E->step_seg ? engine_setup(E) : -ENOMEM;
 	if (ret < 0) {
 		res->status = CASE_ERROR;
 		snprintf(res->message, sizeof(res->message), "%s: setup failed: %s", c->path, E->err);
@@ -636,6 +639,7 @@ out:
 	timeline_sort(&res->tl);
 	res->duration_ns = fw_now_ns() - E->t0;
 	free(E->step_started);
+	free(E->step_seg);
 	if (E->mark_counters) {
 		size_t i;
 		int h;

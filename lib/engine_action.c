@@ -348,18 +348,24 @@ static int act_accept(struct engine *E, const struct fw_step *st, struct esock *
 	return 0;
 }
 
+/* send: up to 1 GiB, handed to the kernel as it takes it. The socket is
+ * non-blocking: each chunk goes as far as the send buffer has room, and
+ * between chunks the event loop runs (capture, the queue, probes) until the
+ * socket is writable again or the step's deadline passes. The bytes are one
+ * 64 KiB block of 'x' sent over and over, never the whole buffer. */
+#define SEND_CHUNK (64 * 1024)
 static int act_send(struct engine *E, const struct fw_step *st, struct esock *s,
 		    int64_t deadline, int *result)
 {
-	char buf[4096];
+	static char fill[SEND_CHUNK];
 	uint32_t sent = 0;
+	int ret = 0;
 
-	(void)deadline;
-	memset(buf, 'x', sizeof(buf));
+	if (!fill[0])
+		memset(fill, 'x', sizeof(fill));
 	while (sent < st->bytes) {
-		size_t chunk = st->bytes - sent < sizeof(buf) ? st->bytes - sent : sizeof(buf);
-		ssize_t n = send(s->fd, buf, chunk, MSG_NOSIGNAL);
-		int ret;
+		size_t chunk = st->bytes - sent < sizeof(fill) ? st->bytes - sent : sizeof(fill);
+		ssize_t n = send(s->fd, fill, chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n >= 0) {
 			sent += (uint32_t)n;
@@ -369,13 +375,17 @@ static int act_send(struct engine *E, const struct fw_step *st, struct esock *s,
 			*result = errno;
 			break;
 		}
-		ret = wait_socket(E, s->fd, EPOLLOUT, fw_now_ns() + 2 * FW_NS_PER_SEC);
+		ret = wait_socket(E, s->fd, EPOLLOUT, deadline);
 		if (ret <= 0) {
 			*result = ret < 0 ? -ret : FW_EDEADLINE;
 			break;
 		}
+		ret = 0;
 	}
-	return 0;
+	if (sent < st->bytes) /* how far it got, for the timeline */
+		snprintf(E->action_note, sizeof(E->action_note), " (%u of %u bytes handed over)",
+			 sent, st->bytes);
+	return ret < 0 ? ret : 0;
 }
 
 static int act_recv(struct engine *E, const struct fw_step *st, struct esock *s,
@@ -566,6 +576,30 @@ int expr_value(struct engine *E, const struct flow *f, const struct fw_expr *x,
 		else
 			*out = f->tsval[target] + (uint32_t)x->offset;
 		break;
+	case EXPR_OWN_TSVAL: /* as of now (a segment expectation asks the timeline) */
+		if (!f->has_ts[sender])
+			missing = "own_tsval: the sender has sent no timestamp option";
+		else
+			*out = f->tsval[sender] + (uint32_t)x->offset;
+		break;
+	case EXPR_PEER_TSVAL:
+		if (!f->has_ts[target])
+			missing = "peer_tsval: the other host has sent no timestamp option";
+		else
+			*out = f->tsval[target] + (uint32_t)x->offset;
+		break;
+	case EXPR_MARK_TSVAL: {
+		const struct step_seg *m = &E->step_seg[x->mark_step];
+
+		if (!m->set || !m->seg.has_ts) {
+			fw_err(E->err, sizeof(E->err), -ENODATA,
+			       "tsval(%s): the step marked so %s", x->mark,
+			       m->set ? "had a segment without a timestamp" : "has no segment (yet)");
+			return -ENODATA;
+		}
+		*out = m->seg.tsval + (uint32_t)x->offset;
+		break;
+	}
 	case EXPR_PREV_SND_NXT:
 		if (!f->has_prev_nxt[target])
 			missing = "prev_snd_nxt: no earlier incarnation of this 4-tuple";
@@ -623,14 +657,15 @@ static int wait_injected_arrival(struct engine *E, const struct seg *q)
 
 int do_inject(struct engine *E, const struct fw_step *st)
 {
-	static const struct fw_expr def_seq = { true, EXPR_RCV_NXT, 0 };
-	static const struct fw_expr def_ack = { true, EXPR_SND_NXT, 0 };
-	static const struct fw_expr def_tsval = { true, EXPR_TSVAL, 1 };
-	static const struct fw_expr def_tsecr = { true, EXPR_TSECR, 0 };
+	static const struct fw_expr def_seq = { .set = true, .base = EXPR_RCV_NXT };
+	static const struct fw_expr def_ack = { .set = true, .base = EXPR_SND_NXT };
+	static const struct fw_expr def_tsval = { .set = true, .base = EXPR_TSVAL, .offset = 1 };
+	static const struct fw_expr def_tsecr = { .set = true, .base = EXPR_TSECR };
 	enum fw_host h = st->host, p = st->peer;
 	struct inject_spec spec;
 	struct fw_event ev, *added;
 	struct flow *f;
+	uint8_t i;
 	int ret;
 
 	if (E->cur_flow < 0)
@@ -644,7 +679,21 @@ int do_inject(struct engine *E, const struct fw_step *st)
 	spec.dport = f->port[p];
 	spec.flags = st->flags_value;
 	spec.win = st->win >= 0 ? (uint16_t)st->win : 65535;
-	spec.payload_len = st->len > 0 ? (uint32_t)st->len : 0;
+	spec.payload_len = st->payload_len ? st->payload_len : st->len > 0 ? (uint32_t)st->len : 0;
+	spec.payload = st->payload_len ? (const uint8_t *)st->payload : NULL;
+	spec.has_mss = st->opt_mss >= 0;
+	spec.mss = spec.has_mss ? (uint16_t)st->opt_mss : 0;
+	spec.has_wscale = st->opt_wscale >= 0;
+	spec.wscale = spec.has_wscale ? (uint8_t)st->opt_wscale : 0;
+	spec.sack_ok = st->opt_sack_ok > 0;
+	spec.nsack = st->nsack;
+	for (i = 0; i < st->nsack; i++) { /* the target's sequence space */
+		ret = expr_value(E, f, &st->sack[i][0], h, p, f->isn[p], &spec.sack[i][0]);
+		if (ret == 0)
+			ret = expr_value(E, f, &st->sack[i][1], h, p, f->isn[p], &spec.sack[i][1]);
+		if (ret < 0)
+			return ret;
+	}
 	ret = expr_value(E, f, st->seq.set ? &st->seq : &def_seq, h, p, f->isn[h], &spec.seq);
 	if (ret < 0)
 		return ret;
@@ -683,8 +732,15 @@ int do_inject(struct engine *E, const struct fw_step *st)
 	ev.seg.has_ts = spec.has_ts;
 	ev.seg.tsval = spec.tsval;
 	ev.seg.tsecr = spec.tsecr;
-	ev.seg.wscale = -1;
+	ev.seg.has_mss = spec.has_mss;
+	ev.seg.mss = spec.mss;
+	ev.seg.wscale = spec.has_wscale ? (int8_t)spec.wscale : -1;
+	ev.seg.sack_ok = spec.sack_ok;
+	ev.seg.nsack = spec.nsack;
+	memcpy(ev.seg.sack, spec.sack, sizeof(ev.seg.sack));
 	seg_text(E, h, &ev.seg, &ev, "inject ");
+	E->step_seg[E->step].set = true; /* for a later tsval(MARK) */
+	E->step_seg[E->step].seg = ev.seg;
 	added = timeline_add(&E->res->tl, &ev);
 	if (!added || E->npending_inject == ENGINE_MAX_PENDING_INJECT)
 		return 0;

@@ -36,6 +36,132 @@ static bool seg_isn_matches(struct engine *E, const struct fw_step *st, const st
 	return e->seg.seq == want;
 }
 
+/* Is a the segment of b's connection (either direction)? */
+static bool same_conn(const struct seg *a, const struct seg *b)
+{
+	return (a->sport == b->sport && a->dport == b->dport) ||
+	       (a->sport == b->dport && a->dport == b->sport);
+}
+
+/* The last TSval `who`'s kernel put on the wire on e's connection before
+ * e (by capture time; injected segments are not its kernel's). */
+static bool last_tsval_before(struct engine *E, const struct fw_event *e, enum fw_host who,
+			      uint32_t *out)
+{
+	const struct fw_event *best = NULL, *x;
+	size_t i;
+
+	for (i = 0; i < E->res->tl.n; i++) {
+		x = &E->res->tl.ev[i];
+		if (x == e || x->kind != EV_SEGMENT || !x->sent || x->injected || x->host != who ||
+		    !x->seg.has_ts || !same_conn(&x->seg, &e->seg))
+			continue;
+		if (x->t_ns > e->t_ns || (x->t_ns == e->t_ns && x > e))
+			continue;
+		if (!best || x->t_ns >= best->t_ns)
+			best = x;
+	}
+	if (best)
+		*out = best->seg.tsval;
+	return best != NULL;
+}
+
+/* What a tsval/tsecr expectation compares e's value with; false when the
+ * reference does not exist (no earlier TSval, a mark without one). */
+static bool ts_reference(struct engine *E, const struct fw_expr *x, const struct fw_event *e,
+			 uint32_t *out)
+{
+	char err[FW_ERRLEN];
+	bool ok = true;
+
+	switch (x->base) {
+	case EXPR_NUMBER: /* absolute */
+		*out = 0;
+		break;
+	case EXPR_OWN_TSVAL:
+		ok = last_tsval_before(E, e, e->host, out);
+		break;
+	case EXPR_PEER_TSVAL:
+		ok = last_tsval_before(E, e, other(e->host), out);
+		break;
+	case EXPR_MARK_TSVAL:
+		memcpy(err, E->err, sizeof(err)); /* a miss is no error: it just does not match */
+		ok = expr_value(E, NULL, x, e->host, other(e->host), 0, out) == 0;
+		memcpy(E->err, err, sizeof(err));
+		if (ok)
+			*out -= (uint32_t)x->offset; /* the reference alone; the offset is added below */
+		break;
+	case EXPR_RCV_NXT:
+	case EXPR_SND_NXT:
+	case EXPR_TSVAL:
+	case EXPR_TSECR:
+	case EXPR_RCV_WND_END:
+	case EXPR_PREV_SND_NXT:
+	case EXPR_PREV_RCV_NXT:
+		ok = false; /* the loader refuses these here */
+		break;
+	}
+	return ok;
+}
+
+/* A timestamp against its expectation, in TS arithmetic (RFC 7323 5.2:
+ * signed 32-bit differences), as PAWS compares. */
+static bool ts_matches(struct engine *E, const struct fw_expr *x, const struct fw_event *e,
+		       uint32_t value)
+{
+	uint32_t ref;
+	int32_t d;
+
+	if (!x->set)
+		return true;
+	if (!e->seg.has_ts || !ts_reference(E, x, e, &ref))
+		return false;
+	d = (int32_t)(value - (ref + (uint32_t)x->offset));
+	switch (x->cmp) {
+	case EXPR_EQ:
+		return d == 0;
+	case EXPR_GE:
+		return d >= 0;
+	case EXPR_GT:
+		return d > 0;
+	case EXPR_LE:
+		return d <= 0;
+	case EXPR_LT:
+		return d < 0;
+	}
+	return false;
+}
+
+/* Evidence for a timestamp expectation: the value, absolute, and where it
+ * stands against the reference ("TSecr 4000 = peer_tsval-3, peer_tsval 4003"). */
+static void ts_explain(struct engine *E, const char *field, const struct fw_expr *x,
+		       const struct fw_event *e, uint32_t value, char *buf, size_t len)
+{
+	char want[64];
+	uint32_t ref;
+
+	if (!x->set)
+		return;
+	expr_format(x, want, sizeof(want));
+	if (!e->seg.has_ts) {
+		append(buf, len, "; no timestamp option (expected %s %s)", field, want);
+		return;
+	}
+	if (x->base == EXPR_NUMBER) {
+		append(buf, len, "; %s %u (expected %s)", field, value, want);
+		return;
+	}
+	if (!ts_reference(E, x, e, &ref)) {
+		append(buf, len, "; %s %u, and nothing to compare it with (expected %s)", field,
+		       value, want);
+		return;
+	}
+	append(buf, len, "; %s %u = %s%+d, where that is %u (expected %s)", field, value,
+	       x->base == EXPR_OWN_TSVAL ? "own_tsval" :
+	       x->base == EXPR_PEER_TSVAL ? "peer_tsval" : "the mark's TSval",
+	       (int32_t)(value - ref), ref, want);
+}
+
 static bool seg_matches(struct engine *E, const struct fw_step *st, const struct fw_event *e)
 {
 	/* as sent on the sender's leg, or as it reached the other host's */
@@ -51,6 +177,10 @@ static bool seg_matches(struct engine *E, const struct fw_step *st, const struct
 	if (st->ack.set && (!(e->seg.flags & SEG_ACK) || e->rel_ack != (uint32_t)st->ack.offset))
 		return false;
 	if (st->kind == STEP_EXPECT_SEGMENT && st->win >= 0 && e->seg.win != st->win)
+		return false;
+	if (st->kind == STEP_EXPECT_SEGMENT &&
+	    (!ts_matches(E, &st->tsval, e, e->seg.tsval) ||
+	     !ts_matches(E, &st->tsecr, e, e->seg.tsecr)))
 		return false;
 	return seg_options_match(st, &e->seg) && seg_isn_matches(E, st, e);
 }
@@ -78,6 +208,13 @@ static void describe_seen(struct engine *E, const struct fw_step *st, char *buf,
 				append(buf, len, "; the old snd_nxt was %u, the old rcv_nxt %u",
 				       f->prev_snd_nxt[e->host], f->prev_ack[e->host]);
 			append(buf, len, ")");
+		}
+		if (st->kind == STEP_EXPECT_SEGMENT && (st->tsval.set || st->tsecr.set)) {
+			char ts[256] = "";
+
+			ts_explain(E, "TSval", &st->tsval, e, e->seg.tsval, ts, sizeof(ts));
+			ts_explain(E, "TSecr", &st->tsecr, e, e->seg.tsecr, ts, sizeof(ts));
+			append(buf, len, " (%s)", ts + 2); /* past the first "; " */
 		}
 	}
 	if (!n)
@@ -187,6 +324,8 @@ int expect_segment(struct engine *E, const struct fw_step *st)
 	}
 	E->cursor_idx = (size_t)idx + 1;
 	E->step_end = E->res->tl.ev[idx].t_ns + E->t0;
+	E->step_seg[E->step].set = true; /* for a later tsval(MARK) */
+	E->step_seg[E->step].seg = E->res->tl.ev[idx].seg;
 	expect_pass(E, st);
 	return 0;
 }

@@ -159,7 +159,13 @@ struct engine {
 	int64_t cursor_t; /* start of the last action step (absolute, monotonic) */
 	size_t cursor_idx; /* segment expectations match events after this index */
 	int step;         /* step being run */
+	char action_note[96]; /* what the running action adds to its timeline line */
 	int64_t *step_started; /* when each step of the run began (absolute), for 'since' */
+	/* the segment each step matched (segment) or sent (inject), for tsval(MARK) */
+	struct step_seg {
+		bool set;
+		struct seg seg;
+	} *step_seg;
 	/* counters at the start of each marked step a 'counter ... since' names */
 	struct counter_set (*mark_counters)[HOST_COUNT];
 	const struct counter_set *counter_base; /* a since's, while it runs; else counters0 */

@@ -265,7 +265,7 @@ static void test_valid_case_socket_steps(void **state)
 	assert_int_equal(s[3].kind, STEP_SEND);
 	assert_int_equal(s[3].host, HOST_CLIENT);
 	assert_int_equal(s[3].bytes, 1000);
-	assert_int_equal(s[3].within_ns, 0);
+	assert_int_equal(s[3].within_ns, 2 * FW_NS_PER_SEC); /* all bytes handed over by then */
 	assert_step_defaults(&s[3]);
 
 	assert_int_equal(s[4].kind, STEP_RECV);
@@ -1122,6 +1122,25 @@ static void test_expr_parse_ok(void **state)
 	expr_ok("0", EXPR_NUMBER, 0);
 	expr_ok("4294967295", EXPR_NUMBER, 4294967295LL);
 	expr_ok("rcv_nxt+2^31", EXPR_RCV_NXT, 2147483648LL);
+	expr_ok("own_tsval+1", EXPR_OWN_TSVAL, 1);
+	expr_ok("peer_tsval", EXPR_PEER_TSVAL, 0);
+	expr_ok("tsval(fin)-3", EXPR_MARK_TSVAL, -3);
+	{
+		struct fw_expr w;
+		char buf[64];
+
+		assert_int_equal(expr_parse(">= own_tsval+1", &w), 0);
+		assert_int_equal(w.cmp, EXPR_GE);
+		assert_expr(&w, EXPR_OWN_TSVAL, 1);
+		expr_format(&w, buf, sizeof(buf));
+		assert_string_equal(buf, ">= own_tsval+1");
+		assert_int_equal(expr_parse("<peer_tsval", &w), 0);
+		assert_int_equal(w.cmp, EXPR_LT);
+		assert_int_equal(expr_parse("tsval(fin)", &w), 0);
+		assert_string_equal(w.mark, "fin");
+		expr_format(&w, buf, sizeof(buf));
+		assert_string_equal(buf, "tsval(fin)");
+	}
 }
 
 /* Empty, unknown words, dangling operators, out-of-range powers, negatives, other operators. */
@@ -1131,6 +1150,7 @@ static void test_expr_parse_rejects(void **state)
 	    "",		"foo",	      "rcv_nxt+",   "2^33",	  "-5",	 "rcv_nxt*2",
 	    "2^32",	"4294967296", "rcv_nxt++1", "rcv_nxt+-1", "3^2", "2^",
 	    "rcv_nxtx", "tsval 1",    "1001x",	    "+5",
+	    "tsval(", "tsval()", "tsval(a", ">=", "> = 5", "tsval(a)x",
 	};
 	struct fw_expr e;
 	size_t i;
@@ -1139,6 +1159,94 @@ static void test_expr_parse_rejects(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (expr_parse(bad[i], &e) != -EINVAL)
 			fail_msg("expr_parse(\"%s\") was accepted", bad[i]);
+}
+
+/* Timestamps in segment expectations (absolute, own/peer, a mark's, with a
+ * comparison), options and payload on injection, and send's 1 GiB. */
+static void test_timestamps_and_inject_options(void **state)
+{
+	static const char yaml[] =
+	    "summary: s\nsteps:\n"
+	    "  - {do: send, bytes: 1073741824, within: 5s}\n"
+	    "  - {do: inject, flags: S, tsval: 100, tsecr: 0, mss: 536, wscale: 3, sack_ok: true,"
+	    " mark: syn}\n"
+	    "  - {expect: segment, from: server, flags: S., tsecr: tsval(syn), tsval: \">= own_tsval+1\","
+	    " mark: synack}\n"
+	    "  - {expect: segment, from: server, flags: ., tsecr: peer_tsval-2, tsval: \"< 4000\"}\n"
+	    "  - {do: inject, flags: ., payload: \"GET /\\r\\n\", sack: [[1, 2], [snd_nxt-10, snd_nxt]],"
+	    " tsval: tsval(synack)+1}\n";
+	struct fw_case *c = load_ok(yaml);
+	const struct fw_step *s = c->steps;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(s[0].bytes, 1u << 30);
+	assert_int_equal(s[0].within_ns, 5 * FW_NS_PER_SEC);
+	assert_int_equal(s[1].opt_mss, 536);
+	assert_int_equal(s[1].opt_wscale, 3);
+	assert_int_equal(s[1].opt_sack_ok, 1);
+	assert_true(s[1].ts);
+	assert_string_equal(s[1].text, "inject S from client to server, mss 536, wscale 3, sackOK");
+	assert_int_equal(s[2].tsecr.base, EXPR_MARK_TSVAL);
+	assert_string_equal(s[2].tsecr.mark, "syn");
+	assert_int_equal(s[2].tsecr.mark_step, 1);
+	assert_int_equal(s[2].tsval.base, EXPR_OWN_TSVAL);
+	assert_int_equal(s[2].tsval.cmp, EXPR_GE);
+	assert_int_equal(s[2].tsval.offset, 1);
+	assert_string_equal(s[2].text,
+			    "server sends S. with TSval >= own_tsval+1, TSecr tsval(syn) within 1.000s");
+	assert_expr(&s[3].tsecr, EXPR_PEER_TSVAL, -2);
+	assert_int_equal(s[3].tsval.base, EXPR_NUMBER);
+	assert_int_equal(s[3].tsval.cmp, EXPR_LT);
+	expr_format(&s[3].tsval, buf, sizeof(buf));
+	assert_string_equal(buf, "< 4000");
+	assert_int_equal(s[4].payload_len, 7);
+	assert_memory_equal(s[4].payload, "GET /\r\n", 7);
+	assert_int_equal(s[4].nsack, 2);
+	assert_expr(&s[4].sack[0][0], EXPR_NUMBER, 1);
+	assert_expr(&s[4].sack[1][0], EXPR_SND_NXT, -10);
+	assert_expr(&s[4].sack[1][1], EXPR_SND_NXT, 0);
+	assert_int_equal(s[4].tsval.mark_step, 2);
+	assert_int_equal(s[4].opt_mss, -1); /* not carried */
+	case_free(c);
+}
+
+#define TS_HEAD "summary: s\nsteps:\n  - {do: inject, flags: S, ts: true, mark: m}\n  - "
+static void test_error_timestamps_and_options(void **state)
+{
+	(void)state;
+	expect_error(TS_HEAD "{expect: segment, from: server, tsecr: tsval(nope)}\n", "t.yaml:4:44: ",
+		     "no earlier step is marked 'nope' (add 'mark: nope' to it)");
+	expect_error("summary: s\nsteps:\n  - {do: close, mark: c}\n"
+		     "  - {expect: segment, from: server, tsecr: tsval(c)}\n",
+		     "t.yaml:4:44: ", "tsval(c) is the TSval of a segment: mark an inject");
+	expect_error(TS_HEAD "{expect: segment, from: server, tsecr: rcv_nxt}\n", "t.yaml:4:44: ",
+		     "'tsecr' here is a number (absolute), own_tsval");
+	expect_error(TS_HEAD "{expect: segment, from: server, ts: false, tsval: 5}\n", "t.yaml:4:41: ",
+		     "'ts: false' says there is no timestamp");
+	expect_error(TS_HEAD "{expect: segment, from: server, seq: \">= 5\"}\n", "t.yaml:4:42: ",
+		     "'seq' of an expectation must be a number");
+	expect_error(TS_HEAD "{do: inject, flags: ., tsval: \">= tsval\"}\n", "t.yaml:4:35: ",
+		     "'tsval' here is a number, tsval (the sender's last)");
+	expect_error(TS_HEAD "{do: inject, flags: ., tsecr: peer_tsval}\n", "t.yaml:4:35: ",
+		     "'tsecr' here is a number, tsval");
+	expect_error(TS_HEAD "{do: inject, flags: ., seq: tsval(m)}\n", "t.yaml:4:33: ",
+		     "'seq' here is a number or rcv_nxt");
+	expect_error(TS_HEAD "{do: inject, flags: ., len: 5, payload: abc}\n", "t.yaml:4:45: ",
+		     "give 'payload' (the bytes) or 'len' (that many 'x'), not both");
+	expect_error(TS_HEAD "{do: inject, flags: ., payload: \"\"}\n", "t.yaml:4:37: ",
+		     "'payload' is text of 1 to 255 bytes");
+	expect_error(TS_HEAD "{do: inject, flags: ., sack: [[1, 2, 3]]}\n", "t.yaml:4:35: ",
+		     "'sack' is a list of at most 4 blocks [left, right]");
+	expect_error(TS_HEAD "{do: inject, flags: ., sack: [[rcv_nxt, 2]]}\n", "t.yaml:4:36: ",
+		     "'sack' is a list of at most 4 blocks");
+	expect_error(TS_HEAD "{do: inject, flags: ., ts: true, sack: [[1,2],[3,4],[5,6],[7,8]]}\n",
+		     "t.yaml:4:44: ", "these options take 48 bytes, more than the 40");
+	expect_error(TS_HEAD "{do: inject, flags: S, wscale: 15}\n", "t.yaml:4:36: ",
+		     "'wscale' must be");
+	expect_error(TS_HEAD "{expect: no_segment, from: server, tsval: 5, within: 1s}\n",
+		     "t.yaml:4:40: ", "'tsval' does not apply to expectation 'no_segment'");
+	expect_error(TS_HEAD "{do: send, bytes: 1073741825}\n", "t.yaml:4:23: ", "'bytes'");
 }
 
 /* dut: mode: a box routes unless it says bridge. */
@@ -1301,6 +1409,8 @@ int main(void)
 	    cmocka_unit_test(test_error_bad_values),
 	    cmocka_unit_test(test_error_buffer_limits),
 	    cmocka_unit_test(test_load_missing_file),
+	    cmocka_unit_test(test_timestamps_and_inject_options),
+	    cmocka_unit_test(test_error_timestamps_and_options),
 	    cmocka_unit_test(test_expr_parse_ok),
 	    cmocka_unit_test(test_expr_parse_rejects),
 	};

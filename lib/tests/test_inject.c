@@ -608,7 +608,7 @@ static void test_errors(void **state)
 	spec_addrs(&s, AF_INET);
 	s.payload_len = 70000;
 	assert_int_equal(inject_send(inj, &s, err, sizeof(err)), -EMSGSIZE);
-	/* a timestamp and four SACK blocks take 46 bytes: no header holds them */
+	/* a timestamp and four SACK blocks take 48 bytes: no header holds them */
 	s.payload_len = 0;
 	s.has_ts = true;
 	s.nsack = 4;
