@@ -565,26 +565,16 @@ int expr_value(struct engine *E, const struct flow *f, const struct fw_expr *x,
 			*out = f->snd_nxt[target] + (uint32_t)x->offset;
 		break;
 	case EXPR_TSVAL:
+	case EXPR_OWN_TSVAL: /* as of now (a segment expectation asks the timeline) */
 		if (!f->has_ts[sender])
 			missing = "tsval: the sender has sent no timestamp option";
 		else
 			*out = f->tsval[sender] + (uint32_t)x->offset;
 		break;
 	case EXPR_TSECR:
-		if (!f->has_ts[target])
-			missing = "tsecr: the target has sent no timestamp option";
-		else
-			*out = f->tsval[target] + (uint32_t)x->offset;
-		break;
-	case EXPR_OWN_TSVAL: /* as of now (a segment expectation asks the timeline) */
-		if (!f->has_ts[sender])
-			missing = "own_tsval: the sender has sent no timestamp option";
-		else
-			*out = f->tsval[sender] + (uint32_t)x->offset;
-		break;
 	case EXPR_PEER_TSVAL:
 		if (!f->has_ts[target])
-			missing = "peer_tsval: the other host has sent no timestamp option";
+			missing = "tsecr: the target has sent no timestamp option";
 		else
 			*out = f->tsval[target] + (uint32_t)x->offset;
 		break;
