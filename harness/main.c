@@ -31,6 +31,7 @@
 #include "proc.h"
 #include "report.h"
 #include "requires.h"
+#include "sockev.h"
 #include "scheduler.h"
 #include "util.h"
 
@@ -323,6 +324,12 @@ static int cmd_run_reports(struct options *o, struct catalog *cat, struct report
 	}
 	if (stop_requested)
 		return EXIT_INTERRUPTED;
+	/* Socket states as events: loaded once here, shared by every case
+	 * process forked from now on. Without them cases poll, as they always
+	 * could: said once, and no case fails for it. */
+	if (sockev_load(err, sizeof(err)) < 0)
+		fprintf(stderr, "finwave: socket states are polled with sock_diag, not traced: %s\n",
+			err);
 	memset(&rs, 0, sizeof(rs));
 	rs.ctx = &ctx;
 	ctx.total = cat->n * scfg.repeat;

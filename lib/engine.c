@@ -296,7 +296,8 @@ static int engine_setup(struct engine *E)
 			return ret;
 		E->kmsg_open = true;
 	}
-	return probe_all(E);
+	ret = events_open(E);
+	return ret < 0 ? ret : probe_all(E);
 }
 
 static void engine_teardown(struct engine *E)
@@ -306,6 +307,8 @@ static void engine_teardown(struct engine *E)
 
 	/* Stop watching before the sockets close: their final RSTs are not
 	 * part of the case. */
+	sockev_sub_free(E->sev);
+	E->sev = NULL;
 	for (leg = 0; leg < FAULT_LEG_COUNT; leg++)
 		intercept_free(E->ic[leg]);
 	engine_dut_down(E);

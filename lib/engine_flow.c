@@ -178,8 +178,21 @@ static void state_event(struct engine *E, enum fw_host h, const struct sock_info
 		release_on_state(E, h, state, now);
 }
 
+/* When a change sock_diag finds happened: the kernel's time of the event
+ * that announced it (a move to CLOSE), else now. */
+static int64_t probe_change_time(struct engine *E, enum fw_host h, const struct sock_info *si,
+				 int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < E->nclose_hints; i++)
+		if (E->close_hint[i].h == h && sock_same(&E->close_hint[i].key, si))
+			return E->close_hint[i].t;
+	return now;
+}
+
 /* Dump the host's sockets; record every appearance, change and disappearance. */
-int probe_host(struct engine *E, enum fw_host h)
+static int probe_host_dump(struct engine *E, enum fw_host h)
 {
 	struct host_snapshot *old = &E->snap[h];
 	struct sock_info *now_socks = NULL;
@@ -195,19 +208,162 @@ int probe_host(struct engine *E, enum fw_host h)
 			if (sock_same(&now_socks[i], &old->socks[j]))
 				break;
 		if (j == old->n || old->socks[j].state != now_socks[i].state)
-			state_event(E, h, &now_socks[i], now_socks[i].state, now);
+			state_event(E, h, &now_socks[i], now_socks[i].state,
+				    probe_change_time(E, h, &now_socks[i], now));
 	}
 	for (j = 0; j < old->n; j++) {
 		for (i = 0; i < n; i++)
 			if (sock_same(&now_socks[i], &old->socks[j]))
 				break;
 		if (i == n)
-			state_event(E, h, &old->socks[j], 0, now);
+			state_event(E, h, &old->socks[j], 0, probe_change_time(E, h, &old->socks[j], now));
 	}
 	free(old->socks);
 	old->socks = now_socks;
 	old->n = n;
 	return 0;
+}
+
+/* Events first: what they announce is dated by the kernel, not by the dump. */
+int probe_host(struct engine *E, enum fw_host h)
+{
+	int ret = events_drain(E);
+
+	return ret < 0 ? ret : probe_host_dump(E, h);
+}
+
+/* ---- socket events (sockev.h) --------------------------------------------------- */
+
+/* The endpoint whose namespace the event came from (HOST_COUNT: neither). */
+static enum fw_host events_host(const struct engine *E, uint32_t netns)
+{
+	int h;
+
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++)
+		if (E->netns_id[h] == netns)
+			return (enum fw_host)h;
+	return HOST_COUNT;
+}
+
+/* The snapshot's entry for the event's socket, added when new. */
+static struct sock_info *events_snap_entry(struct engine *E, enum fw_host h,
+					   const struct sock_info *key)
+{
+	struct host_snapshot *snap = &E->snap[h];
+	struct sock_info *v;
+	size_t i;
+
+	for (i = 0; i < snap->n; i++)
+		if (sock_same(&snap->socks[i], key))
+			return &snap->socks[i];
+	v = realloc(snap->socks, (snap->n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	snap->socks = v;
+	v[snap->n] = *key;
+	v[snap->n].state = FW_TCP_CLOSED; /* not seen before: every state is a change */
+	return &v[snap->n++];
+}
+
+static void events_on(void *ctx, const struct sockev_ev *ev)
+{
+	struct engine *E = ctx;
+	enum fw_host h = events_host(E, ev->netns);
+	struct sock_info key, *si;
+
+	if (h == HOST_COUNT || ev->what != SOCKEV_WHAT_STATE)
+		return;
+	memset(&key, 0, sizeof(key));
+	key.src = ev->src;
+	key.dst = ev->dst;
+	key.sport = ev->sport;
+	key.dport = ev->dport;
+	if (ev->newstate == FW_TCP_CLOSE) {
+		/* Gone, in TIME_WAIT or still held open in CLOSE: sock_diag says
+		 * which (events_drain() reads it once the batch is in). */
+		if (E->nclose_hints < ENGINE_MAX_CLOSE_HINTS) {
+			E->close_hint[E->nclose_hints].h = h;
+			E->close_hint[E->nclose_hints].key = key;
+			E->close_hint[E->nclose_hints].t = ev->t_ns;
+			E->nclose_hints++;
+		}
+		return;
+	}
+	si = events_snap_entry(E, h, &key);
+	if (!si || si->state == ev->newstate)
+		return; /* already seen by a dump that came first */
+	si->state = (uint8_t)ev->newstate;
+	si->timer = 0; /* what sock_diag said of its timer was of the old state */
+	si->expires_ms = 0;
+	state_event(E, h, si, ev->newstate, ev->t_ns);
+}
+
+/* Take every event waiting; then read sock_diag for the sockets that moved
+ * to CLOSE. */
+int events_drain(struct engine *E)
+{
+	bool close_on[2] = { false, false };
+	size_t i;
+	int h, ret;
+
+	if (!E->sev)
+		return 0;
+	ret = sockev_sub_read(E->sev, events_on, E);
+	if (ret < 0)
+		return fw_err(E->err, sizeof(E->err), ret, "reading socket events: %s", strerror(-ret));
+	if (E->sev_lost != sockev_sub_lost(E->sev)) {
+		/* The kernel dropped some: from here on states are polled. */
+		E->sev_lost = sockev_sub_lost(E->sev);
+		add_event(E, EV_STEP, fw_now_ns(), HOST_CLIENT,
+			  "%llu socket events lost (ring full): socket states are polled from here on",
+			  (unsigned long long)E->sev_lost);
+		epoll_ctl(E->epfd, EPOLL_CTL_DEL, sockev_sub_fd(E->sev), NULL);
+		sockev_sub_free(E->sev);
+		E->sev = NULL;
+	}
+	if (!E->nclose_hints)
+		return 0;
+	for (i = 0; i < E->nclose_hints; i++)
+		close_on[E->close_hint[i].h] = true;
+	for (h = HOST_CLIENT; h <= HOST_SERVER && ret >= 0; h++)
+		if (close_on[h])
+			ret = probe_host_dump(E, (enum fw_host)h);
+	E->nclose_hints = 0;
+	return ret < 0 ? ret : 0;
+}
+
+/* Subscribe the endpoints' namespaces to socket events, when the programs
+ * are loaded (sockev_load(): the harness loads them once for every case);
+ * else states are polled, which the harness has said once already. */
+int events_open(struct engine *E)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_SOCKEV };
+	char err[FW_ERRLEN];
+	int h, ret;
+
+	if (!sockev_loaded())
+		return 0;
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
+		ret = sockev_netns_id(topo_ns_fd(E->topo, (enum fw_host)h), &E->netns_id[h]);
+		if (ret < 0)
+			return fw_err(E->err, sizeof(E->err), ret, "fstat namespace: %s", strerror(-ret));
+	}
+	ret = sockev_sub_open(&E->sev, E->netns_id, 2, err, sizeof(err));
+	if (ret < 0) { /* never a reason to fail the case: poll instead */
+		add_event(E, EV_STEP, fw_now_ns(), HOST_CLIENT,
+			  "socket states are polled (sock_diag): %s", err);
+		return 0;
+	}
+	if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, sockev_sub_fd(E->sev), &ev) < 0)
+		return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+	return 0;
+}
+
+/* Do events announce this host's socket changes (so a wait may sleep
+ * until one comes instead of polling)? */
+bool events_cover(const struct engine *E)
+{
+	return E->sev != NULL;
 }
 
 int probe_all(struct engine *E)

@@ -42,6 +42,7 @@
 #include "netns.h"
 #include "proc.h"
 #include "program.h"
+#include "sockev.h"
 #include "sockprobe.h"
 #include "util.h"
 
@@ -55,9 +56,17 @@
  * back: within the scheduler's margin for a case (30 s), so a long wait ends
  * in this message, not in the case being killed as over its budget. */
 #define ENGINE_IF_LOCK_NS (25 * FW_NS_PER_SEC)
-/* sock_diag offers no notification of TCP state changes, so a wait on a
- * state re-probes on every segment seen and at least this often. */
+/* Without socket events (sockev.h: BPF unavailable), a wait on a state
+ * re-probes sock_diag on every segment seen and at least this often; with
+ * them, only what no tracepoint reports is polled (timers, a minisocket's
+ * leaving) at this period. */
 #define ENGINE_STATE_POLL_NS (2 * FW_NS_PER_MS)
+/* With socket events, a wait re-reads sock_diag this often all the same: a
+ * change no tracepoint reports (a socket in CLOSE whose application closes
+ * it) must not make the wait last to its deadline. */
+#define ENGINE_EVENT_RESYNC_NS (50 * FW_NS_PER_MS)
+/* Sockets closing at once whose sock_diag view is read after the events. */
+#define ENGINE_MAX_CLOSE_HINTS 8
 /* How many segments and states a failure message shows. */
 #define ENGINE_CONTEXT_SEGMENTS 8
 /* Harness lateness from which a failed timing expectation is not trusted:
@@ -79,6 +88,7 @@ enum epoll_tag {
 	TAG_INTERCEPT,
 	TAG_INTERCEPT_TIMER,
 	TAG_SOCKET,
+	TAG_SOCKEV,
 };
 
 struct esock {
@@ -133,6 +143,20 @@ struct engine {
 	struct inject *inj[2];
 	struct sockprobe *probe[2];
 	struct host_snapshot snap[2];
+	/* Socket events (sockev.h): NULL when states are polled. Keyed by each
+	 * endpoint's namespace. */
+	struct sockev_sub *sev;
+	uint32_t netns_id[2];
+	/* A socket's move to CLOSE, read from the events: sock_diag then says
+	 * whether a TIME_WAIT minisocket took its place or it is gone, dated
+	 * by the kernel's time of the event. */
+	struct {
+		enum fw_host h;
+		struct sock_info key;
+		int64_t t;
+	} close_hint[ENGINE_MAX_CLOSE_HINTS];
+	size_t nclose_hints;
+	uint64_t sev_lost;   /* events the kernel dropped (a full ring): polled from then on */
 	struct counter_set counters0[HOST_COUNT]; /* each namespace's counters when the case began */
 	struct fw_addr addr[HOST_COUNT]; /* the box's: its client-facing address */
 	struct dut *dut;                 /* the device under test's program, if any */
@@ -221,6 +245,9 @@ struct esock *sock_find(struct engine *E, enum fw_host h, const char *name);
 const char *sock_label(struct engine *E, enum fw_host h, const struct sock_info *si);
 void release_on_state(struct engine *E, enum fw_host h, int state, int64_t now);
 int probe_host(struct engine *E, enum fw_host h);
+int events_drain(struct engine *E);
+int events_open(struct engine *E);
+bool events_cover(const struct engine *E);
 int probe_all(struct engine *E);
 const struct sock_info *sock_state(struct engine *E, const struct esock *s);
 /* Is some leg's interceptor open? */

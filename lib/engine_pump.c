@@ -370,7 +370,11 @@ static int capture_both(struct engine *E)
 		on_packet(E, b.v[i].leg, &b.v[i].p);
 	}
 	free(b.v);
-	return ret < 0 ? ret : probe_all(E);
+	/* Without events, a probe after every batch is how a state change is
+	 * seen; with them, the events that came with the segments. */
+	if (ret < 0)
+		return ret;
+	return events_cover(E) ? events_drain(E) : probe_all(E);
 }
 
 int pump_fd(struct engine *E, uint32_t tag)
@@ -403,6 +407,9 @@ int pump_fd(struct engine *E, uint32_t tag)
 		break;
 	case TAG_SOCKET:
 		E->socket_ready = 1;
+		break;
+	case TAG_SOCKEV:
+		ret = events_drain(E);
 		break;
 	}
 	return ret < 0 ? ret : 0;

@@ -34,6 +34,8 @@ run_packages=(
   qemu-system-x86        # finwave lab: boots each kernel under test (KVM when usable, else TCG emulation)
   busybox-static         # finwave lab: the guest's first stage (initramfs): insmod, mount, switch_root, cpio to pack it
   kmod                   # finwave lab: depmod for a downloaded kernel's modules, modprobe inside the guest
+  clang                  # compiles bpf/sockev.bpf.c (clang -target bpf): socket state changes as events, not sock_diag polls; also scripts/fuzz.sh's libFuzzer
+  libbpf-dev             # loads that BPF program (CO-RE against /sys/kernel/btf/vmlinux) and reads its ring buffer
 )
 
 # Debian 12 packages the tests need, on top of run_packages.
@@ -46,7 +48,6 @@ test_packages=(
   fonts-dejavu-core      # e2e: the browser draws the pages' text with a known font
   util-linux             # e2e: unshare, nsenter and setsid isolate each harness run in the cleanup test
   man-db                 # e2e: man -l renders finwave(1) and finwave-case(5) without warnings
-  clang                  # scripts/fuzz.sh: libFuzzer
   libclang-rt-14-dev     # scripts/fuzz.sh: libFuzzer's runtime
   valgrind               # scripts/valgrind.sh: the catalog under memcheck
   stress-ng              # scripts/stability.sh and scripts/load-proof.sh: the catalog under CPU load
