@@ -53,6 +53,13 @@ struct sock {
 	__u16 sk_protocol;
 } __attribute__((preserve_access_index));
 
+/* inet_sport, not skc_num: a socket moving to CLOSE gives its port back
+ * (inet_put_port() zeroes skc_num) before the tracepoint fires, while
+ * inet_sport keeps it, as the classic tracepoint's own sport does. */
+struct inet_sock {
+	__be16 inet_sport;
+} __attribute__((preserve_access_index));
+
 struct net_device {
 	possible_net_t nd_net;
 } __attribute__((preserve_access_index));
@@ -135,7 +142,7 @@ static __always_inline int emit(const struct sock *sk, __u32 ns, __u16 kind, int
 	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
 	if (sk) {
 		e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-		e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		e->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 		e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		if (e->family == SOCKEV_AF_INET6) {
 			BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr);

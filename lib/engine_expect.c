@@ -425,17 +425,28 @@ static int64_t timer_margin(const struct fw_step *st, const struct sock_info *si
 	return 0;
 }
 
-/* Must a wait on this socket poll sock_diag, events notwithstanding? Its
- * timer has no event; nor has a request or TIME_WAIT minisocket, nor a
- * socket already in CLOSE that its application closes (gone). */
-static bool state_needs_poll(const struct fw_step *st, const struct sock_info *si)
+/* With events, when a wait must read sock_diag next (probed: when it last
+ * did). A transition comes as an event; what has none is polled: a timer's
+ * time left, a request minisocket, a socket in CLOSE that its application
+ * closes. A TIME_WAIT (or orphaned FIN_WAIT_2) minisocket leaves when its
+ * timer fires, which sock_diag said: no need to look before. Otherwise the
+ * resync period, as a net under the events. */
+static int64_t state_next_probe(const struct fw_step *st, const struct sock_info *si,
+				int64_t probed)
 {
+	int64_t poll = fw_now_ns() + ENGINE_STATE_POLL_NS, due;
+
 	if (step_checks_timer(st) || st->state == FW_TCP_NEW_SYN_RECV)
-		return true;
+		return poll;
 	if (st->kind != STEP_EXPECT_GONE || !si)
-		return false;
-	return si->state == FW_TCP_TIME_WAIT || si->state == FW_TCP_CLOSE ||
-	       si->state == FW_TCP_NEW_SYN_RECV;
+		return probed + ENGINE_EVENT_RESYNC_NS;
+	if (si->timer == SOCK_TIMER_TIMEWAIT || si->state == FW_TCP_TIME_WAIT) {
+		due = probed + (int64_t)si->expires_ms * FW_NS_PER_MS;
+		return due > poll ? due : poll;
+	}
+	if (si->state == FW_TCP_CLOSE || si->state == FW_TCP_NEW_SYN_RECV)
+		return poll;
+	return probed + ENGINE_EVENT_RESYNC_NS;
 }
 
 int expect_state(struct engine *E, const struct fw_step *st)
@@ -445,7 +456,7 @@ int expect_state(struct engine *E, const struct fw_step *st)
 	const struct sock_info *si = NULL;
 	struct esock by_port;
 	bool want_gone = st->kind == STEP_EXPECT_GONE;
-	int64_t next_probe = 0; /* the first look is a dump: timers, minisockets */
+	int64_t next_probe = 0, probed = 0; /* the first look is a dump: timers, minisockets */
 	bool judged_at_deadline = false;
 	int ret;
 
@@ -471,9 +482,10 @@ int expect_state(struct engine *E, const struct fw_step *st)
 			ret = probe_host(E, st->host);
 			if (ret < 0)
 				return ret;
-			next_probe = fw_now_ns() + ENGINE_EVENT_RESYNC_NS;
+			probed = fw_now_ns();
 		}
 		si = sock_state(E, s);
+		next_probe = state_next_probe(st, si, probed);
 		if (want_gone ? si == NULL :
 		    step_checks_timer(st) ?
 				(si && si->state == st->state && timer_ok(st, si)) :
@@ -504,8 +516,8 @@ int expect_state(struct engine *E, const struct fw_step *st)
 			}
 			return step_fail(E, st, "%s", si ? tcp_state_name(si->state) : "the socket is gone (CLOSED)");
 		}
-		if (events_cover(E) && !state_needs_poll(st, si)) {
-			/* Sleep until an event (the transition itself) or the resync. */
+		if (events_cover(E)) {
+			/* Sleep until an event (the transition itself) or the next look. */
 			ret = pump(E, next_probe < deadline ? next_probe : deadline);
 		} else {
 			ret = pump_until_next_poll(E, deadline);
