@@ -47,6 +47,7 @@
 #include "capture.h"
 #include "catalog.h"
 #include "engine.h"
+#include "sockev.h"
 #include "fault.h"
 #include "intercept.h"
 #include "netns.h"
@@ -1365,6 +1366,11 @@ static void bench_overhead(const struct bench_opts *o)
 	/* As `finwave run` without --slow: a 60 s wait says nothing of overhead. */
 	catalog_drop_slow(&cat);
 	printf("\n## 4. harness overhead per case (%d runs each, one at a time, medians)\n", rounds);
+	/* As `finwave run`: socket events loaded once, before the case processes. */
+	if (sockev_load(err, sizeof(err)) < 0)
+		printf("socket states polled with sock_diag (%s)\n", err);
+	else
+		printf("socket states as events (BPF tracepoints)\n");
 	printf("%-40s %9s %9s %9s %9s %9s\n", "case", "wall ms", "setup", "teardown", "cpu ms",
 	       "waiting");
 	for (i = 0; i < cat.n; i++) {
