@@ -188,10 +188,6 @@ static int load_dut(struct loader *L, yaml_node_t *map, struct fw_case *c)
 	if ((n = map_get(L, map, "interfaces"))) {
 		char names[CASE_MAX_LIST][sizeof(d->interfaces[0])];
 
-		if (d->mode == DUT_BRIDGE)
-			return load_fail(L, n,
-					 "an external box ('interfaces') is cabled as a routed box; "
-					 "'mode: bridge' is for a box of ours");
 		size_t count = 0;
 
 		if (d->ruleset[0] || d->setup[0] || d->run[0])

@@ -220,8 +220,10 @@ static int engine_setup(struct engine *E)
 
 		ret = engine_lock_interfaces(E);
 		if (ret == 0)
-			ret = topo_build_ext(&E->topo, &topo_desc_external, ext, E->err,
-					     sizeof(E->err));
+			ret = topo_build_ext(&E->topo,
+					     E->c->dut.mode == DUT_BRIDGE ? &topo_desc_external_bridge
+									  : &topo_desc_external,
+					     ext, E->err, sizeof(E->err));
 	} else {
 		ret = topo_build(&E->topo, engine_topology(&E->c->dut), E->err, sizeof(E->err));
 	}

@@ -105,6 +105,22 @@ const struct topo_desc topo_desc_external = {
 	external_routes, 4, NULL,
 };
 
+/* The external box bridged (a transparent firewall cabled in): wire-a's
+ * and wire-b's ends are one subnet through it, each the other's gateway;
+ * no neighbour entries (the path's MACs are learned through the box). */
+static const struct topo_link_desc external_bridge_links[] = {
+	{ { "wire-a", "cl0", "198.18.1.1", "2001:2:0:1::1" },
+	  { "client", "eth0", "198.18.1.2", "2001:2:0:1::2" }, false },
+	{ { "wire-a", "(a)", "198.18.3.1", "2001:2:0:3::1" },
+	  { "wire-b", "(b)", "198.18.3.2", "2001:2:0:3::2" }, true },
+	{ { "wire-b", "sv0", "198.18.2.1", "2001:2:0:2::1" },
+	  { "server", "eth0", "198.18.2.2", "2001:2:0:2::2" }, false },
+};
+const struct topo_desc topo_desc_external_bridge = {
+	"client-wire-a-external-bridge-wire-b-server", external_nodes, 4, external_bridge_links, 3,
+	bridge_routes, 4, NULL,
+};
+
 static const struct {
 	enum fw_host host;
 	const char *name;

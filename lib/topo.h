@@ -102,6 +102,9 @@ extern const struct topo_desc topo_desc_dut_bridge;
 /* client -- wire-a == an external box == wire-b -- server: wire-a's end is
  * 198.18.3.1 (the box's 198.18.3.2), wire-b's 198.18.4.1 (the box's 198.18.4.2). */
 extern const struct topo_desc topo_desc_external;
+/* The same with a bridged external box: wire-a's end 198.18.3.1 and
+ * wire-b's 198.18.3.2 (2001:2:0:3::1, ::2) are one subnet through it. */
+extern const struct topo_desc topo_desc_external_bridge;
 
 /* Build the network d describes. Returns 0 or -errno with err filled; on
  * failure nothing is left behind. Caller frees with topo_free(). d must

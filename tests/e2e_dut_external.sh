@@ -3,8 +3,9 @@
 # and an interrupt; a missing or busy interface is refused (exit 3) and left
 # alone. The "real interfaces" here are veths whose far ends sit in a
 # namespace this test makes to play the box (a router with the addresses
-# docs/middlebox.md gives); all of it runs inside a private network namespace,
-# so the machine's own interfaces are never touched.
+# docs/middlebox.md gives, then a bridge with none); all of it runs inside a
+# private network namespace, so the machine's own interfaces are never
+# touched.
 . "$(dirname "$0")/lib.sh"
 
 inner=$work/inner.sh
@@ -24,8 +25,18 @@ box_setup() {
     ip route add 198.18.1.0/24 via 198.18.3.1; ip route add 198.18.2.0/24 via 198.18.4.1
     ip -6 route add 2001:2:0:1::/64 via 2001:2:0:3::1; ip -6 route add 2001:2:0:2::/64 via 2001:2:0:4::1'
 }
+bridge_box_setup() { # a transparent box: a bridge over its two ends, no address
+  unshare --net sleep 300 & bbox=$!
+  for i in $(seq 100); do [ "$(readlink /proc/$bbox/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.01; done
+  ip link add fwt-exc type veth peer name boxc netns /proc/$bbox/ns/net
+  ip link add fwt-exd type veth peer name boxd netns /proc/$bbox/ns/net
+  nsenter --net=/proc/$bbox/ns/net sh -c '
+    ip link set lo up; ip link add br0 type bridge
+    ip link set boxc master br0; ip link set boxd master br0
+    ip link set boxc up; ip link set boxd up; ip link set br0 up'
+}
 back() { # both interfaces are here again, down, with no address
-  for i in fwt-exa fwt-exb; do
+  for i in ${1:-fwt-exa fwt-exb}; do
     ip -o link show "$i" >/dev/null 2>&1 || { echo "NOT BACK: $i"; return; }
     ip -o link show "$i" | grep -q 'state UP' && { echo "LEFT UP: $i"; return; }
     ip -o addr show dev "$i" | grep -q 'inet' && { echo "ADDRESS LEFT: $i"; return; }
@@ -43,7 +54,9 @@ ip -o link show fwt-exa >/dev/null 2>&1 && echo "STILL HERE: fwt-exa"
 ip link set fwt-exa down
 ip link del fwt-exb
 "$FINWAVE" run "$FW_SOURCE_DIR/tests/fixtures/dut/external-box-four-way.yaml"; echo "rc-missing=$?"
-kill $box
+bridge_box_setup
+"$FINWAVE" run "$FW_SOURCE_DIR/tests/fixtures/dut/external-bridge-four-way.yaml"; echo "rc-bridge=$?"; back "fwt-exc fwt-exd"
+kill $box $bbox
 INNER
 FINWAVE=$FINWAVE FW_SOURCE_DIR=$FW_SOURCE_DIR unshare --net bash "$inner" >"$work/all" 2>&1
 # expect_out prints $work/out on a miss: keep that to the lines that matter
@@ -61,4 +74,7 @@ expect_out "dut interface fwt-exa is up, so something uses it; free it first: ip
 expect_out "STILL HERE: fwt-exa" "  and left where it was"
 expect_out "rc-missing=3" "a missing interface is refused, exit 3"
 expect_out "dut interface fwt-exb: no such interface here" "  in one line"
+expect_out "rc-bridge=0" "a passing case through a bridged external box (mode: bridge: one subnet through it)"
+expect_out "PASS  external-bridge-four-way[ipv6]" "  over IPv6 too"
+grep -A1 'rc-bridge=0' "$work/out" | grep -q '^BACK$' && pass "  both interfaces given back" || fail "  interfaces not given back after the bridged box"
 finish
