@@ -24,6 +24,8 @@
  * 64 runs x 348k steps, 6 GB): the catalog's longest case has 31 steps. */
 #define CASE_MAX_STEPS 1000
 #define CASE_MAX_FAULTS 256
+/* Connections one connect or accept step may open at once ('connections'). */
+#define CASE_MAX_CONNECTIONS 10000
 #define CASE_MAX_ALIASES 256 /* uses of a YAML anchor (*name), in all */
 
 /* Address families a case runs on (bit mask). */
@@ -144,6 +146,7 @@ struct fw_step {
 			char listener[32];  /* accept: the listening socket it takes from */
 			enum step_address address;
 			uint16_t from_port; /* connect source port, 0 = kernel's choice */
+			uint32_t connections; /* connect/accept: this many sockets under one name (0: 1) */
 			uint32_t bytes;     /* send / recv */
 			bool eof;           /* recv: expect end of stream */
 			int linger;         /* SO_LINGER seconds, -1 = leave alone */
@@ -174,6 +177,7 @@ struct fw_step {
 			int state;
 			int timer; /* the socket's timer (sock_diag), -1 = any */
 			int64_t timer_min_ns, timer_max_ns; /* time left, -1 = any */
+			int nsock_min, nsock_max; /* state: how many of the socket's connections, -1 = all */
 		};
 		struct { /* fork, kill, start, exit */
 			char proc[32];           /* the process's name */

@@ -5,7 +5,8 @@
 
 static const char *const fault_keys[] = {"name",  "from", "flags", "has",    "payload",	 "seq",
 					 "state", "nth",  "count", "action", "delay",	 "until",
-					 "max",	  "gap",  "set",   "armed",  "optional", "when", "leg",  NULL};
+					 "max",	  "gap",  "set",   "armed",  "optional", "when", "leg",
+					 "connection", "every", NULL};
 
 /* Keys that belong to one action only: given with another, they are errors. */
 static const struct {
@@ -155,7 +156,7 @@ static int load_fault_action(struct loader *L, yaml_node_t *map, struct fault_ru
 			     bool *silence)
 {
 	static const char *const selectors[] = {"flags", "has", "payload", "seq",
-						"state", "nth",	"count",   NULL};
+						"state", "nth",	"count",   "connection", "every", NULL};
 	yaml_node_t *an = map_get(L, map, "action"), *n;
 	size_t i;
 	int a;
@@ -186,6 +187,27 @@ static int load_fault_action(struct loader *L, yaml_node_t *map, struct fault_ru
 			return load_fail(L, n, "'%s' does not apply to action '%s'",
 					 fault_action_keys[i].key, scalar(an));
 	}
+	return 0;
+}
+
+/* connection: K (only the K-th connection the case opens) or every: K (the
+ * K-th, 2K-th, ...): numbered from 1 in the order connect steps open them. */
+static int load_fault_connection(struct loader *L, yaml_node_t *map, struct fault_rule *f)
+{
+	yaml_node_t *cn = map_get(L, map, "connection"), *en = map_get(L, map, "every");
+	unsigned long v;
+	int ret;
+
+	if (cn && en)
+		return load_fail(L, en,
+				 "give 'connection' (one connection) or 'every' (every K-th), not "
+				 "both");
+	if ((ret = opt_uint(L, map, cn ? "connection" : "every", 1, CASE_MAX_CONNECTIONS, &v)) < 0)
+		return ret;
+	if (cn)
+		f->conn_nth = (unsigned)v;
+	else if (en)
+		f->conn_every = (unsigned)v;
 	return 0;
 }
 
@@ -236,7 +258,7 @@ static int load_fault_selectors(struct loader *L, yaml_node_t *map, struct fault
 	if ((ret = opt_uint(L, map, "count", 0, 1000000, &v)) < 0)
 		return ret;
 	f->count = (unsigned)v;
-	return 0;
+	return load_fault_connection(L, map, f);
 }
 
 /* What the action itself needs: delay's duration, hold's until, rewrite's

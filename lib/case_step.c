@@ -25,11 +25,15 @@ static void say_listen(const struct fw_case *c, struct fw_step *s, const struct 
 
 static void say_connect(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
 {
+	char many[64] = "";
+
 	(void)c;
+	if (s->connections > 1)
+		snprintf(many, sizeof(many), " %u times ('%s')", s->connections, s->sock);
 	if (s->address == ADDRESS_LOOPBACK)
-		SAY(s, "%s connects to its own loopback port %u", w->h, s->port);
+		SAY(s, "%s connects to its own loopback port %u%s", w->h, s->port, many);
 	else
-		SAY(s, "%s connects to %s port %u", w->h, fw_host_name(s->peer), s->port);
+		SAY(s, "%s connects to %s port %u%s", w->h, fw_host_name(s->peer), s->port, many);
 }
 
 static void say_accept(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
@@ -37,8 +41,12 @@ static void say_accept(const struct fw_case *c, struct fw_step *s, const struct 
 	bool named = strcmp(s->listener, "listen") != 0;
 
 	(void)c;
-	SAY(s, "%s accepts a connection%s%s", w->h, named ? " from listener " : "",
-	    named ? s->listener : "");
+	if (s->connections > 1)
+		SAY(s, "%s accepts %u connections ('%s')%s%s", w->h, s->connections, s->sock,
+		    named ? " from listener " : "", named ? s->listener : "");
+	else
+		SAY(s, "%s accepts a connection%s%s", w->h, named ? " from listener " : "",
+		    named ? s->listener : "");
 }
 
 static void say_send(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
@@ -209,8 +217,15 @@ static void say_state(const struct fw_case *c, struct fw_step *s, const struct s
 			 s->timer >= 0 ? sock_timer_name(s->timer) : "on",
 			 s->timer_min_ns >= 0 ? " >= " : "", s->timer_min_ns >= 0 ? lo : "",
 			 s->timer_max_ns >= 0 ? " <= " : "", s->timer_max_ns >= 0 ? hi : "");
-	SAY(s, "%s's socket %s reaches %s%s within %s", w->h, w->sock, tcp_state_name(s->state),
-	    timer, w->within);
+	if (s->nsock_min >= 0 && s->nsock_min == s->nsock_max)
+		SAY(s, "%d of %s's connections %s are %s within %s", s->nsock_min, w->h, w->sock,
+		    tcp_state_name(s->state), w->within);
+	else if (s->nsock_min >= 0)
+		SAY(s, "%d to %d of %s's connections %s are %s within %s", s->nsock_min,
+		    s->nsock_max, w->h, w->sock, tcp_state_name(s->state), w->within);
+	else
+		SAY(s, "%s's socket %s reaches %s%s within %s", w->h, w->sock,
+		    tcp_state_name(s->state), timer, w->within);
 }
 
 static void say_gone(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
@@ -318,6 +333,7 @@ static void init_segment(struct fw_step *s)
 
 static void init_state(struct fw_step *s)
 {
+	s->nsock_min = s->nsock_max = -1;
 	s->timer = -1;
 	s->timer_min_ns = s->timer_max_ns = -1;
 }
@@ -351,10 +367,10 @@ const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
 		     .required = "port"},
     [STEP_CONNECT] = {"connect", .init = init_socket_call, .say = say_connect, .within = 2 * SEC,
 		      .keys = {"host", "to", "address", "sock", "port", "from_port", "reuseaddr",
-			       "reuseport", "linger", "result", "within"},
-		      .required = "port"},
+			       "reuseport", "linger", "result", "within", "connections"},
+		      .required = "port", .check = check_connect},
     [STEP_ACCEPT] = {"accept", SOCKET_CALL, .say = say_accept, .within = 2 * SEC,
-		     .keys = {"host", "sock", "listener", "result", "within"},
+		     .keys = {"host", "sock", "listener", "result", "within", "connections"},
 		     .check = check_accept},
     [STEP_SEND] = {"send", SOCKET_CALL, .say = say_send,
 		   .within = 2 * SEC, .keys = {"host", "sock", "bytes", "result", "within"},
@@ -400,7 +416,7 @@ const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
     [STEP_EXPECT_STATE] = {"state", .expect = true, .init = init_state, .say = say_state,
 			   .within = 2 * SEC,
 			   .keys = {"host", "sock", "port", "state", "timer", "timer_min",
-				    "timer_max", "within"},
+				    "timer_max", "within", "count"},
 			   .required = "state", .check = check_state},
     [STEP_EXPECT_GONE] = {"gone", .expect = true, .init = init_state, .say = say_gone,
 			  .within = 2 * SEC, .keys = {"host", "sock", "port", "within"},

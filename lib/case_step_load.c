@@ -253,10 +253,13 @@ static int key_since(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml
 	return 0;
 }
 
-/* count: how many matching segments the window holds ("3" or "3..5") */
+/* count: how many matching segments the window holds ("3" or "3..5");
+ * state: how many of the socket's connections are in the state */
 static int key_count(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_node_t *n,
 		     struct fw_step *s)
 {
+	bool state = s->kind == STEP_EXPECT_STATE;
+	long most = state ? CASE_MAX_CONNECTIONS : 1000;
 	const char *v = scalar(n);
 	char *end = NULL;
 	long lo = v ? strtol(v, &end, 10) : -1, hi = lo;
@@ -265,11 +268,12 @@ static int key_count(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml
 	(void)map;
 	if (end && end[0] == '.' && end[1] == '.')
 		hi = strtol(end + 2, &end, 10);
-	if (!v || !end || *end || lo < 0 || hi < lo || hi > 1000)
-		return load_fail(L, n, "'count' must be a number or a range like 3..5, not '%s'",
-				 v ? v : "a list");
-	s->count_min = (int)lo;
-	s->count_max = (int)hi;
+	if (!v || !end || *end || lo < 0 || hi < lo || hi > most)
+		return load_fail(L, n,
+				 "'count' must be a number up to %ld or a range like 3..5, not '%s'",
+				 most, v ? v : "a list");
+	*(state ? &s->nsock_min : &s->count_min) = (int)lo;
+	*(state ? &s->nsock_max : &s->count_max) = (int)hi;
 	return 0;
 }
 
@@ -374,6 +378,7 @@ static const struct step_key step_keys[] = {
     KEY_STRING("sock", sock),
     KEY_NUMBER("port", port, 1, 65535),
     KEY_NUMBER("from_port", from_port, 0, 65535),
+    KEY_NUMBER("connections", connections, 1, CASE_MAX_CONNECTIONS),
     KEY_NUMBER("bytes", bytes, 0, 1 << 30),
     KEY_FLAG("eof", eof),
     KEY_LOADER("result", key_result),
@@ -442,6 +447,9 @@ static const struct step_key step_keys[] = {
 #undef KEY_LOADER
 #undef KEY_WITH_OTHER
 #define NKEYS (sizeof(step_keys) / sizeof(step_keys[0]))
+
+static int check_group_use(struct loader *L, struct fw_case *c, yaml_node_t *map,
+			   struct fw_step *s);
 
 /* Keys any step takes (any action: on, together), besides its kind's. */
 static const char *const keys_every_step[] = {"do", "expect", "when", "mark", "since", NULL};
@@ -601,11 +609,93 @@ int load_step(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_s
 			return ret;
 	if (kind->check && (ret = kind->check(L, c, map, s)) < 0)
 		return ret;
+	if ((ret = check_group_use(L, c, map, s)) < 0)
+		return ret;
 	step_describe(c, s);
 	return 0;
 }
 
 /* ---- what keys say together, by kind ---------------------------------------- */
+
+/* The step before s that last opened host's socket 'name' (connect, accept or
+ * listen), or NULL: with 'connections: N' that name stands for N sockets. */
+static const struct fw_step *sock_opener(const struct fw_case *c, const struct fw_step *s,
+					 enum fw_host h, const char *name)
+{
+	const struct fw_step *p, *found = NULL;
+
+	for (p = c->steps; p < s; p++)
+		if ((p->kind == STEP_CONNECT || p->kind == STEP_ACCEPT || p->kind == STEP_LISTEN) &&
+		    p->host == h && strcmp(p->sock, name) == 0)
+			found = p;
+	return found;
+}
+
+static uint32_t opener_connections(const struct fw_step *p)
+{
+	return p && p->kind != STEP_LISTEN && p->connections > 1 ? p->connections : 1;
+}
+
+/* A name that stands for many connections (connections: N) is closed, shut
+ * down or counted (state with count) as a whole; a call on one socket, a
+ * timer or a fork of the host's sockets cannot say which of them it means. */
+static int check_group_use(struct loader *L, struct fw_case *c, yaml_node_t *map,
+			   struct fw_step *s)
+{
+	const struct fw_step *p = sock_opener(c, s, s->host, s->sock);
+	yaml_node_t *at = map_get(L, map, "sock") ? map_get(L, map, "sock") : map;
+	uint32_t n = opener_connections(p);
+
+	if (s->kind == STEP_FORK) {
+		for (p = c->steps; p < s; p++)
+			if (p->host == s->host && opener_connections(p) > 1)
+				return load_fail(L, map,
+						 "fork shares the host's sockets one by one; '%s' "
+						 "(line %d) is %u connections",
+						 p->sock, p->line, p->connections);
+		return 0;
+	}
+	if (s->kind == STEP_EXPECT_STATE && s->nsock_min >= 0) {
+		if (!s->sock[0])
+			return load_fail(L, map_get(L, map, "count"),
+					 "'count' counts the connections of a named socket "
+					 "('sock'), not a port");
+		if (s->timer >= 0 || s->timer_min_ns >= 0 || s->timer_max_ns >= 0)
+			return load_fail(L, map_get(L, map, "count"),
+					 "'count' counts states; check timers on one connection");
+		if ((uint32_t)s->nsock_max > n)
+			return load_fail(L, map_get(L, map, "count"),
+					 "'count' goes up to %d, but '%s' is %u connection(s)",
+					 s->nsock_max, s->sock, n);
+		return 0;
+	}
+	if (n == 1)
+		return 0;
+	if (s->kind == STEP_EXPECT_STATE)
+		return load_fail(L, map,
+				 "'%s' is %u connections (line %d): say how many of them with "
+				 "'count' (count: %u for all)",
+				 s->sock, n, p->line, n);
+	if (s->kind == STEP_SEND || s->kind == STEP_RECV || s->kind == STEP_SETSOCKOPT ||
+	    s->kind == STEP_EXPECT_GONE || s->kind == STEP_EXPECT_TCP_INFO)
+		return load_fail(L, at,
+				 "'%s' is %u connections (line %d): %s '%s' works on one socket "
+				 "(close, shutdown and state with count take the whole group)",
+				 s->sock, n, p->line,
+				 step_kind_is_expect(s->kind) ? "expectation" : "action",
+				 step_kind_name(s->kind));
+	return 0;
+}
+
+int check_connect(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)
+{
+	(void)c;
+	if (s->connections > 1 && s->from_port)
+		return load_fail(L, map_get(L, map, "from_port"),
+				 "one 'from_port' cannot serve %u connections: leave it out",
+				 s->connections);
+	return 0;
+}
 
 /* accept takes from an earlier listen step's socket on the same host */
 int check_accept(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)

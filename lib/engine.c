@@ -51,6 +51,7 @@ static void engine_view(void *ctx, enum fw_host from, const struct seg *s, int64
 
 	if (from != HOST_CLIENT && from != HOST_SERVER)
 		return;
+	out->conn = conn_number_of(E, from, s);
 	f = flow_for(E, from, s, false);
 	if (f && f->has_isn[from]) {
 		out->seq_known = true;
@@ -327,6 +328,7 @@ static void engine_teardown(struct engine *E)
 	}
 	for (h = 0; h < HOST_COUNT; h++)
 		counter_set_clear(&E->counters0[h]);
+	engine_many_teardown(E); /* a group's descriptors */
 	for (i = 0; i < E->nsocks; i++)
 		if (E->socks[i].fd >= 0)
 			close(E->socks[i].fd);
@@ -625,7 +627,9 @@ int engine_run(const struct fw_case *c, struct case_result *res)
 	E->step_started = calloc(c->nsteps + 1, sizeof(*E->step_started));
 	E->mark_counters = calloc(c->nsteps + 1, sizeof(*E->mark_counters));
 	E->step_seg = calloc(c->nsteps + 1, sizeof(*E->step_seg));
-	ret = E->step_started && E->step_seg ? engine_setup(E) : -ENOMEM;
+	ret = E->step_started && E->step_seg ? engine_many_setup(E) : -ENOMEM;
+	if (ret == 0)
+		ret = engine_setup(E);
 	if (ret < 0) {
 		res->status = CASE_ERROR;
 		snprintf(res->message, sizeof(res->message), "%s: setup failed: %s", c->path, E->err);
@@ -645,6 +649,7 @@ out:
 	res->duration_ns = fw_now_ns() - E->t0;
 	free(E->step_started);
 	free(E->step_seg);
+	free(E->flows);
 	if (E->mark_counters) {
 		size_t i;
 		int h;

@@ -27,8 +27,8 @@ static void sockaddr_of(const struct fw_addr *a, uint16_t port, struct sockaddr_
 
 /* Where a listen or connect step points: the host's address, or the
  * wildcard or loopback address of the case's family. */
-static void step_sockaddr(struct engine *E, const struct fw_step *st, enum fw_host h,
-			  uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+void step_sockaddr(struct engine *E, const struct fw_step *st, enum fw_host h, uint16_t port,
+		   struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct fw_addr a = { .family = E->c->family };
 
@@ -60,7 +60,7 @@ static void sock_learn_tuple(struct esock *s)
 	s->has_tuple = true;
 }
 
-static int sock_options(const struct fw_step *st, int fd)
+int sock_options(const struct fw_step *st, int fd)
 {
 	if (st->has_opt &&
 	    setsockopt(fd, st->opt_level, st->opt_name, &st->opt_value, sizeof(st->opt_value)) < 0)
@@ -80,14 +80,19 @@ static int sock_options(const struct fw_step *st, int fd)
 	return 0;
 }
 
-static struct esock *sock_new(struct engine *E, const struct fw_step *st, int fd)
+struct esock *sock_new(struct engine *E, const struct fw_step *st, int fd)
 {
 	struct esock *s = sock_find(E, st->host, st->sock);
+	uint32_t i;
 
 	if (!s) {
 		if (E->nsocks == ENGINE_MAX_SOCKS)
 			return NULL;
 		s = &E->socks[E->nsocks++];
+	} else if (s->n) {
+		/* a group the name stood for: its connections stay open, nameless */
+		for (i = s->first; i < s->first + s->n; i++)
+			E->conns[i].sock = UINT32_MAX;
 	} else if (s->fd >= 0) {
 		close(s->fd);
 	}
@@ -269,13 +274,15 @@ static int act_listen(struct engine *E, const struct fw_step *st, struct esock *
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int ret = act_open(E, st, &s, result);
+	/* a group's connections all wait in the queue before accept takes them */
+	int backlog = E->max_group > 64 ? (int)E->max_group : 64;
 
 	(void)deadline;
 	if (ret < 0 || !s)
 		return ret;
 	s->listener = true;
 	step_sockaddr(E, st, st->host, st->port, &ss, &len);
-	if (bind(s->fd, (struct sockaddr *)&ss, len) < 0 || listen(s->fd, 64) < 0)
+	if (bind(s->fd, (struct sockaddr *)&ss, len) < 0 || listen(s->fd, backlog) < 0)
 		*result = errno;
 	else
 		sock_learn_tuple(s);
@@ -287,8 +294,11 @@ static int act_connect(struct engine *E, const struct fw_step *st, struct esock 
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int ret = act_open(E, st, &s, result);
+	int ret;
 
+	if (st->connections > 1)
+		return act_connect_many(E, st, s, deadline, result);
+	ret = act_open(E, st, &s, result);
 	if (ret < 0 || !s)
 		return ret;
 	if (st->from_port) {
@@ -304,7 +314,10 @@ static int act_connect(struct engine *E, const struct fw_step *st, struct esock 
 		*result = errno;
 		return 0;
 	}
-	ret = wait_socket(E, s->fd, EPOLLOUT, deadline);
+	/* numbered for the fault selectors before its SYN is judged */
+	ret = conn_add(E, st->host, s->fd, (uint32_t)(s - E->socks), st->port, true);
+	if (ret >= 0)
+		ret = wait_socket(E, s->fd, EPOLLOUT, deadline);
 	if (ret < 0)
 		return ret;
 	if (ret == 0) {
@@ -326,8 +339,11 @@ static int act_connect(struct engine *E, const struct fw_step *st, struct esock 
 static int act_accept(struct engine *E, const struct fw_step *st, struct esock *s,
 		      int64_t deadline, int *result)
 {
-	int fd, ret = wait_socket(E, s->fd, EPOLLIN, deadline);
+	int fd, ret;
 
+	if (st->connections > 1)
+		return act_accept_many(E, st, s, deadline, result);
+	ret = wait_socket(E, s->fd, EPOLLIN, deadline);
 	if (ret < 0)
 		return ret;
 	if (ret == 0) {
@@ -426,9 +442,9 @@ static int act_recv(struct engine *E, const struct fw_step *st, struct esock *s,
 static int act_shutdown(struct engine *E, const struct fw_step *st, struct esock *s,
 			int64_t deadline, int *result)
 {
-	(void)E;
-	(void)st;
 	(void)deadline;
+	if (s->n)
+		return act_each_conn(E, st, s, result);
 	if (shutdown(s->fd, SHUT_WR) < 0)
 		*result = errno;
 	return 0;
@@ -437,9 +453,9 @@ static int act_shutdown(struct engine *E, const struct fw_step *st, struct esock
 static int act_close(struct engine *E, const struct fw_step *st, struct esock *s,
 		     int64_t deadline, int *result)
 {
-	(void)E;
-	(void)st;
 	(void)deadline;
+	if (s->n)
+		return act_each_conn(E, st, s, result);
 	if (close(s->fd) < 0)
 		*result = errno;
 	s->fd = -1;

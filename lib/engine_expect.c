@@ -477,6 +477,8 @@ int expect_state(struct engine *E, const struct fw_step *st)
 		       fw_host_name(st->host), st->sock);
 		return step_error(E, st, -EBADF, "bad step");
 	}
+	if (st->kind == STEP_EXPECT_STATE && st->nsock_min >= 0)
+		return expect_state_count(E, st, s);
 	for (;;) {
 		if (fw_now_ns() >= next_probe) {
 			ret = probe_host(E, st->host);
@@ -725,6 +727,8 @@ int expect_tcp_info(struct engine *E, const struct fw_step *st)
 		       fw_host_name(st->host), st->sock);
 		return step_error(E, st, -EBADF, "bad step");
 	}
+	if (st->kind == STEP_EXPECT_STATE && st->nsock_min >= 0)
+		return expect_state_count(E, st, s);
 	for (;;) {
 		ret = probe_host(E, st->host);
 		if (ret < 0)

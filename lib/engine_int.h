@@ -90,14 +90,38 @@ enum epoll_tag {
 	TAG_SOCKET,
 	TAG_SOCKEV,
 };
+/* A connection of a group being opened: its tag is this plus its index in
+ * E->conns (engine_many.c). */
+#define TAG_CONN_BASE 0x100u
 
 struct esock {
 	enum fw_host host;
 	char name[32];
-	int fd;
+	int fd;   /* a group: its first connection's, -1 once closed */
 	bool listener;
 	bool has_tuple;
 	uint16_t lport, rport;
+	uint32_t first, n; /* a group (connections: N): E->conns[first .. first+n-1] */
+};
+
+/* A map from (host, local port, remote port) to an index, open addressing:
+ * the connection a segment or a socket belongs to, in O(1) (engine_many.c). */
+struct portmap {
+	uint64_t *keys; /* 0: empty */
+	uint32_t *vals;
+	size_t cap;     /* a power of two, at least twice the entries */
+	size_t n;
+};
+
+/* One socket the case opened by connect, or one of a group accept opened. */
+struct econn {
+	int fd;
+	enum fw_host host;
+	uint16_t lport, rport;
+	uint32_t sock;   /* index in E->socks */
+	uint32_t number; /* connect: the case's connection number (from 1), else 0 */
+	bool pending;    /* a group connect still waits for it */
+	int err;         /* its connect's result */
 };
 
 /* What the wire has shown of one connection (keyed by the client host's
@@ -169,8 +193,17 @@ struct engine {
 	size_t nsocks;
 	struct eproc procs[ENGINE_MAX_PROCS];
 	size_t nprocs;
-	struct flow flows[ENGINE_MAX_FLOWS];
-	size_t nflows;
+	struct flow *flows; /* ENGINE_MAX_FLOWS plus the case's connections */
+	size_t nflows, flows_cap;
+	struct portmap flow_map; /* (client port, server port) -> flow */
+	struct econn *conns;     /* connected sockets and group members */
+	size_t nconns, conns_cap;
+	struct portmap conn_map; /* (host, local port, remote port) -> conns index */
+	uint32_t nconnected;     /* connection numbers given so far */
+	size_t conns_pending;    /* a group connect: members not yet writable */
+	bool many;               /* a step opens a group: probe less often */
+	uint32_t max_group;      /* the largest group: the listen backlog */
+	int64_t probe_next;      /* many: no capture-driven probe before this */
 	int cur_flow; /* the connection the latest SYN opened, -1 before any */
 	/* Injected segments not yet seen on both legs, so capture can tell
 	 * them from what the kernels sent. */
@@ -254,6 +287,29 @@ const struct sock_info *sock_state(struct engine *E, const struct esock *s);
 bool engine_intercepting(const struct engine *E);
 void engine_release_rule(struct engine *E, size_t i, int64_t before_ns);
 void on_intercept(void *ctx, const struct intercept_event *iev);
+/* engine_many.c: groups of connections and the maps behind them */
+int portmap_put(struct portmap *m, uint64_t key, uint32_t val);
+bool portmap_get(const struct portmap *m, uint64_t key, uint32_t *val);
+void portmap_free(struct portmap *m);
+uint64_t conn_key(enum fw_host h, uint16_t lport, uint16_t rport);
+int engine_many_setup(struct engine *E);
+void engine_many_teardown(struct engine *E);
+int conn_add(struct engine *E, enum fw_host h, int fd, uint32_t sock, uint16_t rport,
+	     bool numbered);
+unsigned conn_number_of(struct engine *E, enum fw_host from, const struct seg *s);
+const struct esock *conn_sock(struct engine *E, enum fw_host h, uint16_t lport, uint16_t rport);
+void conn_ready(struct engine *E, uint32_t tag);
+int act_connect_many(struct engine *E, const struct fw_step *st, struct esock *s,
+		     int64_t deadline, int *result);
+int act_accept_many(struct engine *E, const struct fw_step *st, struct esock *listener,
+		    int64_t deadline, int *result);
+int act_each_conn(struct engine *E, const struct fw_step *st, struct esock *s, int *result);
+int probe_paced(struct engine *E);
+int expect_state_count(struct engine *E, const struct fw_step *st, const struct esock *s);
+struct esock *sock_new(struct engine *E, const struct fw_step *st, int fd);
+int sock_options(const struct fw_step *st, int fd);
+void step_sockaddr(struct engine *E, const struct fw_step *st, enum fw_host h, uint16_t port,
+		   struct sockaddr_storage *ss, socklen_t *len);
 int pump_fd(struct engine *E, uint32_t tag);
 int pump(struct engine *E, int64_t deadline);
 int drain(struct engine *E);

@@ -374,13 +374,17 @@ static int capture_both(struct engine *E)
 	 * seen; with them, the events that came with the segments. */
 	if (ret < 0)
 		return ret;
-	return events_cover(E) ? events_drain(E) : probe_all(E);
+	return events_cover(E) ? events_drain(E) : probe_paced(E);
 }
 
 int pump_fd(struct engine *E, uint32_t tag)
 {
 	int ret = 0, leg;
 
+	if (tag >= TAG_CONN_BASE) { /* a group connect's member: connected */
+		conn_ready(E, tag);
+		return 0;
+	}
 	switch ((enum epoll_tag)tag) {
 	case TAG_CAPTURE_CLIENT:
 	case TAG_CAPTURE_SERVER:

@@ -108,6 +108,12 @@ static bool fault_rule_match(const struct fault_rule *r, enum fw_host from, cons
 		return false;
 	if (r->state > 0 && (!view || view->state != r->state))
 		return false;
+	if ((r->conn_nth || r->conn_every) && (!view || !view->conn))
+		return false;
+	if (r->conn_nth && view->conn != r->conn_nth)
+		return false;
+	if (r->conn_every && view->conn % r->conn_every != 0)
+		return false;
 	switch (r->payload) {
 	case FAULT_PAYLOAD_ANY:
 		return true;

@@ -72,6 +72,10 @@ struct fault_rule {
 	bool match_seq;
 	uint32_t seq;     /* relative to the sender's ISN */
 	int state;        /* of the sending socket (TCP_* from 1); 0 = any */
+	/* Which of the case's connections (numbered from 1 in the order its
+	 * connect steps open them): only the conn_nth-th, or every
+	 * conn_every-th (conn_every, 2*conn_every, ...); 0 = any. */
+	unsigned conn_nth, conn_every;
 	unsigned nth;     /* 1-based */
 	unsigned count;   /* 0 = every occurrence from nth on */
 	enum fault_action action;
@@ -93,6 +97,7 @@ struct fault_view {
 	bool seq_known;
 	uint32_t rel_seq; /* seq - sender's ISN */
 	int state;        /* sending socket's state, -1 unknown */
+	unsigned conn;    /* the segment's connection number, 0 unknown */
 };
 
 struct fault_decision {
