@@ -1,6 +1,6 @@
 /* fw_bench: figures for docs/benchmarks.md, never a verdict on time.
  *
- *   fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead]...
+ *   fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead|many]...
  *
  *   topo        namespace setup+teardown per case: topo_create()+topo_free(),
  *               the same network built by spawning ip(8), and bare unshare
@@ -18,6 +18,8 @@
  *               sender's and the receiver's capture
  *   overhead    each case of --cases DIR run by the engine in a process of its
  *               own: wall, setup, teardown, CPU (the time not spent waiting)
+ *   many        one case of N = 1, 100, 1000, 10000 connections: the engine's
+ *               wall and CPU, and the result's JSON round trip
  *
  * Everything happens inside namespaces this program creates; nothing is
  * written in the namespace it runs in. Exit 0 when the figures were taken,
@@ -1405,6 +1407,135 @@ static void bench_overhead(const struct bench_opts *o)
 	catalog_free(&cat);
 }
 
+/* ---- 6. many connections in one case ------------------------------------------- */
+
+/* One case, N connections: connect all, state every socket, close all,
+ * with a fault dropping every FIN of the middle connection; then the
+ * census of every socket again. The server never accepts (its backlog holds
+ * them), so N = 10,000 needs 10,000 descriptors, not 20,000. */
+static char *many_case(unsigned n)
+{
+	char *yaml = NULL;
+
+	if (asprintf(&yaml,
+		     "summary: %u connections, the middle one's FIN lost\n"
+		     "family: ipv4\n"
+		     "sysctl:\n"
+		     "  server: {net.core.somaxconn: %u}\n"
+		     "faults:\n"
+		     "  - {name: lose-fin, from: client, flags: F., action: drop, count: 0, "
+		     "connection: %u}\n"
+		     "steps:\n"
+		     "  - {do: listen, host: server, port: 8080}\n"
+		     "  - {do: connect, host: client, port: 8080, connections: %u, within: 60s}\n"
+		     "  - {expect: state, host: client, state: ESTABLISHED, count: %u, within: 60s}\n"
+		     "  - {do: close, host: client}\n"
+		     "  - {expect: state, host: client, state: FIN_WAIT_2, count: %u, within: 60s}\n"
+		     "  - {expect: state, host: client, state: FIN_WAIT_1, count: 1}\n",
+		     n, n > 128 ? n : 128, (n + 1) / 2, n, n, n - 1) < 0)
+		fatal("asprintf", -ENOMEM, NULL);
+	return yaml;
+}
+
+struct many_figures {
+	int64_t wall, cpu, to_json, from_json;
+	size_t events, json_bytes;
+	int status;
+};
+
+/* The engine in a process of its own (wall, CPU), then what the harness
+ * does with its result: JSON out of the case process and back in. */
+static void many_run(const struct fw_case *c, struct many_figures *f)
+{
+	struct rusage ru;
+	int p[2], status;
+	pid_t pid;
+
+	memset(f, 0, sizeof(*f));
+	f->status = -1;
+	if (pipe(p) < 0)
+		fatal("pipe", -errno, NULL);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct case_result r, back;
+		struct many_figures mf = { .status = -1 };
+		char err[FW_ERRLEN];
+		int64_t t;
+		char *json;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[0]);
+		engine_run(c, &r);
+		mf.wall = r.duration_ns;
+		mf.status = (int)r.status;
+		mf.events = r.tl.n;
+		t = fw_now_ns();
+		json = result_to_json(&r);
+		mf.to_json = fw_now_ns() - t;
+		mf.json_bytes = json ? strlen(json) : 0;
+		t = fw_now_ns();
+		if (json && result_from_json(json, &back, err, sizeof(err)) == 0)
+			result_clear(&back);
+		mf.from_json = fw_now_ns() - t;
+		free(json);
+		if (mf.status == CASE_FAIL || mf.status == CASE_ERROR)
+			fprintf(stderr, "  %s\n", r.message);
+		result_clear(&r);
+		(void)!write(p[1], &mf, sizeof(mf));
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], f, sizeof(*f)) != sizeof(*f))
+		f->status = -1;
+	close(p[0]);
+	if (wait4(pid, &status, 0, &ru) == pid)
+		f->cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * FW_NS_PER_SEC +
+			 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+}
+
+static void bench_many(const struct bench_opts *o)
+{
+	static const unsigned sizes[] = { 1, 100, 1000, 10000 };
+	int rounds = o->quick ? 2 : 3, r;
+	size_t i;
+
+	printf("\n## 6. many connections in one case (%d runs each; min / median / max)\n", rounds);
+	printf("connect N, every socket's state counted, close N, the middle connection's FIN dropped\n");
+	printf("(every client segment queued), every socket's state counted again. engine: the case\n");
+	printf("process (wall, CPU user+system); json: the result out of it and back in, as the harness does\n");
+	printf("%6s %26s %26s %9s %10s %22s %22s\n", "N", "engine wall ms", "engine cpu ms", "events",
+	       "json MB", "to json ms", "from json ms");
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int64_t wall[16], cpu[16], to[16], from[16];
+		struct many_figures f = { 0 };
+		struct fw_case *c = NULL;
+		char err[FW_ERRLEN], *yaml = many_case(sizes[i]);
+		int bad = 0;
+
+		if (case_load_string(yaml, strlen(yaml), "many.yaml", "many", &c, err, sizeof(err)) < 0)
+			fatal("many case", -EINVAL, err);
+		for (r = 0; r < rounds; r++) {
+			many_run(c, &f);
+			bad += f.status != CASE_PASS;
+			wall[r] = f.wall;
+			cpu[r] = f.cpu;
+			to[r] = f.to_json;
+			from[r] = f.from_json;
+		}
+		printf("%6u %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %9zu %10.1f %7.1f %6.1f %7.1f %7.1f %6.1f %7.1f%s\n",
+		       sizes[i], ms(pct(wall, (size_t)rounds, 0)), ms(pct(wall, (size_t)rounds, 50)),
+		       ms(pct(wall, (size_t)rounds, 100)), ms(pct(cpu, (size_t)rounds, 0)),
+		       ms(pct(cpu, (size_t)rounds, 50)), ms(pct(cpu, (size_t)rounds, 100)), f.events,
+		       (double)f.json_bytes / (1 << 20), ms(pct(to, (size_t)rounds, 0)),
+		       ms(pct(to, (size_t)rounds, 50)), ms(pct(to, (size_t)rounds, 100)),
+		       ms(pct(from, (size_t)rounds, 0)), ms(pct(from, (size_t)rounds, 50)),
+		       ms(pct(from, (size_t)rounds, 100)), bad ? "  (not all passed)" : "");
+		case_free(c);
+		free(yaml);
+	}
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 static const struct {
@@ -1413,7 +1544,7 @@ static const struct {
 } benches[] = {
 	{ "topo", bench_topo },	  { "handles", bench_handles },
 	{ "throughput", bench_throughput }, { "nfq", bench_nfq }, { "rtt", bench_rtt },
-	{ "delay", bench_delay }, { "overhead", bench_overhead },
+	{ "delay", bench_delay }, { "overhead", bench_overhead }, { "many", bench_many },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
@@ -1445,7 +1576,7 @@ int main(int argc, char **argv)
 				;
 			if (b == NBENCH) {
 				fprintf(stderr,
-					"usage: fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead]...\n");
+					"usage: fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead|many]...\n");
 				return 2;
 			}
 			chosen[b] = any = true;

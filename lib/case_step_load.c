@@ -270,8 +270,9 @@ static int key_count(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml
 		hi = strtol(end + 2, &end, 10);
 	if (!v || !end || *end || lo < 0 || hi < lo || hi > most)
 		return load_fail(L, n,
-				 "'count' must be a number up to %ld or a range like 3..5, not '%s'",
-				 most, v ? v : "a list");
+				 "'count' must be a number or a range like 3..5, not '%s' (at most "
+				 "%ld)",
+				 v ? v : "a list", most);
 	*(state ? &s->nsock_min : &s->count_min) = (int)lo;
 	*(state ? &s->nsock_max : &s->count_max) = (int)hi;
 	return 0;

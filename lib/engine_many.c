@@ -436,10 +436,10 @@ int expect_state_count(struct engine *E, const struct fw_step *st, const struct 
 		if (fw_now_ns() >= deadline) {
 			for (state = 1; state < 16; state++)
 				if (by_state[state])
-					append(census, sizeof(census), "%s %s %u",
-					       census[0] ? "," : "", tcp_state_name(state),
+					append(census, sizeof(census), "%s%s %u",
+					       census[0] ? ", " : "", tcp_state_name(state),
 					       by_state[state]);
-			append(census, sizeof(census), "%s gone %u", census[0] ? "," : "",
+			append(census, sizeof(census), "%sgone %u", census[0] ? ", " : "",
 			       total - seen);
 			return step_fail(E, st, "%u of %u are %s (%s)", n, total,
 					 tcp_state_name(st->state), census);

@@ -774,6 +774,97 @@ static void test_kmsg_expectation(void **state)
 	case_free(c);
 }
 
+/* connections: N opens a group; close/shutdown and state with count take it
+ * whole; faults pick connections by number (connection, every). */
+static void test_many_connections(void **state)
+{
+	struct fw_case *c = load_ok(
+	    "summary: s\n"
+	    "faults:\n"
+	    "  - {name: one, from: client, flags: F., action: drop, connection: 5000}\n"
+	    "  - {name: many, from: server, flags: ., action: drop, every: 100, count: 0}\n"
+	    "steps:\n"
+	    "  - {do: listen, host: server, port: 8080}\n"
+	    "  - {do: connect, port: 8080, connections: 10000, within: 20s}\n"
+	    "  - {do: accept, host: server, connections: 10000}\n"
+	    "  - {do: shutdown}\n"
+	    "  - {do: close, host: server}\n"
+	    "  - {expect: state, state: TIME_WAIT, count: 100}\n"
+	    "  - {expect: state, host: server, state: LAST_ACK, count: 0..10}\n"
+	    "  - {do: connect, port: 8080, sock: one}\n"
+	    "  - {expect: state, sock: one, state: ESTABLISHED, count: 1}\n"
+	    "  - {do: send, sock: one, bytes: 1}\n");
+
+	(void)state;
+	assert_int_equal(c->faults[0].conn_nth, 5000);
+	assert_int_equal(c->faults[0].conn_every, 0);
+	assert_int_equal(c->faults[1].conn_every, 100);
+	assert_int_equal(c->faults[1].conn_nth, 0);
+	assert_int_equal(c->steps[1].connections, 10000);
+	assert_int_equal(c->steps[2].connections, 10000);
+	assert_int_equal(c->steps[5].nsock_min, 100);
+	assert_int_equal(c->steps[5].nsock_max, 100);
+	assert_int_equal(c->steps[6].nsock_min, 0);
+	assert_int_equal(c->steps[6].nsock_max, 10);
+	assert_int_equal(c->steps[7].connections, 0);
+	assert_int_equal(c->steps[8].nsock_max, 1);
+	assert_string_equal(c->steps[1].text,
+			    "client connects to server port 8080 10000 times ('conn')");
+	assert_string_equal(c->steps[2].text, "server accepts 10000 connections ('conn')");
+	assert_string_equal(c->steps[5].text,
+			    "100 of client's connections 'conn' are TIME_WAIT within 2.000s");
+	assert_string_equal(c->steps[6].text,
+			    "0 to 10 of server's connections 'conn' are LAST_ACK within 2.000s");
+	case_free(c);
+	/* a plain state expectation has no count */
+	c = load_ok("summary: s\nsteps:\n  - {expect: state, state: TIME_WAIT}\n");
+	assert_int_equal(c->steps[0].nsock_min, -1);
+	case_free(c);
+}
+
+#define M_HEAD "summary: s\nsteps:\n  - {do: connect, port: 8080, connections: 3}\n"
+
+static void test_error_many_connections(void **state)
+{
+	(void)state;
+	expect_error("summary: s\nsteps:\n  - {do: connect, port: 8080, connections: 10001}\n",
+		     "t.yaml:3:44: ", "'connections' must be a number from 0 to 10000, not '10001'");
+	expect_error("summary: s\nsteps:\n  - {do: connect, port: 8080, connections: 0}\n",
+		     "t.yaml:3:44: ", "'connections' must be from 1 to 10000");
+	expect_error("summary: s\nsteps:\n"
+		     "  - {do: connect, port: 8080, connections: 2, from_port: 4000}\n",
+		     "t.yaml:3:58: ", "one 'from_port' cannot serve 2 connections");
+	expect_error("summary: s\nsteps:\n  - {do: close, connections: 2}\n", "t.yaml:3:17: ",
+		     "'connections' does not apply to action 'close'");
+	expect_error(M_HEAD "  - {do: send, bytes: 1}\n", "t.yaml:4:5: ",
+		     "'conn' is 3 connections (line 3): action 'send' works on one socket");
+	expect_error(M_HEAD "  - {do: recv, sock: conn, eof: true}\n", "t.yaml:4:22: ",
+		     "'conn' is 3 connections (line 3): action 'recv' works on one socket");
+	expect_error(M_HEAD "  - {expect: gone}\n", "t.yaml:4:5: ",
+		     "'conn' is 3 connections (line 3): expectation 'gone' works on one socket");
+	expect_error(M_HEAD "  - {expect: state, state: TIME_WAIT}\n", "t.yaml:4:5: ",
+		     "'conn' is 3 connections (line 3): say how many of them with 'count' "
+		     "(count: 3 for all)");
+	expect_error(M_HEAD "  - {expect: state, state: TIME_WAIT, count: 4}\n", "t.yaml:4:46: ",
+		     "'count' goes up to 4, but 'conn' is 3 connection(s)");
+	expect_error(M_HEAD "  - {expect: state, state: TIME_WAIT, count: 1, timer: timewait}\n",
+		     "t.yaml:4:46: ", "'count' counts states; check timers on one connection");
+	expect_error(M_HEAD "  - {expect: state, port: 8080, state: LISTEN, count: 1}\n",
+		     "t.yaml:4:55: ", "'count' counts the connections of a named socket");
+	expect_error(M_HEAD "  - {expect: state, state: TIME_WAIT, count: 10001}\n",
+		     "t.yaml:4:46: ", "'count' must be a number or a range like 3..5, not '10001' (at most 10000)");
+	expect_error(M_HEAD "  - {do: fork, proc: child}\n", "t.yaml:4:5: ",
+		     "fork shares the host's sockets one by one; 'conn' (line 3) is 3 connections");
+	expect_error(F_HEAD "{name: a, from: client, action: drop, connection: 1, every: 2}" F_TAIL,
+		     "t.yaml:3:65: ", "give 'connection' (one connection) or 'every'");
+	expect_error(F_HEAD "{name: a, from: client, action: drop, every: 0}" F_TAIL,
+		     "t.yaml:3:50: ", "'every' must be from 1 to 10000");
+	expect_error(F_HEAD "{name: a, from: client, action: drop, connection: 10001}" F_TAIL,
+		     "t.yaml:3:55: ", "'connection' must be a number from 0 to 10000, not '10001'");
+	expect_error(F_HEAD "{name: a, from: client, action: silence, every: 2}" F_TAIL,
+		     "t.yaml:3:53: ", "'every' does not apply to 'silence'");
+}
+
 static void test_step_kind_names(void **state)
 {
 	static const char *const names[STEP_KIND_COUNT] = {
@@ -1391,6 +1482,8 @@ int main(void)
 	    cmocka_unit_test(test_error_new_words),
 	    cmocka_unit_test(test_dut_mode),
 	    cmocka_unit_test(test_kmsg_expectation),
+	    cmocka_unit_test(test_many_connections),
+	    cmocka_unit_test(test_error_many_connections),
 	    cmocka_unit_test(test_fault_when),
 	    cmocka_unit_test(test_error_unknown_host),
 	    cmocka_unit_test(test_error_bad_flags),

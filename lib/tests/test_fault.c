@@ -477,6 +477,46 @@ static void test_match_sender_state(void **state)
 	fault_set_free(fs);
 }
 
+/* connection: K matches only the K-th connection, every: K the K-th, 2K-th,
+ * ...; a segment whose connection is unknown matches neither; nth/count
+ * then count only the chosen connections' segments. */
+static void test_match_connection(void **state)
+{
+	struct fault_rule r[2] = {
+	    test_rule("one", HOST_CLIENT, SEG_FIN, SEG_FIN, 1, 0, FAULT_DROP),
+	    test_rule("every", HOST_SERVER, SEG_FIN, SEG_FIN, 2, 1, FAULT_DROP),
+	};
+	struct seg fin = test_seg(SEG_FIN | SEG_ACK, 0);
+	struct fault_view v[6] = {{.state = -1}};
+	struct fault_set *fs;
+	unsigned k;
+
+	(void)state;
+	r[0].conn_nth = 5000;
+	r[1].conn_every = 100;
+	for (k = 1; k < 6; k++)
+		v[k].state = -1;
+	v[1].conn = 4999;
+	v[2].conn = 5000;
+	v[3].conn = 100;
+	v[4].conn = 150;
+	v[5].conn = 200;
+	fs = test_set(r, 2);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &fin, &v[0]).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &fin, NULL).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &fin, &v[1]).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &fin, &v[2]).action, FAULT_DROP);
+	assert_int_equal(fault_set_decide(fs, HOST_CLIENT, &fin, &v[2]).action, FAULT_DROP);
+	assert_int_equal(fault_set_matched(fs, 0), 2);
+	/* every 100th: the 100th is the first match, the 200th the second (nth 2) */
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &fin, &v[3]).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &fin, &v[4]).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &fin, &v[0]).action, FAULT_PASS);
+	assert_int_equal(fault_set_decide(fs, HOST_SERVER, &fin, &v[5]).action, FAULT_DROP);
+	assert_int_equal(fault_set_matched(fs, 1), 2);
+	fault_set_free(fs);
+}
+
 /* The decision carries each action's own time: delay, gap or deadline. */
 static void test_decision_times(void **state)
 {
@@ -599,6 +639,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_action_names),
+		cmocka_unit_test(test_match_connection),
 		cmocka_unit_test(test_empty_set_and_null),
 		cmocka_unit_test(test_nth_count_window),
 		cmocka_unit_test(test_window_starts_late),
