@@ -64,4 +64,39 @@ for jobs in $job_list; do
     "$(awk '{ s += $1 } END { print s + 0 }' "$out/bad.$jobs")"
 done
 echo "longest case (serial runs): ${longest#* } ${longest% *} ms"
+
+# ---- 6b. many connections: section 6's case end to end -----------------------------
+# finwave run as a user runs it: the case process, its result through JSON
+# to the harness, the console report. TIMEFORMAT gives wall and user+sys.
+echo
+echo "## 6b. finwave run of section 6's case, end to end ($catalog_runs runs each, min / median / max)"
+minmedmax() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f / %.1f / %.1f", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
+for n in 1 100 1000 10000; do
+  {
+    echo "summary: $n connections, the middle one's FIN lost"
+    echo "family: ipv4"
+    echo "sysctl:"
+    echo "  server: {net.core.somaxconn: $(( n > 128 ? n : 128 ))}"
+    echo "faults:"
+    echo "  - {name: lose-fin, from: client, flags: F., action: drop, count: 0, connection: $(( (n + 1) / 2 ))}"
+    echo "steps:"
+    echo "  - {do: listen, host: server, port: 8080}"
+    echo "  - {do: connect, host: client, port: 8080, connections: $n, within: 60s}"
+    echo "  - {expect: state, host: client, state: ESTABLISHED, count: $n, within: 60s}"
+    echo "  - {do: close, host: client}"
+    echo "  - {expect: state, host: client, state: FIN_WAIT_2, count: $(( n - 1 )), within: 60s}"
+    echo "  - {expect: state, host: client, state: FIN_WAIT_1, count: 1}"
+  } >"$out/many-$n.yaml"
+  : >"$out/e2e-wall.$n"; : >"$out/e2e-cpu.$n"; bad=0
+  for _ in $(seq "$catalog_runs"); do
+    TIMEFORMAT='%R %U %S'
+    t=$( { time "$build/finwave" run --quiet "$out/many-$n.yaml" >"$out/run" 2>&1; } 2>&1 ) || true
+    grep -q '^1 passed' "$out/run" || bad=$((bad + 1))
+    read -r real usr sys <<<"$t"
+    awk -v r="$real" 'BEGIN { printf "%.1f\n", r * 1000 }' >>"$out/e2e-wall.$n"
+    awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.1f\n", (u + s) * 1000 }' >>"$out/e2e-cpu.$n"
+  done
+  printf 'N %5d   wall ms %s   cpu ms %s%s\n' "$n" "$(minmedmax <"$out/e2e-wall.$n")" \
+    "$(minmedmax <"$out/e2e-cpu.$n")" "$([ "$bad" -gt 0 ] && echo "  ($bad run(s) did not pass)")"
+done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
