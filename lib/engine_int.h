@@ -10,6 +10,8 @@
  *   engine_expect.c  expectations
  *   engine_fail.c    failure evidence: expected vs actual, last segments,
  *                    socket states
+ *   engine_many.c    groups of connections (connections: N), their state
+ *                    census, the port maps (a segment's flow and connection)
  * engine.h is the module's public face; include this only from those files. */
 #ifndef FW_ENGINE_INT_H
 #define FW_ENGINE_INT_H
