@@ -674,6 +674,12 @@ int do_inject(struct engine *E, const struct fw_step *st)
 	uint8_t i;
 	int ret;
 
+	/* The numbers come from what capture has shown: read what it holds
+	 * first, or a segment the kernel sent while the steps before polled
+	 * sockets would be missed (a stale TSval fails PAWS at the target). */
+	ret = drain(E);
+	if (ret < 0)
+		return ret;
 	if (E->cur_flow < 0)
 		return fw_err(E->err, sizeof(E->err), -ENODATA,
 			      "no connection has been seen on the wire to aim at");

@@ -56,6 +56,10 @@ static bool last_tsval_before(struct engine *E, const struct fw_event *e, enum f
 		if (x == e || x->kind != EV_SEGMENT || !x->sent || x->injected || x->host != who ||
 		    !x->seg.has_ts || !same_conn(&x->seg, &e->seg))
 			continue;
+		/* e's own sent copy, when e is the arrived one (arrived: true) */
+		if (x->host == e->host && x->seg.seq == e->seg.seq && x->seg.ack == e->seg.ack &&
+		    x->seg.flags == e->seg.flags && x->seg.tsval == e->seg.tsval)
+			continue;
 		if (x->t_ns > e->t_ns || (x->t_ns == e->t_ns && x > e))
 			continue;
 		if (!best || x->t_ns >= best->t_ns)
