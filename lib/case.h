@@ -158,6 +158,10 @@ struct fw_step {
 		};
 		struct { /* inject, segment, no_segment */
 			bool arrived; /* as it reached the other host, not as sent */
+			/* segment, no_segment: as seen where wire `at` meets the box
+			 * (going in or out by the sender; from dut: made by the box) */
+			bool at_box;
+			enum fault_leg at;
 			/* expect segment: TCP options and header fields, -1 = any */
 			int opt_mss, opt_wscale, opt_sack_ok, opt_ts, opt_dsack, opt_sack_blocks;
 			int count_min, count_max; /* how many in the window; -1 = not counted */

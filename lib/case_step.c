@@ -173,6 +173,20 @@ static void seg_options_text(const struct fw_step *s, char *buf, size_t len)
 #undef SEG_OPT_ADD
 }
 
+/* " into the box on wire-a", " out of the box on wire-b": where a step with
+ * 'at' looks (the sender's side is where its segments go in) */
+static const char *say_at(const struct fw_step *s)
+{
+	static const char *const words[FAULT_LEG_COUNT][2] = {
+		[FAULT_LEG_A] = { " out of the box on wire-a", " into the box on wire-a" },
+		[FAULT_LEG_B] = { " out of the box on wire-b", " into the box on wire-b" },
+	};
+	bool into = (s->at == FAULT_LEG_A && s->host == HOST_CLIENT) ||
+		    (s->at == FAULT_LEG_B && s->host == HOST_SERVER);
+
+	return s->at_box ? words[s->at][into] : "";
+}
+
 static void say_segment(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
 {
 	char flags[sizeof(w->flags)];
@@ -191,18 +205,18 @@ static void say_segment(const struct fw_case *c, struct fw_step *s, const struct
 		    n, flags, w->within);
 		return;
 	}
-	SAY(s, "%s %s %s%s%s within %s", s->arrived ? fw_host_name(s->peer) : w->h,
+	SAY(s, "%s %s %s%s%s%s within %s", s->arrived ? fw_host_name(s->peer) : w->h,
 	    s->arrived ? "receives" : "sends",
 	    s->has_flags && s->flags_mask != 0xff ? "a segment with " : "", flags,
-	    s->arrived ? " from the other host" : "", w->within);
+	    s->arrived ? " from the other host" : "", say_at(s), w->within);
 }
 
 static void say_no_segment(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
 {
 	(void)c;
-	SAY(s, "%s %s no %s%ssegment%s for %s", s->arrived ? fw_host_name(s->peer) : w->h,
+	SAY(s, "%s %s no %s%ssegment%s%s for %s", s->arrived ? fw_host_name(s->peer) : w->h,
 	    s->arrived ? "receives" : "sends", s->has_flags ? w->flags : "", s->has_flags ? " " : "",
-	    s->arrived ? " from the other host" : "", w->within);
+	    s->arrived ? " from the other host" : "", say_at(s), w->within);
 }
 
 static void say_state(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
@@ -406,12 +420,12 @@ const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
     [STEP_EXPECT_SEGMENT] = {"segment", .expect = true, .init = init_segment,
 			     .say = say_segment, .within = SEC,
 			     .keys = {"from", "flags", "has", "seq", "ack", "len", "win", "mss",
-				      "wscale", "sack_ok", "ts", "dsack", "sack_blocks", "arrived",
+				      "wscale", "sack_ok", "ts", "dsack", "sack_blocks", "arrived", "at",
 				      "count", "isn", "tsval", "tsecr", "within"},
 			     .required = "from", .check = check_segment},
     [STEP_EXPECT_NO_SEGMENT] = {"no_segment", .expect = true, .init = init_segment,
 				.say = say_no_segment,
-				.keys = {"from", "flags", "has", "arrived", "within"},
+				.keys = {"from", "flags", "has", "arrived", "at", "within"},
 				.required = "within", .check = check_segment},
     [STEP_EXPECT_STATE] = {"state", .expect = true, .init = init_state, .say = say_state,
 			   .within = 2 * SEC,

@@ -88,6 +88,26 @@ static int key_ts(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_no
 	return 0;
 }
 
+/* at: where a wire meets the box (segment, no_segment) */
+static int key_at(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_node_t *n,
+		  struct fw_step *s)
+{
+	int leg = fault_leg_parse(scalar(n));
+
+	if (!c->dut.present)
+		return load_fail(L, n, "'at' is a side of the device under test, and this case "
+				       "has no 'dut:'");
+	if (leg < 0)
+		return load_fail(L, n, "'at' is wire-a (the box's client side) or wire-b (its "
+				       "server side), not '%s'", scalar(n) ? scalar(n) : "a list");
+	if (s->arrived)
+		return load_fail(L, map_get(L, map, "arrived"),
+				 "'arrived' is at the other host, 'at' at the box: give one");
+	s->at_box = true;
+	s->at = (enum fault_leg)leg;
+	return 0;
+}
+
 /* a TCP state, or the box's conntrack state */
 static int key_state(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_node_t *n,
 		     struct fw_step *s)
@@ -414,6 +434,7 @@ static const struct step_key step_keys[] = {
     KEY_LOADER("payload", key_payload),
     KEY_TRISTATE("dsack", opt_dsack),
     KEY_FLAG("arrived", arrived),
+    KEY_LOADER("at", key_at), /* after arrived: they exclude each other */
     KEY_LOADER("count", key_count),
     KEY_LOADER("state", key_state),
     KEY_LOADER("timer", key_timer),
@@ -560,8 +581,10 @@ static int load_hosts(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 	    (ret = get_host(L, n, "host", kind->hosts ? kind->hosts : HOSTS_ENDPOINTS,
 			    &s->host)) < 0)
 		return ret;
+	/* a segment seen at the box may be the box's own */
 	if ((n = map_get(L, map, "from")) &&
-	    (ret = get_host(L, n, "from", HOSTS_ENDPOINTS, &s->host)) < 0)
+	    (ret = get_host(L, n, "from", map_get(L, map, "at") ? HOSTS_WITH_DUT : HOSTS_ENDPOINTS,
+			    &s->host)) < 0)
 		return ret;
 	s->peer = other_host(s->host);
 	if (to && (ret = get_host(L, to, "to",

@@ -209,10 +209,46 @@ static int engine_intercept_open(struct engine *E, enum fault_leg leg)
 	return 0;
 }
 
+/* Capture on each endpoint's interface and, with a box, where each wire
+ * meets it: what went into the box and what left it, on both sides. */
+static int engine_captures_open(struct engine *E)
+{
+	static const uint32_t tags[ENGINE_CAPS] = { TAG_CAPTURE_CLIENT, TAG_CAPTURE_SERVER,
+						    TAG_CAPTURE_BOX, TAG_CAPTURE_BOX };
+	int ns_fds[ENGINE_CAPS];
+	const char *ifnames[ENGINE_CAPS];
+	struct epoll_event ev;
+	size_t n = 2, i;
+	int ret;
+
+	ns_fds[HOST_CLIENT] = topo_ns_fd(E->topo, HOST_CLIENT);
+	ns_fds[HOST_SERVER] = topo_ns_fd(E->topo, HOST_SERVER);
+	ifnames[HOST_CLIENT] = topo_ifname(E->topo, HOST_CLIENT);
+	ifnames[HOST_SERVER] = topo_ifname(E->topo, HOST_SERVER);
+	if (E->c->dut.present) {
+		/* wire-a's way to the server and wire-b's to the client go
+		 * through the box: the same for a namespace box, a bridge and
+		 * an external one */
+		ns_fds[ENGINE_CAP_BOX + FAULT_LEG_A] = topo_node_ns_fd(E->topo, "wire-a");
+		ifnames[ENGINE_CAP_BOX + FAULT_LEG_A] =
+		    topo_node_ifname_toward(E->topo, "wire-a", HOST_SERVER);
+		ns_fds[ENGINE_CAP_BOX + FAULT_LEG_B] = topo_node_ns_fd(E->topo, "wire-b");
+		ifnames[ENGINE_CAP_BOX + FAULT_LEG_B] =
+		    topo_node_ifname_toward(E->topo, "wire-b", HOST_CLIENT);
+		n = ENGINE_CAPS;
+	}
+	ret = capture_open_all(E->cap, ns_fds, ifnames, n, E->err, sizeof(E->err));
+	for (i = 0; ret == 0 && i < n; i++) {
+		ev.events = EPOLLIN;
+		ev.data.u32 = tags[i];
+		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, capture_fd(E->cap[i]), &ev) < 0)
+			ret = fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+	}
+	return ret;
+}
+
 static int engine_setup(struct engine *E)
 {
-	static const uint32_t cap_tags[] = { TAG_CAPTURE_CLIENT, TAG_CAPTURE_SERVER };
-	struct epoll_event ev;
 	size_t i;
 	int h, leg, ret;
 
@@ -245,21 +281,10 @@ static int engine_setup(struct engine *E)
 	E->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (E->epfd < 0)
 		return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
-	{
-		const int ns_fds[2] = { topo_ns_fd(E->topo, HOST_CLIENT),
-					topo_ns_fd(E->topo, HOST_SERVER) };
-		const char *const ifnames[2] = { topo_ifname(E->topo, HOST_CLIENT),
-						 topo_ifname(E->topo, HOST_SERVER) };
-
-		ret = capture_open_all(E->cap, ns_fds, ifnames, 2, E->err, sizeof(E->err));
-		if (ret < 0)
-			return ret;
-	}
+	ret = engine_captures_open(E);
+	if (ret < 0)
+		return ret;
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
-		ev.events = EPOLLIN;
-		ev.data.u32 = cap_tags[h];
-		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, capture_fd(E->cap[h]), &ev) < 0)
-			return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
 		ret = inject_open(&E->inj[h], topo_ns_fd(E->topo, (enum fw_host)h), E->c->family,
 				  E->err, sizeof(E->err));
 		if (ret < 0)
@@ -320,7 +345,7 @@ static void engine_teardown(struct engine *E)
 	E->kmsg_open = false;
 	for (i = 0; i < E->nprocs; i++)
 		engine_proc_end(E, &E->procs[i]);
-	capture_free_all(E->cap, 2);
+	capture_free_all(E->cap, ENGINE_CAPS);
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
 		inject_free(E->inj[h]);
 		sockprobe_free(E->probe[h]);
@@ -376,7 +401,8 @@ static int wait_trigger(struct engine *E, const struct fw_step *st)
 		for (i = from; i < E->res->tl.n; i++) {
 			const struct fw_event *e = &E->res->tl.ev[i];
 
-			if (e->kind == EV_SEGMENT && !e->sent && e->host == st->trig_from &&
+			if (e->kind == EV_SEGMENT && !e->sent && e->leg != HOST_DUT &&
+			    e->host == st->trig_from &&
 			    e->t_ns >= E->cursor_t - E->t0 &&
 			    (e->seg.flags & st->trig_mask) == st->trig_value)
 				return 0;

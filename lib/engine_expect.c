@@ -166,10 +166,29 @@ static void ts_explain(struct engine *E, const char *field, const struct fw_expr
 	       (int32_t)(value - ref), ref, want);
 }
 
+/* A step with 'at' looks where the wire meets the box: a host's segments
+ * going into the box on its own side, or out of it on the far side (not
+ * made by the box); the box's own (from: dut), out of it on either side. */
+static bool seg_at_matches(struct engine *E, const struct fw_step *st, const struct fw_event *e)
+{
+	enum fw_host near = st->at == FAULT_LEG_A ? HOST_CLIENT : HOST_SERVER;
+	size_t i = (size_t)(e - E->res->tl.ev);
+
+	if (e->kind != EV_SEGMENT || e->leg != HOST_DUT || e->side != st->at)
+		return false;
+	if (st->host == HOST_DUT)
+		return !e->into_box && timeline_box_made(&E->res->tl, i);
+	if (e->host != st->host || e->into_box != (st->host == near))
+		return false;
+	return e->into_box || !timeline_box_made(&E->res->tl, i);
+}
+
 static bool seg_matches(struct engine *E, const struct fw_step *st, const struct fw_event *e)
 {
 	/* as sent on the sender's leg, or as it reached the other host's */
-	if (e->kind != EV_SEGMENT || e->sent == st->arrived || e->injected || e->host != st->host)
+	if (st->at_box ? !seg_at_matches(E, st, e) :
+			 (e->kind != EV_SEGMENT || e->leg == HOST_DUT || e->sent == st->arrived ||
+			  e->injected || e->host != st->host))
 		return false;
 	if (st->has_flags && (e->seg.flags & st->flags_mask) != st->flags_value)
 		return false;
@@ -199,11 +218,15 @@ static void describe_seen(struct engine *E, const struct fw_step *st, char *buf,
 	for (i = E->cursor_idx; i < E->res->tl.n; i++) {
 		const struct fw_event *e = &E->res->tl.ev[i];
 
-		if (e->kind != EV_SEGMENT || !e->sent || e->host != st->host ||
-		    e->t_ns < E->cursor_t - E->t0)
+		/* with 'at': everything seen on that side of the box */
+		if (e->kind != EV_SEGMENT || e->t_ns < E->cursor_t - E->t0 ||
+		    (st->at_box ? e->leg != HOST_DUT || e->side != st->at :
+				  !e->sent || e->host != st->host))
 			continue;
 		fw_duration_format(e->t_ns, t, sizeof(t));
-		append(buf, len, "%s%s at %s", n++ ? "; " : "", e->text, t);
+		append(buf, len, "%s%s%s at %s", n++ ? "; " : "",
+		       st->at_box && timeline_box_made(&E->res->tl, i) ? "made by the box, " : "",
+		       e->text, t);
 		if (st->isn.set) { /* the numbers behind the relative ones */
 			const struct flow *f = flow_for(E, e->host, &e->seg, false);
 
@@ -221,7 +244,9 @@ static void describe_seen(struct engine *E, const struct fw_step *st, char *buf,
 			append(buf, len, " (%s)", ts + 2); /* past the first "; " */
 		}
 	}
-	if (!n)
+	if (!n && st->at_box)
+		snprintf(buf, len, "no segment at the box on %s", fault_leg_name(st->at));
+	else if (!n)
 		snprintf(buf, len, "no segment from %s", fw_host_name(st->host));
 }
 

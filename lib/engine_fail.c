@@ -16,6 +16,17 @@ void append(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What the evidence lists: what hosts sent, what faults and the injector
+ * did, and what the box made itself. */
+static bool context_shows(const struct timeline *tl, size_t i)
+{
+	const struct fw_event *e = &tl->ev[i];
+
+	if (e->kind == EV_SEGMENT)
+		return e->sent || (e->leg == HOST_DUT && timeline_box_made(tl, i));
+	return e->kind == EV_FAULT || e->kind == EV_INJECT;
+}
+
 void append_context(struct engine *E)
 {
 	struct case_result *r = E->res;
@@ -24,9 +35,7 @@ void append_context(struct engine *E)
 	int h;
 
 	while (start > 0 && shown < ENGINE_CONTEXT_SEGMENTS) {
-		const struct fw_event *e = &r->tl.ev[--start];
-
-		if ((e->kind == EV_SEGMENT && e->sent) || e->kind == EV_FAULT || e->kind == EV_INJECT)
+		if (context_shows(&r->tl, --start))
 			shown++;
 	}
 	append(r->message, sizeof(r->message), "\n  last segments:");
@@ -35,9 +44,10 @@ void append_context(struct engine *E)
 	for (i = start; i < r->tl.n; i++) {
 		const struct fw_event *e = &r->tl.ev[i];
 
-		if ((e->kind == EV_SEGMENT && e->sent) || e->kind == EV_FAULT || e->kind == EV_INJECT) {
+		if (context_shows(&r->tl, i)) {
 			fw_duration_format(e->t_ns, t, sizeof(t));
-			append(r->message, sizeof(r->message), "\n    %9s  %s", t, e->text);
+			append(r->message, sizeof(r->message), "\n    %9s  %s%s", t,
+			       e->kind == EV_SEGMENT && !e->sent ? "made by the box, " : "", e->text);
 		}
 	}
 	append(r->message, sizeof(r->message), "\n  socket states:");

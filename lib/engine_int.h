@@ -84,9 +84,13 @@
 /* Lateness shown in the text of an event from this much on. */
 #define ENGINE_LATE_SHOWN_NS FW_NS_PER_MS
 
+#define ENGINE_CAP_BOX 2
+#define ENGINE_CAPS (ENGINE_CAP_BOX + FAULT_LEG_COUNT)
+
 enum epoll_tag {
 	TAG_CAPTURE_CLIENT = 1,
 	TAG_CAPTURE_SERVER,
+	TAG_CAPTURE_BOX,
 	TAG_INTERCEPT,
 	TAG_INTERCEPT_TIMER,
 	TAG_SOCKET,
@@ -163,7 +167,9 @@ struct engine {
 	const struct fw_case *c;
 	struct case_result *res;
 	struct topo *topo;
-	struct capture *cap[2]; /* [HOST_CLIENT], [HOST_SERVER] legs */
+	/* [HOST_CLIENT], [HOST_SERVER] legs, and with a box [ENGINE_CAP_BOX +
+	 * leg]: where wire-a and wire-b meet it (each wire's interface toward it) */
+	struct capture *cap[ENGINE_CAPS];
 	struct fault_set *faults;
 	struct intercept *ic[FAULT_LEG_COUNT]; /* one per leg some fault acts on */
 	struct inject *inj[2];

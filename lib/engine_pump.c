@@ -161,7 +161,7 @@ void release_on_state(struct engine *E, enum fw_host h, int state, int64_t now)
 /* Packets of both legs are gathered and handled in time order, so that
  * ISNs and sequence knowledge are learned in the order things happened. */
 struct captured {
-	enum fw_host leg;
+	int leg; /* index in E->cap */
 	struct capture_packet p;
 	uint8_t data[CAPTURE_SNAPLEN];
 };
@@ -169,7 +169,7 @@ struct captured {
 struct capture_batch {
 	struct captured *v;
 	size_t n, cap;
-	enum fw_host leg;
+	int leg;
 };
 
 static void batch_add(void *ctx, const struct capture_packet *p)
@@ -258,6 +258,36 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 		flow_learn_arrival(E, sender, &s, p->t_ns);
 	if (!ev.sent)
 		release_on_segment(E, sender, &s, p->t_ns);
+}
+
+/* A segment where a wire meets the box. Which way it goes is told by the
+ * endpoint address no box translates on that side: on wire-a the client's
+ * (its segments carry it as source before any source NAT), on wire-b the
+ * server's (before any destination NAT undoes it). A segment leaving the
+ * box is attributed to the far endpoint here; timeline_box_made() says
+ * when the box made it itself. */
+static void on_box_packet(struct engine *E, enum fault_leg side, const struct capture_packet *p)
+{
+	enum fw_host near = side == FAULT_LEG_A ? HOST_CLIENT : HOST_SERVER;
+	struct fw_event ev;
+	struct seg s;
+
+	late_note(E, LATE_WAKE, fw_now_ns() - p->t_ns);
+	if (seg_parse_ether(p->data, p->caplen, &s) < 0)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_SEGMENT;
+	ev.t_ns = p->t_ns - E->t0;
+	ev.step = E->step;
+	ev.leg = HOST_DUT;
+	ev.side = side;
+	ev.into_box = fw_addr_equal(&s.src, &E->addr[near]);
+	ev.host = ev.into_box ? near : other(near);
+	ev.rule = -1;
+	ev.seg = s;
+	seg_text(E, ev.host, &s, &ev, ev.into_box ? (side == FAULT_LEG_A ? "into the box on wire-a: " : "into the box on wire-b: ") :
+		 (side == FAULT_LEG_A ? "out of the box on wire-a: " : "out of the box on wire-b: "));
+	timeline_add(&E->res->tl, &ev);
 }
 
 void on_intercept(void *ctx, const struct intercept_event *iev)
@@ -359,15 +389,28 @@ static int capture_both(struct engine *E)
 	size_t i;
 	int h, ret = 0;
 
-	for (h = HOST_CLIENT; h <= HOST_SERVER && ret >= 0; h++) {
-		b.leg = (enum fw_host)h;
-		ret = capture_dispatch(E->cap[h], batch_add, &b);
+	for (h = 0; h < ENGINE_CAPS && ret >= 0; h++) {
+		b.leg = h;
+		if (E->cap[h])
+			ret = capture_dispatch(E->cap[h], batch_add, &b);
+	}
+	/* The box's sides once more: a segment read leaving the box on one
+	 * side went in on the other before, maybe after that side was read;
+	 * now it is there, and timeline_box_made() does not take a forwarded
+	 * segment for the box's own. */
+	for (h = ENGINE_CAP_BOX; h < ENGINE_CAPS && ret >= 0; h++) {
+		b.leg = h;
+		if (E->cap[h])
+			ret = capture_dispatch(E->cap[h], batch_add, &b);
 	}
 	if (b.n) /* qsort(NULL, 0, ...) is undefined behaviour (UBSan) */
 		qsort(b.v, b.n, sizeof(*b.v), cmp_captured);
 	for (i = 0; i < b.n; i++) {
 		b.v[i].p.data = b.v[i].data;
-		on_packet(E, b.v[i].leg, &b.v[i].p);
+		if (b.v[i].leg >= ENGINE_CAP_BOX)
+			on_box_packet(E, (enum fault_leg)(b.v[i].leg - ENGINE_CAP_BOX), &b.v[i].p);
+		else
+			on_packet(E, (enum fw_host)b.v[i].leg, &b.v[i].p);
 	}
 	free(b.v);
 	/* Without events, a probe after every batch is how a state change is
@@ -388,6 +431,7 @@ int pump_fd(struct engine *E, uint32_t tag)
 	switch ((enum epoll_tag)tag) {
 	case TAG_CAPTURE_CLIENT:
 	case TAG_CAPTURE_SERVER:
+	case TAG_CAPTURE_BOX:
 		ret = capture_both(E);
 		break;
 	case TAG_INTERCEPT:

@@ -115,6 +115,10 @@ static json_t *event_json(const struct fw_event *e)
 		break;
 	case EV_SEGMENT:
 		json_object_set_new(o, "leg", json_string(fw_host_name(e->leg)));
+		if (e->leg == HOST_DUT) {
+			json_object_set_new(o, "side", json_string(fault_leg_name(e->side)));
+			json_object_set_new(o, "into_box", json_boolean(e->into_box));
+		}
 		json_object_set_new(o, "sent", json_boolean(e->sent));
 		json_object_set_new(o, "injected", json_boolean(e->injected));
 		json_object_set_new(o, "segment", seg_json(e));
@@ -314,6 +318,12 @@ static int event_parse(json_t *o, struct fw_event *e)
 	case EV_SEGMENT:
 		if (fw_host_parse(json_string_value(json_object_get(o, "leg")), &h) == 0)
 			e->leg = h;
+		if (e->leg == HOST_DUT) {
+			int side = fault_leg_parse(json_string_value(json_object_get(o, "side")));
+
+			e->side = side < 0 ? FAULT_LEG_A : (enum fault_leg)side;
+			e->into_box = json_is_true(json_object_get(o, "into_box"));
+		}
 		e->sent = json_is_true(json_object_get(o, "sent"));
 		e->injected = json_is_true(json_object_get(o, "injected"));
 		seg_parse_json(json_object_get(o, "segment"), e);

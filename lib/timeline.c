@@ -1,4 +1,5 @@
 #include "timeline.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,4 +63,24 @@ void timeline_sort(struct timeline *tl)
 			tl->ev[j] = tl->ev[j - 1];
 		tl->ev[j] = e;
 	}
+}
+
+bool timeline_box_made(const struct timeline *tl, size_t i)
+{
+	const struct fw_event *e = &tl->ev[i], *q;
+	size_t j;
+
+	if (e->kind != EV_SEGMENT || e->leg != HOST_DUT || e->into_box)
+		return false;
+	for (j = 0; j < tl->n; j++) {
+		q = &tl->ev[j];
+		if (q->kind != EV_SEGMENT || q->leg != HOST_DUT || !q->into_box ||
+		    q->side == e->side || q->host != e->host || q->t_ns > e->t_ns ||
+		    e->t_ns - q->t_ns > FW_NS_PER_SEC)
+			continue;
+		if (q->seg.flags == e->seg.flags && q->seg.seq == e->seg.seq &&
+		    q->seg.ack == e->seg.ack && q->seg.len == e->seg.len)
+			return false;
+	}
+	return true;
 }

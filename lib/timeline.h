@@ -32,7 +32,11 @@ struct fw_event {
 	/* SEGMENT, FAULT, INJECT */
 	struct seg seg;
 	uint32_t rel_seq, rel_ack; /* relative to the ISNs, as printed */
-	enum fw_host leg;  /* SEGMENT: capture point (client or server leg) */
+	enum fw_host leg;  /* SEGMENT: capture point (client or server leg; dut: at the box) */
+	/* SEGMENT with leg dut: captured where wire `side` meets the box (the
+	 * wire's interface toward it), going into the box or leaving it */
+	enum fault_leg side;
+	bool into_box;
 	bool sent;         /* SEGMENT: the copy on the sender's own leg */
 	bool injected;     /* SEGMENT: crafted by the injector, not the kernel */
 	enum fault_action action; /* FAULT */
@@ -68,6 +72,12 @@ struct timeline {
 /* Append a copy of ev (raw is duplicated). Returns the new event or NULL. */
 struct fw_event *timeline_add(struct timeline *tl, const struct fw_event *ev);
 void timeline_clear(struct timeline *tl);
+/* Did the box make segment event i itself (leg dut, leaving the box): no
+ * segment went into it on the other side, from the other sender, with the
+ * same flags, sequence, acknowledgment and length in the second before?
+ * (A box that translates ports or addresses still passes these; one that
+ * shifts sequence numbers, a SYNPROXY, makes every segment look its own.) */
+bool timeline_box_made(const struct timeline *tl, size_t i);
 /* Order events by time, keeping the order of equal times (stable). */
 void timeline_sort(struct timeline *tl);
 const char *ev_kind_name(enum ev_kind k);

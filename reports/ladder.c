@@ -199,7 +199,7 @@ static int arrows_pair(struct ladder *L)
 			a = arrow_find(L, e, takes_release);
 			if (a)
 				a->release = (long)i;
-		} else if (e->kind == EV_SEGMENT && !e->sent) {
+		} else if (e->kind == EV_SEGMENT && !e->sent && e->leg != HOST_DUT) {
 			a = arrow_find(L, e, takes_arrival);
 			if (a)
 				a->arrive = (long)i;

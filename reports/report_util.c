@@ -124,10 +124,13 @@ void report_timeline_print(FILE *f, const struct timeline *tl, const char *inden
 	for (i = 0; i < tl->n; i++) {
 		const struct fw_event *e = &tl->ev[i];
 
-		if (e->kind == EV_SEGMENT && !e->sent)
+		/* arrivals are implied; at the box, only what it made itself */
+		if (e->kind == EV_SEGMENT && !e->sent &&
+		    (e->leg != HOST_DUT || !timeline_box_made(tl, i)))
 			continue;
 		fw_duration_format(e->t_ns, t, sizeof(t));
-		fprintf(f, "%s%10s %-7s ", indent, t, ev_kind_name(e->kind));
+		fprintf(f, "%s%10s %-7s %s", indent, t, ev_kind_name(e->kind),
+			e->kind == EV_SEGMENT && e->leg == HOST_DUT ? "made by the box, " : "");
 		report_text_puts(f, e->text, false);
 		fputc('\n', f);
 	}

@@ -1371,6 +1371,17 @@ static void test_dut_mode(void **state)
 	assert_int_equal(c->faults[1].leg, FAULT_LEG_B);
 	assert_int_equal(c->faults[2].leg, FAULT_LEG_A);
 	case_free(c);
+	/* at: where a wire meets the box; from: dut only there */
+	c = load_ok("summary: s\ndut: {setup: 'true'}\nsteps:\n"
+		    "  - {expect: segment, from: client, flags: S, at: wire-a}\n"
+		    "  - {expect: no_segment, from: dut, at: wire-b, within: 1s}\n"
+		    "  - {expect: segment, from: server, arrived: true}\n");
+	assert_true(c->steps[0].at_box);
+	assert_int_equal(c->steps[0].at, FAULT_LEG_A);
+	assert_int_equal(c->steps[1].host, HOST_DUT);
+	assert_int_equal(c->steps[1].at, FAULT_LEG_B);
+	assert_false(c->steps[2].at_box);
+	case_free(c);
 }
 
 /* The words added for boxes, programs, clocks, counts and options: each
@@ -1398,6 +1409,14 @@ static void test_error_new_words(void **state)
 		{ "summary: s\ndut: {setup: 'true'}\nfaults:\n  - {name: a, leg: wire-c, from: client, action: drop}\n"
 		  "steps:\n  - {do: listen, host: server, port: 1}\n", "t.yaml:4:20: ",
 		  "fault 'a': leg 'wire-c': say wire-a (client to box) or wire-b (box to server)" },
+		{ "summary: s\nsteps:\n  - {expect: segment, from: client, at: wire-a}\n", "t.yaml:3:41: ",
+		  "'at' is a side of the device under test, and this case has no 'dut:'" },
+		{ "summary: s\ndut: {setup: 'true'}\nsteps:\n  - {expect: segment, from: client, at: box}\n",
+		  "t.yaml:4:41: ", "'at' is wire-a (the box's client side) or wire-b (its server side), not 'box'" },
+		{ "summary: s\ndut: {setup: 'true'}\nsteps:\n  - {expect: segment, from: client, arrived: true, at: wire-b}\n",
+		  "t.yaml:4:46: ", "'arrived' is at the other host, 'at' at the box: give one" },
+		{ "summary: s\ndut: {setup: 'true'}\nsteps:\n  - {expect: segment, from: dut}\n", "t.yaml:4:29: ",
+		  "unknown host 'dut' in 'from' (expected client, server)" },
 		{ "summary: s\nsteps:\n  - {do: listen, host: dut, port: 1}\n", "t.yaml:3:24: ",
 		  "unknown host 'dut' in 'host' (expected client, server)" },
 		{ "summary: s\nsteps:\n  - {do: close, host: client}\n  - {expect: gone, host: client, since: nowhere}\n",
