@@ -54,8 +54,12 @@ void append_context(struct engine *E)
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
 		if (!E->snap[h].n)
 			append(r->message, sizeof(r->message), "\n    %s: no TCP sockets", fw_host_name(h));
+		many_census_append(E, (enum fw_host)h, r->message, sizeof(r->message));
 		for (i = 0; i < E->snap[h].n; i++) {
 			const struct sock_info *si = &E->snap[h].socks[i];
+
+			if (si->state != FW_TCP_LISTEN && conn_sock(E, (enum fw_host)h, si->sport, si->dport))
+				continue; /* a group's: in its census above */
 
 			append(r->message, sizeof(r->message), "\n    %s %s :%u > :%u %s",
 			       fw_host_name(h), sock_label(E, (enum fw_host)h, si), si->sport,

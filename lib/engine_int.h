@@ -313,6 +313,7 @@ int act_accept_many(struct engine *E, const struct fw_step *st, struct esock *li
 		    int64_t deadline, int *result);
 int act_each_conn(struct engine *E, const struct fw_step *st, struct esock *s, int *result);
 int probe_paced(struct engine *E);
+void many_census_append(struct engine *E, enum fw_host h, char *buf, size_t len);
 int expect_state_count(struct engine *E, const struct fw_step *st, const struct esock *s);
 struct esock *sock_new(struct engine *E, const struct fw_step *st, int fd);
 int sock_options(const struct fw_step *st, int fd);

@@ -418,32 +418,58 @@ static uint32_t state_census(struct engine *E, const struct esock *s, uint32_t b
 	return seen;
 }
 
+/* "TIME_WAIT 100, gone 900": the group's states in the last snapshot. */
+static void census_text(struct engine *E, const struct esock *s, uint32_t by_state[16],
+			char *buf, size_t len)
+{
+	uint32_t seen = state_census(E, s, by_state), total = s->n ? s->n : 1;
+	int state;
+
+	buf[0] = '\0';
+	for (state = 1; state < 16; state++)
+		if (by_state[state])
+			append(buf, len, "%s%s %u", buf[0] ? ", " : "", tcp_state_name(state),
+			       by_state[state]);
+	append(buf, len, "%sgone %u", buf[0] ? ", " : "", total - seen);
+}
+
+/* Failure evidence: each group of host h as its census, in place of a line
+ * per socket (engine_fail.c leaves the group's sockets out). */
+void many_census_append(struct engine *E, enum fw_host h, char *buf, size_t len)
+{
+	uint32_t by_state[16];
+	char census[256];
+	size_t i;
+
+	for (i = 0; i < E->nsocks; i++) {
+		const struct esock *s = &E->socks[i];
+
+		if (s->host != h || !s->n)
+			continue;
+		census_text(E, s, by_state, census, sizeof(census));
+		append(buf, len, "\n    %s '%s' (%u connections): %s", fw_host_name(h), s->name,
+		       s->n, census);
+	}
+}
+
 int expect_state_count(struct engine *E, const struct fw_step *st, const struct esock *s)
 {
 	int64_t deadline = E->cursor_t + st->within_ns;
-	uint32_t by_state[16], seen, total = s->n ? s->n : 1, n;
-	char census[256] = "";
-	int state, ret;
+	uint32_t by_state[16], total = s->n ? s->n : 1, n;
+	char census[256];
+	int ret;
 
 	for (;;) {
 		ret = probe_host(E, st->host);
 		if (ret < 0)
 			return ret;
-		seen = state_census(E, s, by_state);
+		census_text(E, s, by_state, census, sizeof(census));
 		n = by_state[st->state & 15];
 		if ((int)n >= st->nsock_min && (int)n <= st->nsock_max)
 			break;
-		if (fw_now_ns() >= deadline) {
-			for (state = 1; state < 16; state++)
-				if (by_state[state])
-					append(census, sizeof(census), "%s%s %u",
-					       census[0] ? ", " : "", tcp_state_name(state),
-					       by_state[state]);
-			append(census, sizeof(census), "%sgone %u", census[0] ? ", " : "",
-			       total - seen);
+		if (fw_now_ns() >= deadline)
 			return step_fail(E, st, "%u of %u are %s (%s)", n, total,
 					 tcp_state_name(st->state), census);
-		}
 		/* a dump of thousands of sockets costs milliseconds: pace them */
 		ret = pump(E, fw_now_ns() + ENGINE_STATE_POLL_NS < deadline ?
 				  fw_now_ns() + ENGINE_STATE_POLL_NS : deadline);
