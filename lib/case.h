@@ -107,7 +107,8 @@ struct fw_expr {
 	int64_t offset;
 	enum expr_cmp cmp; /* "> own_tsval": only segment expectations' tsval/tsecr */
 	char mark[32];     /* EXPR_MARK_TSVAL: the mark's name */
-	int mark_step;     /* ... the marked step's index, set by the loader */
+	int mark_step;     /* ... the marked step's index in the file (the engine looks
+			    * the name up: a matrix row's run has fewer steps) */
 };
 
 enum step_address {

@@ -595,8 +595,14 @@ int expr_value(struct engine *E, const struct flow *f, const struct fw_expr *x,
 			*out = f->tsval[target] + (uint32_t)x->offset;
 		break;
 	case EXPR_MARK_TSVAL: {
-		const struct step_seg *m = &E->step_seg[x->mark_step];
+		/* by name: a matrix row's run has only its own steps, so the
+		 * index the loader saw may not be this run's */
+		const struct step_seg *m = &E->step_seg[E->c->nsteps]; /* never set */
+		size_t i;
 
+		for (i = 0; i < E->c->nsteps; i++)
+			if (strcmp(E->c->steps[i].mark, x->mark) == 0)
+				m = &E->step_seg[i];
 		if (!m->set || !m->seg.has_ts) {
 			fw_err(E->err, sizeof(E->err), -ENODATA,
 			       "tsval(%s): the step marked so %s", x->mark,
