@@ -221,6 +221,19 @@ static int preflight(const struct catalog *cat, char *err, size_t errlen, int *e
 	return ret;
 }
 
+/* Runs that say what only socket events can decide (a state never
+ * entered, a retransmission count) cannot be judged by polling: SKIP,
+ * saying why, as for what a kernel lacks. */
+static void mark_skips_events(struct catalog *cat, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < cat->n; i++)
+		if (!cat->cases[i]->skip[0] && case_needs_socket_events(cat->cases[i]))
+			snprintf(cat->cases[i]->skip, sizeof(cat->cases[i]->skip),
+				 "needs the kernel's socket events (BPF): %.160s", why);
+}
+
 /* Start a writer: 0, or the exit code (a report file that cannot be made: 4;
  * a stdout writer that cannot start, e.g. no claims list: 2). */
 static int add_writer(struct run_state *rs, const struct report_ops *ops,
@@ -327,9 +340,11 @@ static int cmd_run_reports(struct options *o, struct catalog *cat, struct report
 	/* Socket states as events: loaded once here, shared by every case
 	 * process forked from now on. Without them cases poll, as they always
 	 * could: said once, and no case fails for it. */
-	if (sockev_load(err, sizeof(err)) < 0)
+	if (sockev_load(err, sizeof(err)) < 0) {
 		fprintf(stderr, "finwave: socket states are polled with sock_diag, not traced: %s\n",
 			err);
+		mark_skips_events(cat, err);
+	}
 	memset(&rs, 0, sizeof(rs));
 	rs.ctx = &ctx;
 	ctx.total = cat->n * scfg.repeat;

@@ -62,10 +62,15 @@ enum step_kind {
 	STEP_EXPECT_EXIT,      /* a started program or forked child ended this way */
 	STEP_EXPECT_KMSG,      /* the kernel logged (or did not log) a message since the case began */
 	STEP_EXPECT_TCP_INFO,  /* a field of the socket's struct tcp_info (sock_diag) */
+	STEP_EXPECT_RETRANSMITS, /* the kernel retransmitted the socket's segments this often (tracepoint) */
 };
-#define STEP_KIND_COUNT (STEP_EXPECT_TCP_INFO + 1)
+#define STEP_KIND_COUNT (STEP_EXPECT_RETRANSMITS + 1)
 
 const char *step_kind_name(enum step_kind k); /* "listen", ..., "segment" */
+/* Does the case say something only the kernel's socket events can decide
+ * (expect retransmits, expect state with never)? Without them (sockev.h)
+ * its runs are SKIPped, saying why. */
+bool case_needs_socket_events(const struct fw_case *c);
 bool step_kind_is_expect(enum step_kind k);
 /* The action works on an open socket of its host named by 'sock' (accept:
  * its listener), which must exist when it runs. */
@@ -157,7 +162,7 @@ struct fw_step {
 			int opt_level, opt_name, opt_value;
 			char opt_text[32];  /* its name, for reports */
 		};
-		struct { /* inject, segment, no_segment */
+		struct { /* inject, segment, no_segment; retransmits (count) */
 			bool arrived; /* as it reached the other host, not as sent */
 			/* segment, no_segment: as seen where wire `at` meets the box
 			 * (going in or out by the sender; from dut: made by the box) */
@@ -183,6 +188,7 @@ struct fw_step {
 			int timer; /* the socket's timer (sock_diag), -1 = any */
 			int64_t timer_min_ns, timer_max_ns; /* time left, -1 = any */
 			int nsock_min, nsock_max; /* state: how many of the socket's connections, -1 = all */
+			bool never; /* state: the socket did not enter it in the window (events) */
 		};
 		struct { /* fork, kill, start, exit */
 			char proc[32];           /* the process's name */

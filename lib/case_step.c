@@ -231,7 +231,10 @@ static void say_state(const struct fw_case *c, struct fw_step *s, const struct s
 			 s->timer >= 0 ? sock_timer_name(s->timer) : "on",
 			 s->timer_min_ns >= 0 ? " >= " : "", s->timer_min_ns >= 0 ? lo : "",
 			 s->timer_max_ns >= 0 ? " <= " : "", s->timer_max_ns >= 0 ? hi : "");
-	if (s->nsock_min >= 0 && s->nsock_min == s->nsock_max)
+	if (s->never)
+		SAY(s, "%s's socket %s never enters %s within %s", w->h, w->sock,
+		    tcp_state_name(s->state), w->within);
+	else if (s->nsock_min >= 0 && s->nsock_min == s->nsock_max)
 		SAY(s, "%d of %s's connections %s are %s within %s", s->nsock_min, w->h, w->sock,
 		    tcp_state_name(s->state), w->within);
 	else if (s->nsock_min >= 0)
@@ -240,6 +243,20 @@ static void say_state(const struct fw_case *c, struct fw_step *s, const struct s
 	else
 		SAY(s, "%s's socket %s reaches %s%s within %s", w->h, w->sock,
 		    tcp_state_name(s->state), timer, w->within);
+}
+
+static void say_retransmits(const struct fw_case *c, struct fw_step *s,
+			    const struct step_words *w)
+{
+	char n[32];
+
+	(void)c;
+	if (s->count_min == s->count_max)
+		snprintf(n, sizeof(n), "%d", s->count_min);
+	else
+		snprintf(n, sizeof(n), "%d to %d", s->count_min, s->count_max);
+	SAY(s, "the kernel retransmits %s time(s) from %s's socket %s within %s", n, w->h, w->sock,
+	    w->within);
 }
 
 static void say_gone(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
@@ -430,7 +447,7 @@ const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
     [STEP_EXPECT_STATE] = {"state", .expect = true, .init = init_state, .say = say_state,
 			   .within = 2 * SEC,
 			   .keys = {"host", "sock", "port", "state", "timer", "timer_min",
-				    "timer_max", "within", "count"},
+				    "timer_max", "never", "within", "count"},
 			   .required = "state", .check = check_state},
     [STEP_EXPECT_GONE] = {"gone", .expect = true, .init = init_state, .say = say_gone,
 			  .within = 2 * SEC, .keys = {"host", "sock", "port", "within"},
@@ -459,9 +476,23 @@ const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
 			      .say = say_tcp_info, .within = SEC,
 			      .keys = {"host", "sock", "field", "value", "within"},
 			      .required = "field", .check = check_tcp_info},
+    [STEP_EXPECT_RETRANSMITS] = {"retransmits", .expect = true, .init = init_segment,
+				 .say = say_retransmits, .within = 2 * SEC,
+				 .keys = {"host", "sock", "count", "within"}, .required = "count"},
 };
 #undef SOCKET_CALL
 #undef SEC
+
+bool case_needs_socket_events(const struct fw_case *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsteps; i++)
+		if (c->steps[i].kind == STEP_EXPECT_RETRANSMITS ||
+		    (c->steps[i].kind == STEP_EXPECT_STATE && c->steps[i].never))
+			return true;
+	return false;
+}
 
 const char *step_kind_name(enum step_kind k)
 {

@@ -440,6 +440,7 @@ static const struct step_key step_keys[] = {
     KEY_LOADER("timer", key_timer),
     KEY_TIME("timer_min", timer_min_ns),
     KEY_TIME("timer_max", timer_max_ns),
+    KEY_FLAG("never", never),
     KEY_STRING("counter", counter),
     KEY_WITH_OTHER("delta"), /* or delta_min: check_counter */
     KEY_WITH_OTHER("delta_min"),
@@ -886,6 +887,14 @@ int check_state(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw
 	if (s->timer_min_ns >= 0 && s->timer_max_ns >= 0 && s->timer_min_ns > s->timer_max_ns)
 		return load_fail(L, map_get(L, map, "timer_min"),
 				 "'timer_min' is larger than 'timer_max'");
+	/* never: the whole window is watched; a timer is of one moment */
+	if (s->never && s->nsock_min >= 0)
+		return load_fail(L, map_get(L, map, "never"),
+				 "'never' is said of one connection, not with 'count'");
+	if (s->never && (s->timer >= 0 || s->timer_min_ns >= 0 || s->timer_max_ns >= 0))
+		return load_fail(L, map_get(L, map, "never"),
+				 "'never' takes no timer: it says the state was not entered in the "
+				 "window, a timer is read at one moment");
 	return 0;
 }
 

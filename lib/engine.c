@@ -337,6 +337,8 @@ static void engine_teardown(struct engine *E)
 	 * part of the case. */
 	sockev_sub_free(E->sev);
 	E->sev = NULL;
+	free(E->rtx);
+	E->rtx = NULL;
 	for (leg = 0; leg < FAULT_LEG_COUNT; leg++)
 		intercept_free(E->ic[leg]);
 	engine_dut_down(E);
@@ -584,6 +586,7 @@ static step_runner *const step_runners[STEP_KIND_COUNT] = {
     [STEP_EXPECT_EXIT] = expect_exit,
     [STEP_EXPECT_KMSG] = expect_kmsg,
     [STEP_EXPECT_TCP_INFO] = expect_tcp_info,
+    [STEP_EXPECT_RETRANSMITS] = expect_retransmits,
 };
 
 static int run_step(struct engine *E, const struct fw_step *st)

@@ -412,6 +412,24 @@ static bool state_seen_since(struct engine *E, const struct esock *s, int state)
 	return false;
 }
 
+/* Was event i (a state of socket s) still the socket's state at time t,
+ * i.e. no later state event of it came before t? */
+static bool state_current_at(struct engine *E, const struct esock *s, size_t i, int64_t t)
+{
+	size_t j;
+
+	for (j = 0; j < E->res->tl.n; j++) {
+		const struct fw_event *e = &E->res->tl.ev[j];
+
+		if (j == i || e->kind != EV_STATE || e->host != s->host || e->seg.sport != s->lport ||
+		    (!s->listener && e->seg.dport != s->rport))
+			continue;
+		if (e->t_ns > E->res->tl.ev[i].t_ns && e->t_ns <= t)
+			return false;
+	}
+	return true;
+}
+
 /* Between two probes of a polled condition: handle events until the next
  * poll is due or the deadline comes, whichever is first. */
 static int pump_until_next_poll(struct engine *E, int64_t deadline)
@@ -478,6 +496,55 @@ static int64_t state_next_probe(const struct fw_step *st, const struct sock_info
 	return probed + ENGINE_EVENT_RESYNC_NS;
 }
 
+/* Without events a state can come and go between two polls, and no
+ * retransmission is seen: what needs them is an error of the run (the
+ * harness SKIPs such runs when it could not load them, so this is a case
+ * process whose own subscription failed, which its timeline says). */
+static int need_events(struct engine *E, const struct fw_step *st)
+{
+	if (events_cover(E))
+		return 0;
+	fw_err(E->err, sizeof(E->err), -ENODEV,
+	       "this expectation needs the kernel's socket events, and this run has none");
+	return step_error(E, st, -ENODEV, "no socket events");
+}
+
+/* never: the socket did not enter the state anywhere in the window (nor
+ * was it in it when the window opened). The whole window is waited out. */
+static int expect_state_never(struct engine *E, const struct fw_step *st, const struct esock *s)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	size_t i;
+	int ret;
+
+	if ((ret = need_events(E, st)) < 0)
+		return ret;
+	while (fw_now_ns() < deadline)
+		if ((ret = pump(E, deadline)) < 0)
+			return ret;
+	if ((ret = probe_host(E, st->host)) < 0) /* the last events, and TIME_WAIT */
+		return ret;
+	/* The window runs from the last action to its deadline, or to now when
+	 * earlier expectations already waited past it. */
+	deadline = fw_now_ns() > deadline ? fw_now_ns() : deadline;
+	for (i = 0; i < E->res->tl.n; i++) {
+		const struct fw_event *e = &E->res->tl.ev[i];
+		char t[32];
+
+		if (e->kind != EV_STATE || e->host != s->host || e->seg.sport != s->lport ||
+		    (!s->listener && e->seg.dport != s->rport) || e->state != st->state ||
+		    e->t_ns > deadline - E->t0)
+			continue;
+		if (e->t_ns < E->cursor_t - E->t0 && !state_current_at(E, s, i, E->cursor_t - E->t0))
+			continue;
+		fw_duration_format(e->t_ns - (E->cursor_t - E->t0), t, sizeof(t));
+		return step_fail(E, st, "it entered %s %s after the window opened",
+				 tcp_state_name(st->state), e->t_ns < E->cursor_t - E->t0 ? "before" : t);
+	}
+	expect_pass(E, st);
+	return 0;
+}
+
 int expect_state(struct engine *E, const struct fw_step *st)
 {
 	int64_t deadline = E->cursor_t + st->within_ns;
@@ -506,6 +573,8 @@ int expect_state(struct engine *E, const struct fw_step *st)
 		       fw_host_name(st->host), st->sock);
 		return step_error(E, st, -EBADF, "bad step");
 	}
+	if (st->never)
+		return expect_state_never(E, st, s);
 	if (st->kind == STEP_EXPECT_STATE && st->nsock_min >= 0)
 		return expect_state_count(E, st, s);
 	for (;;) {
@@ -781,6 +850,48 @@ int expect_tcp_info(struct engine *E, const struct fw_step *st)
 		if (ret < 0)
 			return ret;
 	}
+	expect_pass(E, st);
+	return 0;
+}
+
+/* retransmits: how often the kernel retransmitted from the socket in the
+ * window (tcp:tcp_retransmit_skb: every retransmission, the RTO's and the
+ * fast ones, each segment of a burst counted), waited out whole. */
+int expect_retransmits(struct engine *E, const struct fw_step *st)
+{
+	int64_t deadline = E->cursor_t + st->within_ns;
+	const struct esock *s = sock_find(E, st->host, st->sock);
+	char times[512] = "";
+	size_t i;
+	int n = 0, ret;
+
+	if (!s || !s->has_tuple) {
+		fw_err(E->err, sizeof(E->err), -EBADF, "%s has no socket '%s' to observe",
+		       fw_host_name(st->host), st->sock);
+		return step_error(E, st, -EBADF, "bad step");
+	}
+	if ((ret = need_events(E, st)) < 0)
+		return ret;
+	while (fw_now_ns() < deadline)
+		if ((ret = pump(E, deadline)) < 0)
+			return ret;
+	if ((ret = events_drain(E)) < 0)
+		return ret;
+	/* The window runs from the last action to its deadline, or to now when
+	 * earlier expectations already waited past it. */
+	deadline = fw_now_ns() > deadline ? fw_now_ns() : deadline;
+	for (i = 0; i < E->nrtx; i++) {
+		const struct engine_rtx *r = &E->rtx[i];
+		char t[32];
+
+		if (r->h != st->host || r->sport != s->lport || r->dport != s->rport ||
+		    r->t < E->cursor_t || r->t > deadline)
+			continue;
+		fw_duration_format(r->t - E->t0, t, sizeof(t));
+		append(times, sizeof(times), "%s%s", n++ ? ", " : " at ", t);
+	}
+	if (n < st->count_min || n > st->count_max)
+		return step_fail(E, st, "%d retransmission(s) in the window%s", n, times);
 	expect_pass(E, st);
 	return 0;
 }

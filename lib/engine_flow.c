@@ -329,13 +329,37 @@ static struct sock_info *events_snap_entry(struct engine *E, enum fw_host h,
 	return &v[snap->n++];
 }
 
+static void events_note_rtx(struct engine *E, enum fw_host h, const struct sockev_ev *ev)
+{
+	if (E->nrtx == E->rtx_cap) {
+		size_t cap = E->rtx_cap ? 2 * E->rtx_cap : 64;
+		struct engine_rtx *v = realloc(E->rtx, cap * sizeof(*v));
+
+		if (!v)
+			return; /* counted short: expect_retransmits says how many it saw */
+		E->rtx = v;
+		E->rtx_cap = cap;
+	}
+	E->rtx[E->nrtx].h = h;
+	E->rtx[E->nrtx].sport = ev->sport;
+	E->rtx[E->nrtx].dport = ev->dport;
+	E->rtx[E->nrtx].t = ev->t_ns;
+	E->nrtx++;
+}
+
 static void events_on(void *ctx, const struct sockev_ev *ev)
 {
 	struct engine *E = ctx;
 	enum fw_host h = events_host(E, ev->netns);
 	struct sock_info key, *si;
 
-	if (h == HOST_COUNT || ev->what != SOCKEV_WHAT_STATE)
+	if (h == HOST_COUNT)
+		return;
+	if (ev->what == SOCKEV_WHAT_RETRANSMIT) {
+		events_note_rtx(E, h, ev);
+		return;
+	}
+	if (ev->what != SOCKEV_WHAT_STATE)
 		return;
 	memset(&key, 0, sizeof(key));
 	key.src = ev->src;

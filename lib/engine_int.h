@@ -189,6 +189,13 @@ struct engine {
 	} close_hint[ENGINE_MAX_CLOSE_HINTS];
 	size_t nclose_hints;
 	uint64_t sev_lost;   /* events the kernel dropped (a full ring): polled from then on */
+	/* Each retransmission the kernel reported (tcp:tcp_retransmit_skb). */
+	struct engine_rtx {
+		enum fw_host h;
+		uint16_t sport, dport;
+		int64_t t; /* absolute, the kernel's clock */
+	} *rtx;
+	size_t nrtx, rtx_cap;
 	struct counter_set counters0[HOST_COUNT]; /* each namespace's counters when the case began */
 	struct fw_addr addr[HOST_COUNT]; /* the box's: its client-facing address */
 	struct dut *dut;                 /* the device under test's program, if any */
@@ -345,6 +352,7 @@ int expect_sysctl(struct engine *E, const struct fw_step *st);
 int expect_conntrack(struct engine *E, const struct fw_step *st);
 int expect_kmsg(struct engine *E, const struct fw_step *st);
 int expect_tcp_info(struct engine *E, const struct fw_step *st);
+int expect_retransmits(struct engine *E, const struct fw_step *st);
 int expect_exit(struct engine *E, const struct fw_step *st);
 
 #endif

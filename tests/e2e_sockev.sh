@@ -20,4 +20,12 @@ FINWAVE_NO_BPF=1 fw run cases/close/four-way.yaml cases/close/three-way-close.ya
 expect_rc 0 "FINWAVE_NO_BPF=1: the cases pass, polling"
 n=$(grep -c "socket states are polled with sock_diag, not traced: FINWAVE_NO_BPF is set" "$work/out")
 if [ "$n" -eq 1 ]; then pass "  said once ($(grep -c '^PASS' "$work/out") runs)"; else fail "  said $n times, not once"; fi
+# What only events can decide (never entered, a retransmission count) is
+# SKIPped without them, saying why, and not judged by polling.
+FINWAVE_NO_BPF=1 fw run cases/loss/fin-retransmits-counted-by-kernel.yaml
+expect_rc 0 "FINWAVE_NO_BPF=1: a case that needs socket events"
+expect_out "SKIP  loss/fin-retransmits-counted-by-kernel" "  is SKIPped"
+expect_out "needs the kernel's socket events (BPF): FINWAVE_NO_BPF is set" "  saying why"
+fw run cases/loss/fin-retransmits-counted-by-kernel.yaml
+expect_rc 0 "with events it PASSes"
 finish

@@ -771,6 +771,32 @@ static void test_kmsg_expectation(void **state)
 	assert_int_equal(c->steps[0].info_field, TCP_INFO_RTO_MS);
 	assert_int_equal(c->steps[0].info_min, 400);
 	assert_int_equal(c->steps[0].info_max, 1000);
+	assert_false(case_needs_socket_events(c));
+	case_free(c);
+	/* what only the kernel's socket events decide */
+	c = load_ok("summary: s\nsteps:\n"
+		    "  - {expect: retransmits, host: client, count: 2}\n"
+		    "  - {expect: retransmits, host: server, sock: s, count: 1..3, within: 0s}\n"
+		    "  - {expect: state, host: server, state: LAST_ACK, never: true, within: 100ms}\n");
+	assert_int_equal(c->steps[0].kind, STEP_EXPECT_RETRANSMITS);
+	assert_int_equal(c->steps[0].count_min, 2);
+	assert_int_equal(c->steps[0].count_max, 2);
+	assert_int_equal(c->steps[0].within_ns, 2 * FW_NS_PER_SEC);
+	assert_string_equal(c->steps[1].sock, "s");
+	assert_int_equal(c->steps[1].count_min, 1);
+	assert_int_equal(c->steps[1].count_max, 3);
+	assert_int_equal(c->steps[1].within_ns, 0);
+	assert_non_null(strstr(c->steps[1].text, "retransmits 1 to 3 time(s) from server's socket"));
+	assert_int_equal(c->steps[2].kind, STEP_EXPECT_STATE);
+	assert_true(c->steps[2].never);
+	assert_int_equal(c->steps[2].state, FW_TCP_LAST_ACK);
+	assert_non_null(strstr(c->steps[2].text, "never enters LAST_ACK within 100.0ms"));
+	assert_true(case_needs_socket_events(c));
+	case_free(c);
+	c = load_ok("summary: s\nsteps:\n"
+		    "  - {expect: state, host: server, state: LAST_ACK, never: false}\n");
+	assert_false(c->steps[0].never);
+	assert_false(case_needs_socket_events(c));
 	case_free(c);
 }
 
@@ -872,7 +898,7 @@ static void test_step_kind_names(void **state)
 	    "shutdown", "close",   "setsockopt", "inject", "arm",
 	    "disarm",	"release", "fork",	 "kill",   "wait", "start", "segment",
 	    "no_segment", "state", "gone", "counter", "sysctl", "conntrack", "exit", "kmsg",
-	    "tcp_info",
+	    "tcp_info", "retransmits",
 	};
 	int k;
 
@@ -922,7 +948,7 @@ static void test_error_unknown_step_kind(void **state)
 		     "unknown action 'dance' (expected listen, connect, accept, send, recv, "
 		     "shutdown, close, setsockopt, inject, arm, disarm, release, fork, kill, wait, start)");
 	expect_error("summary: s\nsteps:\n  - {expect: close}\n", "t.yaml:3:14: ",
-		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl, conntrack, exit, kmsg, tcp_info)");
+		     "unknown expectation 'close' (expected segment, no_segment, state, gone, counter, sysctl, conntrack, exit, kmsg, tcp_info, retransmits)");
 }
 
 /* Hosts: unknown names, "wire" where only an endpoint makes sense, 'to' naming the actor. */
@@ -1450,6 +1476,16 @@ static void test_error_new_words(void **state)
 		  "t.yaml:3:58: ", "expectation 'tcp_info' needs 'value', a number or a range like 1..3, not '3..1'" },
 		{ "summary: s\nsteps:\n  - {expect: tcp_info, host: client, field: lost}\n",
 		  "t.yaml:3:5: ", "expectation 'tcp_info' needs 'value'" },
+		{ "summary: s\nsteps:\n  - {expect: retransmits, host: client}\n",
+		  "t.yaml:3:5: ", "expectation 'retransmits' needs 'count'" },
+		{ "summary: s\nsteps:\n  - {expect: retransmits, host: client, count: 2..1}\n",
+		  "t.yaml:3:48: ", "'count' must be a number or a range like 3..5, not '2..1'" },
+		{ "summary: s\nsteps:\n  - {expect: retransmits, host: client, count: 1, flags: F}\n",
+		  "t.yaml:3:51: ", "'flags' does not apply to expectation 'retransmits'" },
+		{ "summary: s\nsteps:\n  - {expect: state, host: client, state: CLOSE_WAIT, never: true, timer: off}\n",
+		  "t.yaml:3:61: ", "'never' takes no timer" },
+		{ "summary: s\nsteps:\n  - {expect: gone, host: client, never: true}\n",
+		  "t.yaml:3:34: ", "'never' does not apply to expectation 'gone'" },
 		{ "summary: s\nsteps:\n  - {expect: kmsg}\n", "t.yaml:3:5: ",
 		  "expectation 'kmsg' needs 'message'" },
 		{ "summary: s\nsteps:\n  - {expect: kmsg, message: ''}\n", "t.yaml:3:29: ",
