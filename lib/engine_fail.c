@@ -51,6 +51,10 @@ void append_context(struct engine *E)
 		}
 	}
 	append(r->message, sizeof(r->message), "\n  socket states:");
+	/* Events keep the states current but not the timers, nor TIME_WAIT's
+	 * leaving: the evidence shows a dump made now. */
+	for (h = HOST_CLIENT; h <= HOST_SERVER && events_cover(E); h++)
+		(void)probe_host(E, (enum fw_host)h);
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
 		if (!E->snap[h].n)
 			append(r->message, sizeof(r->message), "\n    %s: no TCP sockets", fw_host_name(h));
