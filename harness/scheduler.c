@@ -162,8 +162,9 @@ static void result_inconclusive(struct case_result *r, unsigned attempts)
 	int n;
 
 	n = snprintf(msg, sizeof(msg),
-		     "inconclusive: %u attempts each failed a timing expectation while the harness "
-		     "itself ran late enough to explain it (not a kernel verdict); the last:\n%s",
+		     "inconclusive: %u attempts each failed while something outside the kernels "
+		     "under test could explain it (the harness running late, or the machine's "
+		     "shared log rate limit; not a kernel verdict); the last:\n%s",
 		     attempts, r->message);
 	if (n < 0)
 		n = 0;

@@ -783,6 +783,8 @@ int expect_exit(struct engine *E, const struct fw_step *st)
 /* The kernel log since the case began: read again until the message shows
  * or the window ends. The log is the machine's, so a message another case
  * provoked counts too (docs/case-file.md says when that matters). */
+static int kmsg_missing(struct engine *E, const struct fw_step *st);
+
 int expect_kmsg(struct engine *E, const struct fw_step *st)
 {
 	int64_t deadline = E->cursor_t + st->within_ns;
@@ -803,12 +805,36 @@ int expect_kmsg(struct engine *E, const struct fw_step *st)
 			return ret;
 	}
 	if (!hit && !st->absent)
-		return step_fail(E, st,
-				 "no message containing '%s' among the %zu the kernel logged since "
-				 "the case began%s",
-				 st->kmsg, E->kmsg.n, E->kmsg.lost ? " (some were lost)" : "");
+		return kmsg_missing(E, st);
 	expect_pass(E, st);
 	return 0;
+}
+
+/* The message did not come. If net_ratelimit's machine-wide budget was
+ * being used up meanwhile, another program's messages may have taken its
+ * place: that failure is the environment's (retried, then INCONCLUSIVE).
+ * The notice of a suppression is printed only at the next message that gets
+ * through, so wait one rate-limit interval for it before deciding. */
+static int kmsg_missing(struct engine *E, const struct fw_step *st)
+{
+	int64_t until = fw_now_ns() + kmsg_ratelimit_interval_ns();
+	int ret;
+
+	while (!E->kmsg.ratelimited && fw_now_ns() < until) {
+		ret = pump_until_next_poll(E, until);
+		if (ret >= 0)
+			ret = kmsg_drain(&E->kmsg, E->err, sizeof(E->err));
+		if (ret < 0)
+			return step_error(E, st, ret, "cannot read the kernel log");
+	}
+	ret = step_fail(E, st,
+			"no message containing '%s' among the %zu the kernel logged since the "
+			"case began%s",
+			st->kmsg, E->kmsg.n, E->kmsg.lost ? " (some were lost)" : "");
+	if (E->kmsg.ratelimited)
+		fail_explained(E, "the kernel's net_ratelimit was suppressing messages (its "
+				  "budget is the machine's, shared with every other program)");
+	return ret;
 }
 
 /* A field of the socket's struct tcp_info, re-read on every probe until it

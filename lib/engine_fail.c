@@ -173,6 +173,15 @@ int step_fail(struct engine *E, const struct fw_step *s, const char *fmt, ...)
 	return 1;
 }
 
+/* After step_fail(): something outside the kernels under test could explain
+ * the failure, so the harness runs the case again (and says INCONCLUSIVE if
+ * it keeps happening), as for the harness's own lateness. */
+void fail_explained(struct engine *E, const char *why)
+{
+	E->res->late_explains = true;
+	append(E->res->message, sizeof(E->res->message), "\n  %s: could explain this failure", why);
+}
+
 int step_error(struct engine *E, const struct fw_step *s, int ret, const char *what)
 {
 	E->res->status = CASE_ERROR;

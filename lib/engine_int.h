@@ -335,6 +335,7 @@ void append_context(struct engine *E);
 int step_fail(struct engine *E, const struct fw_step *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int step_error(struct engine *E, const struct fw_step *s, int ret, const char *what);
+void fail_explained(struct engine *E, const char *why);
 void expect_pass(struct engine *E, const struct fw_step *s);
 int wait_socket(struct engine *E, int fd, uint32_t events, int64_t deadline);
 struct eproc *proc_find(struct engine *E, const char *name);

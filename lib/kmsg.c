@@ -5,9 +5,60 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
+
+#define KMSG_SUPPRESSED "net_ratelimit: "
+#define KMSG_SUPPRESSED_END "callbacks suppressed"
+
+static bool kmsg_is_suppression(const char *text)
+{
+	return strstr(text, KMSG_SUPPRESSED) && strstr(text, KMSG_SUPPRESSED_END);
+}
+
+int64_t kmsg_ratelimit_interval_ns(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/message_cost", "r");
+	long secs = 5;
+
+	if (f) {
+		if (fscanf(f, "%ld", &secs) != 1 || secs < 0 || secs > 3600)
+			secs = 5;
+		fclose(f);
+	}
+	return secs * FW_NS_PER_SEC;
+}
+
+/* Records already in the log: was net_ratelimit suppressing messages within
+ * the last interval? (Its stamp: "prio,seq,usec,flags;text", usec on the
+ * kernel's clock since boot, which CLOCK_MONOTONIC follows.) Bounded. */
+static void kmsg_look_back(struct kmsg_log *k)
+{
+	struct timespec now;
+	int64_t since_us;
+	char rec[8192];
+	int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	since_us = ((int64_t)now.tv_sec * FW_NS_PER_SEC + now.tv_nsec -
+		    kmsg_ratelimit_interval_ns()) / 1000;
+	for (i = 0; i < 65536; i++) {
+		ssize_t got = read(k->fd, rec, sizeof(rec) - 1);
+		unsigned long long usec;
+
+		if (got < 0 && errno == EPIPE)
+			continue;
+		if (got <= 0)
+			return;
+		rec[got] = '\0';
+		if (sscanf(rec, "%*u,%*u,%llu", &usec) == 1 && (int64_t)usec >= since_us &&
+		    kmsg_is_suppression(rec))
+			k->ratelimited = true;
+	}
+}
 
 int kmsg_open(struct kmsg_log *k, char *err, size_t errlen)
 {
@@ -19,6 +70,8 @@ int kmsg_open(struct kmsg_log *k, char *err, size_t errlen)
 			      "(CAP_SYSLOG) and a kernel with CONFIG_PRINTK",
 			      strerror(errno));
 	k->text = calloc(KMSG_KEEP, sizeof(*k->text));
+	if (k->text)
+		kmsg_look_back(k);
 	if (!k->text || lseek(k->fd, 0, SEEK_END) < 0) {
 		int ret = k->text ? -errno : -ENOMEM;
 
@@ -69,6 +122,7 @@ int kmsg_drain(struct kmsg_log *k, char *err, size_t errlen)
 		body++;
 		end = strchr(body, '\n'); /* continuation lines (" KEY=value") follow */
 		kmsg_keep(k, body, end ? (size_t)(end - body) : strlen(body));
+		k->ratelimited |= kmsg_is_suppression(body);
 	}
 	return 0;
 }

@@ -17,7 +17,7 @@ expect_rc 0 "no stall: the case passes"
 FINWAVE_TEST_QUEUE_STALL_MS=$stall fw run "$explains"
 expect_rc 1 "stalled queue: INCONCLUSIVE fails the run"
 expect_out "INCONCLUSIVE late-queue-explains" "stalled queue: INCONCLUSIVE, not FAIL"
-expect_out "3 attempts each failed a timing expectation" "stalled queue: retried up to 3 attempts"
+expect_out "3 attempts each failed while something outside the kernels" "stalled queue: retried up to 3 attempts"
 expect_out "could explain this failure" "stalled queue: the lateness is the evidence"
 expect_out "1 inconclusive" "stalled queue: counted in the totals"
 
