@@ -322,6 +322,7 @@ void on_intercept(void *ctx, const struct intercept_event *iev)
 	ev.seg = iev->seg;
 	ev.action = iev->decision.action;
 	ev.rule = iev->decision.rule;
+	ev.side = rule ? rule->leg : FAULT_LEG_A;
 	ev.err = iev->err;
 	switch (iev->kind) {
 	case INTERCEPT_RELEASED:

@@ -141,6 +141,8 @@ static json_t *event_json(const struct fw_event *e)
 		json_object_set_new(o, "rule", json_integer(e->rule));
 		json_object_set_new(o, "released", json_boolean(e->released));
 		json_object_set_new(o, "held_ns", json_integer(e->held_ns));
+		if (e->side != FAULT_LEG_A) /* wire-a, the only wire without a box, goes unsaid */
+			json_object_set_new(o, "side", json_string(fault_leg_name(e->side)));
 		json_object_set_new(o, "segment", seg_json(e));
 		break;
 	case EV_INJECT:
@@ -341,6 +343,11 @@ static int event_parse(json_t *o, struct fw_event *e)
 		e->rule = (int)json_integer_value(json_object_get(o, "rule"));
 		e->released = json_is_true(json_object_get(o, "released"));
 		e->held_ns = json_integer_value(json_object_get(o, "held_ns"));
+		{
+			int side = fault_leg_parse(json_string_value(json_object_get(o, "side")));
+
+			e->side = side < 0 ? FAULT_LEG_A : (enum fault_leg)side;
+		}
 		seg_parse_json(json_object_get(o, "segment"), e);
 		break;
 	case EV_INJECT:

@@ -34,7 +34,8 @@ struct fw_event {
 	uint32_t rel_seq, rel_ack; /* relative to the ISNs, as printed */
 	enum fw_host leg;  /* SEGMENT: capture point (client or server leg; dut: at the box) */
 	/* SEGMENT with leg dut: captured where wire `side` meets the box (the
-	 * wire's interface toward it), going into the box or leaving it */
+	 * wire's interface toward it), going into the box or leaving it;
+	 * FAULT: the wire it acted in */
 	enum fault_leg side;
 	bool into_box;
 	bool sent;         /* SEGMENT: the copy on the sender's own leg */

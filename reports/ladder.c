@@ -15,6 +15,8 @@
  * embeds it renders offline and the same in every browser. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,10 @@ enum {
 	CLIENT_X = 450,
 	SERVER_X = 1060,
 	WIRE_X = 755,
+	/* with a box captured at both sides: a lane per node */
+	WIRE_A_X = 600,
+	DUT_X = 755,
+	WIRE_B_X = 910,
 	BAND_W = 8,
 	LANE_GAP = 10,	  /* a socket's band beside the previous one's */
 	MAX_LANES = 4,	  /* bands per host; more sockets share the last */
@@ -61,10 +67,14 @@ const char *report_state_color(int state)
 	return state_colors[state];
 }
 
-/* One segment: its sent copy and, when seen, what became of it. */
+/* One segment: its sent copy and, when seen, what became of it. With a
+ * box, also its copy going into the box and coming out; a segment the box
+ * made starts at the box (send is its copy coming out). */
 struct arrow {
 	size_t send;
 	long fault, release, arrive; /* event indexes, -1 when none */
+	long into, out;
+	bool made;
 };
 
 struct ladder {
@@ -72,6 +82,7 @@ struct ladder {
 	double *y; /* row of every event */
 	double height;
 	bool wire;
+	bool box; /* segments were captured at the box: lanes wire-a, dut, wire-b */
 	struct arrow *arrows;
 	size_t narrows;
 	long *extra; /* received copies no sent copy accounts for (duplicates) */
@@ -93,10 +104,31 @@ static double host_x(const struct ladder *L, enum fw_host h)
 	case HOST_SERVER:
 		return SERVER_X;
 	case HOST_WIRE:
-	case HOST_DUT: /* notes of the box go on the wire's line */
-		return L->wire ? WIRE_X : (CLIENT_X + SERVER_X) / 2.0;
+		return L->box ? WIRE_A_X : L->wire ? WIRE_X : (CLIENT_X + SERVER_X) / 2.0;
+	case HOST_DUT: /* without captures at the box, its notes go on the wire's line */
+		return L->box ? DUT_X : L->wire ? WIRE_X : (CLIENT_X + SERVER_X) / 2.0;
 	}
 	return CLIENT_X;
+}
+
+/* The line of the wire a fault acted in. */
+static double wire_x(const struct ladder *L, enum fault_leg side)
+{
+	if (!L->box)
+		return WIRE_X;
+	return side == FAULT_LEG_A ? WIRE_A_X : WIRE_B_X;
+}
+
+/* The wire on a host's side of the box. */
+static enum fault_leg near_side(enum fw_host h)
+{
+	return h == HOST_SERVER ? FAULT_LEG_B : FAULT_LEG_A;
+}
+
+/* The same numbers: a box that translates addresses and ports keeps them. */
+static bool seg_same_numbers(const struct seg *a, const struct seg *b)
+{
+	return a->seq == b->seq && a->ack == b->ack && a->flags == b->flags && a->len == b->len;
 }
 
 static enum fw_host peer_of(enum fw_host h)
@@ -142,9 +174,32 @@ static struct arrow *arrow_find(struct ladder *L, const struct fw_event *e, arro
 	return NULL;
 }
 
+/* A fault past the box (on the far side) met the copy that came out of it. */
 static bool takes_fault(const struct ladder *L, const struct arrow *a, const struct fw_event *e)
 {
-	return a->fault < 0 && seg_same(&L->tl->ev[a->send].seg, &e->seg);
+	const struct fw_event *s = &L->tl->ev[a->send];
+
+	if (a->fault >= 0 || a->made)
+		return false;
+	if (L->box && e->side != near_side(s->host))
+		return a->out >= 0 && seg_same(&L->tl->ev[a->out].seg, &e->seg);
+	return seg_same(&s->seg, &e->seg);
+}
+
+/* Into the box on the sender's side, unless a fault there dropped it. */
+static bool takes_into(const struct ladder *L, const struct arrow *a, const struct fw_event *e)
+{
+	const struct fw_event *f = a->fault >= 0 ? &L->tl->ev[a->fault] : NULL;
+
+	return !a->made && a->into < 0 && seg_same(&L->tl->ev[a->send].seg, &e->seg) &&
+	       !(f && f->action == FAULT_DROP && f->side == e->side);
+}
+
+/* Out of the box on the far side, with the numbers it went in with. */
+static bool takes_out(const struct ladder *L, const struct arrow *a, const struct fw_event *e)
+{
+	return !a->made && a->into >= 0 && a->out < 0 && L->tl->ev[a->into].side != e->side &&
+	       seg_same_numbers(&L->tl->ev[a->into].seg, &e->seg);
 }
 
 static bool takes_release(const struct ladder *L, const struct arrow *a, const struct fw_event *e)
@@ -157,7 +212,14 @@ static bool takes_release(const struct ladder *L, const struct arrow *a, const s
  * timestamps) is what did. */
 static bool takes_arrival(const struct ladder *L, const struct arrow *a, const struct fw_event *e)
 {
-	return a->arrive < 0 && seg_same(&L->tl->ev[a->send].seg, &e->seg) &&
+	long from = a->send;
+
+	if (L->box) { /* only what came out of the box can arrive */
+		from = a->made ? (long)a->send : a->out;
+		if (from < 0)
+			return false;
+	}
+	return a->arrive < 0 && seg_same(&L->tl->ev[from].seg, &e->seg) &&
 	       (a->fault < 0 || L->tl->ev[a->fault].action != FAULT_DROP);
 }
 
@@ -167,7 +229,7 @@ static bool takes_changed(const struct ladder *L, const struct arrow *a, const s
 {
 	const struct seg *s = &L->tl->ev[a->send].seg;
 
-	return a->arrive < 0 && a->fault >= 0 && s->sport == e->seg.sport &&
+	return !L->box && a->arrive < 0 && a->fault >= 0 && s->sport == e->seg.sport &&
 	       s->dport == e->seg.dport;
 }
 
@@ -178,9 +240,16 @@ static int arrows_pair(struct ladder *L)
 	size_t i, npending = 0;
 	struct arrow *a;
 
-	for (i = 0; i < tl->n; i++)
-		if (tl->ev[i].kind == EV_SEGMENT && tl->ev[i].sent)
-			L->arrows[L->narrows++] = (struct arrow){i, -1, -1, -1};
+	for (i = 0; i < tl->n; i++) {
+		const struct fw_event *e = &tl->ev[i];
+
+		if (e->kind == EV_SEGMENT && e->leg == HOST_DUT)
+			L->box = true;
+		if (e->kind == EV_SEGMENT && e->sent)
+			L->arrows[L->narrows++] = (struct arrow){i, -1, -1, -1, -1, -1, false};
+		else if (e->kind == EV_SEGMENT && e->leg == HOST_DUT && timeline_box_made(tl, i))
+			L->arrows[L->narrows++] = (struct arrow){i, -1, -1, -1, -1, -1, true};
+	}
 	pending = calloc(tl->n + 1, sizeof(*pending));
 	if (!pending)
 		return -ENOMEM;
@@ -199,7 +268,13 @@ static int arrows_pair(struct ladder *L)
 			a = arrow_find(L, e, takes_release);
 			if (a)
 				a->release = (long)i;
-		} else if (e->kind == EV_SEGMENT && !e->sent && e->leg != HOST_DUT) {
+		} else if (e->kind == EV_SEGMENT && e->leg == HOST_DUT) {
+			a = arrow_find(L, e, e->into_box ? takes_into : takes_out);
+			if (a && e->into_box)
+				a->into = (long)i;
+			else if (a)
+				a->out = (long)i;
+		} else if (e->kind == EV_SEGMENT && !e->sent) {
 			a = arrow_find(L, e, takes_arrival);
 			if (a)
 				a->arrive = (long)i;
@@ -219,6 +294,23 @@ static int arrows_pair(struct ladder *L)
 }
 
 /* ---- drawing ----------------------------------------------------------------- */
+
+/* Append ", "-separated text to buf. */
+static void append_text(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append_text(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used && used + 2 < len) {
+		memcpy(buf + used, ", ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
 
 /* At most max bytes of s, cut on a UTF-8 boundary, "…" when cut. */
 static void text_put(FILE *f, const char *s, size_t max)
@@ -260,17 +352,22 @@ static const char *seg_label(const char *text)
 
 /* Notes go on the far side of a host's line: left of the client, right of
  * the server and the wire. */
-static void note_put(FILE *f, const struct ladder *L, enum fw_host h, double y, const char *cls,
-		     const char *text)
+static void note_at(FILE *f, double x, bool left, double y, const char *cls, const char *text)
 {
-	bool left = h == HOST_CLIENT;
-	double x = host_x(L, h) + (h == HOST_WIRE ? 10 : left ? -NOTE_GAP : NOTE_GAP);
-
 	fprintf(f, "<text class=\"note %s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", cls, x,
 		y + 3.5, left ? "end" : "start");
 	text_put(f, text, NOTE_CHARS);
 	title_put(f, text);
 	fputs("</text>\n", f);
+}
+
+static void note_put(FILE *f, const struct ladder *L, enum fw_host h, double y, const char *cls,
+		     const char *text)
+{
+	bool left = h == HOST_CLIENT;
+	bool mid = h == HOST_WIRE || h == HOST_DUT;
+
+	note_at(f, host_x(L, h) + (mid ? 10 : left ? -NOTE_GAP : NOTE_GAP), left, y, cls, text);
 }
 
 /* Fault and release notes keep what precedes the segment ("fault 'x' drop #1"). */
@@ -280,45 +377,123 @@ static void fault_note(FILE *f, const struct ladder *L, const struct fw_event *e
 
 	snprintf(head, sizeof(head), "%.*s", (int)strcspn(e->text, ":"), e->text);
 	fprintf(f, "<g class=\"fault\">");
-	note_put(f, L, HOST_WIRE, y, e->released ? "release" : "act", head);
+	note_at(f, wire_x(L, e->side) + 10, false, y, e->released ? "release" : "act", head);
 	fputs("</g>\n", f);
+}
+
+/* What the box changed between the copy that went in and the one that
+ * came out ("sport 40001->50000, src 198.18.1.2->198.18.4.2"); "" if nothing. */
+static void box_changes(const struct seg *in, const struct seg *out, char *buf, size_t len)
+{
+	char a[64], b[64];
+
+	buf[0] = '\0';
+	if (!fw_addr_equal(&in->src, &out->src)) {
+		fw_addr_format(&in->src, a, sizeof(a));
+		fw_addr_format(&out->src, b, sizeof(b));
+		append_text(buf, len, "src %s->%s", a, b);
+	}
+	if (!fw_addr_equal(&in->dst, &out->dst)) {
+		fw_addr_format(&in->dst, a, sizeof(a));
+		fw_addr_format(&out->dst, b, sizeof(b));
+		append_text(buf, len, "dst %s->%s", a, b);
+	}
+	if (in->sport != out->sport)
+		append_text(buf, len, "sport %u->%u", in->sport, out->sport);
+	if (in->dport != out->dport)
+		append_text(buf, len, "dport %u->%u", in->dport, out->dport);
+	if (in->win != out->win)
+		append_text(buf, len, "win %u->%u", in->win, out->win);
+}
+
+/* The points of a segment's way, in order: sender, a fault on the near
+ * wire, into the box, out of it, a fault on the far wire, the receiver. */
+struct way {
+	double x[8], y[8];
+	int n;
+};
+
+static void way_add(struct way *w, double x, double y)
+{
+	if (w->n < 8) {
+		w->x[w->n] = x;
+		w->y[w->n] = y;
+		w->n++;
+	}
+}
+
+static void way_fault(struct way *w, const struct ladder *L, const struct arrow *a)
+{
+	double x = wire_x(L, L->tl->ev[a->fault].side);
+
+	way_add(w, x, L->y[a->fault]);
+	if (a->release >= 0)
+		way_add(w, x, L->y[a->release]);
 }
 
 static void arrow_draw(FILE *f, const struct ladder *L, const struct arrow *a)
 {
 	const struct fw_event *s = &L->tl->ev[a->send];
-	double x1 = host_x(L, s->host), x2 = host_x(L, peer_of(s->host));
-	double ys = L->y[a->send], yw, dir = x2 > x1 ? 1 : -1;
-	bool dropped = a->fault >= 0 && a->arrive < 0;
-	bool unseen = a->fault < 0 && a->arrive < 0;
 	const struct fw_event *fe = a->fault >= 0 ? &L->tl->ev[a->fault] : NULL;
+	double x1 = a->made ? DUT_X : host_x(L, s->host), x2 = host_x(L, peer_of(s->host));
+	double ys = L->y[a->send], dir = x2 > x1 ? 1 : -1, stop_x, stop_y;
+	bool near_fault = fe && (!L->box || fe->side == near_side(s->host));
+	bool arrived = a->arrive >= 0, dropped = fe && fe->action == FAULT_DROP && !arrived;
+	bool unseen = !arrived && !dropped;
+	struct way w = { .n = 0 };
+	char changed[160] = "";
+	int i;
 
-	fprintf(f, "<g class=\"seg%s%s%s%s\">", s->injected ? " injected" : "",
-		dropped ? " dropped" : "", a->release >= 0 ? " held" : "", unseen ? " unseen" : "");
+	way_add(&w, x1, ys);
+	if (near_fault)
+		way_fault(&w, L, a);
+	if (L->box && !a->made && a->into >= 0) {
+		way_add(&w, DUT_X, L->y[a->into]);
+		if (a->out >= 0)
+			way_add(&w, DUT_X, L->y[a->out]);
+	}
+	if (fe && !near_fault)
+		way_fault(&w, L, a);
+	if (arrived) {
+		way_add(&w, x2, L->y[a->arrive]);
+	} else if (w.n == 1) {
+		/* seen nowhere past its sender: drawn to the first line on its way,
+		 * never to the receiver */
+		way_add(&w, L->box ? wire_x(L, near_side(s->host)) :
+			    L->wire ? WIRE_X : (x1 + x2) / 2.0, ys);
+	}
+	stop_x = w.x[w.n - 1];
+	stop_y = w.y[w.n - 1];
+	/* "made seg": one arrow per segment a host sent is "seg ..." */
+	fprintf(f, "<g class=\"%sseg%s%s%s%s\">", a->made ? "made " : "",
+		s->injected ? " injected" : "", dropped ? " dropped" : "",
+		a->release >= 0 ? " held" : "", unseen ? " unseen" : "");
 	title_put(f, s->text);
-	fprintf(f, "<polyline points=\"%.1f,%.1f", x1, ys);
-	if (fe) {
-		yw = L->y[a->fault];
-		fprintf(f, " %.1f,%.1f", (double)WIRE_X, yw);
-		if (a->release >= 0) {
-			yw = L->y[a->release];
-			fprintf(f, " %.1f,%.1f", (double)WIRE_X, yw);
-		}
-	}
-	if (!dropped)
-		fprintf(f, " %.1f,%.1f", x2, a->arrive >= 0 ? L->y[a->arrive] : ys);
-	fprintf(f, "\"%s/>", dropped ? "" : " marker-end=\"url(#head)\"");
-	if (a->release >= 0) /* the hold, along the wire */
-		fprintf(f, "<rect class=\"hold\" x=\"%d\" y=\"%.1f\" width=\"6\" height=\"%.1f\"/>",
-			WIRE_X - 3, L->y[a->fault], L->y[a->release] - L->y[a->fault]);
-	if (dropped) {
-		double yc = L->y[a->fault];
+	fputs("<polyline points=\"", f);
+	for (i = 0; i < w.n; i++)
+		fprintf(f, "%s%.1f,%.1f", i ? " " : "", w.x[i], w.y[i]);
+	fprintf(f, "\"%s/>", arrived ? " marker-end=\"url(#head)\"" : "");
+	if (a->release >= 0) { /* the hold, along the wire */
+		double hx = wire_x(L, fe->side);
 
-		fprintf(f, "<path class=\"cross\" d=\"M%d,%.1f l10,10 m0,-10 l-10,10\"/>",
-			WIRE_X - 5, yc - 5);
+		fprintf(f, "<rect class=\"hold\" x=\"%.1f\" y=\"%.1f\" width=\"6\" height=\"%.1f\"/>",
+			hx - 3, L->y[a->fault], L->y[a->release] - L->y[a->fault]);
 	}
-	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s",
-		x1 + 8 * dir, ys - 3, dir > 0 ? "start" : "end", s->injected ? "injected " : "");
+	if (!arrived) /* where it stopped: a cross, dropped or never seen further */
+		fprintf(f, "<path class=\"cross%s\" d=\"M%.1f,%.1f l10,10 m0,-10 l-10,10\"/>",
+			dropped ? "" : " lost", stop_x - 5, stop_y - 5);
+	if (L->box && a->into >= 0 && a->out >= 0)
+		box_changes(&L->tl->ev[a->into].seg, &L->tl->ev[a->out].seg, changed,
+			    sizeof(changed));
+	if (changed[0]) {
+		char note[200];
+
+		snprintf(note, sizeof(note), "box rewrote: %s", changed);
+		note_at(f, DUT_X + 10, false, L->y[a->out], "rewrite", note);
+	}
+	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s%s",
+		x1 + 8 * dir, ys - 3, dir > 0 ? "start" : "end", a->made ? "made by the box: " : "",
+		s->injected ? "injected " : "");
 	text_put(f, seg_label(s->text), LABEL_CHARS);
 	fputs("</text></g>\n", f);
 }
@@ -328,7 +503,7 @@ static void extra_draw(FILE *f, const struct ladder *L, long i)
 {
 	const struct fw_event *e = &L->tl->ev[i];
 	double x2 = host_x(L, peer_of(e->host)), y = L->y[i];
-	double x1 = L->wire ? WIRE_X : host_x(L, e->host);
+	double x1 = L->box ? DUT_X : L->wire ? WIRE_X : host_x(L, e->host);
 
 	fprintf(f, "<g class=\"extra\">");
 	title_put(f, e->text);
@@ -448,17 +623,33 @@ static void titles_draw(FILE *f, const struct ladder *L)
 		    "<text class=\"addr\" x=\"%.1f\" y=\"38\" text-anchor=\"middle\">%s</text>\n",
 		    host_x(L, hosts[k]), addr);
 	}
-	if (L->wire)
+	if (L->box) {
+		static const struct {
+			int x;
+			const char *name, *what;
+		} lanes[] = { { WIRE_A_X, "wire-a", "box side captured" },
+			      { DUT_X, "dut", "device under test" },
+			      { WIRE_B_X, "wire-b", "box side captured" } };
+
+		for (k = 0; k < sizeof(lanes) / sizeof(lanes[0]); k++)
+			fprintf(f,
+				"<text class=\"host\" x=\"%d\" y=\"22\" text-anchor=\"middle\">%s</text>"
+				"<text class=\"addr\" x=\"%d\" y=\"38\" text-anchor=\"middle\">%s</text>"
+				"<line class=\"wire\" x1=\"%d\" y1=\"46\" x2=\"%d\" y2=\"%.1f\"/>\n",
+				lanes[k].x, lanes[k].name, lanes[k].x, lanes[k].what, lanes[k].x,
+				lanes[k].x, L->height - 20);
+	} else if (L->wire) {
 		fprintf(f,
 			"<text class=\"host\" x=\"%d\" y=\"22\" text-anchor=\"middle\">wire</text>"
 			"<text class=\"addr\" x=\"%d\" y=\"38\" text-anchor=\"middle\">NFQUEUE "
 			"faults</text>\n",
 			WIRE_X, WIRE_X);
+	}
 	fprintf(f, "<line class=\"host\" x1=\"%d\" y1=\"46\" x2=\"%d\" y2=\"%.1f\"/>", CLIENT_X,
 		CLIENT_X, L->height - 20);
 	fprintf(f, "<line class=\"host\" x1=\"%d\" y1=\"46\" x2=\"%d\" y2=\"%.1f\"/>\n", SERVER_X,
 		SERVER_X, L->height - 20);
-	if (L->wire)
+	if (L->wire && !L->box)
 		fprintf(f, "<line class=\"wire\" x1=\"%d\" y1=\"46\" x2=\"%d\" y2=\"%.1f\"/>\n",
 			WIRE_X, WIRE_X, L->height - 20);
 }

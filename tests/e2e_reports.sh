@@ -140,14 +140,16 @@ c=$(grep -o '<tr><td><a href="cases/' "$work/index.dom" | wc -l)
 "$py" - "$out/results.json" >"$work/segments" <<'EOF'
 import json, sys
 for c in json.load(open(sys.argv[1]))["cases"]:
-    print(c["name"], sum(1 for e in c["timeline"] if e["kind"] == "segment" and e["sent"]))
+    print(c["name"], sum(1 for e in c["timeline"] if e["kind"] == "segment" and e["sent"]),
+          sum(1 for e in c["timeline"] if e["kind"] == "segment" and e.get("leg") == "dut"
+              and not e.get("into_box")))
 EOF
 # Chromium renders a sample of case pages (two launches each: 440 launches
 # for the whole catalog ran past the test's 10 minutes on a loaded 2-core
 # machine); every other page is counted from its file, which is what the
 # browser shows too: the pages are static (no script, checked above).
 sample=" close/four-way[ipv4] loss/first-fin-lost[ipv4] time_wait/rst-in-time-wait[ipv6,tcp_rfc1337=0] middlebox/firewall-four-way[ipv4] program/echo-server-client-fin-lost sysctl/tw-recycle-gone "
-while read -r name segs; do
+while read -r name segs outs; do
   page="$out/cases/$name.html"
   tag=$(echo "$name" | tr / _)
   case "$sample" in
@@ -155,6 +157,9 @@ while read -r name segs; do
     *) cp "$page" "$work/$tag.dom" ;;
   esac
   arrows=$(grep -o '<g class="seg[" ]' "$work/$tag.dom" | wc -l)
+  # what a box made starts at the box: one of the copies seen coming out of it
+  made=$(grep -o '<g class="made seg' "$work/$tag.dom" | wc -l)
+  [ "$made" -le "$outs" ] || fail "$name: $made arrows made by the box, $outs segments out of it"
   svgs=$(grep -c '<svg' "$work/$tag.dom")
   # a case may send nothing at all (sysctl/tw-recycle-gone): 0 arrows is right then
   if [ "$svgs" -ge 1 ] && [ "$arrows" -eq "$segs" ]; then
