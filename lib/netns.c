@@ -41,6 +41,27 @@ int netns_create(void)
 	return fd;
 }
 
+int netns_create_in(int parent_fd)
+{
+	int saved, fd, ret;
+
+	if (parent_fd < 0)
+		return netns_create();
+	ret = netns_enter(parent_fd, &saved);
+	if (ret < 0)
+		return ret;
+	/* unshare() moves this thread into the new namespace: leaving goes
+	 * back to where it was before the parent, not to the parent */
+	fd = unshare(CLONE_NEWNET) < 0 ? -errno : open_current_ns();
+	ret = netns_leave(saved);
+	if (ret < 0) {
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 int netns_enter(int ns_fd, int *saved)
 {
 	int cur = open_current_ns();

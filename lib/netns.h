@@ -9,6 +9,10 @@
 /* Create a new network namespace; returns its fd (caller closes) or -errno.
  * The calling thread stays in the namespace it was in. */
 int netns_create(void);
+/* The same, created from inside parent_fd (netns_create() when it is < 0):
+ * what the kernel copies from the creator's namespace comes from the parent
+ * (net.ipv4.tcp_child_ehash_entries). */
+int netns_create_in(int parent_fd);
 
 /* Switch the calling thread into ns_fd. *saved receives an fd of the namespace
  * it was in; pass it to netns_leave(), which switches back and closes it. */

@@ -2,6 +2,8 @@
  * requests are in topo_nl.c, its sysctl reads and writes in topo_sysctl.c. */
 #include "topo_int.h"
 
+#include <pthread.h>
+
 static void topo_move_out(struct topo *t);
 static int topo_move_in(struct topo *t, char *err, size_t errlen);
 
@@ -209,6 +211,81 @@ static const struct {
 	{ 1, "net.ipv6.conf.all.forwarding", "1" },
 };
 #define TOPO_SYSCTL_COUNT (sizeof(topo_sysctls) / sizeof(topo_sysctls[0]))
+
+/* ---- the parent namespace ------------------------------------------------ */
+
+/* Case namespaces are created from a namespace of finwave's own in which
+ * net.ipv4.tcp_child_ehash_entries is set, so that each gets a TCP hash
+ * table of its own of TOPO_CHILD_EHASH buckets instead of sharing the
+ * host's (262,144 buckets on a 23 GiB machine): a sock_diag dump walks every
+ * bucket of its namespace's table, and a namespace's exit purges its
+ * TIME_WAIT sockets from it. The host's own sysctls are never written. The
+ * kernel derives two defaults from the table's size (tcp_set_hashinfo());
+ * they are set back to what a namespace sharing the host's table gets,
+ * which is what the parent itself got, so that no case sees the change.
+ * Without the sysctl (kernels before 6.1) namespaces share the host's. */
+#define TOPO_CHILD_EHASH "4096"
+static const char *const topo_hash_derived[] = {
+	"net.ipv4.tcp_max_tw_buckets",
+	"net.ipv4.tcp_max_syn_backlog",
+};
+#define TOPO_HASH_DERIVED 2
+
+static struct {
+	pthread_once_t once;
+	bool shared;           /* topo_child_hash(false): the caller's tables */
+	int fd;                /* -1: none, namespaces come from the caller's */
+	char derived[TOPO_HASH_DERIVED][24];
+	char note[FW_ERRLEN];
+} topo_parent = { PTHREAD_ONCE_INIT, false, -1, { "", "" }, "" };
+
+static void topo_parent_init(void)
+{
+	char err[FW_ERRLEN] = "";
+	int fd = netns_create(), ret = fd;
+	size_t i;
+
+	if (fd >= 0)
+		ret = sysctl_io(fd, "parent", "net.ipv4.tcp_child_ehash_entries", TOPO_CHILD_EHASH,
+				NULL, 0, err, sizeof(err));
+	for (i = 0; ret >= 0 && i < TOPO_HASH_DERIVED; i++)
+		ret = sysctl_io(fd, "parent", topo_hash_derived[i], NULL, topo_parent.derived[i],
+				sizeof(topo_parent.derived[i]), err, sizeof(err));
+	if (ret < 0) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(topo_parent.note, sizeof(topo_parent.note), "shared with the host's (%s)",
+			 err[0] ? err : errstr(ret));
+		return;
+	}
+	topo_parent.fd = fd;
+	snprintf(topo_parent.note, sizeof(topo_parent.note), "%s buckets per namespace",
+		 TOPO_CHILD_EHASH);
+}
+
+/* The namespace to create case namespaces from, -1 for the caller's. */
+static int topo_parent_fd(void)
+{
+	if (topo_parent.shared)
+		return -1;
+	pthread_once(&topo_parent.once, topo_parent_init);
+	return topo_parent.fd;
+}
+
+void topo_child_hash(bool own)
+{
+	topo_parent.shared = !own;
+	if (own)
+		pthread_once(&topo_parent.once, topo_parent_init);
+}
+
+const char *topo_child_hash_note(void)
+{
+	if (topo_parent.shared)
+		return "shared with the host's (asked)";
+	pthread_once(&topo_parent.once, topo_parent_init);
+	return topo_parent.note;
+}
 
 /* Explicit, distinct ifindexes: when both ends of a veth have the same index
  * (2 and 2 in fresh namespaces), linkwatch treats the carrier change as not
@@ -493,13 +570,19 @@ int topo_build_ext(struct topo **out, const struct topo_desc *d, const char *con
 	for (h = 0; h < d->nnodes; h++) {
 		const struct topo_node_desc *n = &d->nodes[h];
 
-		ret = netns_create();
+		ret = netns_create_in(topo_parent_fd());
 		if (ret < 0) {
 			ret = fw_err(err, errlen, ret, "create the %s namespace: %s", n->name,
 				     errstr(ret));
 			goto out;
 		}
 		t->ns[h] = ret;
+		for (i = 0; topo_parent_fd() >= 0 && i < TOPO_HASH_DERIVED; i++) {
+			ret = sysctl_io(t->ns[h], n->name, topo_hash_derived[i],
+					topo_parent.derived[i], NULL, 0, err, errlen);
+			if (ret < 0)
+				goto out;
+		}
 		for (i = 0; i < TOPO_SYSCTL_COUNT; i++) {
 			if (topo_sysctls[i].forwarders_only && n->role == TOPO_ROLE_ENDPOINT)
 				continue;

@@ -126,6 +126,14 @@ int topo_node_ns_fd(const struct topo *t, const char *name);            /* -EINV
 int topo_create(struct topo **out, char *err, size_t errlen);
 void topo_free(struct topo *t); /* accepts NULL; closes the namespace fds */
 
+/* Whether the namespaces built from now on get a small TCP hash table of
+ * their own (the default, where the kernel can: topo.c) or share the
+ * caller's namespace's; and a line saying which, for figures. Calling
+ * topo_child_hash(true) before fork() makes the children share one parent
+ * namespace instead of making one each. */
+void topo_child_hash(bool own);
+const char *topo_child_hash_note(void);
+
 int topo_ns_fd(const struct topo *t, enum fw_host h);
 /* The host's interface toward the wire ("eth0"); for HOST_WIRE, NULL. */
 const char *topo_ifname(const struct topo *t, enum fw_host h);

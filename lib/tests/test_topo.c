@@ -292,6 +292,62 @@ static void test_sysctl_per_namespace(void **state)
 	assert_true(now.st_ino == self.st_ino && now.st_dev == self.st_dev);
 }
 
+/* The host's net.ipv4.tcp_child_ehash_entries, read before any topology. */
+static char host_child_ehash[32];
+
+/* A sysctl of a namespace made straight from this one (sharing the host's
+ * TCP hash), read from inside it. */
+static void plain_ns_sysctl(const char *path, char *buf, size_t len)
+{
+	int ns = netns_create(), saved;
+
+	assert_true(ns >= 0);
+	assert_int_equal(netns_enter(ns, &saved), 0);
+	read_file(path, buf, len);
+	assert_int_equal(netns_leave(saved), 0);
+	close(ns);
+}
+
+/* Case namespaces get a TCP hash table of their own, from a parent namespace
+ * that is finwave's: the host's sysctl is left as it was, and the defaults
+ * the kernel derives from a table's size are those of a namespace sharing
+ * the host's, so no case sees a difference but the table. */
+static void test_own_tcp_hash(void **state)
+{
+	static const char *const derived[] = { "net.ipv4.tcp_max_tw_buckets",
+					       "net.ipv4.tcp_max_syn_backlog" };
+	struct topo *t = *state;
+	char v[64], want[64], path[96], err[FW_ERRLEN];
+	size_t i;
+	char *p;
+
+	if (access("/proc/sys/net/ipv4/tcp_child_ehash_entries", F_OK) != 0) {
+		/* before Linux 6.1: namespaces share the host's, and say so */
+		assert_non_null(strstr(topo_child_hash_note(), "shared"));
+		return;
+	}
+	assert_non_null(strstr(topo_child_hash_note(), "buckets per namespace"));
+	assert_int_equal(topo_sysctl_get(t, HOST_CLIENT, "net.ipv4.tcp_ehash_entries", v, sizeof(v),
+					 err, sizeof(err)), 0);
+	assert_true(atoi(v) > 0); /* negative: the host's table */
+	assert_int_equal(topo_sysctl_get(t, HOST_WIRE, "net.ipv4.tcp_ehash_entries", v, sizeof(v),
+					 err, sizeof(err)), 0);
+	assert_true(atoi(v) > 0);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/proc/sys/%s", derived[i]);
+		for (p = path + strlen("/proc/sys/"); *p; p++)
+			if (*p == '.')
+				*p = '/';
+		plain_ns_sysctl(path, want, sizeof(want));
+		want[strcspn(want, "\n")] = '\0';
+		assert_int_equal(topo_sysctl_get(t, HOST_SERVER, derived[i], v, sizeof(v), err,
+						 sizeof(err)), 0);
+		assert_string_equal(v, want);
+	}
+	read_file("/proc/sys/net/ipv4/tcp_child_ehash_entries", v, sizeof(v));
+	assert_string_equal(v, host_child_ehash);
+}
+
 static void test_sysctl_errors(void **state)
 {
 	static const char *bad_names[] = { "", ".net.ipv4.ip_forward", "net.ipv4.",
@@ -534,9 +590,17 @@ int main(void)
 		cmocka_unit_test(test_topo_sysctls_of_build),
 		cmocka_unit_test(test_sysctl_per_namespace),
 		cmocka_unit_test(test_sysctl_errors),
+		cmocka_unit_test(test_own_tcp_hash),
 	};
 	int failed;
 
+	if (access("/proc/sys/net/ipv4/tcp_child_ehash_entries", F_OK) == 0)
+		read_file("/proc/sys/net/ipv4/tcp_child_ehash_entries", host_child_ehash,
+			  sizeof(host_child_ehash));
+	/* The parent namespace case namespaces are made from is one fd for the
+	 * life of the process (topo.h): made first, so that the tests counting
+	 * fds count it among those open before. */
+	topo_child_hash(true);
 	failed = cmocka_run_group_tests_name("topo", standalone, NULL, NULL);
 	failed += cmocka_run_group_tests_name("topo_shared", shared, group_setup, group_teardown);
 	return failed ? 1 : 0;
