@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine.h"
+#include "topo.h"
 #include "util.h"
 
 #define SCHED_BUDGET_MARGIN_NS (30 * FW_NS_PER_SEC)
@@ -25,6 +27,21 @@
 #define SCHED_LATE_LOW_NS (5 * FW_NS_PER_MS)
 /* A case process's nice value: about 3 times an ordinary process's CPU share. */
 #define SCHED_CASE_NICE (-5)
+
+/* A case process that has handed in its result and is closing its captures
+ * and namespaces (engine_release()): reaped when its pidfd says it ended,
+ * killed if it takes longer than SCHED_RESULT_GRACE_NS. */
+struct drain {
+	pid_t pid;
+	int pidfd;
+	size_t index;
+	int64_t deadline;
+};
+
+struct drains {
+	struct drain *d;
+	size_t n, cap;
+};
 
 struct slot {
 	pid_t pid;
@@ -64,6 +81,7 @@ static void write_all(int fd, const char *s, size_t len)
 
 static void run_child(const struct fw_case *c, int fd, pid_t parent)
 {
+	struct engine *rest = NULL;
 	struct case_result r;
 	char *json;
 
@@ -85,11 +103,16 @@ static void run_child(const struct fw_case *c, int fd, pid_t parent)
 		r.status = CASE_SKIP;
 		snprintf(r.message, sizeof(r.message), "%s", c->skip);
 	} else {
-		engine_run(c, &r);
+		engine_run_keep(c, &r, &rest);
 	}
 	json = result_to_json(&r);
 	if (json)
 		write_all(fd, json, strlen(json));
+	/* The result is out (EOF: unless a forked helper still holds the pipe)
+	 * and the harness reports it while this process closes its captures
+	 * and namespaces, which is mostly waiting for the kernel. */
+	close(fd);
+	engine_release(rest);
 	result_clear(&r);
 	free(json);
 	_exit(json ? 0 : 1);
@@ -182,34 +205,111 @@ static void result_died(struct case_result *r, const struct fw_case *c, const ch
 	snprintf(r->message, sizeof(r->message), "%s: %s", c->path, why);
 }
 
-/* The case process closed its pipe: collect its result. */
+/* A process that ended after its result: a signal then is worth a word
+ * (the result stands: it was whole, and nothing after it could change it). */
+static void drain_reaped(const struct fw_case *c, int status)
+{
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		fprintf(stderr, "finwave: %s: the case process died of signal %d (%s) while closing its namespaces, after its result\n",
+			c->path, WTERMSIG(status), strsignal(WTERMSIG(status)));
+}
+
+/* Keep pid to be reaped later; without a pidfd (or memory) wait for it now. */
+static void drain_add(struct drains *dr, pid_t pid, size_t index, const struct fw_case *c)
+{
+	int status = 0, fd = pidfd_open(pid, 0);
+
+	if (fd >= 0 && dr->n == dr->cap) {
+		size_t cap = dr->cap ? 2 * dr->cap : 16;
+		struct drain *grown = realloc(dr->d, cap * sizeof(*grown));
+
+		if (grown) {
+			dr->d = grown;
+			dr->cap = cap;
+		}
+	}
+	if (fd < 0 || dr->n == dr->cap) {
+		if (fd >= 0)
+			close(fd);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		drain_reaped(c, status);
+		return;
+	}
+	dr->d[dr->n++] = (struct drain){ pid, fd, index, fw_now_ns() + SCHED_RESULT_GRACE_NS };
+}
+
+/* Reap every draining process that has ended; kill one past its deadline.
+ * wait: block until all have ended (at the end of the run). */
+static void drain_reap(struct drains *dr, struct fw_case *const *cases, size_t n, bool wait)
+{
+	size_t i = 0;
+
+	while (i < dr->n) {
+		struct drain *d = &dr->d[i];
+		struct pollfd p = { .fd = d->pidfd, .events = POLLIN };
+		int64_t left = d->deadline - fw_now_ns();
+		int status = 0, pr;
+
+		pr = poll(&p, 1, wait && left > 0 ? (int)(left / FW_NS_PER_MS) + 1 : 0);
+		if (pr < 0 && errno == EINTR)
+			continue; /* the deadline still holds */
+		if (pr == 0) {
+			if (fw_now_ns() < d->deadline) {
+				i++;
+				continue;
+			}
+			fprintf(stderr, "finwave: %s: the case process took over %llds to close its namespaces after its result, killed\n",
+				cases[d->index % n]->path,
+				(long long)(SCHED_RESULT_GRACE_NS / FW_NS_PER_SEC));
+			kill(d->pid, SIGKILL);
+		}
+		while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		drain_reaped(cases[d->index % n], status);
+		close(d->pidfd);
+		dr->d[i] = dr->d[--dr->n];
+	}
+}
+
+/* The case process closed its pipe: collect its result. A whole result is
+ * the case's; the process may still be closing its namespaces (run_child),
+ * and is reaped later (dr). */
 static void slot_finish(struct slot *s, const struct fw_case *c, struct case_result *r,
-			bool killed, int64_t started)
+			bool killed, int64_t started, struct drains *dr)
 {
 	char why[FW_ERRLEN + 64], err[FW_ERRLEN];
+	bool whole = false;
 	int status = 0;
+	pid_t got;
 
 	close(s->fd);
 	s->fd = -1;
-	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
+	if (!killed && s->buf && s->len > 0) {
+		s->buf[s->len] = '\0';
+		whole = result_from_json(s->buf, r, err, sizeof(err)) == 0;
+	}
+	/* Not whole: wait, the way it ended says why. */
+	while ((got = waitpid(s->pid, &status, whole ? WNOHANG : 0)) < 0 && errno == EINTR)
 		;
-	s->pid = 0;
-	if (killed) {
+	if (got == 0) {
+		drain_add(dr, s->pid, s->index, c);
+	} else if (killed) {
 		snprintf(why, sizeof(why), "the case overran its time budget and was killed");
 		result_died(r, c, why);
 	} else if (WIFSIGNALED(status)) {
+		if (whole)
+			result_clear(r);
 		snprintf(why, sizeof(why), "the case process died of signal %d (%s)",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
 		result_died(r, c, why);
 	} else if (!s->buf || s->len == 0) {
 		result_died(r, c, "the case process exited without a result");
-	} else {
-		s->buf[s->len] = '\0';
-		if (result_from_json(s->buf, r, err, sizeof(err)) < 0) {
-			snprintf(why, sizeof(why), "unreadable result: %s", err);
-			result_died(r, c, why);
-		}
+	} else if (!whole) {
+		snprintf(why, sizeof(why), "unreadable result: %s", err);
+		result_died(r, c, why);
 	}
+	s->pid = 0;
 	if (r->duration_ns == 0)
 		r->duration_ns = fw_now_ns() - started;
 }
@@ -274,7 +374,8 @@ static void run_label(struct case_result *r, size_t index, size_t n)
 /* A stop was asked for: a case process that has already written its whole
  * result is finished, not killed. */
 static void harvest_finished(struct slot *slots, size_t jobs, struct fw_case *const *cases, size_t n,
-			     struct case_result **results, const int64_t *started)
+			     struct case_result **results, const int64_t *started,
+			     struct drains *dr)
 {
 	size_t i;
 
@@ -284,7 +385,7 @@ static void harvest_finished(struct slot *slots, size_t jobs, struct fw_case *co
 
 		if (!s->pid || slot_read(s) != 1 || !(res = calloc(1, sizeof(*res))))
 			continue;
-		slot_finish(s, cases[s->index % n], res, false, started[s->index]);
+		slot_finish(s, cases[s->index % n], res, false, started[s->index], dr);
 		run_label(res, s->index, n);
 		results[s->index] = res;
 	}
@@ -325,7 +426,9 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 	struct case_result **results = calloc(total ? total : 1, sizeof(*results));
 	int64_t *started = calloc(total ? total : 1, sizeof(*started));
 	struct slot *slots = calloc(jobs, sizeof(*slots));
-	struct pollfd *pfd = calloc(jobs, sizeof(*pfd));
+	struct pollfd *pfd = NULL;
+	size_t pfd_cap = 0;
+	struct drains dr = { NULL, 0, 0 };
 	/* attempts made per run; runs waiting to be attempted again */
 	unsigned *attempts = calloc(total ? total : 1, sizeof(*attempts));
 	size_t *retry = calloc(total ? total : 1, sizeof(*retry));
@@ -334,7 +437,9 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 	int ret = 0;
 
 	window_init(&win, jobs, cfg->adaptive);
-	if (!results || !started || !slots || !pfd || !attempts || !retry) {
+	/* one parent namespace for every case's, made before they fork */
+	topo_child_hash(true);
+	if (!results || !started || !slots || !attempts || !retry) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -348,7 +453,7 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 
 		if (*stop) {
 			ret = -EINTR;
-			harvest_finished(slots, jobs, cases, n, results, started);
+			harvest_finished(slots, jobs, cases, n, results, started, &dr);
 			break;
 		}
 		for (i = 0; i < jobs && (nretry || next < total) && running < win.cur; i++) {
@@ -363,13 +468,29 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 				goto out;
 			running++;
 		}
+		if (pfd_cap < jobs + dr.n) { /* the slots' pipes, then the draining pidfds */
+			struct pollfd *grown = realloc(pfd, (jobs + dr.n) * sizeof(*pfd));
+
+			if (!grown) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			pfd = grown;
+			pfd_cap = jobs + dr.n;
+		}
 		for (i = 0; i < jobs; i++) {
 			pfd[i].fd = slots[i].pid ? slots[i].fd : -1;
 			pfd[i].events = POLLIN;
 			if (slots[i].pid && slots[i].deadline - now < wait_ns)
 				wait_ns = slots[i].deadline - now;
 		}
-		np = poll(pfd, jobs, wait_ns > 0 ? (int)(wait_ns / FW_NS_PER_MS) + 1 : 0);
+		for (i = 0; i < dr.n; i++) {
+			pfd[jobs + i].fd = dr.d[i].pidfd;
+			pfd[jobs + i].events = POLLIN;
+			if (dr.d[i].deadline - now < wait_ns)
+				wait_ns = dr.d[i].deadline - now;
+		}
+		np = poll(pfd, jobs + dr.n, wait_ns > 0 ? (int)(wait_ns / FW_NS_PER_MS) + 1 : 0);
 		if (np < 0 && errno != EINTR) {
 			ret = -errno;
 			break;
@@ -409,7 +530,7 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 					ret = -ENOMEM;
 					goto out;
 				}
-				slot_finish(s, cases[s->index % n], res, killed, started[s->index]);
+				slot_finish(s, cases[s->index % n], res, killed, started[s->index], &dr);
 				running--;
 				window_update(&win, res, cfg->adaptive);
 				res->attempts = ++attempts[s->index];
@@ -426,6 +547,7 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 				results[s->index] = res;
 			}
 		}
+		drain_reap(&dr, cases, n, false);
 		while (reported < total && results[reported]) {
 			struct case_result *res = results[reported];
 
@@ -451,6 +573,10 @@ out:
 	}
 	if (ret == -EINTR)
 		report_interrupted(cases, n, total, reported, results, done, ctx);
+	/* Every result is out: now wait for the last ones to close their
+	 * namespaces, so that nothing of the run outlives it. */
+	drain_reap(&dr, cases, n, true);
+	free(dr.d);
 	for (i = 0; results && i < total; i++) {
 		if (results[i])
 			result_clear(results[i]);

@@ -261,36 +261,80 @@ static void capture_side_by_side(void *(*fn)(void *), void **args, size_t n)
 	}
 }
 
-int capture_open_all(struct capture **out, const int *ns_fds, const char *const *ifnames,
-		     size_t n, char *err, size_t errlen)
-{
+/* Handles being opened on threads of their own (capture_open_begin()). */
+struct capture_opening {
+	struct capture **out;
+	size_t n;
+	pthread_t th[CAPTURE_MAX_AT_ONCE];
+	bool started[CAPTURE_MAX_AT_ONCE];
 	struct capture_job jobs[CAPTURE_MAX_AT_ONCE];
-	void *args[CAPTURE_MAX_AT_ONCE];
+};
+
+int capture_open_begin(struct capture_opening **op, struct capture **out, const int *ns_fds,
+		       const char *const *ifnames, size_t n, char *err, size_t errlen)
+{
+	struct capture_opening *o;
 	size_t i;
 
+	*op = NULL;
 	if (n > CAPTURE_MAX_AT_ONCE)
 		return fw_err(err, errlen, -EINVAL, "capture: %zu handles at once, at most %d", n,
 			      CAPTURE_MAX_AT_ONCE);
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return fw_err(err, errlen, -ENOMEM, "capture: out of memory");
+	o->out = out;
+	o->n = n;
 	for (i = 0; i < n; i++) {
 		out[i] = NULL;
-		jobs[i] = (struct capture_job){ .out = &out[i], .ns_fd = ns_fds[i],
-						.ifname = ifnames[i] };
-		args[i] = &jobs[i];
+		o->jobs[i] = (struct capture_job){ .out = &out[i], .ns_fd = ns_fds[i],
+						   .ifname = ifnames[i] };
+		/* without a thread it opens in capture_open_end() */
+		o->started[i] = pthread_create(&o->th[i], NULL, capture_open_job, &o->jobs[i]) == 0;
 	}
-	capture_side_by_side(capture_open_job, args, n);
-	for (i = 0; i < n; i++) {
-		if (jobs[i].ret < 0) {
-			int ret = fw_err(err, errlen, jobs[i].ret, "%s", jobs[i].err);
+	*op = o;
+	return 0;
+}
 
-			capture_free_all(out, n);
-			return ret;
-		}
+int capture_open_end(struct capture_opening *o, char *err, size_t errlen)
+{
+	size_t i;
+	int ret = 0;
+
+	if (!o)
+		return fw_err(err, errlen, -EINVAL, "capture: no opening to end");
+	for (i = 0; i < o->n; i++) {
+		if (o->started[i])
+			pthread_join(o->th[i], NULL);
+		else
+			capture_open_job(&o->jobs[i]);
+	}
+	for (i = 0; i < o->n && ret == 0; i++)
+		if (o->jobs[i].ret < 0)
+			ret = fw_err(err, errlen, o->jobs[i].ret, "%s", o->jobs[i].err);
+	if (ret < 0) {
+		capture_free_all(o->out, o->n);
+		goto out;
 	}
 	/* One clock offset for all: segments seen on different legs must sort
 	 * in the order they crossed, however the offsets were read. */
-	for (i = 1; i < n; i++)
-		out[i]->real_to_mono = out[0]->real_to_mono;
-	return 0;
+	for (i = 1; i < o->n; i++)
+		o->out[i]->real_to_mono = o->out[0]->real_to_mono;
+out:
+	free(o);
+	return ret;
+}
+
+int capture_open_all(struct capture **out, const int *ns_fds, const char *const *ifnames,
+		     size_t n, char *err, size_t errlen)
+{
+	struct capture_opening *o;
+	int ret;
+
+	ret = capture_open_begin(&o, out, ns_fds, ifnames, n, err, errlen);
+	if (ret == 0)
+		ret = capture_open_end(o, err, errlen);
+	return ret;
 }
 
 void capture_free_all(struct capture **c, size_t n)

@@ -43,4 +43,13 @@ int capture_open_all(struct capture **out, const int *ns_fds, const char *const 
 		     size_t n, char *err, size_t errlen);
 void capture_free_all(struct capture **c, size_t n); /* NULL entries are skipped */
 
+/* The same opening on threads while the caller does other work (the other
+ * handles of a case): begin starts one thread per handle, end waits for
+ * them and returns what capture_open_all() would have. Each begun opening
+ * must be ended, error or not; it is freed there. */
+struct capture_opening;
+int capture_open_begin(struct capture_opening **op, struct capture **out, const int *ns_fds,
+		       const char *const *ifnames, size_t n, char *err, size_t errlen);
+int capture_open_end(struct capture_opening *op, char *err, size_t errlen);
+
 #endif

@@ -210,16 +210,15 @@ static int engine_intercept_open(struct engine *E, enum fault_leg leg)
 }
 
 /* Capture on each endpoint's interface and, with a box, where each wire
- * meets it: what went into the box and what left it, on both sides. */
-static int engine_captures_open(struct engine *E)
+ * meets it: what went into the box and what left it, on both sides. The
+ * handles open on threads of their own (mostly waiting for the kernel's RCU
+ * grace periods, capture.h) while the caller opens everything else;
+ * engine_captures_end() waits for them. */
+static int engine_captures_begin(struct engine *E, struct capture_opening **opening)
 {
-	static const uint32_t tags[ENGINE_CAPS] = { TAG_CAPTURE_CLIENT, TAG_CAPTURE_SERVER,
-						    TAG_CAPTURE_BOX, TAG_CAPTURE_BOX };
 	int ns_fds[ENGINE_CAPS];
 	const char *ifnames[ENGINE_CAPS];
-	struct epoll_event ev;
-	size_t n = 2, i;
-	int ret;
+	size_t n = 2;
 
 	ns_fds[HOST_CLIENT] = topo_ns_fd(E->topo, HOST_CLIENT);
 	ns_fds[HOST_SERVER] = topo_ns_fd(E->topo, HOST_SERVER);
@@ -237,53 +236,42 @@ static int engine_captures_open(struct engine *E)
 		    topo_node_ifname_toward(E->topo, "wire-b", HOST_CLIENT);
 		n = ENGINE_CAPS;
 	}
-	ret = capture_open_all(E->cap, ns_fds, ifnames, n, E->err, sizeof(E->err));
-	for (i = 0; ret == 0 && i < n; i++) {
+	E->ncaps = n;
+	return capture_open_begin(opening, E->cap, ns_fds, ifnames, n, E->err, sizeof(E->err));
+}
+
+/* ret: how the rest of the setup went (its error, in E->err, comes first). */
+static int engine_captures_end(struct engine *E, struct capture_opening *opening, int ret)
+{
+	static const uint32_t tags[ENGINE_CAPS] = { TAG_CAPTURE_CLIENT, TAG_CAPTURE_SERVER,
+						    TAG_CAPTURE_BOX, TAG_CAPTURE_BOX };
+	struct epoll_event ev;
+	char err[FW_ERRLEN];
+	size_t i;
+	int cret;
+
+	cret = capture_open_end(opening, err, sizeof(err));
+	if (ret < 0)
+		return ret;
+	if (cret < 0)
+		return fw_err(E->err, sizeof(E->err), cret, "%s", err);
+	for (i = 0; i < E->ncaps; i++) {
 		ev.events = EPOLLIN;
 		ev.data.u32 = tags[i];
 		if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, capture_fd(E->cap[i]), &ev) < 0)
-			ret = fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+			return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
 	}
-	return ret;
+	return 0;
 }
 
-static int engine_setup(struct engine *E)
+/* Everything a case holds besides its namespaces and captures: injectors,
+ * socket probes, the interceptors, the counters' baseline, the kernel log.
+ * Runs while the captures open. */
+static int engine_open_handles(struct engine *E)
 {
 	size_t i;
 	int h, leg, ret;
 
-	if (E->c->dut.interfaces[0][0]) { /* an external box on two real interfaces */
-		const char *const ext[2] = { E->c->dut.interfaces[0], E->c->dut.interfaces[1] };
-
-		ret = engine_lock_interfaces(E);
-		if (ret == 0)
-			ret = topo_build_ext(&E->topo,
-					     E->c->dut.mode == DUT_BRIDGE ? &topo_desc_external_bridge
-									  : &topo_desc_external,
-					     ext, E->err, sizeof(E->err));
-	} else {
-		ret = topo_build(&E->topo, engine_topology(&E->c->dut), E->err, sizeof(E->err));
-	}
-	if (ret < 0)
-		return ret;
-	for (h = 0; h < HOST_COUNT; h++)
-		topo_addr(E->topo, (enum fw_host)h, E->c->family, &E->addr[h]);
-	/* the box's sysctls once its ruleset is in (engine_dut_up): loading it
-	 * is what brings nf_conntrack, and its sysctls, into the namespace */
-	ret = engine_sysctls(E, false);
-	if (ret < 0)
-		return ret;
-	if (E->c->dut.present && !E->c->dut.interfaces[0][0]) {
-		ret = engine_dut_up(E);
-		if (ret < 0)
-			return ret;
-	}
-	E->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (E->epfd < 0)
-		return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
-	ret = engine_captures_open(E);
-	if (ret < 0)
-		return ret;
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
 		ret = inject_open(&E->inj[h], topo_ns_fd(E->topo, (enum fw_host)h), E->c->family,
 				  E->err, sizeof(E->err));
@@ -324,29 +312,89 @@ static int engine_setup(struct engine *E)
 			return ret;
 		E->kmsg_open = true;
 	}
+	return 0;
+}
+
+static int engine_setup(struct engine *E)
+{
+	struct capture_opening *opening;
+	int h, ret;
+
+	if (E->c->dut.interfaces[0][0]) { /* an external box on two real interfaces */
+		const char *const ext[2] = { E->c->dut.interfaces[0], E->c->dut.interfaces[1] };
+
+		ret = engine_lock_interfaces(E);
+		if (ret == 0)
+			ret = topo_build_ext(&E->topo,
+					     E->c->dut.mode == DUT_BRIDGE ? &topo_desc_external_bridge
+									  : &topo_desc_external,
+					     ext, E->err, sizeof(E->err));
+	} else {
+		ret = topo_build(&E->topo, engine_topology(&E->c->dut), E->err, sizeof(E->err));
+	}
+	if (ret < 0)
+		return ret;
+	for (h = 0; h < HOST_COUNT; h++)
+		topo_addr(E->topo, (enum fw_host)h, E->c->family, &E->addr[h]);
+	/* the box's sysctls once its ruleset is in (engine_dut_up): loading it
+	 * is what brings nf_conntrack, and its sysctls, into the namespace */
+	ret = engine_sysctls(E, false);
+	if (ret < 0)
+		return ret;
+	if (E->c->dut.present && !E->c->dut.interfaces[0][0]) {
+		ret = engine_dut_up(E);
+		if (ret < 0)
+			return ret;
+	}
+	E->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (E->epfd < 0)
+		return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+	ret = engine_captures_begin(E, &opening);
+	if (ret < 0)
+		return ret;
+	ret = engine_captures_end(E, opening, engine_open_handles(E));
+	if (ret < 0)
+		return ret;
 	ret = events_open(E);
 	return ret < 0 ? ret : probe_all(E);
 }
 
-static void engine_teardown(struct engine *E)
+/* The end of a case as far as its result goes: stop watching before the
+ * sockets close (their final RSTs are not part of the case), then the box
+ * and the case's programs, whose reports go into the timeline. */
+static void engine_stop(struct engine *E)
 {
 	size_t i;
-	int h, leg;
+	int leg;
 
-	/* Stop watching before the sockets close: their final RSTs are not
-	 * part of the case. */
 	sockev_sub_free(E->sev);
 	E->sev = NULL;
 	free(E->rtx);
 	E->rtx = NULL;
-	for (leg = 0; leg < FAULT_LEG_COUNT; leg++)
+	for (leg = 0; leg < FAULT_LEG_COUNT; leg++) {
 		intercept_free(E->ic[leg]);
+		E->ic[leg] = NULL;
+	}
 	engine_dut_down(E);
 	if (E->kmsg_open)
 		kmsg_close(&E->kmsg);
 	E->kmsg_open = false;
 	for (i = 0; i < E->nprocs; i++)
 		engine_proc_end(E, &E->procs[i]);
+	E->nprocs = 0;
+}
+
+/* What is left changes nothing in the result and is mostly waiting: each
+ * capture's close waits for RCU grace periods, and the namespaces go with
+ * their last fd. Nothing is read from here on, so no segment of the
+ * sockets' last moments reaches the result. */
+void engine_release(struct engine *E)
+{
+	size_t i;
+	int h;
+
+	if (!E)
+		return;
 	capture_free_all(E->cap, ENGINE_CAPS);
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
 		inject_free(E->inj[h]);
@@ -366,6 +414,15 @@ static void engine_teardown(struct engine *E)
 	for (i = 0; i < 2; i++) /* ...then another case may take them */
 		if (E->if_lock[i] >= 0)
 			close(E->if_lock[i]);
+	free(E->step_started);
+	free(E->step_seg);
+	free(E->flows);
+	if (E->mark_counters)
+		for (i = 0; i < E->c->nsteps; i++)
+			for (h = 0; h < HOST_COUNT; h++)
+				counter_set_clear(&E->mark_counters[i][h]);
+	free(E->mark_counters);
+	free(E);
 }
 
 /* Every fault a case declares must act at least once, unless optional:
@@ -631,11 +688,12 @@ static int run_steps(struct engine *E)
 	return 0;
 }
 
-int engine_run(const struct fw_case *c, struct case_result *res)
+int engine_run_keep(const struct fw_case *c, struct case_result *res, struct engine **rest)
 {
 	struct engine *E = calloc(1, sizeof(*E));
 	int ret;
 
+	*rest = NULL;
 	result_init(res, c);
 	if (!E)
 		return -ENOMEM;
@@ -673,21 +731,18 @@ int engine_run(const struct fw_case *c, struct case_result *res)
 			check_faults_fired(E);
 	}
 out:
-	engine_teardown(E);
+	engine_stop(E);
 	timeline_sort(&res->tl);
 	res->duration_ns = fw_now_ns() - E->t0;
-	free(E->step_started);
-	free(E->step_seg);
-	free(E->flows);
-	if (E->mark_counters) {
-		size_t i;
-		int h;
-
-		for (i = 0; i < c->nsteps; i++)
-			for (h = 0; h < HOST_COUNT; h++)
-				counter_set_clear(&E->mark_counters[i][h]);
-	}
-	free(E->mark_counters);
-	free(E);
+	*rest = E;
 	return 0;
+}
+
+int engine_run(const struct fw_case *c, struct case_result *res)
+{
+	struct engine *rest;
+	int ret = engine_run_keep(c, res, &rest);
+
+	engine_release(rest);
+	return ret;
 }

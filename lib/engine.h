@@ -20,4 +20,14 @@
  * res holds a verdict (any status); -errno only when res could not be filled. */
 int engine_run(const struct fw_case *c, struct case_result *res);
 
+/* engine_run() in two parts, so that a result can be reported before the
+ * slow part of the cleanup: engine_run_keep() returns once res is final,
+ * with the case's captures, sockets and namespaces still open in *rest
+ * (NULL when there are none); engine_release() closes them (accepts NULL).
+ * res->duration_ns ends with the result. A process that dies in between
+ * leaves nothing behind: the kernel closes its descriptors. */
+struct engine;
+int engine_run_keep(const struct fw_case *c, struct case_result *res, struct engine **rest);
+void engine_release(struct engine *rest);
+
 #endif

@@ -170,6 +170,7 @@ struct engine {
 	/* [HOST_CLIENT], [HOST_SERVER] legs, and with a box [ENGINE_CAP_BOX +
 	 * leg]: where wire-a and wire-b meet it (each wire's interface toward it) */
 	struct capture *cap[ENGINE_CAPS];
+	size_t ncaps; /* how many of cap[] this case opens */
 	struct fault_set *faults;
 	struct intercept *ic[FAULT_LEG_COUNT]; /* one per leg some fault acts on */
 	struct inject *inj[2];
