@@ -1,6 +1,6 @@
 /* fw_bench: figures for docs/benchmarks.md, never a verdict on time.
  *
- *   fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead|many]...
+ *   fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead|many|sockdiag]...
  *
  *   topo        namespace setup+teardown per case: topo_create()+topo_free(),
  *               the same network built by spawning ip(8), and bare unshare
@@ -17,9 +17,12 @@
  *   delay       |actual - requested| of 100 ms delays, measured between the
  *               sender's and the receiver's capture
  *   overhead    each case of --cases DIR run by the engine in a process of its
- *               own: wall, setup, teardown, CPU (the time not spent waiting)
+ *               own: wall, setup, teardown (to the result), release (after
+ *               it), CPU (the time not spent waiting)
  *   many        one case of N = 1, 100, 1000, 10000 connections: the engine's
  *               wall and CPU, and the result's JSON round trip
+ *   sockdiag    one sock_diag dump of a case namespace with a connection:
+ *               its own small TCP hash table vs the host's, alternated
  *
  * Everything happens inside namespaces this program creates; nothing is
  * written in the namespace it runs in. Exit 0 when the figures were taken,
@@ -55,6 +58,7 @@
 #include "netns.h"
 #include "result.h"
 #include "seg.h"
+#include "sockprobe.h"
 #include "topo.h"
 #include "util.h"
 
@@ -64,6 +68,7 @@
 
 struct bench_opts {
 	int rounds;
+	bool rounds_given; /* --rounds: sections with their own default take it */
 	bool quick;
 	const char *cases_dir;
 };
@@ -94,6 +99,17 @@ static int64_t pct(int64_t *v, size_t n, double p)
 static double ms(int64_t ns)
 {
 	return (double)ns / 1e6;
+}
+
+/* "1.23 0.98 0.75\n": the machine's load, printed around a section. */
+static const char *loadavg_line(void)
+{
+	static char line[64];
+	double la[3] = { 0, 0, 0 };
+
+	getloadavg(la, 3);
+	snprintf(line, sizeof(line), "%.2f %.2f %.2f\n", la[0], la[1], la[2]);
+	return line;
 }
 
 static double us(int64_t ns)
@@ -1303,8 +1319,14 @@ static void bench_delay(const struct bench_opts *o)
 
 /* ---- 4. harness overhead per case ---------------------------------------------- */
 
+/* As the harness runs a case (harness/scheduler.c run_child): the result is
+ * handed in before the captures, sockets and namespaces are closed. setup:
+ * start to the first timeline event; teardown: the last event to the result
+ * (what a case's verdict waits for); release: the result to the end of
+ * engine_release() (what the harness does not wait for, except after the
+ * last case); cpu: the whole process. */
 struct case_figures {
-	int64_t wall, setup, teardown, cpu;
+	int64_t wall, setup, teardown, release, cpu;
 	int status;
 };
 
@@ -1323,12 +1345,16 @@ static void run_case_measured(const struct fw_case *c, struct case_figures *f)
 	if (pid == 0) {
 		struct case_result r;
 		struct case_figures cf = { 0 };
-		int64_t first = -1, last = 0;
+		struct engine *rest = NULL;
+		int64_t first = -1, last = 0, t;
 		size_t i;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
-		engine_run(c, &r);
+		engine_run_keep(c, &r, &rest);
+		t = fw_now_ns();
+		engine_release(rest);
+		cf.release = fw_now_ns() - t;
 		/* Timeline times count from the start of the case. */
 		for (i = 0; i < r.tl.n; i++) {
 			if (first < 0 || r.tl.ev[i].t_ns < first)
@@ -1354,29 +1380,47 @@ static void run_case_measured(const struct fw_case *c, struct case_figures *f)
 			 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
 }
 
+/* "min / median / max" of v[0..n) in ms. */
+static void print_spread(const char *what, int64_t *v, size_t n)
+{
+	printf("%-52s %7.1f / %7.1f / %7.1f ms\n", what, ms(pct(v, n, 0)), ms(pct(v, n, 50)),
+	       ms(pct(v, n, 100)));
+}
+
+#define OVERHEAD_MAX_RUNS 2048
+
 static void bench_overhead(const struct bench_opts *o)
 {
 	char *paths[1] = { (char *)o->cases_dir };
-	int rounds = o->quick ? 2 : 5, r;
-	int64_t all_cpu[512], all_fixed[512];
+	int rounds = o->rounds_given ? o->rounds : o->quick ? 2 : 5, r;
+	/* per run, and per round: the median over the cases of one round, so
+	 * that the spread over rounds says how much the figure moves */
+	static int64_t all_cpu[OVERHEAD_MAX_RUNS], all_fixed[OVERHEAD_MAX_RUNS],
+		all_setup[OVERHEAD_MAX_RUNS], all_down[OVERHEAD_MAX_RUNS],
+		all_rel[OVERHEAD_MAX_RUNS], all_total[OVERHEAD_MAX_RUNS];
+	int64_t round_fixed[16], round_cpu[16], round_total[16];
 	size_t nall = 0, i;
 	struct catalog cat;
 	char err[FW_ERRLEN];
 
+	if (rounds > 16)
+		rounds = 16;
 	if (catalog_load(&cat, paths, 1, err, sizeof(err)) < 0)
 		fatal("catalog", -EINVAL, err);
 	/* As `finwave run` without --slow: a 60 s wait says nothing of overhead. */
 	catalog_drop_slow(&cat);
-	printf("\n## 4. harness overhead per case (%d runs each, one at a time, medians)\n", rounds);
+	printf("\n## 4. harness overhead per case (%d rounds of every case, one at a time, medians per case)\n",
+	       rounds);
+	printf("load average before: %s", loadavg_line());
 	/* As `finwave run`: socket events loaded once, before the case processes. */
 	if (sockev_load(err, sizeof(err)) < 0)
 		printf("socket states polled with sock_diag (%s)\n", err);
 	else
 		printf("socket states as events (BPF tracepoints)\n");
-	printf("%-40s %9s %9s %9s %9s %9s\n", "case", "wall ms", "setup", "teardown", "cpu ms",
-	       "waiting");
+	printf("%-40s %9s %9s %9s %9s %9s %9s\n", "case", "wall ms", "setup", "teardown", "release",
+	       "cpu ms", "waiting");
 	for (i = 0; i < cat.n; i++) {
-		int64_t wall[16], setup[16], down[16], cpu[16];
+		int64_t wall[16], setup[16], down[16], rel[16], cpu[16];
 		int bad = 0;
 
 		for (r = 0; r < rounds; r++) {
@@ -1387,23 +1431,57 @@ static void bench_overhead(const struct bench_opts *o)
 			wall[r] = f.wall;
 			setup[r] = f.setup;
 			down[r] = f.teardown;
+			rel[r] = f.release;
 			cpu[r] = f.cpu;
-			if (nall < 512) {
+			if (nall < OVERHEAD_MAX_RUNS) {
 				all_cpu[nall] = f.cpu;
-				all_fixed[nall++] = f.setup + f.teardown;
+				all_setup[nall] = f.setup;
+				all_down[nall] = f.teardown;
+				all_rel[nall] = f.release;
+				all_fixed[nall] = f.setup + f.teardown;
+				all_total[nall++] = f.setup + f.teardown + f.release;
 			}
 		}
 		{
 			int64_t w = pct(wall, (size_t)rounds, 50), c = pct(cpu, (size_t)rounds, 50);
 
-			printf("%-40s %9.1f %9.1f %9.1f %9.1f %9.1f%s\n", cat.cases[i]->name, ms(w),
-			       ms(pct(setup, (size_t)rounds, 50)), ms(pct(down, (size_t)rounds, 50)),
-			       ms(c), ms(w - c), bad ? "  (not all passed)" : "");
+			printf("%-40s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f%s\n", cat.cases[i]->name,
+			       ms(w), ms(pct(setup, (size_t)rounds, 50)),
+			       ms(pct(down, (size_t)rounds, 50)), ms(pct(rel, (size_t)rounds, 50)), ms(c),
+			       ms(w - c), bad ? "  (not all passed)" : "");
 		}
 	}
-	printf("median over all runs: cpu (time not waiting) %.1f ms, setup+teardown %.1f ms per case\n",
-	       ms(pct(all_cpu, nall, 50)), ms(pct(all_fixed, nall, 50)));
+	/* Runs are stored case by case, round by round: run k of case i is at
+	 * i * rounds + k while nothing was cut. */
+	for (r = 0; r < rounds && nall == cat.n * (size_t)rounds; r++) {
+		int64_t fx[OVERHEAD_MAX_RUNS / 2], cp[OVERHEAD_MAX_RUNS / 2], tt[OVERHEAD_MAX_RUNS / 2];
+		size_t k;
+
+		for (k = 0; k < cat.n && k < OVERHEAD_MAX_RUNS / 2; k++) {
+			fx[k] = all_fixed[k * (size_t)rounds + (size_t)r];
+			cp[k] = all_cpu[k * (size_t)rounds + (size_t)r];
+			tt[k] = all_total[k * (size_t)rounds + (size_t)r];
+		}
+		round_fixed[r] = pct(fx, k, 50);
+		round_cpu[r] = pct(cp, k, 50);
+		round_total[r] = pct(tt, k, 50);
+	}
+	printf("over all %zu runs, min / median / max:\n", nall);
+	print_spread("  setup (start to first event)", all_setup, nall);
+	print_spread("  teardown (last event to result)", all_down, nall);
+	print_spread("  setup + teardown (a case's wait for its result)", all_fixed, nall);
+	print_spread("  release after the result (captures, namespaces)", all_rel, nall);
+	print_spread("  setup + teardown + release", all_total, nall);
+	print_spread("  cpu (user+system, process and its children)", all_cpu, nall);
+	if (r == rounds) {
+		printf("median per round, min / median / max over %d rounds:\n", rounds);
+		print_spread("  setup + teardown", round_fixed, (size_t)rounds);
+		print_spread("  setup + teardown + release", round_total, (size_t)rounds);
+		print_spread("  cpu", round_cpu, (size_t)rounds);
+	}
 	printf("(cpu: user+system of the case process and the iptables it ran; waiting = wall - cpu)\n");
+	printf("tcp hash of the case namespaces: %s\n", topo_child_hash_note());
+	printf("load average after: %s", loadavg_line());
 	catalog_free(&cat);
 }
 
@@ -1536,6 +1614,82 @@ static void bench_many(const struct bench_opts *o)
 	}
 }
 
+/* ---- 7. sock_diag dump cost: a case namespace's own TCP hash vs the host's ----- */
+
+#define SOCKDIAG_DUMPS 200
+
+/* The median time of one dump of the client namespace of a fresh topology,
+ * holding a listener and a connection to it (3 sockets), built with its own
+ * hash table or sharing the host's. */
+static int64_t sockdiag_round(bool own)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(BENCH_PORT) };
+	int64_t t[SOCKDIAG_DUMPS];
+	struct sockprobe *p = NULL;
+	struct topo *tp = NULL;
+	char err[FW_ERRLEN] = "";
+	int lfd, cfd, afd, ret, i;
+
+	topo_child_hash(own);
+	ret = topo_create(&tp, err, sizeof(err));
+	topo_child_hash(true);
+	if (ret < 0)
+		fatal("topo_create", ret, err);
+	inet_pton(AF_INET, "198.18.1.2", &sa.sin_addr);
+	lfd = netns_socket(topo_ns_fd(tp, HOST_CLIENT), AF_INET, SOCK_STREAM, 0);
+	cfd = netns_socket(topo_ns_fd(tp, HOST_CLIENT), AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || cfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 4) < 0 || connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (afd = accept(lfd, NULL, NULL)) < 0)
+		fatal("sockets", -errno, NULL);
+	ret = sockprobe_open(&p, topo_ns_fd(tp, HOST_CLIENT), err, sizeof(err));
+	if (ret < 0)
+		fatal("sockprobe_open", ret, err);
+	for (i = 0; i < SOCKDIAG_DUMPS; i++) {
+		struct sock_info *socks = NULL;
+		size_t n = 0;
+		int64_t t0 = fw_now_ns();
+
+		ret = sockprobe_dump(p, &socks, &n, err, sizeof(err));
+		t[i] = fw_now_ns() - t0;
+		free(socks);
+		if (ret < 0 || n < 3)
+			fatal("sockprobe_dump", ret < 0 ? ret : -EPROTO, ret < 0 ? err : "fewer than 3 sockets");
+	}
+	sockprobe_free(p);
+	close(afd);
+	close(cfd);
+	close(lfd);
+	topo_free(tp);
+	return pct(t, SOCKDIAG_DUMPS, 50);
+}
+
+static void bench_sockdiag(const struct bench_opts *o)
+{
+	int rounds = o->rounds > 16 ? 16 : o->rounds, r;
+	int64_t own[16], shared[16], ratio[16];
+
+	printf("\n## 7. one sock_diag dump of a case namespace (3 TCP sockets; median of %d dumps per round, %d rounds alternated)\n",
+	       SOCKDIAG_DUMPS, rounds);
+	printf("load average before: %s", loadavg_line());
+	printf("the case namespaces' TCP hash: %s\n", topo_child_hash_note());
+	for (r = 0; r < rounds; r++) {
+		shared[r] = sockdiag_round(false);
+		own[r] = sockdiag_round(true);
+		/* per mille, of the same round */
+		ratio[r] = shared[r] ? own[r] * 1000 / shared[r] : 0;
+	}
+	printf("%-40s %8.1f / %8.1f / %8.1f us\n", "sharing the host's table, min/median/max",
+	       us(pct(shared, (size_t)rounds, 0)), us(pct(shared, (size_t)rounds, 50)),
+	       us(pct(shared, (size_t)rounds, 100)));
+	printf("%-40s %8.1f / %8.1f / %8.1f us\n", "its own table", us(pct(own, (size_t)rounds, 0)),
+	       us(pct(own, (size_t)rounds, 50)), us(pct(own, (size_t)rounds, 100)));
+	printf("%-40s %8.3f / %8.3f / %8.3f\n", "own / shared, same round",
+	       (double)pct(ratio, (size_t)rounds, 0) / 1000, (double)pct(ratio, (size_t)rounds, 50) / 1000,
+	       (double)pct(ratio, (size_t)rounds, 100) / 1000);
+	printf("load average after: %s", loadavg_line());
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 static const struct {
@@ -1545,6 +1699,7 @@ static const struct {
 	{ "topo", bench_topo },	  { "handles", bench_handles },
 	{ "throughput", bench_throughput }, { "nfq", bench_nfq }, { "rtt", bench_rtt },
 	{ "delay", bench_delay }, { "overhead", bench_overhead }, { "many", bench_many },
+	{ "sockdiag", bench_sockdiag },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
@@ -1565,6 +1720,7 @@ int main(int argc, char **argv)
 			o.rounds = 3;
 		} else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
 			o.rounds = atoi(argv[++i]);
+			o.rounds_given = true;
 			if (o.rounds < 1 || o.rounds > 64) {
 				fprintf(stderr, "fw_bench: --rounds from 1 to 64\n");
 				return 2;
@@ -1576,7 +1732,7 @@ int main(int argc, char **argv)
 				;
 			if (b == NBENCH) {
 				fprintf(stderr,
-					"usage: fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead|many]...\n");
+					"usage: fw_bench [--rounds N] [--quick] [--cases DIR] [topo|handles|throughput|nfq|rtt|delay|overhead|many|sockdiag]...\n");
 				return 2;
 			}
 			chosen[b] = any = true;

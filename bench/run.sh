@@ -31,6 +31,9 @@ to_ms() { # "1.234s" | "12.3ms" | "15us" -> milliseconds
   awk -v d="$1" 'BEGIN { v = d + 0; if (d ~ /us$/) v /= 1000; else if (d ~ /ms$/) v = v; else if (d ~ /s$/) v *= 1000; printf "%.1f\n", v }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+spread() { # "min / median / max" of the numbers on stdin
+  sort -n | awk '{ v[NR] = $1 } END { printf "%.1f / %.1f / %.1f", v[1], (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[NR] }'
+}
 out=$(mktemp -d /tmp/finwave-bench.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 ncases=$("$build/finwave" list cases/ | wc -l)
@@ -44,7 +47,9 @@ for i in $(seq "$catalog_runs"); do
   for jobs in $job_list; do
     # a FAIL is counted, not a reason to stop: these are figures, not a test
     # shellcheck disable=SC2046 # no word or one --jobs N
-    "$build/finwave" run $([ "$jobs" = default ] || echo "--jobs $jobs") cases/ >"$out/run" 2>&1 || true
+    # CPU: user + system of the harness and every case process (bash's time)
+    { TIMEFORMAT='%U %S'; time "$build/finwave" run $([ "$jobs" = default ] || echo "--jobs $jobs") cases/ >"$out/run" 2>&1 || true; } 2>"$out/time"
+    awk '{ print ($1 + $2) * 1000 }' "$out/time" >>"$out/cpu.$jobs"
     to_ms "$(sed -n 's/.* in \([0-9.]*[mu]*s\)$/\1/p' "$out/run")" >>"$out/wall.$jobs"
     grep -cE '^(FAIL|ERROR) ' "$out/run" >>"$out/bad.$jobs" || true
     sed -n 's/^[A-Z]* *\([^ ]*\) (\([0-9.]*[mu]*s\))$/\1 \2/p' "$out/run" | while read -r name d; do
@@ -64,6 +69,11 @@ for jobs in $job_list; do
     "$(awk '{ s += $1 } END { print s + 0 }' "$out/bad.$jobs")"
 done
 echo "longest case (serial runs): ${longest#* } ${longest% *} ms"
+for jobs in $job_list; do
+  printf '%-22s wall %s ms, cpu %s ms (min / median / max of %s)\n' \
+    "$([ "$jobs" = default ] && echo "default --jobs" || echo "--jobs $jobs")" \
+    "$(spread <"$out/wall.$jobs")" "$(spread <"$out/cpu.$jobs")" "$catalog_runs"
+done
 
 # ---- 6b. many connections: section 6's case end to end -----------------------------
 # finwave run as a user runs it: the case process, its result through JSON
