@@ -695,6 +695,10 @@ int do_inject(struct engine *E, const struct fw_step *st)
 	spec.dst = E->addr[p];
 	spec.sport = f->port[h];
 	spec.dport = f->port[p];
+	if (f->has_seen[h] && p != HOST_DUT) { /* the peer as h sees it: a NAT between translates it back */
+		spec.dst = f->seen_addr[h];
+		spec.dport = f->seen_port[h];
+	}
 	spec.flags = st->flags_value;
 	spec.win = st->win >= 0 ? (uint16_t)st->win : 65535;
 	spec.payload_len = st->payload_len ? st->payload_len : st->len > 0 ? (uint32_t)st->len : 0;

@@ -42,6 +42,11 @@ void flow_learn_arrival(struct engine *E, enum fw_host sender, const struct seg 
 	struct flow *f = flow_for(E, sender, s, false);
 	enum fw_host rcv = other(sender);
 
+	if (f) {
+		f->has_seen[rcv] = true;
+		f->seen_addr[rcv] = s->src;
+		f->seen_port[rcv] = s->sport;
+	}
 	if (f && f->has_fin[rcv] && !f->fin_acked_ns[rcv] && (s->flags & SEG_ACK) &&
 	    seq_after(s->ack, f->fin_seq[rcv]))
 		f->fin_acked_ns[rcv] = t_abs;

@@ -145,6 +145,12 @@ struct flow {
 	/* Teardown as the wire saw it, for the state a segment left in: each
 	 * side's first FIN (seq, and the ack it carried), and when an ACK of it
 	 * reached that side (kernel capture time, 0: not yet). */
+	/* How each host sees its peer (the source of what reached it): across
+	 * a NAT, the translated address and port an injection from that host
+	 * must aim at for the box to translate it back */
+	bool has_seen[HOST_COUNT];
+	struct fw_addr seen_addr[HOST_COUNT];
+	uint16_t seen_port[HOST_COUNT];
 	bool has_fin[HOST_COUNT];
 	uint32_t fin_seq[HOST_COUNT], fin_ack[HOST_COUNT];
 	int64_t fin_acked_ns[HOST_COUNT];

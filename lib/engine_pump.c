@@ -229,8 +229,9 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 		bool *seen = ev.sent ? &E->pending_inject[i].seen_sent :
 				       &E->pending_inject[i].seen_arrived;
 
+		/* one port may be a NAT's on the way (the other endpoint's stays) */
 		if (!*seen && q->seq == s.seq && q->ack == s.ack && q->flags == s.flags &&
-		    q->sport == s.sport && q->dport == s.dport) {
+		    (q->sport == s.sport || q->dport == s.dport)) {
 			ev.injected = true;
 			*seen = true;
 			if (E->pending_inject[i].seen_sent && E->pending_inject[i].seen_arrived)
