@@ -523,6 +523,86 @@ static void test_timeline_sort_stable(void **state)
 	timeline_clear(&tl);
 }
 
+static struct fw_event box_event(enum fw_host sender, enum fault_leg side, bool into, int64_t t,
+				  uint32_t seq, uint8_t flags)
+{
+	struct fw_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = EV_SEGMENT;
+	e.t_ns = t;
+	e.host = sender;
+	e.leg = HOST_DUT;
+	e.side = side;
+	e.into_box = into;
+	e.seg.seq = seq;
+	e.seg.flags = flags;
+	e.seg.sport = into ? 40001 : 50000; /* ports a NAT changed do not matter */
+	return e;
+}
+
+/* The box made a segment when nothing with its numbers went into the box
+ * on the other side, from the same sender, in the second before. */
+static void test_timeline_box_made(void **state)
+{
+	struct timeline tl = {0};
+	struct fw_event e;
+
+	(void)state;
+	/* 0: the server's FIN into the box on wire-b; 1: out on wire-a: forwarded */
+	e = box_event(HOST_SERVER, FAULT_LEG_B, true, 1000, 7, SEG_FIN | SEG_ACK);
+	timeline_add(&tl, &e);
+	e = box_event(HOST_SERVER, FAULT_LEG_A, false, 2000, 7, SEG_FIN | SEG_ACK);
+	timeline_add(&tl, &e);
+	/* 2: an RST out on wire-a that nothing brought in: made */
+	e = box_event(HOST_SERVER, FAULT_LEG_A, false, 3000, 0, SEG_RST | SEG_ACK);
+	timeline_add(&tl, &e);
+	/* 3: the same numbers went in on the same side, not the other: made */
+	e = box_event(HOST_SERVER, FAULT_LEG_A, true, 3500, 9, SEG_ACK);
+	timeline_add(&tl, &e);
+	e = box_event(HOST_SERVER, FAULT_LEG_A, false, 3600, 9, SEG_ACK);
+	timeline_add(&tl, &e);
+	/* 5: its copy went in more than a second before: made */
+	e = box_event(HOST_SERVER, FAULT_LEG_A, false, 1000 + 2 * FW_NS_PER_SEC, 7,
+		      SEG_FIN | SEG_ACK);
+	timeline_add(&tl, &e);
+	assert_false(timeline_box_made(&tl, 0)); /* going in: never the box's */
+	assert_false(timeline_box_made(&tl, 1));
+	assert_true(timeline_box_made(&tl, 2));
+	assert_true(timeline_box_made(&tl, 4));
+	assert_true(timeline_box_made(&tl, 5));
+	timeline_clear(&tl);
+}
+
+/* A segment at the box keeps its side and direction through JSON. */
+static void test_round_trip_box_event(void **state)
+{
+	struct case_result *in = calloc(1, sizeof(*in)), *out = calloc(1, sizeof(*out));
+	char err[FW_ERRLEN] = "";
+	struct fw_event e = box_event(HOST_CLIENT, FAULT_LEG_B, false, 5, 1, SEG_SYN);
+	char *json;
+
+	(void)state;
+	snprintf(in->name, sizeof(in->name), "box");
+	in->status = CASE_PASS;
+	timeline_add(&in->tl, &e);
+	e = box_event(HOST_SERVER, FAULT_LEG_B, true, 6, 1, SEG_SYN | SEG_ACK);
+	timeline_add(&in->tl, &e);
+	json = result_to_json(in);
+	assert_non_null(json);
+	assert_int_equal(result_from_json(json, out, err, sizeof(err)), 0);
+	assert_int_equal(out->tl.n, 2);
+	assert_int_equal(out->tl.ev[0].leg, HOST_DUT);
+	assert_int_equal(out->tl.ev[0].side, FAULT_LEG_B);
+	assert_false(out->tl.ev[0].into_box);
+	assert_true(out->tl.ev[1].into_box);
+	free(json);
+	result_clear(in);
+	result_clear(out);
+	free(in);
+	free(out);
+}
+
 /* Sorting an empty or one-event timeline, and a long reversed one (past the first grow). */
 static void test_timeline_sort_edges(void **state)
 {
@@ -566,6 +646,8 @@ int main(void)
 	    cmocka_unit_test(test_timeline_add_copies_raw),
 	    cmocka_unit_test(test_timeline_sort_stable),
 	    cmocka_unit_test(test_timeline_sort_edges),
+	    cmocka_unit_test(test_timeline_box_made),
+	    cmocka_unit_test(test_round_trip_box_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
