@@ -601,6 +601,9 @@ int topo_build_ext(struct topo **out, const struct topo_desc *d, const char *con
 	ret = topo_move_in(t, err, errlen);
 	if (ret == 0)
 		ret = topo_wire_up(t, nl, err, errlen);
+	for (h = 0; ret == 0 && h < d->nnodes; h++)
+		ret = nl_links_wait_up(&nl[h], fw_now_ns() + TOPO_LINKS_UP_S * FW_NS_PER_SEC, err,
+				       errlen);
 	if (ret < 0)
 		goto out;
 	*out = t;

@@ -37,6 +37,8 @@
  * (issue 12). The bound is only for a kernel that never answers (a bug), so
  * it is far above any wait the lock causes. */
 #define TOPO_NL_TIMEOUT_MS 30000
+/* how long links may take to become operational (linkwatch; a real NIC: its carrier) */
+#define TOPO_LINKS_UP_S 10
 #define TOPO_V4_PREFIXLEN 24
 #define TOPO_V6_PREFIXLEN 64
 #define TOPO_SYSCTL_PATHLEN 256
@@ -87,6 +89,7 @@ int nl_neigh_add(struct nl *nl, int ifindex, int family, const char *addr_text,
 int nl_veth_create(struct nl *nl, const char *name, int index, const char *peer_name,
 			  int peer_ns, int peer_index, char *err, size_t errlen);
 int nl_link_up(struct nl *nl, const char *name, int *ifindex, char *err, size_t errlen);
+int nl_links_wait_up(struct nl *nl, int64_t deadline, char *err, size_t errlen);
 int nl_bridge_create(struct nl *nl, const char *name, const char *const ports[2], char *err,
 		     size_t errlen);
 int nl_link_move(struct nl *nl, const char *name, int to_ns, const char *to, char *err,

@@ -2,6 +2,9 @@
  * veths, addresses, neighbours, routes, moves between namespaces. */
 #include "topo_int.h"
 
+#include <linux/if.h> /* IF_OPER_*: after <net/if.h>, whose names it then leaves alone */
+#include <poll.h>
+
 /* ---- rtnetlink --------------------------------------------------------- */
 
 
@@ -441,4 +444,84 @@ int nl_route_add(struct nl *nl, int family, const char *dst, const char *gw, cha
 		mnl_attr_put(nlh, RTA_DST, alen, dbytes);
 	mnl_attr_put(nlh, RTA_GATEWAY, alen, bytes);
 	return nl_talk(nl, NULL, NULL, what, err, errlen);
+}
+
+/* ---- operational state --------------------------------------------------- */
+
+struct links_down {
+	int n;           /* links not operational yet */
+	char name[IFNAMSIZ]; /* one of them, for the error */
+	uint8_t state;
+};
+
+static void nl_link_state_reply(const struct nlmsghdr *nlh, void *data)
+{
+	struct links_down *d = data;
+	const struct nlattr *attr;
+	const char *name = "?";
+	uint8_t state = IF_OPER_UNKNOWN;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return;
+	mnl_attr_for_each(attr, nlh, sizeof(struct ifinfomsg)) {
+		if (mnl_attr_get_type(attr) == IFLA_OPERSTATE)
+			state = mnl_attr_get_u8(attr);
+		else if (mnl_attr_get_type(attr) == IFLA_IFNAME)
+			name = mnl_attr_get_str(attr);
+	}
+	/* lo and links without carrier reporting say UNKNOWN: they pass */
+	if (state == IF_OPER_UP || state == IF_OPER_UNKNOWN)
+		return;
+	d->n++;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->state = state;
+}
+
+/* Until every link of the namespace is operational: a veth's carrier comes
+ * on at once, but its queueing discipline is attached later, by linkwatch
+ * work the kernel schedules; until then what it sends goes to noop_qdisc
+ * and is dropped. Under load that took long enough to lose a case's first
+ * SYN (7 of 120 runs through a box at load 6-10), moving its RTO and every
+ * timer after it. Each change of a link's state is announced (RTM_NEWLINK
+ * to RTNLGRP_LINK): re-read the links on each, up to the deadline. */
+int nl_links_wait_up(struct nl *nl, int64_t deadline, char *err, size_t errlen)
+{
+	unsigned group = RTNLGRP_LINK;
+	struct links_down d;
+	int ret;
+
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
+		return fw_err(err, errlen, -errno, "watch links in the %s namespace: %s", nl->host,
+			      errstr(errno));
+	for (;;) {
+		struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl->sock), .events = POLLIN };
+		int64_t left;
+		char what[96];
+
+		ifi->ifi_family = AF_UNSPEC;
+		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+		memset(&d, 0, sizeof(d));
+		snprintf(what, sizeof(what), "list the links of the %s namespace", nl->host);
+		ret = nl_talk(nl, nl_link_state_reply, &d, what, err, errlen);
+		if (ret < 0 || d.n == 0)
+			break;
+		left = deadline - fw_now_ns();
+		if (left <= 0) {
+			ret = fw_err(err, errlen, -ETIMEDOUT,
+				     "link %s in the %s namespace is not operational (RFC 2863 state "
+				     "%u; no carrier?) within %d s",
+				     d.name, nl->host, d.state, TOPO_LINKS_UP_S);
+			break;
+		}
+		/* a notification: something changed, look again; what it says is
+		 * read (and skipped) by the next exchange */
+		if (poll(&pfd, 1, (int)(left / FW_NS_PER_MS) + 1) < 0 && errno != EINTR) {
+			ret = fw_err(err, errlen, -errno, "watch links: %s", errstr(errno));
+			break;
+		}
+	}
+	mnl_socket_setsockopt(nl->sock, NETLINK_DROP_MEMBERSHIP, &group, sizeof(group));
+	return ret;
 }
