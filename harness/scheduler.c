@@ -186,8 +186,9 @@ static void result_inconclusive(struct case_result *r, unsigned attempts)
 
 	n = snprintf(msg, sizeof(msg),
 		     "inconclusive: %u attempts each failed while something outside the kernels "
-		     "under test could explain it (the harness running late, or the machine's "
-		     "shared log rate limit; not a kernel verdict); the last:\n%s",
+		     "under test could explain it (the harness running late, its queue "
+		     "overflowing, or the machine's shared log rate limit; not a kernel "
+		     "verdict); the last:\n%s",
 		     attempts, r->message);
 	if (n < 0)
 		n = 0;

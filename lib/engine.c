@@ -445,6 +445,35 @@ static void check_faults_fired(struct engine *E)
 	}
 }
 
+/* The kernel drops what it cannot queue to us (a full queue or socket
+ * buffer): a loss no fault asked for, which changes what the endpoints saw.
+ * Whatever the run concluded, it is not the kernels' verdict: failed, with
+ * the harness to blame, so it is run again and ends INCONCLUSIVE if it keeps
+ * happening. */
+static void check_queue_drops(struct engine *E)
+{
+	unsigned long dropped, total = 0;
+	size_t leg;
+
+	for (leg = 0; leg < FAULT_LEG_COUNT; leg++)
+		if (E->ic[leg] && intercept_dropped(E->ic[leg], &dropped) == 0)
+			total += dropped;
+	if (!total)
+		return;
+	add_event(E, EV_STEP, fw_now_ns(), HOST_WIRE,
+		  "the interceptor's queue overflowed: the kernel dropped %lu segment(s)", total);
+	if (E->res->status == CASE_PASS) {
+		E->res->status = CASE_FAIL;
+		snprintf(E->res->message, sizeof(E->res->message),
+			 "%s: every expectation passed, but the kernel dropped %lu segment(s) "
+			 "it could not queue to the interceptor",
+			 E->c->path, total);
+	}
+	if (E->res->status == CASE_FAIL)
+		fail_explained(E, "the interceptor's queue overflowed (segments lost that no "
+				  "fault dropped)");
+}
+
 
 /* on: wait until a segment from trig_from with the given flags has reached
  * the action's host (captured arriving on its leg) since the last action
@@ -730,6 +759,8 @@ int engine_run_keep(const struct fw_case *c, struct case_result *res, struct eng
 		if (ret == 0)
 			check_faults_fired(E);
 	}
+	if (res->status == CASE_PASS || res->status == CASE_FAIL)
+		check_queue_drops(E);
 out:
 	engine_stop(E);
 	timeline_sort(&res->tl);

@@ -17,6 +17,7 @@ static int intercept_unavailable_errno(int e)
 static int intercept_queue_open(struct intercept *ic, char *err, size_t errlen)
 {
 	static const uint16_t pfs[] = {AF_INET, AF_INET6};
+	uint32_t maxlen;
 	size_t i;
 	int h, flags, ret = 0;
 
@@ -72,7 +73,12 @@ static int intercept_queue_open(struct intercept *ic, char *err, size_t errlen)
 	 * (kernels before 3.10) the kernel cuts them: slower, just as correct. */
 	if (!fault_set_needs_payload(ic->faults) && fault_set_gso_safe(ic->faults))
 		(void)nfq_set_queue_flags(ic->qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO);
-	if (nfq_set_queue_maxlen(ic->qh, INTERCEPT_QUEUE_MAXLEN) < 0) {
+	/* tests/e2e_load.sh makes the queue overflow with a tiny one */
+	maxlen = INTERCEPT_QUEUE_MAXLEN;
+	if (getenv("FINWAVE_TEST_QUEUE_MAXLEN") && atoi(getenv("FINWAVE_TEST_QUEUE_MAXLEN")) > 0 &&
+	    atoi(getenv("FINWAVE_TEST_QUEUE_MAXLEN")) < INTERCEPT_QUEUE_MAXLEN)
+		maxlen = (uint32_t)atoi(getenv("FINWAVE_TEST_QUEUE_MAXLEN"));
+	if (nfq_set_queue_maxlen(ic->qh, maxlen) < 0) {
 		ret = fw_err(err, errlen, errno ? -errno : -EIO, "wire: NFQUEUE queue length: %s",
 			     strerror(errno));
 		goto out;
@@ -219,6 +225,35 @@ int intercept_fd(const struct intercept *ic)
 int intercept_timer_fd(const struct intercept *ic)
 {
 	return ic ? ic->timer_fd : -1;
+}
+
+/* /proc/net/netfilter/nfnetlink_queue, read in the wire's namespace (it
+ * follows the reading thread's): "queue portid total copy_mode copy_range
+ * queue_dropped user_dropped id_seq 1" per queue. */
+int intercept_dropped(const struct intercept *ic, unsigned long *dropped)
+{
+	char line[256];
+	FILE *f = NULL;
+	int saved, ret;
+
+	*dropped = 0;
+	ret = netns_enter(ic->ns_fd, &saved);
+	if (ret < 0)
+		return ret;
+	f = fopen("/proc/thread-self/net/netfilter/nfnetlink_queue", "re");
+	ret = f ? 0 : -errno;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long q, full, user;
+
+		if (sscanf(line, "%lu %*u %*u %*u %*u %lu %lu", &q, &full, &user) == 3 &&
+		    q == ic->queue_num)
+			*dropped += full + user;
+	}
+	if (f)
+		fclose(f);
+	if (netns_leave(saved) < 0 && ret == 0)
+		ret = -EIO;
+	return ret;
 }
 
 size_t intercept_pending(const struct intercept *ic)

@@ -75,6 +75,10 @@ int intercept_open(struct intercept **out, const struct intercept_config *cfg, c
 		   size_t errlen);
 int intercept_fd(const struct intercept *ic);       /* the queue's netlink socket */
 int intercept_timer_fd(const struct intercept *ic); /* expires when a delay ends */
+/* Segments the kernel dropped instead of queueing them to us: the queue was
+ * full (queue_dropped) or our socket's buffer was (user_dropped). A drop the
+ * case did not ask for; 0 or -errno. */
+int intercept_dropped(const struct intercept *ic, unsigned long *dropped);
 /* Handle everything ready on both fds without blocking; reports each action. */
 int intercept_process(struct intercept *ic, intercept_fn fn, void *ctx);
 /* Segments still held (delayed) right now, and copies not yet sent. */

@@ -42,3 +42,14 @@ expect_rc 1 "stalled queue, a kernel difference: the run fails"
 expect_out "FAIL  late-queue-kernel-difference" "stalled queue, a kernel difference: still FAIL"
 if grep -q "could explain" "$work/out"; then fail "a 60 s timer miss was blamed on lateness"; else pass "a 60 s timer miss is not blamed on lateness"; fi
 finish
+
+# A queue that overflows: the kernel drops what it cannot queue to us, a loss
+# no fault asked for. The run passes with the normal queue; with a queue of
+# one it is retried and ends INCONCLUSIVE, naming the drops.
+overflow=tests/fixtures/load/queue-overflow.yaml
+fw run "$overflow"
+expect_rc 0 "normal queue: the overflow fixture passes"
+FINWAVE_TEST_QUEUE_MAXLEN=1 fw run "$overflow"
+expect_rc 1 "queue of one: INCONCLUSIVE fails the run"
+expect_out "INCONCLUSIVE queue-overflow" "queue of one: INCONCLUSIVE, not PASS"
+expect_out "could not queue to the interceptor" "queue of one: the drops are named"
