@@ -7,7 +7,8 @@
  *                    the harness's own lateness
  *   engine_flow.c    what the wire shows of each connection; socket probing
  *   engine_action.c  actions: sockets, injections, processes, programs
- *   engine_expect.c  expectations
+ *   engine_expect_seg.c  segment expectations: what the wire showed
+ *   engine_expect.c  the other expectations: states, values, box, log
  *   engine_fail.c    failure evidence: expected vs actual, last segments,
  *                    socket states
  *   engine_many.c    groups of connections (connections: N), their state
