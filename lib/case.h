@@ -165,7 +165,8 @@ struct fw_step {
 		struct { /* inject, segment, no_segment; retransmits (count) */
 			bool arrived; /* as it reached the other host, not as sent */
 			/* segment, no_segment: as seen where wire `at` meets the box
-			 * (going in or out by the sender; from dut: made by the box) */
+			 * (going in or out by the sender; from dut: made by the box);
+			 * inject with leg: sent from that wire's namespace */
 			bool at_box;
 			enum fault_leg at;
 			/* expect segment: TCP options and header fields, -1 = any */

@@ -108,6 +108,24 @@ static int key_at(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_no
 	return 0;
 }
 
+/* inject's leg: sent from that wire's namespace, not the sender's */
+static int key_leg(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_node_t *n,
+		   struct fw_step *s)
+{
+	int leg = fault_leg_parse(scalar(n));
+
+	(void)map;
+	if (!c->dut.present)
+		return load_fail(L, n, "'leg' names a side of a device under test, and this case "
+				       "has no 'dut:'");
+	if (leg < 0)
+		return load_fail(L, n, "'leg' is wire-a (client to box) or wire-b (box to "
+				       "server), not '%s'", scalar(n) ? scalar(n) : "a list");
+	s->at_box = true;
+	s->at = (enum fault_leg)leg;
+	return 0;
+}
+
 /* a TCP state, or the box's conntrack state */
 static int key_state(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_node_t *n,
 		     struct fw_step *s)
@@ -435,6 +453,7 @@ static const struct step_key step_keys[] = {
     KEY_TRISTATE("dsack", opt_dsack),
     KEY_FLAG("arrived", arrived),
     KEY_LOADER("at", key_at), /* after arrived: they exclude each other */
+    KEY_LOADER("leg", key_leg),
     KEY_LOADER("count", key_count),
     KEY_LOADER("state", key_state),
     KEY_LOADER("timer", key_timer),

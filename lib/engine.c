@@ -272,6 +272,17 @@ static int engine_open_handles(struct engine *E)
 	size_t i;
 	int h, leg, ret;
 
+	for (i = 0; i < E->c->nsteps; i++) { /* injections sent from a wire */
+		const struct fw_step *st = &E->c->steps[i];
+
+		if (st->kind != STEP_INJECT || !st->at_box || E->inj_wire[st->at])
+			continue;
+		ret = inject_open(&E->inj_wire[st->at],
+				  topo_node_ns_fd(E->topo, fault_leg_name(st->at)), E->c->family,
+				  E->err, sizeof(E->err));
+		if (ret < 0)
+			return ret;
+	}
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
 		ret = inject_open(&E->inj[h], topo_ns_fd(E->topo, (enum fw_host)h), E->c->family,
 				  E->err, sizeof(E->err));
@@ -396,6 +407,8 @@ void engine_release(struct engine *E)
 	if (!E)
 		return;
 	capture_free_all(E->cap, ENGINE_CAPS);
+	for (h = 0; h < FAULT_LEG_COUNT; h++)
+		inject_free(E->inj_wire[h]);
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
 		inject_free(E->inj[h]);
 		sockprobe_free(E->probe[h]);

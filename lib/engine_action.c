@@ -733,7 +733,9 @@ int do_inject(struct engine *E, const struct fw_step *st)
 		if (ret < 0)
 			return ret;
 	}
-	ret = inject_send(E->inj[h], &spec, E->err, sizeof(E->err));
+	/* from a wire (leg): the sender's address, sent where that wire meets the box */
+	ret = inject_send(st->at_box ? E->inj_wire[st->at] : E->inj[h], &spec, E->err,
+			  sizeof(E->err));
 	if (ret < 0)
 		return ret;
 	memset(&ev, 0, sizeof(ev));
@@ -760,14 +762,16 @@ int do_inject(struct engine *E, const struct fw_step *st)
 	ev.seg.sack_ok = spec.sack_ok;
 	ev.seg.nsack = spec.nsack;
 	memcpy(ev.seg.sack, spec.sack, sizeof(ev.seg.sack));
-	seg_text(E, h, &ev.seg, &ev, "inject ");
+	seg_text(E, h, &ev.seg, &ev, !st->at_box ? "inject " :
+				       st->at == FAULT_LEG_A ? "inject from wire-a: " : "inject from wire-b: ");
 	E->step_seg[E->step].set = true; /* for a later tsval(MARK) */
 	E->step_seg[E->step].seg = ev.seg;
 	added = timeline_add(&E->res->tl, &ev);
 	if (!added || E->npending_inject == ENGINE_MAX_PENDING_INJECT)
 		return 0;
 	E->pending_inject[E->npending_inject].seg = ev.seg;
-	E->pending_inject[E->npending_inject].seen_sent = false;
+	/* from a wire, no copy crosses the sender's own leg */
+	E->pending_inject[E->npending_inject].seen_sent = st->at_box;
 	E->pending_inject[E->npending_inject].seen_arrived = false;
 	E->npending_inject++;
 	return wait_injected_arrival(E, &ev.seg);

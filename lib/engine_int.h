@@ -181,6 +181,7 @@ struct engine {
 	struct fault_set *faults;
 	struct intercept *ic[FAULT_LEG_COUNT]; /* one per leg some fault acts on */
 	struct inject *inj[2];
+	struct inject *inj_wire[FAULT_LEG_COUNT]; /* in a wire's namespace, for inject's leg */
 	struct sockprobe *probe[2];
 	struct host_snapshot snap[2];
 	/* Socket events (sockev.h): NULL when states are polled. Keyed by each

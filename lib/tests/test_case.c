@@ -1408,6 +1408,11 @@ static void test_dut_mode(void **state)
 	assert_int_equal(c->steps[1].at, FAULT_LEG_B);
 	assert_false(c->steps[2].at_box);
 	case_free(c);
+	c = load_ok("summary: s\ndut: {setup: 'true'}\nsteps:\n"
+		    "  - {do: inject, from: server, flags: R, leg: wire-b}\n");
+	assert_true(c->steps[0].at_box);
+	assert_int_equal(c->steps[0].at, FAULT_LEG_B);
+	case_free(c);
 }
 
 /* The words added for boxes, programs, clocks, counts and options: each
@@ -1435,6 +1440,10 @@ static void test_error_new_words(void **state)
 		{ "summary: s\ndut: {setup: 'true'}\nfaults:\n  - {name: a, leg: wire-c, from: client, action: drop}\n"
 		  "steps:\n  - {do: listen, host: server, port: 1}\n", "t.yaml:4:20: ",
 		  "fault 'a': leg 'wire-c': say wire-a (client to box) or wire-b (box to server)" },
+		{ "summary: s\nsteps:\n  - {do: inject, from: server, flags: R, leg: wire-b}\n", "t.yaml:3:47: ",
+		  "'leg' names a side of a device under test, and this case has no 'dut:'" },
+		{ "summary: s\ndut: {setup: 'true'}\nsteps:\n  - {do: inject, from: server, flags: R, leg: b}\n",
+		  "t.yaml:4:47: ", "'leg' is wire-a (client to box) or wire-b (box to server), not 'b'" },
 		{ "summary: s\nsteps:\n  - {expect: segment, from: client, at: wire-a}\n", "t.yaml:3:41: ",
 		  "'at' is a side of the device under test, and this case has no 'dut:'" },
 		{ "summary: s\ndut: {setup: 'true'}\nsteps:\n  - {expect: segment, from: client, at: box}\n",
