@@ -418,176 +418,246 @@ static void report_interrupted(struct fw_case *const *cases, size_t n, size_t to
 	}
 }
 
+/* What one sched_run() keeps between rounds of its loop. */
+struct sched_run_state {
+	struct fw_case *const *cases;
+	size_t n, jobs, total;
+	const struct sched_config *cfg;
+	/* Finished runs wait here until every run before them is reported. */
+	struct case_result **results;
+	int64_t *started;
+	struct slot *slots;
+	struct pollfd *pfd;
+	size_t pfd_cap;
+	struct drains dr;
+	/* attempts made per run; runs waiting to be attempted again */
+	unsigned *attempts;
+	size_t *retry;
+	size_t next, reported, nretry, running;
+	struct sched_window win;
+};
+
+/* Free slots take the next runs (retries first), as the window allows. */
+static int sched_fill_slots(struct sched_run_state *r)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < r->jobs && (r->nretry || r->next < r->total) && r->running < r->win.cur;
+	     i++) {
+		size_t idx;
+
+		if (r->slots[i].pid)
+			continue;
+		idx = r->nretry ? r->retry[--r->nretry] : r->next++;
+		r->started[idx] = fw_now_ns();
+		ret = slot_start(&r->slots[i], r->cases[idx % r->n], idx);
+		if (ret < 0)
+			return ret;
+		r->running++;
+	}
+	return 0;
+}
+
+/* Waits for a slot's pipe, a draining case's end, or the nearest deadline.
+ * Returns poll()'s count, or -errno. */
+static int sched_wait(struct sched_run_state *r, int64_t now)
+{
+	int64_t wait_ns = 1000 * FW_NS_PER_MS;
+	size_t i, jobs = r->jobs, nd = r->dr.n;
+	int np;
+
+	if (r->pfd_cap < jobs + nd) { /* the slots' pipes, then the draining pidfds */
+		struct pollfd *grown = realloc(r->pfd, (jobs + nd) * sizeof(*r->pfd));
+
+		if (!grown)
+			return -ENOMEM;
+		r->pfd = grown;
+		r->pfd_cap = jobs + nd;
+	}
+	for (i = 0; i < jobs; i++) {
+		r->pfd[i].fd = r->slots[i].pid ? r->slots[i].fd : -1;
+		r->pfd[i].events = POLLIN;
+		if (r->slots[i].pid && r->slots[i].deadline - now < wait_ns)
+			wait_ns = r->slots[i].deadline - now;
+	}
+	for (i = 0; i < nd; i++) {
+		r->pfd[jobs + i].fd = r->dr.d[i].pidfd;
+		r->pfd[jobs + i].events = POLLIN;
+		if (r->dr.d[i].deadline - now < wait_ns)
+			wait_ns = r->dr.d[i].deadline - now;
+	}
+	np = poll(r->pfd, jobs + nd, wait_ns > 0 ? (int)(wait_ns / FW_NS_PER_MS) + 1 : 0);
+	if (np < 0 && errno != EINTR)
+		return -errno;
+	return np < 0 ? 0 : np;
+}
+
+/* A finished run: kept for reporting in order, or, when its failure is
+ * something outside the kernels' doing, attempted again (at most
+ * SCHED_ATTEMPTS times, then INCONCLUSIVE). */
+static int sched_finished(struct sched_run_state *r, struct slot *s, bool killed)
+{
+	struct case_result *res = calloc(1, sizeof(*res));
+
+	if (!res)
+		return -ENOMEM;
+	slot_finish(s, r->cases[s->index % r->n], res, killed, r->started[s->index], &r->dr);
+	r->running--;
+	window_update(&r->win, res, r->cfg->adaptive);
+	res->attempts = ++r->attempts[s->index];
+	if (res->status == CASE_FAIL && res->late_explains) {
+		if (res->attempts < SCHED_ATTEMPTS) {
+			result_clear(res);
+			free(res);
+			r->retry[r->nretry++] = s->index;
+			return 0;
+		}
+		result_inconclusive(res, res->attempts);
+	}
+	run_label(res, s->index, r->n);
+	r->results[s->index] = res;
+	return 0;
+}
+
+/* Reads what the running cases wrote; a case over its budget is killed,
+ * unless its result already waits in the pipe: a harness stopped (SIGSTOP)
+ * past the deadline was late, not the case. A result is written only once
+ * the case is over, so one begun (larger than the pipe holds) gets a grace
+ * to finish. */
+static int sched_collect(struct sched_run_state *r, int np)
+{
+	int64_t now = fw_now_ns();
+	size_t i;
+
+	for (i = 0; i < r->jobs; i++) {
+		struct slot *s = &r->slots[i];
+		bool killed = false;
+		int ret = 0;
+
+		if (!s->pid)
+			continue;
+		if (np > 0 && (r->pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			ret = slot_read(s);
+		if (ret == 0 && now > s->deadline && (ret = slot_read(s)) == 0) {
+			if (s->len > 0 && !s->grace) {
+				s->grace = true;
+				s->deadline = now + SCHED_RESULT_GRACE_NS;
+			} else {
+				kill(s->pid, SIGKILL);
+				killed = true;
+				ret = 1;
+			}
+		}
+		if (ret == 1)
+			ret = sched_finished(r, s, killed);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Reports, in order, every run whose predecessors are all reported. */
+static void sched_report_ready(struct sched_run_state *r, sched_done_fn done, void *ctx)
+{
+	while (r->reported < r->total && r->results[r->reported]) {
+		struct case_result *res = r->results[r->reported];
+
+		if (r->cfg->tally)
+			r->cfg->tally[r->reported % r->n].counts[res->status]++;
+		done(ctx, r->reported, res);
+		result_clear(res);
+		free(res);
+		r->results[r->reported] = NULL;
+		r->reported++;
+	}
+}
+
+/* Nothing of the run outlives it: running cases killed, draining ones
+ * waited for (they close their namespaces), every buffer freed. */
+static void sched_cleanup(struct sched_run_state *r)
+{
+	size_t i;
+
+	for (i = 0; r->slots && i < r->jobs; i++) {
+		if (r->slots[i].pid) {
+			kill(r->slots[i].pid, SIGKILL);
+			while (waitpid(r->slots[i].pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		if (r->slots[i].fd >= 0)
+			close(r->slots[i].fd);
+		free(r->slots[i].buf);
+	}
+	drain_reap(&r->dr, r->cases, r->n, true);
+	free(r->dr.d);
+	for (i = 0; r->results && i < r->total; i++) {
+		if (r->results[i])
+			result_clear(r->results[i]);
+		free(r->results[i]);
+	}
+	free(r->results);
+	free(r->attempts);
+	free(r->retry);
+	free(r->started);
+	free(r->slots);
+	free(r->pfd);
+}
+
 int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config *cfg,
 	      volatile sig_atomic_t *stop, sched_done_fn done, void *ctx)
 {
-	size_t jobs = cfg->jobs ? cfg->jobs : 1;
-	size_t total = n * (cfg->repeat ? cfg->repeat : 1);
-	/* Finished runs wait here until every run before them is reported. */
-	struct case_result **results = calloc(total ? total : 1, sizeof(*results));
-	int64_t *started = calloc(total ? total : 1, sizeof(*started));
-	struct slot *slots = calloc(jobs, sizeof(*slots));
-	struct pollfd *pfd = NULL;
-	size_t pfd_cap = 0;
-	struct drains dr = { NULL, 0, 0 };
-	/* attempts made per run; runs waiting to be attempted again */
-	unsigned *attempts = calloc(total ? total : 1, sizeof(*attempts));
-	size_t *retry = calloc(total ? total : 1, sizeof(*retry));
-	size_t next = 0, reported = 0, nretry = 0, running = 0, i;
-	struct sched_window win;
+	struct sched_run_state r = { .cases = cases, .n = n, .cfg = cfg };
+	size_t i, slots_size;
 	int ret = 0;
 
-	window_init(&win, jobs, cfg->adaptive);
+	r.jobs = cfg->jobs ? cfg->jobs : 1;
+	r.total = n * (cfg->repeat ? cfg->repeat : 1);
+	slots_size = r.total ? r.total : 1;
+	r.results = calloc(slots_size, sizeof(*r.results));
+	r.started = calloc(slots_size, sizeof(*r.started));
+	r.slots = calloc(r.jobs, sizeof(*r.slots));
+	r.attempts = calloc(slots_size, sizeof(*r.attempts));
+	r.retry = calloc(slots_size, sizeof(*r.retry));
+	window_init(&r.win, r.jobs, cfg->adaptive);
 	/* one parent namespace for every case's, made before they fork */
 	topo_child_hash(true);
-	if (!results || !started || !slots || !attempts || !retry) {
+	if (!r.results || !r.started || !r.slots || !r.attempts || !r.retry) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	if (cfg->tally)
 		memset(cfg->tally, 0, n * sizeof(*cfg->tally));
-	for (i = 0; i < jobs; i++)
-		slots[i].fd = -1;
-	while (reported < total) {
-		int64_t now = fw_now_ns(), wait_ns = 1000 * FW_NS_PER_MS;
+	for (i = 0; i < r.jobs; i++)
+		r.slots[i].fd = -1;
+	while (r.reported < r.total) {
 		int np;
 
 		if (*stop) {
 			ret = -EINTR;
-			harvest_finished(slots, jobs, cases, n, results, started, &dr);
+			harvest_finished(r.slots, r.jobs, cases, n, r.results, r.started, &r.dr);
 			break;
 		}
-		for (i = 0; i < jobs && (nretry || next < total) && running < win.cur; i++) {
-			size_t idx;
-
-			if (slots[i].pid)
-				continue;
-			idx = nretry ? retry[--nretry] : next++;
-			started[idx] = fw_now_ns();
-			ret = slot_start(&slots[i], cases[idx % n], idx);
-			if (ret < 0)
-				goto out;
-			running++;
-		}
-		if (pfd_cap < jobs + dr.n) { /* the slots' pipes, then the draining pidfds */
-			struct pollfd *grown = realloc(pfd, (jobs + dr.n) * sizeof(*pfd));
-
-			if (!grown) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			pfd = grown;
-			pfd_cap = jobs + dr.n;
-		}
-		for (i = 0; i < jobs; i++) {
-			pfd[i].fd = slots[i].pid ? slots[i].fd : -1;
-			pfd[i].events = POLLIN;
-			if (slots[i].pid && slots[i].deadline - now < wait_ns)
-				wait_ns = slots[i].deadline - now;
-		}
-		for (i = 0; i < dr.n; i++) {
-			pfd[jobs + i].fd = dr.d[i].pidfd;
-			pfd[jobs + i].events = POLLIN;
-			if (dr.d[i].deadline - now < wait_ns)
-				wait_ns = dr.d[i].deadline - now;
-		}
-		np = poll(pfd, jobs + dr.n, wait_ns > 0 ? (int)(wait_ns / FW_NS_PER_MS) + 1 : 0);
-		if (np < 0 && errno != EINTR) {
-			ret = -errno;
+		if ((ret = sched_fill_slots(&r)) < 0 || (np = sched_wait(&r, fw_now_ns())) < 0 ||
+		    (ret = sched_collect(&r, np)) < 0) {
+			ret = ret < 0 ? ret : np;
 			break;
 		}
-		now = fw_now_ns();
-		for (i = 0; i < jobs; i++) {
-			struct slot *s = &slots[i];
-			bool killed = false;
-			int r = 0;
-
-			if (!s->pid)
-				continue;
-			if (np > 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				r = slot_read(s);
-			/* Over budget, unless its result already waits in the pipe: a
-			 * harness stopped (SIGSTOP) past the deadline was late, not the
-			 * case. A result is written only once the case is over, so one
-			 * begun (larger than the pipe holds) gets a grace to finish. */
-			if (r == 0 && now > s->deadline && (r = slot_read(s)) == 0) {
-				if (s->len > 0 && !s->grace) {
-					s->grace = true;
-					s->deadline = now + SCHED_RESULT_GRACE_NS;
-				} else {
-					kill(s->pid, SIGKILL);
-					killed = true;
-					r = 1;
-				}
-			}
-			if (r < 0) {
-				ret = r;
-				goto out;
-			}
-			if (r == 1) {
-				struct case_result *res = calloc(1, sizeof(*res));
-
-				if (!res) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				slot_finish(s, cases[s->index % n], res, killed, started[s->index], &dr);
-				running--;
-				window_update(&win, res, cfg->adaptive);
-				res->attempts = ++attempts[s->index];
-				if (res->status == CASE_FAIL && res->late_explains) {
-					if (res->attempts < SCHED_ATTEMPTS) {
-						result_clear(res);
-						free(res);
-						retry[nretry++] = s->index;
-						continue;
-					}
-					result_inconclusive(res, res->attempts);
-				}
-				run_label(res, s->index, n);
-				results[s->index] = res;
-			}
-		}
-		drain_reap(&dr, cases, n, false);
-		while (reported < total && results[reported]) {
-			struct case_result *res = results[reported];
-
-			if (cfg->tally)
-				cfg->tally[reported % n].counts[res->status]++;
-			done(ctx, reported, res);
-			result_clear(res);
-			free(res);
-			results[reported] = NULL;
-			reported++;
-		}
+		drain_reap(&r.dr, cases, n, false);
+		sched_report_ready(&r, done, ctx);
 	}
 out:
-	for (i = 0; slots && i < jobs; i++) {
-		if (slots[i].pid) {
-			kill(slots[i].pid, SIGKILL);
-			while (waitpid(slots[i].pid, NULL, 0) < 0 && errno == EINTR)
+	/* kill what runs, then report the interrupted runs, then wait for the
+	 * last ones to close their namespaces (sched_cleanup) */
+	for (i = 0; r.slots && i < r.jobs; i++)
+		if (r.slots[i].pid) {
+			kill(r.slots[i].pid, SIGKILL);
+			while (waitpid(r.slots[i].pid, NULL, 0) < 0 && errno == EINTR)
 				;
+			r.slots[i].pid = 0;
 		}
-		if (slots[i].fd >= 0)
-			close(slots[i].fd);
-		free(slots[i].buf);
-	}
 	if (ret == -EINTR)
-		report_interrupted(cases, n, total, reported, results, done, ctx);
-	/* Every result is out: now wait for the last ones to close their
-	 * namespaces, so that nothing of the run outlives it. */
-	drain_reap(&dr, cases, n, true);
-	free(dr.d);
-	for (i = 0; results && i < total; i++) {
-		if (results[i])
-			result_clear(results[i]);
-		free(results[i]);
-	}
-	free(results);
-	free(attempts);
-	free(retry);
-	free(started);
-	free(slots);
-	free(pfd);
+		report_interrupted(cases, n, r.total, r.reported, r.results, done, ctx);
+	sched_cleanup(&r);
 	return ret;
 }
