@@ -77,7 +77,7 @@ struct step_kind_info {
 	void (*say)(const struct fw_case *c, struct fw_step *s, const struct step_words *w);
 };
 extern const struct step_kind_info step_kinds[STEP_KIND_COUNT];
-step_check_fn check_accept, check_connect, check_recv, check_setsockopt, check_inject,
+step_check_fn check_group_use, check_accept, check_connect, check_recv, check_setsockopt, check_inject,
     check_start, check_segment, check_state, check_counter, check_sysctl, check_conntrack,
     check_exit, check_kmsg, check_tcp_info;
 
