@@ -667,7 +667,9 @@ static int wait_injected_arrival(struct engine *E, const struct seg *q)
 	}
 }
 
-int do_inject(struct engine *E, const struct fw_step *st)
+/* The segment an inject step sends: addresses and ports of the current
+ * flow, its header and options, and its numbers taken from the wire. */
+static int inject_spec_build(struct engine *E, const struct fw_step *st, struct inject_spec *out)
 {
 	static const struct fw_expr def_seq = { .set = true, .base = EXPR_RCV_NXT };
 	static const struct fw_expr def_ack = { .set = true, .base = EXPR_SND_NXT };
@@ -675,7 +677,6 @@ int do_inject(struct engine *E, const struct fw_step *st)
 	static const struct fw_expr def_tsecr = { .set = true, .base = EXPR_TSECR };
 	enum fw_host h = st->host, p = st->peer;
 	struct inject_spec spec;
-	struct fw_event ev, *added;
 	struct flow *f;
 	uint8_t i;
 	int ret;
@@ -733,37 +734,58 @@ int do_inject(struct engine *E, const struct fw_step *st)
 		if (ret < 0)
 			return ret;
 	}
+	*out = spec;
+	return 0;
+}
+
+/* The injected segment in the timeline, as the wire would show it. */
+static void inject_event(struct engine *E, const struct fw_step *st, const struct inject_spec *sp,
+			 struct fw_event *ev)
+{
+	enum fw_host h = st->host;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = EV_INJECT;
+	ev->t_ns = fw_now_ns() - E->t0;
+	ev->step = E->step;
+	ev->host = h;
+	ev->rule = -1;
+	ev->seg.src = sp->src;
+	ev->seg.dst = sp->dst;
+	ev->seg.sport = sp->sport;
+	ev->seg.dport = sp->dport;
+	ev->seg.seq = sp->seq;
+	ev->seg.ack = sp->ack;
+	ev->seg.flags = sp->flags;
+	ev->seg.win = sp->win;
+	ev->seg.len = sp->payload_len;
+	ev->seg.has_ts = sp->has_ts;
+	ev->seg.tsval = sp->tsval;
+	ev->seg.tsecr = sp->tsecr;
+	ev->seg.has_mss = sp->has_mss;
+	ev->seg.mss = sp->mss;
+	ev->seg.wscale = sp->has_wscale ? (int8_t)sp->wscale : -1;
+	ev->seg.sack_ok = sp->sack_ok;
+	ev->seg.nsack = sp->nsack;
+	memcpy(ev->seg.sack, sp->sack, sizeof(ev->seg.sack));
+	seg_text(E, h, &ev->seg, ev, !st->at_box ? "inject " :
+				       st->at == FAULT_LEG_A ? "inject from wire-a: " : "inject from wire-b: ");
+}
+
+int do_inject(struct engine *E, const struct fw_step *st)
+{
+	struct inject_spec spec;
+	struct fw_event ev, *added;
+	int ret = inject_spec_build(E, st, &spec);
+
+	if (ret < 0)
+		return ret;
 	/* from a wire (leg): the sender's address, sent where that wire meets the box */
-	ret = inject_send(st->at_box ? E->inj_wire[st->at] : E->inj[h], &spec, E->err,
+	ret = inject_send(st->at_box ? E->inj_wire[st->at] : E->inj[st->host], &spec, E->err,
 			  sizeof(E->err));
 	if (ret < 0)
 		return ret;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_INJECT;
-	ev.t_ns = fw_now_ns() - E->t0;
-	ev.step = E->step;
-	ev.host = h;
-	ev.rule = -1;
-	ev.seg.src = spec.src;
-	ev.seg.dst = spec.dst;
-	ev.seg.sport = spec.sport;
-	ev.seg.dport = spec.dport;
-	ev.seg.seq = spec.seq;
-	ev.seg.ack = spec.ack;
-	ev.seg.flags = spec.flags;
-	ev.seg.win = spec.win;
-	ev.seg.len = spec.payload_len;
-	ev.seg.has_ts = spec.has_ts;
-	ev.seg.tsval = spec.tsval;
-	ev.seg.tsecr = spec.tsecr;
-	ev.seg.has_mss = spec.has_mss;
-	ev.seg.mss = spec.mss;
-	ev.seg.wscale = spec.has_wscale ? (int8_t)spec.wscale : -1;
-	ev.seg.sack_ok = spec.sack_ok;
-	ev.seg.nsack = spec.nsack;
-	memcpy(ev.seg.sack, spec.sack, sizeof(ev.seg.sack));
-	seg_text(E, h, &ev.seg, &ev, !st->at_box ? "inject " :
-				       st->at == FAULT_LEG_A ? "inject from wire-a: " : "inject from wire-b: ");
+	inject_event(E, st, &spec, &ev);
 	E->step_seg[E->step].set = true; /* for a later tsval(MARK) */
 	E->step_seg[E->step].seg = ev.seg;
 	added = timeline_add(&E->res->tl, &ev);
