@@ -19,7 +19,7 @@ static int intercept_queue_open(struct intercept *ic, char *err, size_t errlen)
 	static const uint16_t pfs[] = {AF_INET, AF_INET6};
 	uint32_t maxlen;
 	size_t i;
-	int h, flags, ret = 0;
+	int flags, ret = 0;
 
 	ic->h = nfq_open();
 	if (!ic->h) {
@@ -94,49 +94,50 @@ static int intercept_queue_open(struct intercept *ic, char *err, size_t errlen)
 		    fw_err(err, errlen, -errno, "wire: NFQUEUE socket flags: %s", strerror(errno));
 		goto out;
 	}
-	/* IPPROTO_RAW: we give the whole IP header (IPv4: IP_HDRINCL implied;
-	 * IPv6: the same since Linux 4.5). */
+out:
+	return ret;
+}
+
+/* What else lives in the wire's namespace: raw sockets for duplicates
+ * (IPPROTO_RAW: we give the whole IP header; IPv4: IP_HDRINCL implied,
+ * IPv6: the same since Linux 4.5) and the indexes of the interfaces
+ * segments come in by. */
+static int intercept_ns_handles(struct intercept *ic, char *err, size_t errlen)
+{
+	static const uint16_t pfs[] = {AF_INET, AF_INET6};
+	size_t i;
+	int h;
+
 	for (i = 0; fault_set_needs_payload(ic->faults) && i < INTERCEPT_FAMILIES; i++) {
 		ic->raw_fd[i] = socket(pfs[i], SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-		if (ic->raw_fd[i] < 0) {
-			ret = fw_err(err, errlen, -errno, "wire: raw socket for duplicates: %s",
-				     strerror(errno));
-			goto out;
-		}
+		if (ic->raw_fd[i] < 0)
+			return fw_err(err, errlen, -errno, "wire: raw socket for duplicates: %s",
+				      strerror(errno));
 	}
 	for (h = 0; h < HOST_COUNT; h++) {
 		if (!ic->ifname[h][0])
 			continue;
 		ic->ifindex[h] = if_nametoindex(ic->ifname[h]);
-		if (!ic->ifindex[h]) {
-			ret = fw_err(err, errlen, -ENODEV, "wire: no interface %s: %s",
-				     ic->ifname[h], strerror(errno));
-			goto out;
-		}
+		if (!ic->ifindex[h])
+			return fw_err(err, errlen, -ENODEV, "wire: no interface %s: %s",
+				      ic->ifname[h], strerror(errno));
 	}
-out:
-	return ret;
+	return 0;
 }
 
-int intercept_open(struct intercept **out, const struct intercept_config *cfg, char *err,
-		   size_t errlen)
+/* The interceptor's state from its configuration: faults, leg, queue, the
+ * interfaces segments come in by, and our own reference to the wire's
+ * namespace (intercept_free() still needs it to take the rules out, whatever
+ * the caller closed by then). On error, what was made is in *out. */
+static int intercept_new(struct intercept **out, const struct intercept_config *cfg, char *err,
+			 size_t errlen)
 {
-	struct intercept *ic = NULL;
-	int saved = -1, ret, lret, h;
-	size_t i;
-	int fam;
+	struct intercept *ic = calloc(1, sizeof(*ic));
+	int h;
 
-	*out = NULL;
-	if (!cfg || cfg->wire_ns_fd < 0 || !cfg->faults) {
-		ret =
-		    fw_err(err, errlen, -EINVAL, "wire: interceptor needs a namespace and faults");
-		goto out;
-	}
-	ic = calloc(1, sizeof(*ic));
-	if (!ic) {
-		ret = fw_err(err, errlen, -ENOMEM, "wire: out of memory");
-		goto out;
-	}
+	*out = ic;
+	if (!ic)
+		return fw_err(err, errlen, -ENOMEM, "wire: out of memory");
 	ic->fd = ic->timer_fd = ic->ns_fd = ic->stamp_fd = -1;
 	ic->raw_fd[INTERCEPT_V4] = ic->raw_fd[INTERCEPT_V6] = -1;
 	ic->view = cfg->view;
@@ -146,44 +147,57 @@ int intercept_open(struct intercept **out, const struct intercept_config *cfg, c
 	ic->leg = cfg->leg;
 	ic->queue_num = cfg->queue_num;
 	ic->namespace_dies = cfg->namespace_dies;
-	/* Our own reference: intercept_free() still needs the namespace to take
-	 * the rules out, whatever the caller closed by then. */
 	ic->ns_fd = fcntl(cfg->wire_ns_fd, F_DUPFD_CLOEXEC, 0);
-	if (ic->ns_fd < 0) {
-		ret = fw_err(err, errlen, -errno, "wire: namespace fd: %s", strerror(errno));
-		goto out;
-	}
+	if (ic->ns_fd < 0)
+		return fw_err(err, errlen, -errno, "wire: namespace fd: %s", strerror(errno));
 	for (h = 0; h < HOST_COUNT; h++) {
 		const char *name = cfg->in_ifname[h];
 
 		if (!name)
 			continue;
-		if (!*name || strlen(name) >= IF_NAMESIZE) {
-			ret = fw_err(err, errlen, -EINVAL, "wire: bad interface name '%s'", name);
-			goto out;
-		}
+		if (!*name || strlen(name) >= IF_NAMESIZE)
+			return fw_err(err, errlen, -EINVAL, "wire: bad interface name '%s'", name);
 		strcpy(ic->ifname[h], name);
 	}
-	ret = intercept_filters_build(ic, err, errlen);
-	if (ret < 0)
-		goto out;
+	return 0;
+}
+
+/* The queue is bound from inside the wire's namespace (nfnetlink follows
+ * the thread's). */
+static int intercept_queue_open_in_ns(struct intercept *ic, char *err, size_t errlen)
+{
+	int saved, ret, lret;
 
 	ret = netns_enter(ic->ns_fd, &saved);
-	if (ret < 0) {
-		fw_err(err, errlen, ret, "wire: cannot enter namespace: %s", strerror(-ret));
-		goto out;
-	}
-	ret = intercept_queue_open(ic, err, errlen);
-	lret = netns_leave(saved);
-	saved = -1;
 	if (ret < 0)
-		goto out;
-	if (lret < 0) {
+		return fw_err(err, errlen, ret, "wire: cannot enter namespace: %s", strerror(-ret));
+	ret = intercept_queue_open(ic, err, errlen);
+	if (ret == 0)
+		ret = intercept_ns_handles(ic, err, errlen);
+	lret = netns_leave(saved);
+	if (ret == 0 && lret < 0)
 		ret = fw_err(err, errlen, lret, "wire: cannot return from namespace: %s",
 			     strerror(-lret));
+	return ret;
+}
+
+int intercept_open(struct intercept **out, const struct intercept_config *cfg, char *err,
+		   size_t errlen)
+{
+	struct intercept *ic = NULL;
+	size_t i;
+	int fam, ret;
+
+	*out = NULL;
+	if (!cfg || cfg->wire_ns_fd < 0 || !cfg->faults) {
+		ret =
+		    fw_err(err, errlen, -EINVAL, "wire: interceptor needs a namespace and faults");
 		goto out;
 	}
-
+	if ((ret = intercept_new(&ic, cfg, err, errlen)) < 0 ||
+	    (ret = intercept_filters_build(ic, err, errlen)) < 0 ||
+	    (ret = intercept_queue_open_in_ns(ic, err, errlen)) < 0)
+		goto out;
 	/* The queue reports when a packet arrived only if the kernel stamped it,
 	 * which it does (machine-wide) while some socket wants timestamps: this
 	 * one does, so each segment's dwell in the queue is known. Best effort. */
@@ -198,17 +212,15 @@ int intercept_open(struct intercept **out, const struct intercept_config *cfg, c
 		ret = fw_err(err, errlen, -errno, "wire: timerfd: %s", strerror(errno));
 		goto out;
 	}
-
 	/* Rules last: the queue already has its listener, so no segment meets a
 	 * queue nobody reads (the kernel would drop it). */
-	for (fam = 0; fam < INTERCEPT_FAMILIES; fam++) {
+	for (fam = 0; fam < INTERCEPT_FAMILIES; fam++)
 		for (i = 0; i < ic->nfilters; i++) {
 			ret = intercept_filter_install(ic, (enum intercept_family)fam,
 						       &ic->filters[i], err, errlen);
 			if (ret < 0)
 				goto out;
 		}
-	}
 	*out = ic;
 	ic = NULL;
 	ret = 0;
