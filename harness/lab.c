@@ -630,35 +630,37 @@ static int lab_pass_arg(struct lab_options *o, const char *name, const char *val
 	return -1;
 }
 
+/* lab's options; those of 'finwave run' (OPT_PASS_ARG) pass on to it */
+enum { OPT_KERNEL = 256, OPT_CACHE, OPT_ACCEL, OPT_MEMORY, OPT_CPUS, OPT_APPEND, OPT_TIMEOUT, OPT_CLAIMS,
+       OPT_PASS_ARG, OPT_SLOW };
+static const struct option lab_longopts[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "report-dir", required_argument, NULL, 'r' },
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "claims", required_argument, NULL, OPT_CLAIMS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "filter", required_argument, NULL, OPT_PASS_ARG },
+	{ "jobs", required_argument, NULL, OPT_PASS_ARG },
+	{ "shard", required_argument, NULL, OPT_PASS_ARG },
+	{ "repeat", required_argument, NULL, OPT_PASS_ARG },
+	{ "slow", no_argument, NULL, OPT_SLOW },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 /* Fills o from the command line: -1 to go on, else the exit code. */
 static int lab_options_parse(int argc, char **argv, struct lab_options *o)
 {
-	enum { OPT_KERNEL = 256, OPT_CACHE, OPT_ACCEL, OPT_MEMORY, OPT_CPUS, OPT_APPEND, OPT_TIMEOUT, OPT_CLAIMS,
-	       OPT_PASS_ARG, OPT_SLOW };
-	static const struct option longopts[] = {
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "report-dir", required_argument, NULL, 'r' },
-		{ "cache", required_argument, NULL, OPT_CACHE },
-		{ "accel", required_argument, NULL, OPT_ACCEL },
-		{ "memory", required_argument, NULL, OPT_MEMORY },
-		{ "cpus", required_argument, NULL, OPT_CPUS },
-		{ "append", required_argument, NULL, OPT_APPEND },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "claims", required_argument, NULL, OPT_CLAIMS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "filter", required_argument, NULL, OPT_PASS_ARG },
-		{ "jobs", required_argument, NULL, OPT_PASS_ARG },
-		{ "shard", required_argument, NULL, OPT_PASS_ARG },
-		{ "repeat", required_argument, NULL, OPT_PASS_ARG },
-		{ "slow", no_argument, NULL, OPT_SLOW },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int opt, idx, code = -1;
 	size_t i;
 
 	optind = 2;
-	while (code < 0 && (opt = getopt_long(argc, argv, "hq", longopts, &idx)) != -1) {
+	while (code < 0 && (opt = getopt_long(argc, argv, "hq", lab_longopts, &idx)) != -1) {
 		switch (opt) {
 		case OPT_KERNEL:
 			if (o->nkernels == LAB_MAX_KERNELS) {
@@ -705,7 +707,7 @@ static int lab_options_parse(int argc, char **argv, struct lab_options *o)
 			o->quiet = true;
 			break;
 		case OPT_PASS_ARG:
-			code = lab_pass_arg(o, longopts[idx].name, optarg);
+			code = lab_pass_arg(o, lab_longopts[idx].name, optarg);
 			break;
 		case OPT_SLOW:
 			code = lab_pass_arg(o, "slow", NULL);

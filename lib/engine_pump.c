@@ -291,6 +291,78 @@ static void on_box_packet(struct engine *E, enum fault_leg side, const struct ca
 	timeline_add(&E->res->tl, &ev);
 }
 
+/* The queue's lateness: how long each segment waited for us to read it. */
+static void intercept_lateness(struct engine *E, const struct intercept_event *iev)
+{
+	int64_t dwell = iev->read_ns - iev->queued_ns;
+
+	if (iev->kind != INTERCEPT_ACTED && iev->kind != INTERCEPT_PASSED)
+		return;
+	E->res->late.queued++;
+	/* A dropped segment's wait changes nothing on the wire. */
+	if (iev->kind == INTERCEPT_ACTED && iev->decision.action == FAULT_DROP) {
+		late_note_run(E, LATE_DWELL, dwell);
+	} else {
+		late_note(E, LATE_DWELL, dwell);
+		if (dwell > E->wire_dwell_run)
+			E->wire_dwell_run = dwell;
+	}
+}
+
+/* What the fault did, in words before the segment ("fault 'x' drop #2: "),
+ * and when a kept segment went (its lateness). */
+static void intercept_words(struct engine *E, const struct intercept_event *iev,
+			    const struct fault_rule *rule, struct fw_event *ev, char *prefix,
+			    size_t len)
+{
+	prefix[0] = '\0';
+	switch (iev->kind) {
+	case INTERCEPT_RELEASED:
+	case INTERCEPT_COPY_SENT: {
+		char held[32];
+
+		ev->released = true;
+		ev->held_ns = iev->t_ns - iev->queued_ns;
+		/* Due on its timer, or when the event that releases it happened. */
+		if (iev->due_ns)
+			ev->late_ns = iev->t_ns - iev->due_ns;
+		else if (E->release_trigger)
+			ev->late_ns = iev->t_ns - E->release_trigger;
+		late_note(E, LATE_RELEASE, ev->late_ns);
+		fw_duration_format(ev->held_ns, held, sizeof(held));
+		if (iev->kind == INTERCEPT_RELEASED)
+			snprintf(prefix, len, "fault '%s' released after %s: ",
+				 rule ? rule->name : "?", held);
+		else if (iev->err)
+			snprintf(prefix, len, "fault '%s' could not send the copy (%s): ",
+				 rule ? rule->name : "?", fw_errno_name(-iev->err));
+		else
+			snprintf(prefix, len, "fault '%s' sent the copy %s later: ",
+				 rule ? rule->name : "?", held);
+		break;
+	}
+	case INTERCEPT_PASSED:
+		break;
+	case INTERCEPT_ACTED:
+		ev->late_ns = iev->read_ns - iev->queued_ns;
+		if (iev->decision.action == FAULT_REWRITE && iev->err)
+			snprintf(prefix, len, "fault '%s' could not rewrite #%u (%s), passed: ",
+				 rule ? rule->name : "?", iev->decision.occurrence,
+				 fw_errno_name(-iev->err));
+		else
+			snprintf(prefix, len, "fault '%s' %s #%u: ", rule ? rule->name : "?",
+				 fault_action_name(ev->action), iev->decision.occurrence);
+		break;
+	}
+	if (rule && rule->leg != FAULT_LEG_A) { /* "...: " -> "... on wire-b: " */
+		size_t used = strlen(prefix);
+
+		if (used >= 2 && used + 12 < len)
+			snprintf(prefix + used - 2, len - used + 2, " on %s: ",
+				 fault_leg_name(rule->leg));
+	}
+}
+
 void on_intercept(void *ctx, const struct intercept_event *iev)
 {
 	struct engine *E = ctx;
@@ -298,19 +370,7 @@ void on_intercept(void *ctx, const struct intercept_event *iev)
 	struct fw_event ev;
 	char prefix[160];
 
-	if (iev->kind == INTERCEPT_ACTED || iev->kind == INTERCEPT_PASSED) {
-		int64_t dwell = iev->read_ns - iev->queued_ns;
-
-		E->res->late.queued++;
-		/* A dropped segment's wait changes nothing on the wire. */
-		if (iev->kind == INTERCEPT_ACTED && iev->decision.action == FAULT_DROP) {
-			late_note_run(E, LATE_DWELL, dwell);
-		} else {
-			late_note(E, LATE_DWELL, dwell);
-			if (dwell > E->wire_dwell_run)
-				E->wire_dwell_run = dwell;
-		}
-	}
+	intercept_lateness(E, iev);
 	if (iev->kind == INTERCEPT_PASSED) {
 		dwell_remember(E, iev->from, &iev->seg, iev->read_ns - iev->queued_ns);
 		return;
@@ -325,51 +385,7 @@ void on_intercept(void *ctx, const struct intercept_event *iev)
 	ev.rule = iev->decision.rule;
 	ev.side = rule ? rule->leg : FAULT_LEG_A;
 	ev.err = iev->err;
-	switch (iev->kind) {
-	case INTERCEPT_RELEASED:
-	case INTERCEPT_COPY_SENT: {
-		char held[32];
-
-		ev.released = true;
-		ev.held_ns = iev->t_ns - iev->queued_ns;
-		/* Due on its timer, or when the event that releases it happened. */
-		if (iev->due_ns)
-			ev.late_ns = iev->t_ns - iev->due_ns;
-		else if (E->release_trigger)
-			ev.late_ns = iev->t_ns - E->release_trigger;
-		late_note(E, LATE_RELEASE, ev.late_ns);
-		fw_duration_format(ev.held_ns, held, sizeof(held));
-		if (iev->kind == INTERCEPT_RELEASED)
-			snprintf(prefix, sizeof(prefix), "fault '%s' released after %s: ",
-				 rule ? rule->name : "?", held);
-		else if (iev->err)
-			snprintf(prefix, sizeof(prefix), "fault '%s' could not send the copy (%s): ",
-				 rule ? rule->name : "?", fw_errno_name(-iev->err));
-		else
-			snprintf(prefix, sizeof(prefix), "fault '%s' sent the copy %s later: ",
-				 rule ? rule->name : "?", held);
-		break;
-	}
-	case INTERCEPT_PASSED:
-		break;
-	case INTERCEPT_ACTED:
-		ev.late_ns = iev->read_ns - iev->queued_ns;
-		if (iev->decision.action == FAULT_REWRITE && iev->err)
-			snprintf(prefix, sizeof(prefix), "fault '%s' could not rewrite #%u (%s), passed: ",
-				 rule ? rule->name : "?", iev->decision.occurrence,
-				 fw_errno_name(-iev->err));
-		else
-			snprintf(prefix, sizeof(prefix), "fault '%s' %s #%u: ", rule ? rule->name : "?",
-				 fault_action_name(ev.action), iev->decision.occurrence);
-		break;
-	}
-	if (rule && rule->leg != FAULT_LEG_A) { /* "...: " -> "... on wire-b: " */
-		size_t used = strlen(prefix);
-
-		if (used >= 2 && used + 12 < sizeof(prefix))
-			snprintf(prefix + used - 2, sizeof(prefix) - used + 2, " on %s: ",
-				 fault_leg_name(rule->leg));
-	}
+	intercept_words(E, iev, rule, &ev, prefix, sizeof(prefix));
 	seg_text(E, iev->from, &iev->seg, &ev, prefix);
 	if (iev->rewritten) {
 		struct fw_event after = ev;
