@@ -2,7 +2,66 @@
  * timer), free. */
 #include "intercept_int.h"
 
+#include <pthread.h>
+
 /* ---- open / process / free ---- */
+
+/* One family's filters, on a thread of its own (intercept_filters_install). */
+struct intercept_family_job {
+	struct intercept *ic;
+	enum intercept_family fam;
+	int ret;
+	char err[FW_ERRLEN];
+};
+
+static void *intercept_family_install(void *arg)
+{
+	struct intercept_family_job *j = arg;
+	size_t i;
+
+	j->ret = 0;
+	for (i = 0; i < j->ic->nfilters && j->ret == 0; i++)
+		j->ret = intercept_filter_install(j->ic, j->fam, &j->ic->filters[i], j->err,
+						  sizeof(j->err));
+	return NULL;
+}
+
+/* Every filter of both families. Each iptables run is a process (5-20 ms,
+ * most of a fault case's setup): the IPv6 ones run beside the IPv4 ones.
+ * A family touches only its own backend, tool path and installed[] flag;
+ * iptables-nft retries a batch another one's commit overtook, and legacy
+ * iptables waits for the other's lock (-w). The error is the first
+ * family's that failed. */
+static int intercept_filters_install(struct intercept *ic, char *err, size_t errlen)
+{
+	struct intercept_family_job jobs[INTERCEPT_FAMILIES];
+	pthread_t th[INTERCEPT_FAMILIES];
+	bool started[INTERCEPT_FAMILIES] = { false };
+	int fam, ret = 0;
+
+	for (fam = 0; fam < INTERCEPT_FAMILIES; fam++) {
+		jobs[fam] = (struct intercept_family_job){ .ic = ic,
+							   .fam = (enum intercept_family)fam };
+		jobs[fam].err[0] = '\0';
+		/* the first family in this thread, the others beside it (or
+		 * after it, in this thread, when no thread can be had) */
+		if (fam > 0)
+			started[fam] = pthread_create(&th[fam], NULL, intercept_family_install,
+						      &jobs[fam]) == 0;
+	}
+	intercept_family_install(&jobs[0]);
+	for (fam = 1; fam < INTERCEPT_FAMILIES; fam++) {
+		if (started[fam])
+			pthread_join(th[fam], NULL);
+		else
+			intercept_family_install(&jobs[fam]);
+	}
+	for (fam = 0; fam < INTERCEPT_FAMILIES && ret == 0; fam++)
+		if (jobs[fam].ret < 0)
+			ret = fw_err(err, errlen, jobs[fam].ret, "%s", jobs[fam].err);
+	return ret;
+}
+
 
 /* Errors that mean "this machine cannot queue here" rather than a fault of
  * ours: no capability, no nfnetlink, no nfnetlink_queue. */
@@ -185,8 +244,7 @@ int intercept_open(struct intercept **out, const struct intercept_config *cfg, c
 		   size_t errlen)
 {
 	struct intercept *ic = NULL;
-	size_t i;
-	int fam, ret;
+	int ret;
 
 	*out = NULL;
 	if (!cfg || cfg->wire_ns_fd < 0 || !cfg->faults) {
@@ -214,13 +272,9 @@ int intercept_open(struct intercept **out, const struct intercept_config *cfg, c
 	}
 	/* Rules last: the queue already has its listener, so no segment meets a
 	 * queue nobody reads (the kernel would drop it). */
-	for (fam = 0; fam < INTERCEPT_FAMILIES; fam++)
-		for (i = 0; i < ic->nfilters; i++) {
-			ret = intercept_filter_install(ic, (enum intercept_family)fam,
-						       &ic->filters[i], err, errlen);
-			if (ret < 0)
-				goto out;
-		}
+	ret = intercept_filters_install(ic, err, errlen);
+	if (ret < 0)
+		goto out;
 	*out = ic;
 	ic = NULL;
 	ret = 0;
