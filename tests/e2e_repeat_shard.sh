@@ -76,16 +76,21 @@ grep -q 'verdict changed' "$work/out" && fail "--repeat 3: a flip reported on a 
 # ERROR while the others PASS.
 "$FINWAVE" run --repeat 3 --jobs 1 --filter 'loss/first-fin-lost?ipv4?' cases/ >"$work/out" 2>&1 &
 pid=$!
-# The first run's line is in the output once the second run's process is
-# forked (the scheduler flushes before each fork), so the case process seen
-# after it is the second run's, whatever else the harness forked before.
-second=""
+# The case processes in the order they appear: a case process holds its
+# namespaces (a preflight helper the harness forks does not), and the first
+# run's may still be there, releasing them, after its result. The second
+# one seen is the second run's.
+second="" seen=" "
 deadline=$((SECONDS + 20))
 while [ -z "$second" ] && [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null; do
-  if grep -qF 'first-fin-lost[ipv4] (' "$work/out"; then
-    second=$(pgrep -P "$pid" -x finwave | head -1)
-  fi
-  [ -z "$second" ] && sleep 0.005
+  for c in $(pgrep -P "$pid" -x finwave); do
+    case "$seen" in *" $c "*) continue ;; esac
+    n=$(readlink /proc/"$c"/fd/* 2>/dev/null | grep -c '^net:')
+    [ "$n" -ge 3 ] || continue
+    [ "$seen" != " " ] && second=$c
+    seen="$seen$c "
+  done
+  [ -z "$second" ] && sleep 0.002
 done
 if [ -n "$second" ]; then
   kill -ABRT "$second"
