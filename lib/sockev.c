@@ -36,12 +36,18 @@ extern const char fw_sockev_obj[], fw_sockev_obj_end[];
  * picks the port) wait here for its first event that has them. */
 #define SOCKEV_PENDING 16
 
+#define SOCKEV_MAX_PROGRAMS 8
+
 /* What sockev_load() did, for the whole process and its forked children. */
 static struct {
 	bool tried;
 	int ret;
 	char err[FW_ERRLEN];
 	struct bpf_object *obj;
+	/* the attachments: each holds its tracepoint until the process ends
+	 * (kept here, not dropped, so they stay ours to the end) */
+	struct bpf_link *links[SOCKEV_MAX_PROGRAMS];
+	size_t nlinks;
 	int rings_fd, alias_fd, lost_fd;
 } loaded;
 
@@ -97,13 +103,20 @@ static int sockev_load_once(char *err, size_t errlen)
 		goto out;
 	}
 	bpf_object__for_each_program(prog, obj) {
-		/* The link lives as long as the object (and forked copies of its fds). */
-		if (!bpf_program__attach(prog)) {
+		/* The link's fd holds the attachment (forked copies of it too). */
+		struct bpf_link *link = NULL;
+
+		if (loaded.nlinks == SOCKEV_MAX_PROGRAMS)
+			errno = E2BIG;
+		else
+			link = bpf_program__attach(prog);
+		if (!link) {
 			ret = -errno;
 			fw_err(err, errlen, ret, "cannot attach %s: %s", bpf_program__name(prog),
 			       strerror(-ret));
 			goto out;
 		}
+		loaded.links[loaded.nlinks++] = link;
 	}
 	rings = bpf_object__find_map_by_name(obj, "rings");
 	loaded.rings_fd = rings ? bpf_map__fd(rings) : -1;
@@ -117,7 +130,9 @@ static int sockev_load_once(char *err, size_t errlen)
 	obj = NULL;
 	ret = 0;
 out:
-	bpf_object__close(obj); /* accepts NULL; detaches what was attached */
+	while (ret < 0 && loaded.nlinks) /* a failed load leaves nothing attached */
+		bpf_link__destroy(loaded.links[--loaded.nlinks]);
+	bpf_object__close(obj); /* accepts NULL */
 	return ret;
 }
 
