@@ -367,7 +367,7 @@ static int topo_wire_up(struct topo *t, struct nl *nl, char *err, size_t errlen)
 	for (i = 0; ret == 0 && i < d->nlinks; i++) {
 		const struct topo_link_desc *l = &d->links[i];
 		const struct topo_end *pa, *pb;
-		int ia, ib;
+		int ia = 0, ib = 0; /* no peer (external): unused */
 
 		/* an external link's ends face the box, whose MACs we do not know */
 		pa = l->external ? NULL : l3_peer(d, i, 0, &ia);
