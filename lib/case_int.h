@@ -64,12 +64,15 @@ struct step_words;
  * each other, and references to earlier steps (case_step_load.c). */
 typedef int step_check_fn(struct loader *L, struct fw_case *c, yaml_node_t *map,
 			  struct fw_step *s);
+#define STEP_MAX_KEYS 28
 struct step_kind_info {
 	const char *name;  /* as written after do: or expect: */
 	bool expect;       /* an expectation (expect:), else an action (do:) */
 	bool needs_socket; /* works on an open socket of its host ('sock') */
 	unsigned hosts;    /* what 'host' may name; 0 = HOSTS_ENDPOINTS */
-	const char *const keys[20]; /* the keys it takes besides the ones every step takes */
+	/* the keys it takes besides the ones every step takes, ended by NULL:
+	 * a kind may name STEP_MAX_KEYS - 1 (test_case checks the end) */
+	const char *const keys[STEP_MAX_KEYS];
 	const char *required;       /* one key it must have, or NULL */
 	int64_t within;             /* its default window (ns), 0 = none */
 	void (*init)(struct fw_step *s); /* its union member's defaults */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "case.h"
+#include "case_int.h" /* step_kinds[], to check its key lists */
 #include "seg.h"
 #include "util.h"
 #include "vocab.h"
@@ -891,6 +892,18 @@ static void test_error_many_connections(void **state)
 		     "t.yaml:3:53: ", "'every' does not apply to 'silence'");
 }
 
+/* Every kind's key list ends with NULL inside its array: a kind that
+ * filled it would make the loader read past it (found by fuzzing when
+ * 'segment' reached 20 keys in an array of 20). */
+static void test_step_kind_keys_end(void **state)
+{
+	int k;
+
+	(void)state;
+	for (k = 0; k < STEP_KIND_COUNT; k++)
+		assert_null(step_kinds[k].keys[STEP_MAX_KEYS - 1]);
+}
+
 static void test_step_kind_names(void **state)
 {
 	static const char *const names[STEP_KIND_COUNT] = {
@@ -1534,6 +1547,7 @@ int main(void)
 	    cmocka_unit_test(test_minimal_case_defaults),
 	    cmocka_unit_test(test_fault_without_flags),
 	    cmocka_unit_test(test_step_kind_names),
+	    cmocka_unit_test(test_step_kind_keys_end),
 	    cmocka_unit_test(test_matrix_expand),
 	    cmocka_unit_test(test_family_choice),
 	    cmocka_unit_test(test_error_matrix),
