@@ -22,12 +22,19 @@ fail() { echo "FAILED: $*"; failures=$((failures + 1)); }
 # Run finwave, capture stdout+stderr in $work/out and the exit code in $rc.
 fw() { "$FINWAVE" "$@" >"$work/out" 2>&1; rc=$?; }
 
+# The head of the output, and every run that did not pass with its evidence
+# (a long catalog's head alone does not say which run failed).
+show_out() {
+  sed 's/^/    /' "$work/out" | head -30
+  grep -E -A12 '^(FAIL|ERROR|INCONCLUSIVE) ' "$work/out" | head -60 | sed 's/^/    /'
+}
+
 expect_rc() { # expect_rc WANT WHAT
-  if [ "$rc" -eq "$1" ]; then pass "$2 (exit $rc)"; else fail "$2: exit $rc, wanted $1"; sed 's/^/    /' "$work/out" | head -30; fi
+  if [ "$rc" -eq "$1" ]; then pass "$2 (exit $rc)"; else fail "$2: exit $rc, wanted $1"; show_out; fi
 }
 
 expect_out() { # expect_out FIXED-STRING WHAT
-  if grep -qF -- "$1" "$work/out"; then pass "$2"; else fail "$2: output lacks '$1'"; sed 's/^/    /' "$work/out" | head -30; fi
+  if grep -qF -- "$1" "$work/out"; then pass "$2"; else fail "$2: output lacks '$1'"; show_out; fi
 }
 
 # What the host namespace looks like: links, routes, rules, the net sysctls
