@@ -337,6 +337,21 @@ bool seg_has_dsack(const struct seg *s)
 	return s->nsack > 0 && (s->flags & SEG_ACK) && !seq_after(s->sack[0][1], s->ack);
 }
 
+void fw_addr_from_socket(struct fw_addr *a, int family, const void *raw16)
+{
+	static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const uint8_t *raw = raw16;
+
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET6 && memcmp(raw, v4mapped_prefix, sizeof(v4mapped_prefix)) != 0) {
+		a->family = AF_INET6;
+		memcpy(a->bytes, raw, 16);
+	} else {
+		a->family = AF_INET;
+		memcpy(a->bytes, family == AF_INET6 ? raw + 12 : raw, 4);
+	}
+}
+
 bool fw_addr_equal(const struct fw_addr *a, const struct fw_addr *b)
 {
 	return a->family == b->family && memcmp(a->bytes, b->bytes, addr_size(a->family)) == 0;

@@ -68,6 +68,11 @@ uint32_t seg_seq_len(const struct seg *s);
 bool seg_has_dsack(const struct seg *s);
 
 bool fw_addr_equal(const struct fw_addr *a, const struct fw_addr *b);
+/* An address as the kernel reports a socket's (sock_diag, tracepoints): 16
+ * bytes, of which an AF_INET one uses 4. A dual-stack socket's
+ * ::ffff:a.b.c.d becomes the plain IPv4 address the wire carries, so
+ * sockets and segments compare with fw_addr_equal(). */
+void fw_addr_from_socket(struct fw_addr *a, int family, const void *raw16);
 void fw_addr_format(const struct fw_addr *a, char *buf, size_t len);
 
 /* "client > server F. seq 1001 ack 1 win 502 length 0 [TS 123 456]" with

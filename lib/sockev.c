@@ -162,24 +162,6 @@ int sockev_netns_id(int ns_fd, uint32_t *id)
 	return 0;
 }
 
-static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-/* As sockprobe does: a dual-stack socket's ::ffff:a.b.c.d is the plain
- * IPv4 address the wire carries. */
-static void sockev_addr(struct fw_addr *a, int family, const uint8_t raw[16])
-{
-	memset(a, 0, sizeof(*a));
-	if (family == AF_INET6 && memcmp(raw, v4mapped_prefix, sizeof(v4mapped_prefix)) != 0) {
-		a->family = AF_INET6;
-		memcpy(a->bytes, raw, 16);
-	} else if (family == AF_INET6) {
-		a->family = AF_INET;
-		memcpy(a->bytes, raw + 12, 4);
-	} else {
-		a->family = AF_INET;
-		memcpy(a->bytes, raw, 4);
-	}
-}
 
 static const enum sockev_what sockev_what_of[] = {
 	[SOCKEV_STATE] = SOCKEV_WHAT_STATE,
@@ -246,8 +228,8 @@ static int sockev_on_sample(void *ctx, void *data, size_t size)
 	ev.sport = e->sport;
 	ev.dport = e->dport;
 	if (e->family) {
-		sockev_addr(&ev.src, e->family, e->saddr);
-		sockev_addr(&ev.dst, e->family, e->daddr);
+		fw_addr_from_socket(&ev.src, e->family, e->saddr);
+		fw_addr_from_socket(&ev.dst, e->family, e->daddr);
 	}
 	sockev_deliver(s, &ev);
 	return 0;

@@ -219,25 +219,6 @@ void sockprobe_free(struct sockprobe *p)
 	free(p);
 }
 
-static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-/* A dual-stack AF_INET6 socket talking to an IPv4 peer reports ::ffff:a.b.c.d;
- * the wire (and so every struct seg) carries plain IPv4, so report it as such
- * to let callers match sockets to segments with fw_addr_equal(). */
-static void addr_from_diag(struct fw_addr *a, int family, const __be32 raw[4])
-{
-	memset(a, 0, sizeof(*a));
-	if (family == AF_INET6 && memcmp(raw, v4mapped_prefix, sizeof(v4mapped_prefix)) != 0) {
-		a->family = AF_INET6;
-		memcpy(a->bytes, raw, 16);
-	} else if (family == AF_INET6) {
-		a->family = AF_INET;
-		memcpy(a->bytes, (const uint8_t *)raw + 12, 4);
-	} else {
-		a->family = AF_INET;
-		memcpy(a->bytes, raw, 4);
-	}
-}
 
 /* INET_DIAG_INFO: the fields of struct tcp_info a case may ask about. An
  * older kernel sends a shorter struct; what it lacks stays 0. */
@@ -279,8 +260,8 @@ static int dump_ctx_add(struct dump_ctx *c, const struct nlmsghdr *nlh)
 	}
 	si = &c->v[c->n++];
 	memset(si, 0, sizeof(*si));
-	addr_from_diag(&si->src, m->idiag_family, m->id.idiag_src);
-	addr_from_diag(&si->dst, m->idiag_family, m->id.idiag_dst);
+	fw_addr_from_socket(&si->src, m->idiag_family, m->id.idiag_src);
+	fw_addr_from_socket(&si->dst, m->idiag_family, m->id.idiag_dst);
 	si->sport = ntohs(m->id.idiag_sport);
 	si->dport = ntohs(m->id.idiag_dport);
 	si->state = m->idiag_state;
