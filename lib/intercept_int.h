@@ -37,8 +37,9 @@
  * enough, but a veth MTU can be up to 64 KiB. */
 #define INTERCEPT_COPY_FULL 0xffff
 /* Delayed segments stay in the kernel queue until their verdict, so the queue
- * must hold a case's worth of them besides those in flight. */
-#define INTERCEPT_QUEUE_MAXLEN 4096
+ * must hold a case's worth of them besides those in flight, and a group of
+ * 10,000 connections sends 10,000 SYNs or FINs at once (4096 overflowed). */
+#define INTERCEPT_QUEUE_MAXLEN 65536
 /* A burst that outruns us overflows the socket and the kernel drops those
  * segments (ENOBUFS): a teardown case must never lose one by accident. */
 #define INTERCEPT_RCVBUF (8u << 20)
