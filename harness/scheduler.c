@@ -83,7 +83,8 @@ static void run_child(const struct fw_case *c, int fd, pid_t parent)
 {
 	struct engine *rest = NULL;
 	struct case_result r;
-	char *json;
+	size_t len = 0;
+	char *wire;
 
 	/* Die with the harness, however it dies: the namespaces go with us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -105,17 +106,17 @@ static void run_child(const struct fw_case *c, int fd, pid_t parent)
 	} else {
 		engine_run_keep(c, &r, &rest);
 	}
-	json = result_to_json(&r);
-	if (json)
-		write_all(fd, json, strlen(json));
+	wire = result_to_wire(&r, &len);
+	if (wire)
+		write_all(fd, wire, len);
 	/* The result is out (EOF: unless a forked helper still holds the pipe)
 	 * and the harness reports it while this process closes its captures
 	 * and namespaces, which is mostly waiting for the kernel. */
 	close(fd);
 	engine_release(rest);
 	result_clear(&r);
-	free(json);
-	_exit(json ? 0 : 1);
+	free(wire);
+	_exit(wire ? 0 : 1);
 }
 
 static int slot_start(struct slot *s, const struct fw_case *c, size_t index)
@@ -287,8 +288,7 @@ static void slot_finish(struct slot *s, const struct fw_case *c, struct case_res
 	close(s->fd);
 	s->fd = -1;
 	if (!killed && s->buf && s->len > 0) {
-		s->buf[s->len] = '\0';
-		whole = result_from_json(s->buf, r, err, sizeof(err)) == 0;
+		whole = result_from_wire(s->buf, s->len, r, err, sizeof(err)) == 0;
 	}
 	/* Not whole: wait, the way it ended says why. */
 	while ((got = waitpid(s->pid, &status, whole ? WNOHANG : 0)) < 0 && errno == EINTR)

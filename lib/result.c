@@ -163,10 +163,9 @@ static json_t *event_json(const struct fw_event *e)
 	return o;
 }
 
-char *result_to_json(const struct case_result *r)
+json_t *result_json(const struct case_result *r)
 {
 	json_t *o, *claims, *events;
-	char *s = NULL;
 	size_t i;
 
 	claims = json_array();
@@ -193,9 +192,16 @@ char *result_to_json(const struct case_result *r)
 				  "release_error_max_ns", (json_int_t)l->release_max_ns,
 				  "wake_max_ns", (json_int_t)l->wake_max_ns, "step_start_max_ns",
 				  (json_int_t)l->step_max_ns, "explains_failure", r->late_explains));
-		s = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
 	}
+	return o;
+}
+
+char *result_to_json(const struct case_result *r)
+{
+	json_t *o = result_json(r);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
 	return s;
 }
 

@@ -1,6 +1,6 @@
 /* json: one JSON document for the run (docs/results.schema.json, described
  * in docs/reports.md): the run's totals and every case's full result,
- * timeline included, exactly as result_to_json() gives it, so a tool can
+ * timeline included, exactly as result_to_json() gives it (result_json()), so a tool can
  * read a case back with result_from_json(). Written with jansson at the end,
  * when the totals are known. */
 #include <errno.h>
@@ -54,14 +54,12 @@ static int jsonw_begin_file(const struct report_ctx *ctx, void **state)
 static int jsonw_case(void *state, const struct case_result *r, size_t index)
 {
 	struct jsonw *w = state;
-	char *text = result_to_json(r);
-	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *o = result_json(r);
 	int ret = -ENOMEM;
 
 	(void)index;
 	if (o && json_array_append_new(w->cases, o) == 0)
 		ret = 0;
-	free(text);
 	return ret;
 }
 

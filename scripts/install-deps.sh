@@ -24,7 +24,7 @@ run_packages=(
   libnetfilter-queue-dev # the interceptor: userspace verdicts (drop, delay, hold, rewrite) on chosen segments
   libmnl-dev             # rtnetlink (veth, addresses, routes) and sock_diag, without spawning ip or parsing ss
   libyaml-dev            # case files: libyaml's document API keeps each node's line and column, so every error is located (libcyaml points only at the enclosing mapping)
-  libjansson-dev         # a case's result travels to the harness as JSON; the JSON report
+  libjansson-dev         # the JSON report, and results read back from it (claims)
   zlib1g-dev             # requires: config reads the kernel's /proc/config.gz
   libnetfilter-conntrack-dev # the device under test: conntrack entries (state, timeout, status, NAT) read in its namespace
   nftables               # the device under test: a case's nft ruleset loaded in the box's namespace (nft -f)

@@ -633,6 +633,128 @@ static void test_timeline_sort_edges(void **state)
 	timeline_clear(&tl);
 }
 
+/* ---- the binary form, case process to harness (result_wire.c) ------------- */
+
+/* Every field survives, the ones JSON does not carry too (SACK blocks, the
+ * condition, the lateness), and the frame is the parser's own copy. */
+static void test_wire_round_trip(void **state)
+{
+	struct case_result *in = calloc(1, sizeof(*in)), *out = calloc(1, sizeof(*out));
+	char err[FW_ERRLEN] = "", *wire, *json_in, *json_out;
+	size_t i, len = 0;
+
+	(void)state;
+	assert_non_null(in);
+	assert_non_null(out);
+	build_result(in);
+	snprintf(in->condition, sizeof(in->condition), "tcp_rfc1337=0");
+	in->late.dwell_max_ns = 12345;
+	in->late.queued = 7;
+	in->late.release_max_ns = 999;
+	in->late.wake_max_ns = 4242;
+	in->late.step_max_ns = 77;
+	in->late_explains = true;
+	in->attempts = 3;
+	in->tl.ev[2].seg.nsack = 2;
+	in->tl.ev[2].late_ns = 5555;
+	in->tl.ev[2].seg.sack[1][1] = 0xfffffff0u;
+	wire = result_to_wire(in, &len);
+	assert_non_null(wire);
+	assert_int_equal(result_from_wire(wire, len, out, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(out->condition, in->condition);
+	assert_memory_equal(&out->late, &in->late, sizeof(in->late));
+	assert_true(out->late_explains);
+	assert_int_equal(out->attempts, 3);
+	assert_int_equal(out->tl.n, in->tl.n);
+	for (i = 0; i < in->tl.n; i++) {
+		assert_event_equal(&in->tl.ev[i], &out->tl.ev[i]);
+		assert_int_equal(out->tl.ev[i].seg.nsack, in->tl.ev[i].seg.nsack);
+		assert_memory_equal(out->tl.ev[i].seg.sack, in->tl.ev[i].seg.sack,
+				    sizeof(in->tl.ev[i].seg.sack));
+		assert_string_equal(out->tl.ev[i].text, in->tl.ev[i].text);
+		assert_int_equal(out->tl.ev[i].late_ns, in->tl.ev[i].late_ns);
+	}
+	assert_non_null(out->tl.ev[2].raw);
+	assert_memory_equal(out->tl.ev[2].raw, in->tl.ev[2].raw, in->tl.ev[2].caplen);
+	assert_true((const char *)out->tl.ev[2].raw < wire ||
+		    (const char *)out->tl.ev[2].raw >= wire + len);
+	/* what a reader gets is the same whichever way the result came */
+	json_in = result_to_json(in);
+	json_out = result_to_json(out);
+	assert_non_null(json_in);
+	assert_non_null(json_out);
+	assert_string_equal(json_out, json_in);
+	free(json_in);
+	free(json_out);
+	free(wire);
+	result_clear(in);
+	result_clear(out);
+	free(in);
+	free(out);
+}
+
+static void expect_wire_reject(const char *buf, size_t len, const char *msg_part)
+{
+	struct case_result *r = calloc(1, sizeof(*r));
+	char err[FW_ERRLEN] = "";
+
+	assert_non_null(r);
+	assert_int_equal(result_from_wire(buf, len, r, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, msg_part))
+		fail_msg("error '%s' does not contain '%s'", err, msg_part);
+	assert_null(r->tl.ev); /* nothing half-built is left */
+	assert_int_equal(r->tl.n, 0);
+	free(r);
+}
+
+/* A result cut short anywhere (the case process killed while writing), with
+ * a byte after its end, not a result at all, or with an event of no known
+ * kind is refused, saying which. */
+static void test_wire_malformed(void **state)
+{
+	struct case_result *in = calloc(1, sizeof(*in));
+	char *wire, *longer;
+	size_t cut, len = 0;
+	uint32_t bad_kind = 99;
+
+	(void)state;
+	assert_non_null(in);
+	build_result(in);
+	wire = result_to_wire(in, &len);
+	assert_non_null(wire);
+	expect_wire_reject(wire, 0, "not a finwave result");
+	expect_wire_reject("{\"schema\":1}", 13, "not a finwave result");
+	for (cut = 4; cut < len; cut++)
+		expect_wire_reject(wire, cut, "cut short");
+	longer = malloc(len + 1);
+	assert_non_null(longer);
+	memcpy(longer, wire, len);
+	longer[len] = 0;
+	expect_wire_reject(longer, len + 1, "bytes after its end");
+	free(longer);
+	/* the first event's kind is the first field after the event count,
+	 * where a result without events has its end marker */
+	{
+		struct case_result *head = calloc(1, sizeof(*head));
+		size_t hlen = 0;
+		char *h;
+
+		assert_non_null(head);
+		memcpy(head, in, sizeof(*head));
+		memset(&head->tl, 0, sizeof(head->tl));
+		h = result_to_wire(head, &hlen); /* no events: the header and the end */
+		assert_non_null(h);
+		memcpy(wire + hlen - sizeof(uint32_t), &bad_kind, sizeof(bad_kind));
+		expect_wire_reject(wire, len, "event 0 of 10");
+		free(h);
+		free(head);
+	}
+	free(wire);
+	result_clear(in);
+	free(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +770,8 @@ int main(void)
 	    cmocka_unit_test(test_timeline_sort_edges),
 	    cmocka_unit_test(test_timeline_box_made),
 	    cmocka_unit_test(test_round_trip_box_event),
+	    cmocka_unit_test(test_wire_round_trip),
+	    cmocka_unit_test(test_wire_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
