@@ -363,10 +363,10 @@ static int engine_setup(struct engine *E)
 	ret = engine_captures_begin(E, &opening);
 	if (ret < 0)
 		return ret;
-	ret = engine_captures_end(E, opening, engine_open_handles(E));
-	if (ret < 0)
-		return ret;
-	ret = events_open(E);
+	ret = events_open_begin(E);
+	ret = engine_captures_end(E, opening, ret < 0 ? ret : engine_open_handles(E));
+	if (ret == 0)
+		ret = events_open_end(E);
 	return ret < 0 ? ret : probe_all(E);
 }
 
@@ -378,7 +378,8 @@ static void engine_stop(struct engine *E)
 	size_t i;
 	int leg;
 
-	sockev_sub_free(E->sev);
+	/* nothing reads it from here on; taken out in engine_release() */
+	E->sev_done = E->sev;
 	E->sev = NULL;
 	free(E->rtx);
 	E->rtx = NULL;
@@ -406,6 +407,9 @@ void engine_release(struct engine *E)
 
 	if (!E)
 		return;
+	/* before the namespaces go: a new one may get the same number */
+	sockev_sub_free(E->sev_done);
+	sockev_sub_free(E->sev);
 	capture_free_all(E->cap, ENGINE_CAPS);
 	for (h = 0; h < FAULT_LEG_COUNT; h++)
 		inject_free(E->inj_wire[h]);

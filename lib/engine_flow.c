@@ -427,11 +427,11 @@ int events_drain(struct engine *E)
 
 /* Subscribe the endpoints' namespaces to socket events, when the programs
  * are loaded (sockev_load(): the harness loads them once for every case);
- * else states are polled, which the harness has said once already. */
-int events_open(struct engine *E)
+ * else states are polled, which the harness has said once already. Begun
+ * before the case's other handles open, ended (events_open_end()) after:
+ * the subscription waits for an RCU grace period, beside the captures'. */
+int events_open_begin(struct engine *E)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_SOCKEV };
-	char err[FW_ERRLEN];
 	int h, ret;
 
 	if (!sockev_loaded())
@@ -441,10 +441,22 @@ int events_open(struct engine *E)
 		if (ret < 0)
 			return fw_err(E->err, sizeof(E->err), ret, "fstat namespace: %s", strerror(-ret));
 	}
-	ret = sockev_sub_open(&E->sev, E->netns_id, 2, err, sizeof(err));
+	/* a failure is said by events_open_end() */
+	(void)sockev_sub_open_begin(&E->sev, E->netns_id, 2, E->sev_err, sizeof(E->sev_err));
+	return 0;
+}
+
+int events_open_end(struct engine *E)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_SOCKEV };
+	int ret;
+
+	if (!sockev_loaded())
+		return 0;
+	ret = E->sev ? sockev_sub_open_end(&E->sev, E->sev_err, sizeof(E->sev_err)) : -1;
 	if (ret < 0) { /* never a reason to fail the case: poll instead */
 		add_event(E, EV_STEP, fw_now_ns(), HOST_CLIENT,
-			  "socket states are polled (sock_diag): %s", err);
+			  "socket states are polled (sock_diag): %s", E->sev_err);
 		return 0;
 	}
 	if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, sockev_sub_fd(E->sev), &ev) < 0)

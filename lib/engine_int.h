@@ -187,6 +187,10 @@ struct engine {
 	/* Socket events (sockev.h): NULL when states are polled. Keyed by each
 	 * endpoint's namespace. */
 	struct sockev_sub *sev;
+	/* after engine_stop(): still filed under the namespaces until
+	 * engine_release() (taking it out waits for an RCU grace period) */
+	struct sockev_sub *sev_done;
+	char sev_err[FW_ERRLEN]; /* why a subscription failed (states polled) */
 	uint32_t netns_id[2];
 	/* A socket's move to CLOSE, read from the events: sock_diag then says
 	 * whether a TIME_WAIT minisocket took its place or it is gone, dated
@@ -303,7 +307,8 @@ const char *sock_label(struct engine *E, enum fw_host h, const struct sock_info 
 void release_on_state(struct engine *E, enum fw_host h, int state, int64_t now);
 int probe_host(struct engine *E, enum fw_host h);
 int events_drain(struct engine *E);
-int events_open(struct engine *E);
+int events_open_begin(struct engine *E);
+int events_open_end(struct engine *E);
 bool events_cover(const struct engine *E);
 int probe_all(struct engine *E);
 const struct sock_info *sock_state(struct engine *E, const struct esock *s);

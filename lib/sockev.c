@@ -3,6 +3,7 @@
 #include "sockev.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,13 @@ struct sockev_sub {
 	struct ring_buffer *rb;
 	uint32_t ids[4];
 	size_t nids;
+	/* sockev_sub_open_begin(): the namespaces to subscribe, on thread th */
+	uint32_t wanted[4];
+	size_t nwanted;
+	pthread_t th;
+	bool threaded;
+	int sub_ret;
+	char sub_err[FW_ERRLEN];
 	void (*cb)(void *ctx, const struct sockev_ev *ev);
 	void *cb_ctx;
 	int handled;
@@ -235,11 +243,42 @@ static int sockev_on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int sockev_sub_open(struct sockev_sub **out, const uint32_t *ids, size_t n, char *err,
-		    size_t errlen)
+/* Files the ring under the case's namespaces. An update of a map of maps
+ * waits for an RCU grace period (the kernel's maybe_wait_bpf_programs(),
+ * 5-20 ms here): on a thread of its own, it waits while the case's other
+ * handles open (sockev_sub_open_begin()). */
+static void *sockev_sub_subscribe(void *arg)
+{
+	struct sockev_sub *s = arg;
+	size_t i;
+
+	s->sub_ret = 0;
+	for (i = 0; i < s->nwanted; i++) {
+		const uint32_t *ids = s->wanted;
+
+		/* The ring is filed under the first namespace, the others point
+		 * to it. BPF_ANY: a namespace number a killed case left behind
+		 * may have been given to this case's new namespace. */
+		if (i == 0 ? bpf_map_update_elem(loaded.rings_fd, &ids[0], &s->ring_fd, BPF_ANY) :
+			     bpf_map_update_elem(loaded.alias_fd, &ids[i], &ids[0], BPF_ANY)) {
+			s->sub_ret = -errno;
+			fw_err(s->sub_err, sizeof(s->sub_err), s->sub_ret,
+			       "sockev: cannot subscribe namespace %u: %s", ids[i],
+			       strerror(-s->sub_ret));
+			break;
+		}
+		s->ids[s->nids++] = ids[i];
+		bpf_map_delete_elem(loaded.lost_fd, &ids[i]);
+		if (i == 0) /* an alias a killed case left behind */
+			bpf_map_delete_elem(loaded.alias_fd, &ids[0]);
+	}
+	return NULL;
+}
+
+int sockev_sub_open_begin(struct sockev_sub **out, const uint32_t *ids, size_t n, char *err,
+			  size_t errlen)
 {
 	struct sockev_sub *s = NULL;
-	size_t i;
 	int ret;
 
 	*out = NULL;
@@ -269,28 +308,45 @@ int sockev_sub_open(struct sockev_sub **out, const uint32_t *ids, size_t n, char
 		fw_err(err, errlen, ret, "sockev: cannot map the ring buffer: %s", strerror(-ret));
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		/* The ring is filed under the first namespace, the others point
-		 * to it. BPF_ANY: a namespace number a killed case left behind
-		 * may have been given to this case's new namespace. */
-		if (i == 0 ? bpf_map_update_elem(loaded.rings_fd, &ids[0], &s->ring_fd, BPF_ANY) :
-			     bpf_map_update_elem(loaded.alias_fd, &ids[i], &ids[0], BPF_ANY)) {
-			ret = -errno;
-			fw_err(err, errlen, ret, "sockev: cannot subscribe namespace %u: %s", ids[i],
-			       strerror(-ret));
-			goto out;
-		}
-		s->ids[s->nids++] = ids[i];
-		bpf_map_delete_elem(loaded.lost_fd, &ids[i]);
-		if (i == 0) /* an alias a killed case left behind */
-			bpf_map_delete_elem(loaded.alias_fd, &ids[0]);
-	}
+	memcpy(s->wanted, ids, n * sizeof(*ids));
+	s->nwanted = n;
+	/* without a thread it subscribes in sockev_sub_open_end() */
+	s->threaded = pthread_create(&s->th, NULL, sockev_sub_subscribe, s) == 0;
 	*out = s;
 	s = NULL;
 	ret = 0;
 out:
 	sockev_sub_free(s);
 	return ret;
+}
+
+int sockev_sub_open_end(struct sockev_sub **sp, char *err, size_t errlen)
+{
+	struct sockev_sub *s = *sp;
+	int ret;
+
+	if (!s)
+		return fw_err(err, errlen, -EINVAL, "sockev: no subscription begun");
+	if (s->threaded)
+		pthread_join(s->th, NULL);
+	else
+		sockev_sub_subscribe(s);
+	s->threaded = false;
+	ret = s->sub_ret;
+	if (ret < 0) {
+		fw_err(err, errlen, ret, "%s", s->sub_err);
+		sockev_sub_free(s);
+		*sp = NULL;
+	}
+	return ret;
+}
+
+int sockev_sub_open(struct sockev_sub **out, const uint32_t *ids, size_t n, char *err,
+		    size_t errlen)
+{
+	int ret = sockev_sub_open_begin(out, ids, n, err, errlen);
+
+	return ret < 0 ? ret : sockev_sub_open_end(out, err, errlen);
 }
 
 int sockev_sub_fd(const struct sockev_sub *s)
@@ -327,6 +383,8 @@ void sockev_sub_free(struct sockev_sub *s)
 
 	if (!s)
 		return;
+	if (s->threaded) /* begun and never ended: its thread still writes ids */
+		pthread_join(s->th, NULL);
 	for (i = 0; i < s->nids; i++) {
 		bpf_map_delete_elem(i == 0 ? loaded.rings_fd : loaded.alias_fd, &s->ids[i]);
 		bpf_map_delete_elem(loaded.lost_fd, &s->ids[i]);

@@ -55,6 +55,15 @@ int sockev_netns_id(int ns_fd, uint32_t *id);
  * sockev_load() to have succeeded. 0 or -errno. */
 int sockev_sub_open(struct sockev_sub **out, const uint32_t *ids, size_t n, char *err,
 		    size_t errlen);
+/* The same in two halves: begin creates the ring and starts filing it under
+ * the namespaces on a thread (each update of the kernel's map of rings waits
+ * for an RCU grace period, 5-20 ms), so that the caller opens its other
+ * handles meanwhile; end waits for it and returns what sockev_sub_open()
+ * would have (on error *s is freed and NULL). Every begun subscription is
+ * ended or freed. */
+int sockev_sub_open_begin(struct sockev_sub **out, const uint32_t *ids, size_t n, char *err,
+			  size_t errlen);
+int sockev_sub_open_end(struct sockev_sub **s, char *err, size_t errlen);
 /* Readable (EPOLLIN) when events wait. */
 int sockev_sub_fd(const struct sockev_sub *s);
 /* Hand every waiting event to cb, in the order the kernel wrote them; a
