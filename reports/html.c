@@ -183,6 +183,7 @@ static int case_page(const struct html *h, const struct case_result *r)
 {
 	char rel[CASE_MAX_NAME + 16], up[256], dur[32], title[CASE_MAX_NAME + 32];
 	struct report_ctx ctx = {.rdir = h->rdir};
+	struct report_view view;
 	struct report_out o;
 	int ret;
 
@@ -223,11 +224,18 @@ static int case_page(const struct html *h, const struct case_result *r)
 		esc(o.f, r->message);
 		fputs("</pre>\n", o.f);
 	}
+	(void)report_view_make(&r->tl, &view); /* without memory: all of it */
+	if (view.left_out) {
+		fputs("<p class=\"note\">", o.f);
+		report_view_note(o.f, &view, "");
+		fputs("</p>\n", o.f);
+	}
 	fputs("<h2>Ladder</h2>\n", o.f);
-	legend(o.f, &r->tl);
-	ret = report_ladder_write(o.f, &r->tl);
+	legend(o.f, view.tl);
+	ret = report_ladder_write(o.f, view.tl);
 	fputs("<h2>Timeline</h2>\n", o.f);
-	timeline_table(o.f, &r->tl);
+	timeline_table(o.f, view.tl);
+	report_view_free(&view);
 	fputs("</body></html>\n", o.f);
 	if (ret == 0 || ferror(o.f)) /* a failed write: the close names its errno */
 		return report_close(&o);

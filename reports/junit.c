@@ -76,11 +76,15 @@ static int timeline_xml(FILE *f, const struct timeline *tl)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&text, &len);
+	struct report_view v;
 	int ret = -ENOMEM;
 
 	if (!m)
 		return ret;
-	report_timeline_print(m, tl, "");
+	(void)report_view_make(tl, &v); /* without memory: all of it */
+	report_view_note(m, &v, "");
+	report_timeline_print(m, v.tl, "");
+	report_view_free(&v);
 	if (fclose(m) == 0) {
 		report_xml_puts(f, text);
 		ret = 0;

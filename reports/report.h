@@ -93,6 +93,28 @@ void report_text_puts(FILE *f, const char *s, bool newlines);
 /* The timeline as the console prints it with --verbose, one event a line
  * (received copies of segments left out: the sent copy says it all). */
 void report_timeline_print(FILE *f, const struct timeline *tl, const char *indent);
+/* What a report shows of a timeline. Up to REPORT_VIEW_FULL events, all of
+ * it; a case of many connections has ~16 events per connection (157,000 at
+ * 10,000), which made a 66 MB case page and a 9 MB JUnit file: then every
+ * event that is no connection's (steps, expectations, listeners), and the
+ * segments and states of the connections a fault or an injection touched
+ * (the first REPORT_VIEW_FAULTED of them) and of the first REPORT_VIEW_FIRST
+ * connections; the rest is counted, and stays in results.json and the pcap.
+ * v->tl is the timeline to draw: tl itself or v's own shallow copy.
+ * report_view_make returns 0, or -ENOMEM with v->tl = tl. */
+#define REPORT_VIEW_FULL 2000
+#define REPORT_VIEW_FIRST 3
+#define REPORT_VIEW_FAULTED 20
+struct report_view {
+	const struct timeline *tl;
+	struct timeline own;
+	size_t left_out;            /* events not in the view */
+	size_t conns, conns_shown;  /* connections in the timeline, and in the view */
+};
+int report_view_make(const struct timeline *tl, struct report_view *v);
+/* One line saying what the view leaves out (nothing when it leaves nothing). */
+void report_view_note(FILE *f, const struct report_view *v, const char *indent);
+void report_view_free(struct report_view *v);
 /* The ladder diagram of a timeline as one inline <svg> element (ladder.c).
  * Every segment sent is one <g class="seg ..."> group. Returns 0 or -errno. */
 int report_ladder_write(FILE *f, const struct timeline *tl);

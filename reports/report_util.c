@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -144,4 +145,131 @@ void report_case_dir(const char *name, char *buf, size_t len)
 		snprintf(buf, len, "%.*s", (int)(slash - name), name);
 	else
 		snprintf(buf, len, "finwave");
+}
+
+/* ---- a big timeline's view ---------------------------------------------------- */
+
+/* A connection by its two ports, either way round; 0: none (a listener's
+ * state, a step, an expectation). */
+static uint32_t view_conn(const struct fw_event *e)
+{
+	uint16_t a = e->seg.sport, b = e->seg.dport;
+
+	if (e->kind != EV_SEGMENT && e->kind != EV_STATE && e->kind != EV_FAULT &&
+	    e->kind != EV_INJECT)
+		return 0;
+	if (!a || !b)
+		return 0;
+	return a < b ? ((uint32_t)a << 16) | b : ((uint32_t)b << 16) | a;
+}
+
+struct view_set {
+	uint32_t *keys;
+	size_t cap, n;
+};
+
+static size_t view_slot(const struct view_set *s, uint32_t k)
+{
+	return (size_t)((k * 0x9e3779b1u) >> 8) & (s->cap - 1);
+}
+
+static bool view_has(const struct view_set *s, uint32_t k)
+{
+	size_t i;
+
+	for (i = view_slot(s, k); s->keys[i]; i = (i + 1) & (s->cap - 1))
+		if (s->keys[i] == k)
+			return true;
+	return false;
+}
+
+static void view_add(struct view_set *s, uint32_t k)
+{
+	size_t i;
+
+	for (i = view_slot(s, k); s->keys[i] && s->keys[i] != k; i = (i + 1) & (s->cap - 1))
+		;
+	if (!s->keys[i])
+		s->n++;
+	s->keys[i] = k;
+}
+
+int report_view_make(const struct timeline *tl, struct report_view *v)
+{
+	struct view_set kept = { 0 }, all = { 0 };
+	size_t i, faulted = 0;
+	int ret = -ENOMEM;
+
+	memset(v, 0, sizeof(*v));
+	v->tl = tl;
+	if (tl->n <= REPORT_VIEW_FULL)
+		return 0;
+	/* at most 2 * (REPORT_VIEW_FIRST + REPORT_VIEW_FAULTED) keys in kept */
+	kept.cap = 4 * (REPORT_VIEW_FIRST + REPORT_VIEW_FAULTED);
+	for (all.cap = 64; all.cap < 2 * tl->n; all.cap *= 2)
+		;
+	kept.keys = calloc(kept.cap, sizeof(*kept.keys));
+	all.keys = calloc(all.cap, sizeof(*all.keys));
+	v->own.ev = calloc(tl->n, sizeof(*v->own.ev));
+	if (!kept.keys || !all.keys || !v->own.ev)
+		goto out;
+	/* the connections a fault acted on or an injection went into, then the first ones */
+	for (i = 0; i < tl->n && faulted < REPORT_VIEW_FAULTED; i++) {
+		uint32_t k = view_conn(&tl->ev[i]);
+
+		if (k && (tl->ev[i].kind == EV_FAULT || tl->ev[i].kind == EV_INJECT) &&
+		    !view_has(&kept, k)) {
+			view_add(&kept, k);
+			faulted++;
+		}
+	}
+	for (i = 0; i < tl->n && kept.n < faulted + REPORT_VIEW_FIRST; i++) {
+		uint32_t k = view_conn(&tl->ev[i]);
+
+		if (k)
+			view_add(&kept, k);
+	}
+	for (i = 0; i < tl->n; i++) {
+		const struct fw_event *e = &tl->ev[i];
+		uint32_t k = view_conn(e);
+
+		if (k && !view_has(&all, k))
+			view_add(&all, k);
+		if (!k || view_has(&kept, k))
+			v->own.ev[v->own.n++] = *e; /* raw stays the result's */
+		else
+			v->left_out++;
+	}
+	v->conns = all.n;
+	v->conns_shown = kept.n;
+	v->own.cap = tl->n;
+	v->tl = &v->own;
+	ret = 0;
+out:
+	free(kept.keys);
+	free(all.keys);
+	if (ret < 0) {
+		free(v->own.ev);
+		memset(v, 0, sizeof(*v));
+		v->tl = tl; /* without memory, the whole timeline */
+	}
+	return ret;
+}
+
+void report_view_note(FILE *f, const struct report_view *v, const char *indent)
+{
+	if (!v->left_out)
+		return;
+	fprintf(f,
+		"%s%zu of %zu connections shown (those a fault or an injection touched, and the first %d);"
+		" %zu segment and state events of the other %zu left out here: every event is in "
+		"results.json (--format json) and every segment in the case's pcap\n",
+		indent, v->conns_shown, v->conns, REPORT_VIEW_FIRST, v->left_out,
+		v->conns - v->conns_shown);
+}
+
+void report_view_free(struct report_view *v)
+{
+	free(v->own.ev); /* a shallow copy: the events' frames are the result's */
+	memset(v, 0, sizeof(*v));
 }

@@ -481,6 +481,75 @@ static void test_xml_escape_and_tables(void **state)
 	assert_null(report_stdout_find("jso"));
 }
 
+/* A timeline of many connections is shown through a view: every step and
+ * expectation, the connection a fault acted on and the first three in full,
+ * the rest counted; a small timeline is shown whole. */
+static void test_view_many_connections(void **state)
+{
+	struct timeline tl = { 0 };
+	struct report_view v;
+	struct fw_event e;
+	size_t i, steps = 0, faulted = 0, first = 0, kept_steps = 0;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		uint16_t port = (uint16_t)(40000 + (i % 300)); /* 300 connections, 10 events each */
+
+		memset(&e, 0, sizeof(e));
+		e.t_ns = (int64_t)i;
+		e.kind = i % 10 == 0 ? EV_STATE : EV_SEGMENT;
+		if (i % 500 == 0) {
+			e.kind = EV_STEP;
+			steps++;
+		} else if (port == 40150 && i >= 2000 && i < 2300) {
+			e.kind = EV_FAULT; /* the one connection a fault acts on, late in the timeline */
+		}
+		if (e.kind != EV_STEP) {
+			e.seg.sport = i % 2 ? port : 8080; /* both directions: one connection */
+			e.seg.dport = i % 2 ? 8080 : port;
+		}
+		assert_non_null(timeline_add(&tl, &e));
+	}
+	assert_int_equal(report_view_make(&tl, &v), 0);
+	assert_ptr_not_equal(v.tl, &tl);
+	assert_int_equal(v.conns, 300);
+	assert_int_equal(v.conns_shown, 4);
+	assert_int_equal(v.tl->n + v.left_out, tl.n);
+	for (i = 0; i < v.tl->n; i++) {
+		const struct fw_event *x = &v.tl->ev[i];
+		uint16_t port = x->seg.sport == 8080 ? x->seg.dport : x->seg.sport;
+
+		kept_steps += x->kind == EV_STEP;
+		faulted += port == 40150;
+		first += port >= 40001 && port <= 40003; /* event 0 is a step */
+		assert_true(x->kind == EV_STEP || port == 40150 || (port >= 40001 && port <= 40003));
+		assert_true(i == 0 || x->t_ns > v.tl->ev[i - 1].t_ns); /* in order */
+	}
+	assert_int_equal(kept_steps, steps);
+	assert_int_equal(faulted, 10);
+	assert_int_equal(first, 30);
+	m = open_memstream(&text, &len);
+	assert_non_null(m);
+	report_view_note(m, &v, "");
+	fclose(m);
+	assert_non_null(strstr(text, "4 of 300 connections shown"));
+	assert_non_null(strstr(text, "of the other 296 left out"));
+	free(text);
+	report_view_free(&v);
+
+	/* small: the timeline itself, nothing said */
+	tl.n = REPORT_VIEW_FULL;
+	assert_int_equal(report_view_make(&tl, &v), 0);
+	assert_ptr_equal(v.tl, &tl);
+	assert_int_equal(v.left_out, 0);
+	report_view_free(&v);
+	tl.n = 3000;
+	timeline_clear(&tl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +565,7 @@ int main(void)
 	    cmocka_unit_test(test_html_pages),
 	    cmocka_unit_test(test_console_progress),
 	    cmocka_unit_test(test_xml_escape_and_tables),
+	    cmocka_unit_test(test_view_many_connections),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
