@@ -411,7 +411,9 @@ static int act_recv(struct engine *E, const struct fw_step *st, struct esock *s,
 	uint32_t got = 0;
 
 	for (;;) {
-		ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+		/* never past the step's bytes: what is left is the next step's */
+		size_t want = st->eof || st->bytes - got > sizeof(buf) ? sizeof(buf) : st->bytes - got;
+		ssize_t n = recv(s->fd, buf, want, 0);
 		int ret;
 
 		if (n > 0) {
