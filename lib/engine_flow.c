@@ -23,6 +23,58 @@ struct flow *flow_for(struct engine *E, enum fw_host sender, const struct seg *s
 	return &E->flows[E->nflows++];
 }
 
+/* A key of isn_map: never 0, the empty slot. */
+static uint64_t isn_key(enum fw_host opener, uint32_t isn)
+{
+	return ((uint64_t)(opener + 1) << 32) | isn;
+}
+
+/* A SYN that opens a connection, seen where it arrives or leaving the box,
+ * under ports the box translated (a source NAT that changes the client's
+ * port, a DNAT to another port): the same SYN as one the opener sent (same
+ * ISN, same window scale; a NAT changes neither, and a SYNPROXY's SYN to the
+ * server carries the client's ISN too), so it is the same connection. Its
+ * translated ports become an alias of that flow: whatever is seen under them
+ * (the far host's segments, its leg's arrivals, the box's other side) is
+ * the one flow. One lookup per SYN; a flow found under its own ports with
+ * this ISN returns at once (no translation, or already learned). A 4-tuple
+ * the NAT gives again to another connection moves to that one. */
+void flow_learn_nat(struct engine *E, enum fw_host sender, const struct seg *s, int64_t t_abs,
+		    const char *where)
+{
+	struct flow *f, *o;
+	uint16_t cport, sport;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	uint32_t i;
+
+	if ((s->flags & (SEG_SYN | SEG_ACK | SEG_RST)) != SEG_SYN)
+		return;
+	f = flow_for(E, sender, s, false);
+	if (f && f->has_isn[sender] && f->isn[sender] == s->seq)
+		return;
+	if (!portmap_get(&E->isn_map, isn_key(sender, s->seq), &i))
+		return;
+	o = &E->flows[i];
+	if (o == f || !o->has_isn[sender] || o->isn[sender] != s->seq || o->wscale[sender] != s->wscale)
+		return;
+	cport = sender == HOST_CLIENT ? s->sport : s->dport;
+	sport = sender == HOST_CLIENT ? s->dport : s->sport;
+	if (portmap_put(&E->flow_map, conn_key(HOST_CLIENT, cport, sport), i) < 0)
+		return; /* out of memory: the translated view stays a flow of its own */
+	o->has_xlat = true;
+	o->xlat_src = s->src;
+	o->xlat_dst = s->dst;
+	o->xlat_sport = s->sport;
+	o->xlat_dport = s->dport;
+	fw_addr_format(&o->orig_src, a, sizeof(a));
+	fw_addr_format(&o->orig_dst, b, sizeof(b));
+	fw_addr_format(&s->src, c, sizeof(c));
+	fw_addr_format(&s->dst, d, sizeof(d));
+	add_event(E, EV_STEP, t_abs, other(sender),
+		  "flow %u translated by the box (%s): %s:%u > %s:%u is %s:%u > %s:%u", i + 1, where,
+		  a, o->orig_sport, b, o->orig_dport, c, s->sport, d, s->dport);
+}
+
 /* A host's first FIN, from whichever view of the wire saw it first (the
  * queue sees a sender's segments in order, capture may come later). */
 void flow_learn_fin(struct flow *f, enum fw_host h, const struct seg *s)
@@ -85,6 +137,22 @@ void flow_learn(struct engine *E, enum fw_host h, const struct seg *s)
 			memcpy(f->has_prev_ack, prev.has_prev_ack, sizeof(f->has_prev_ack));
 			memcpy(f->prev_snd_nxt, prev.prev_snd_nxt, sizeof(f->prev_snd_nxt));
 			memcpy(f->prev_ack, prev.prev_ack, sizeof(f->prev_ack));
+			/* the box's translation of the 4-tuple, which usually holds */
+			f->has_xlat = prev.has_xlat;
+			f->xlat_src = prev.xlat_src;
+			f->xlat_dst = prev.xlat_dst;
+			f->xlat_sport = prev.xlat_sport;
+			f->xlat_dport = prev.xlat_dport;
+		}
+		if (!(s->flags & SEG_ACK)) {
+			/* the opening SYN: how a box's translation of it is found */
+			f->opener = h;
+			f->orig_src = s->src;
+			f->orig_dst = s->dst;
+			f->orig_sport = s->sport;
+			f->orig_dport = s->dport;
+			if (portmap_put(&E->isn_map, isn_key(h, s->seq), (uint32_t)(f - E->flows)) < 0)
+				return; /* out of memory: the flow is not found under translation */
 		}
 		f->has_isn[h] = true;
 		f->isn[h] = s->seq;
@@ -117,6 +185,7 @@ void seg_text(struct engine *E, enum fw_host sender, const struct seg *s,
 				   0, 0 };
 	char line[256];
 
+	ev->flow = f ? (uint32_t)(f - E->flows) + 1 : 0;
 	if (f) {
 		names.has_src_isn = f->has_isn[sender];
 		names.src_isn = f->isn[sender];

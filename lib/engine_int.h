@@ -155,6 +155,15 @@ struct flow {
 	bool has_fin[HOST_COUNT];
 	uint32_t fin_seq[HOST_COUNT], fin_ack[HOST_COUNT];
 	int64_t fin_acked_ns[HOST_COUNT];
+	/* The opening SYN as its sender put it on the wire, and as it left the
+	 * box when the box translated its ports (flow_learn_nat): the two views
+	 * of one connection; the translated ports are an alias in flow_map. */
+	enum fw_host opener;
+	struct fw_addr orig_src, orig_dst;
+	uint16_t orig_sport, orig_dport;
+	bool has_xlat;
+	struct fw_addr xlat_src, xlat_dst;
+	uint16_t xlat_sport, xlat_dport;
 };
 
 /* A forked endpoint child (fork) or a real program (start): prog.child is
@@ -223,7 +232,8 @@ struct engine {
 	size_t nprocs;
 	struct flow *flows; /* ENGINE_MAX_FLOWS plus the case's connections */
 	size_t nflows, flows_cap;
-	struct portmap flow_map; /* (client port, server port) -> flow */
+	struct portmap flow_map; /* (client port, server port) -> flow, translated ports too */
+	struct portmap isn_map;  /* (opener, ISN of its SYN) -> flow: finds a translated SYN */
 	struct econn *conns;     /* connected sockets and group members */
 	size_t nconns, conns_cap;
 	struct portmap conn_map; /* (host, local port, remote port) -> conns index */
@@ -300,6 +310,8 @@ void flow_learn_fin(struct flow *f, enum fw_host h, const struct seg *s);
 void flow_learn_arrival(struct engine *E, enum fw_host sender, const struct seg *s,
 			       int64_t t_abs);
 void flow_learn(struct engine *E, enum fw_host h, const struct seg *s);
+void flow_learn_nat(struct engine *E, enum fw_host sender, const struct seg *s, int64_t t_abs,
+		    const char *where);
 void seg_text(struct engine *E, enum fw_host sender, const struct seg *s,
 		     struct fw_event *ev, const char *prefix);
 struct esock *sock_find(struct engine *E, enum fw_host h, const char *name);

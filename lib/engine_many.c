@@ -142,6 +142,7 @@ void engine_many_teardown(struct engine *E)
 	E->nconns = 0;
 	portmap_free(&E->conn_map);
 	portmap_free(&E->flow_map);
+	portmap_free(&E->isn_map);
 }
 
 /* ---- connections ------------------------------------------------------------ */
@@ -195,12 +196,19 @@ int conn_add(struct engine *E, enum fw_host h, int fd, uint32_t sock, uint16_t r
  * end's view of it), 0 when no connect step of the case opened it. */
 unsigned conn_number_of(struct engine *E, enum fw_host from, const struct seg *s)
 {
+	const struct flow *f;
 	uint32_t i;
 
 	if (portmap_get(&E->conn_map, conn_key(from, s->sport, s->dport), &i) &&
 	    E->conns[i].number)
 		return E->conns[i].number;
 	if (portmap_get(&E->conn_map, conn_key(other(from), s->dport, s->sport), &i) &&
+	    E->conns[i].number)
+		return E->conns[i].number;
+	/* under ports a box translated: the opener's socket has the SYN's own */
+	f = flow_for(E, from, s, false);
+	if (f && f->has_xlat &&
+	    portmap_get(&E->conn_map, conn_key(f->opener, f->orig_sport, f->orig_dport), &i) &&
 	    E->conns[i].number)
 		return E->conns[i].number;
 	return 0;

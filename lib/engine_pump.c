@@ -248,6 +248,9 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 		ev.len = p->len;
 		ev.t_real_ns = p->t_real_ns;
 	}
+	if (!ev.sent && !ev.injected)
+		flow_learn_nat(E, sender, &s, p->t_ns,
+			       sender == HOST_CLIENT ? "seen on the server's leg" : "seen on the client's leg");
 	seg_text(E, sender, &s, &ev,
 		 ev.sent ? (ev.injected ? "injected " : "") : (ev.injected ? "injected, arrived " : "arrived "));
 	if (!ev.sent && engine_intercepting(E)) {
@@ -286,6 +289,9 @@ static void on_box_packet(struct engine *E, enum fault_leg side, const struct ca
 	ev.host = ev.into_box ? near : other(near);
 	ev.rule = -1;
 	ev.seg = s;
+	if (!ev.into_box)
+		flow_learn_nat(E, ev.host, &s, p->t_ns,
+			       side == FAULT_LEG_A ? "out of the box on wire-a" : "out of the box on wire-b");
 	seg_text(E, ev.host, &s, &ev, ev.into_box ? (side == FAULT_LEG_A ? "into the box on wire-a: " : "into the box on wire-b: ") :
 		 (side == FAULT_LEG_A ? "out of the box on wire-a: " : "out of the box on wire-b: "));
 	timeline_add(&E->res->tl, &ev);

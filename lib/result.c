@@ -121,6 +121,8 @@ static json_t *event_json(const struct fw_event *e)
 		}
 		json_object_set_new(o, "sent", json_boolean(e->sent));
 		json_object_set_new(o, "injected", json_boolean(e->injected));
+		if (e->flow) /* the connection, under any ports a box translated */
+			json_object_set_new(o, "flow", json_integer(e->flow));
 		json_object_set_new(o, "segment", seg_json(e));
 		if (e->raw) {
 			char *hex = malloc(e->caplen * 2 + 1);
@@ -334,6 +336,7 @@ static int event_parse(json_t *o, struct fw_event *e)
 		}
 		e->sent = json_is_true(json_object_get(o, "sent"));
 		e->injected = json_is_true(json_object_get(o, "injected"));
+		e->flow = (uint32_t)json_integer_value(json_object_get(o, "flow"));
 		seg_parse_json(json_object_get(o, "segment"), e);
 		frame = json_object_get(o, "frame");
 		if (frame && json_string_value(json_object_get(frame, "hex"))) {

@@ -78,8 +78,11 @@ bool timeline_box_made(const struct timeline *tl, size_t i)
 		    q->side == e->side || q->host != e->host || q->t_ns > e->t_ns ||
 		    e->t_ns - q->t_ns > FW_NS_PER_SEC)
 			continue;
+		/* of the same connection, when both are known (flow: under any
+		 * ports the box translated) */
 		if (q->seg.flags == e->seg.flags && q->seg.seq == e->seg.seq &&
-		    q->seg.ack == e->seg.ack && q->seg.len == e->seg.len)
+		    q->seg.ack == e->seg.ack && q->seg.len == e->seg.len &&
+		    (!q->flow || !e->flow || q->flow == e->flow))
 			return false;
 	}
 	return true;

@@ -40,6 +40,9 @@ struct fw_event {
 	bool into_box;
 	bool sent;         /* SEGMENT: the copy on the sender's own leg */
 	bool injected;     /* SEGMENT: crafted by the injector, not the kernel */
+	/* SEGMENT: the connection it belongs to, from 1 in the order they
+	 * opened, under any ports a box translated; 0: none known */
+	uint32_t flow;
 	enum fault_action action; /* FAULT */
 	int rule;          /* FAULT: rule index */
 	bool released;     /* FAULT: a delayed segment let through */
@@ -77,7 +80,8 @@ void timeline_clear(struct timeline *tl);
  * segment went into it on the other side, from the other sender, with the
  * same flags, sequence, acknowledgment and length in the second before?
  * (A box that translates ports or addresses still passes these; one that
- * shifts sequence numbers, a SYNPROXY, makes every segment look its own.) */
+ * shifts sequence numbers, a SYNPROXY, makes every segment look its own.)
+ * Both of one flow, when both flows are known. */
 bool timeline_box_made(const struct timeline *tl, size_t i);
 /* Order events by time, keeping the order of equal times (stable). */
 void timeline_sort(struct timeline *tl);

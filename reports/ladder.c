@@ -195,11 +195,19 @@ static bool takes_into(const struct ladder *L, const struct arrow *a, const stru
 	       !(f && f->action == FAULT_DROP && f->side == e->side);
 }
 
-/* Out of the box on the far side, with the numbers it went in with. */
+/* One connection, when the harness knew both copies' (a box that
+ * translated ports keeps it one flow; results without flows: any). */
+static bool same_flow(const struct fw_event *a, const struct fw_event *b)
+{
+	return !a->flow || !b->flow || a->flow == b->flow;
+}
+
+/* Out of the box on the far side, with the numbers it went in with, of
+ * the same connection under whatever ports the box gave it. */
 static bool takes_out(const struct ladder *L, const struct arrow *a, const struct fw_event *e)
 {
 	return !a->made && a->into >= 0 && a->out < 0 && L->tl->ev[a->into].side != e->side &&
-	       seg_same_numbers(&L->tl->ev[a->into].seg, &e->seg);
+	       same_flow(&L->tl->ev[a->into], e) && seg_same_numbers(&L->tl->ev[a->into].seg, &e->seg);
 }
 
 static bool takes_release(const struct ladder *L, const struct arrow *a, const struct fw_event *e)
