@@ -24,7 +24,7 @@
 	X(seg.dst.bytes) X(seg.sport) X(seg.dport) X(seg.seq) X(seg.ack) X(seg.flags)        \
 	X(seg.win) X(seg.len) X(seg.has_ts) X(seg.tsval) X(seg.tsecr) X(seg.has_mss)          \
 	X(seg.mss) X(seg.wscale) X(seg.sack_ok) X(seg.nsack) X(seg.sack) X(seg.ttl)           \
-	X(rel_seq) X(rel_ack) X(leg) X(side) X(into_box) X(sent) X(injected) X(action)        \
+	X(rel_seq) X(rel_ack) X(leg) X(side) X(into_box) X(sent) X(injected) X(flow) X(action) \
 	X(rule) X(released) X(held_ns) X(state) X(timer) X(expires_ms) X(err) X(pass)         \
 	X(late_ns) X(caplen) X(len) X(t_real_ns)
 
