@@ -79,5 +79,10 @@ int result_from_json(const char *json, struct case_result *r, char *err, size_t 
 char *result_to_wire(const struct case_result *r, size_t *len);
 int result_from_wire(const char *buf, size_t len, struct case_result *r, char *err,
 		     size_t errlen);
+/* Which bytes of a struct fw_event the binary form carries (covered[i] = 1,
+ * sizeof(struct fw_event) of them): test_result checks that every byte
+ * that is not padding is one, so a field added to the event and not to the
+ * binary form's list fails a test instead of vanishing on the way. */
+void result_wire_event_cover(uint8_t *covered);
 
 #endif

@@ -133,6 +133,21 @@ char *result_to_wire(const struct case_result *r, size_t *len)
 	return b.p;
 }
 
+void result_wire_event_cover(uint8_t *covered)
+{
+	struct fw_event e;
+
+#define COVER_E(f)                                                                   \
+	{                                                                            \
+		size_t at = (size_t)((const char *)&e.f - (const char *)&e), n = sizeof(e.f); \
+		memset(covered + at, 1, n);                                          \
+	}
+	memset(covered, 0, sizeof(e));
+	EVENT_FIELDS(COVER_E)
+	COVER_E(text)
+	COVER_E(raw) /* carried as the frame's bytes */
+}
+
 /* The raw frame is left pointing into the buffer: timeline_add copies it. */
 static int event_get(struct rbuf *b, struct fw_event *e)
 {
