@@ -122,6 +122,15 @@ enum step_address {
 	ADDRESS_LOOPBACK, /* 127.0.0.1 / ::1: listen there, or connect to the host itself */
 };
 
+/* Which of a proxy's two connections a step means (conn:): the client's
+ * to the box (front) or the box's own to the server (back). */
+enum fw_conn {
+	CONN_ANY,   /* not said: the only one, or the endpoint's */
+	CONN_FRONT, /* client <-> dut */
+	CONN_BACK,  /* dut <-> server */
+};
+const char *fw_conn_name(enum fw_conn c);
+
 /* One step. The members before the union apply to every kind; each member
  * of the union belongs to the kinds named beside it (case_step.c's table
  * says which group a kind uses and sets that group's defaults), so a kind
@@ -131,6 +140,7 @@ struct fw_step {
 	int line; /* where the step starts in the file */
 	enum fw_host host;  /* actor; for segment expectations and inject: the sender */
 	enum fw_host peer;  /* connect: the server; inject: the target */
+	enum fw_conn conn;  /* a proxy's connection the step means (segment, state, gone) */
 	char sock[32];      /* socket name; "" = the host's latest connection */
 	uint16_t port;      /* listen / connect destination, state/gone by port, start's ready_port */
 	int expect_errno;   /* actions: the result expected, 0 = success */

@@ -185,6 +185,9 @@ static const char *say_at(const struct fw_step *s)
 	bool into = (s->at == FAULT_LEG_A && s->host == HOST_CLIENT) ||
 		    (s->at == FAULT_LEG_B && s->host == HOST_SERVER);
 
+	if (s->conn != CONN_ANY) /* a proxy's connection, not a place */
+		return s->conn == CONN_FRONT ? " on the front connection (client to proxy)" :
+					       " on the back connection (proxy to server)";
 	return s->at_box ? words[s->at][into] : "";
 }
 
@@ -439,19 +442,20 @@ const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
 			     .say = say_segment, .within = SEC,
 			     .keys = {"from", "flags", "has", "seq", "ack", "len", "win", "mss",
 				      "wscale", "sack_ok", "ts", "dsack", "sack_blocks", "arrived", "at",
-				      "count", "isn", "tsval", "tsecr", "within"},
+				      "count", "isn", "tsval", "tsecr", "within", "conn"},
 			     .required = "from", .check = check_segment},
     [STEP_EXPECT_NO_SEGMENT] = {"no_segment", .expect = true, .init = init_segment,
 				.say = say_no_segment,
-				.keys = {"from", "flags", "has", "arrived", "at", "within"},
+				.keys = {"from", "flags", "has", "arrived", "at", "within", "conn"},
 				.required = "within", .check = check_segment},
     [STEP_EXPECT_STATE] = {"state", .expect = true, .init = init_state, .say = say_state,
-			   .within = 2 * SEC,
+			   .within = 2 * SEC, .hosts = HOSTS_WITH_DUT,
 			   .keys = {"host", "sock", "port", "state", "timer", "timer_min",
-				    "timer_max", "never", "within", "count"},
+				    "timer_max", "never", "within", "count", "conn"},
 			   .required = "state", .check = check_state},
     [STEP_EXPECT_GONE] = {"gone", .expect = true, .init = init_state, .say = say_gone,
-			  .within = 2 * SEC, .keys = {"host", "sock", "port", "within"},
+			  .within = 2 * SEC, .hosts = HOSTS_WITH_DUT,
+			  .keys = {"host", "sock", "port", "within", "conn"},
 			  .check = check_state},
     [STEP_EXPECT_COUNTER] = {"counter", .expect = true, .init = init_nothing,
 			     .say = say_counter, .within = SEC, .hosts = HOSTS_WITH_DUT,
@@ -539,7 +543,9 @@ void step_describe(const struct fw_case *c, struct fw_step *s)
 	fw_duration_format(s->within_ns, w.within, sizeof(w.within));
 	if (s->has_flags)
 		seg_flags_format(s->flags_value, w.flags, sizeof(w.flags));
-	if (s->sock[0])
+	if (s->conn != CONN_ANY && s->host == HOST_DUT)
+		snprintf(w.sock, sizeof(w.sock), "of the %s connection", fw_conn_name(s->conn));
+	else if (s->sock[0])
 		snprintf(w.sock, sizeof(w.sock), "'%s'", s->sock);
 	else
 		snprintf(w.sock, sizeof(w.sock), "on port %u", s->port);

@@ -237,12 +237,32 @@ int check_segment(struct loader *L, struct fw_case *c, yaml_node_t *map, struct 
 	if ((s->tsval.set || s->tsecr.set) && s->opt_ts == 0)
 		return load_fail(L, map_get(L, map, "ts"),
 				 "'ts: false' says there is no timestamp, so no 'tsval' or 'tsecr'");
+	/* each endpoint has one of the proxy's connections */
+	if ((s->conn == CONN_FRONT && s->host == HOST_SERVER) ||
+	    (s->conn == CONN_BACK && s->host == HOST_CLIENT))
+		return load_fail(L, map_get(L, map, "conn"),
+				 "the %s has no segment on the %s connection (front: client and "
+				 "proxy, back: proxy and server)", fw_host_name(s->host),
+				 fw_conn_name(s->conn));
 	return 0;
 }
 
 int check_state(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)
 {
 	(void)c;
+	/* the box's own sockets: a proxy's, named by which connection */
+	if ((s->host == HOST_DUT) != (s->conn != CONN_ANY))
+		return load_fail(L, map_get(L, map, s->conn != CONN_ANY ? "conn" : "host"),
+				 s->conn != CONN_ANY ? "'conn' names a proxy's own socket: give it "
+						       "with 'host: dut'" :
+						       "'host: dut' is a proxy's socket: say which "
+						       "connection with 'conn: front' or 'conn: back'");
+	if (s->host == HOST_DUT && (map_get(L, map, "sock") || map_get(L, map, "port")))
+		return load_fail(L, map_get(L, map, map_get(L, map, "sock") ? "sock" : "port"),
+				 "a proxy's socket is named by 'conn', not by 'sock' or 'port'");
+	if (s->host == HOST_DUT && (s->never || s->nsock_min >= 0))
+		return load_fail(L, map_get(L, map, s->never ? "never" : "count"),
+				 "'%s' is not said of a proxy's socket", s->never ? "never" : "count");
 	/* by port: a socket of a program the case started, which the engine
 	 * knows only by its local port */
 	if (s->port && !map_get(L, map, "sock"))

@@ -108,6 +108,43 @@ static int key_at(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_no
 	return 0;
 }
 
+const char *fw_conn_name(enum fw_conn c)
+{
+	switch (c) {
+	case CONN_ANY:
+		return "any";
+	case CONN_FRONT:
+		return "front";
+	case CONN_BACK:
+		return "back";
+	}
+	return "?";
+}
+
+/* conn: which of a proxy's two connections (segment, no_segment, state, gone) */
+static int key_conn(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_node_t *n,
+		    struct fw_step *s)
+{
+	const char *v = scalar(n);
+
+	(void)map;
+	if (!c->dut.present || !c->dut.run[0])
+		return load_fail(L, n, "'conn' names one of a proxy's two connections, and this "
+				       "case has no proxy ('dut:' with 'run:')");
+	if (v && strcmp(v, "front") == 0)
+		s->conn = CONN_FRONT;
+	else if (v && strcmp(v, "back") == 0)
+		s->conn = CONN_BACK;
+	else
+		return load_fail(L, n, "'conn' is front (client to the proxy) or back (the proxy to "
+				       "the server), not '%s'", v ? v : "a list");
+	if ((s->kind == STEP_EXPECT_SEGMENT || s->kind == STEP_EXPECT_NO_SEGMENT) &&
+	    (s->at_box || s->arrived))
+		return load_fail(L, n, "'conn' names the connection, '%s' where it was seen: "
+				       "give one", s->at_box ? "at" : "arrived");
+	return 0;
+}
+
 /* inject's leg: sent from that wire's namespace, not the sender's */
 static int key_leg(struct loader *L, struct fw_case *c, yaml_node_t *map, yaml_node_t *n,
 		   struct fw_step *s)
@@ -454,6 +491,7 @@ static const struct step_key step_keys[] = {
     KEY_FLAG("arrived", arrived),
     KEY_LOADER("at", key_at), /* after arrived: they exclude each other */
     KEY_LOADER("leg", key_leg),
+    KEY_LOADER("conn", key_conn), /* after arrived and at: it excludes them */
     KEY_LOADER("count", key_count),
     KEY_LOADER("state", key_state),
     KEY_LOADER("timer", key_timer),
@@ -601,7 +639,9 @@ static int load_hosts(struct loader *L, struct fw_case *c, yaml_node_t *map, str
 		return ret;
 	/* a segment seen at the box may be the box's own */
 	if ((n = map_get(L, map, "from")) &&
-	    (ret = get_host(L, n, "from", map_get(L, map, "at") ? HOSTS_WITH_DUT : HOSTS_ENDPOINTS,
+	    (ret = get_host(L, n, "from",
+			    map_get(L, map, "at") || map_get(L, map, "conn") ? HOSTS_WITH_DUT :
+									     HOSTS_ENDPOINTS,
 			    &s->host)) < 0)
 		return ret;
 	s->peer = other_host(s->host);

@@ -314,6 +314,12 @@ static int engine_open_handles(struct engine *E)
 	for (i = 0; i < E->c->nsteps; i++)
 		if (E->c->steps[i].kind == STEP_EXPECT_TCP_INFO)
 			sockprobe_want_info(E->probe[E->c->steps[i].host], true);
+	if (E->dut_socks) { /* engine_setup() said whether a step reads them */
+		ret = sockprobe_open(&E->probe[HOST_DUT], topo_ns_fd(E->topo, HOST_DUT), E->err,
+				     sizeof(E->err));
+		if (ret < 0)
+			return ret;
+	}
 	for (i = 0; i < E->c->nsteps && !E->kmsg_open; i++) {
 		if (E->c->steps[i].kind != STEP_EXPECT_KMSG)
 			continue;
@@ -329,6 +335,7 @@ static int engine_open_handles(struct engine *E)
 static int engine_setup(struct engine *E)
 {
 	struct capture_opening *opening;
+	size_t i;
 	int h, ret;
 
 	if (E->c->dut.interfaces[0][0]) { /* an external box on two real interfaces */
@@ -360,6 +367,11 @@ static int engine_setup(struct engine *E)
 	E->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (E->epfd < 0)
 		return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+	/* a proxy's own sockets (a box namespace of ours), read only when a
+	 * step asks about them: their events are subscribed to from here */
+	for (i = 0; i < E->c->nsteps; i++)
+		if (E->c->steps[i].host == HOST_DUT && E->c->steps[i].conn != CONN_ANY)
+			E->dut_socks = topo_ns_fd(E->topo, HOST_DUT) >= 0;
 	ret = engine_captures_begin(E, &opening);
 	if (ret < 0)
 		return ret;
@@ -413,8 +425,9 @@ void engine_release(struct engine *E)
 	capture_free_all(E->cap, ENGINE_CAPS);
 	for (h = 0; h < FAULT_LEG_COUNT; h++)
 		inject_free(E->inj_wire[h]);
-	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
+	for (h = HOST_CLIENT; h <= HOST_SERVER; h++)
 		inject_free(E->inj[h]);
+	for (h = 0; h < HOST_COUNT; h++) {
 		sockprobe_free(E->probe[h]);
 		free(E->snap[h].socks);
 	}
@@ -748,6 +761,7 @@ int engine_run_keep(const struct fw_case *c, struct case_result *res, struct eng
 	E->epfd = -1;
 	E->if_lock[0] = E->if_lock[1] = -1;
 	E->cur_flow = -1;
+	E->leg_flow[0] = E->leg_flow[1] = -1;
 	E->step = -1;
 	E->t0 = fw_now_ns();
 	E->cursor_t = E->t0;

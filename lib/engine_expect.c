@@ -170,7 +170,23 @@ int expect_state(struct engine *E, const struct fw_step *st)
 	bool judged_at_deadline = false;
 	int ret;
 
-	if (!st->sock[0]) { /* a program's socket: by its local port, on the current connection */
+	if (st->host == HOST_DUT) { /* a proxy's socket: of the connection the step names */
+		bool front = st->conn == CONN_FRONT;
+		int fi = E->leg_flow[front ? HOST_CLIENT : HOST_SERVER];
+		const struct flow *f = fi >= 0 ? &E->flows[fi] : NULL;
+
+		if (!f)
+			return step_fail(E, st, "the proxy has no %s connection: no SYN was seen on "
+					 "the %s's leg", fw_conn_name(st->conn),
+					 front ? "client" : "server");
+		memset(&by_port, 0, sizeof(by_port));
+		by_port.host = HOST_DUT;
+		by_port.has_tuple = true;
+		by_port.lport = f->port[front ? HOST_SERVER : HOST_CLIENT];
+		by_port.rport = f->port[front ? HOST_CLIENT : HOST_SERVER];
+		snprintf(by_port.name, sizeof(by_port.name), "%s", fw_conn_name(st->conn));
+		s = &by_port;
+	} else if (!st->sock[0]) { /* a program's socket: by its local port, on the current connection */
 		const struct flow *f = E->cur_flow >= 0 ? &E->flows[E->cur_flow] : NULL;
 
 		memset(&by_port, 0, sizeof(by_port));

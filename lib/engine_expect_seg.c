@@ -184,10 +184,27 @@ static bool seg_at_matches(struct engine *E, const struct fw_step *st, const str
 	return e->into_box || !timeline_box_made(&E->res->tl, i);
 }
 
+/* A step with 'conn' looks at one of a proxy's connections, on the leg of
+ * its endpoint (front: the client's, back: the server's): the endpoint's
+ * segments as sent, the proxy's (from: dut) as they reached the endpoint. */
+static bool seg_conn_matches(struct engine *E, const struct fw_step *st, const struct fw_event *e)
+{
+	enum fw_host leg = st->conn == CONN_FRONT ? HOST_CLIENT : HOST_SERVER;
+	int fi = E->leg_flow[leg];
+
+	if (e->kind != EV_SEGMENT || e->leg != leg || e->injected || fi < 0 ||
+	    e->flow != (uint32_t)fi + 1)
+		return false;
+	if (st->host == HOST_DUT)
+		return !e->sent && e->host == other(leg);
+	return e->sent && e->host == st->host;
+}
+
 static bool seg_matches(struct engine *E, const struct fw_step *st, const struct fw_event *e)
 {
 	/* as sent on the sender's leg, or as it reached the other host's */
-	if (st->at_box ? !seg_at_matches(E, st, e) :
+	if (st->conn != CONN_ANY ? !seg_conn_matches(E, st, e) :
+	    st->at_box ? !seg_at_matches(E, st, e) :
 			 (e->kind != EV_SEGMENT || e->leg == HOST_DUT || e->sent == st->arrived ||
 			  e->injected || e->host != st->host))
 		return false;
@@ -219,9 +236,12 @@ static void describe_seen(struct engine *E, const struct fw_step *st, char *buf,
 	for (i = E->cursor_idx; i < E->res->tl.n; i++) {
 		const struct fw_event *e = &E->res->tl.ev[i];
 
-		/* with 'at': everything seen on that side of the box */
+		/* with 'at': everything seen on that side of the box; with
+		 * 'conn': everything on that connection's leg */
 		if (e->kind != EV_SEGMENT || e->t_ns < E->cursor_t - E->t0 ||
-		    (st->at_box ? e->leg != HOST_DUT || e->side != st->at :
+		    (st->conn != CONN_ANY ? e->leg != (st->conn == CONN_FRONT ? HOST_CLIENT : HOST_SERVER) ||
+						    e->injected :
+		     st->at_box ? e->leg != HOST_DUT || e->side != st->at :
 				  !e->sent || e->host != st->host))
 			continue;
 		fw_duration_format(e->t_ns, t, sizeof(t));
@@ -245,7 +265,9 @@ static void describe_seen(struct engine *E, const struct fw_step *st, char *buf,
 			append(buf, len, " (%s)", ts + 2); /* past the first "; " */
 		}
 	}
-	if (!n && st->at_box)
+	if (!n && st->conn != CONN_ANY)
+		snprintf(buf, len, "no segment on the %s's leg", st->conn == CONN_FRONT ? "client" : "server");
+	else if (!n && st->at_box)
 		snprintf(buf, len, "no segment at the box on %s", fault_leg_name(st->at));
 	else if (!n)
 		snprintf(buf, len, "no segment from %s", fw_host_name(st->host));

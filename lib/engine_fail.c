@@ -53,9 +53,13 @@ void append_context(struct engine *E)
 	append(r->message, sizeof(r->message), "\n  socket states:");
 	/* Events keep the states current but not the timers, nor TIME_WAIT's
 	 * leaving: the evidence shows a dump made now. */
-	for (h = HOST_CLIENT; h <= HOST_SERVER && events_cover(E); h++)
-		(void)probe_host(E, (enum fw_host)h);
-	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
+	for (h = 0; h < HOST_COUNT && events_cover(E); h++)
+		if (E->probe[h])
+			(void)probe_host(E, (enum fw_host)h);
+	/* the endpoints', and a proxy's when a step reads them */
+	for (h = 0; h < HOST_COUNT; h++) {
+		if (!E->probe[h])
+			continue;
 		if (!E->snap[h].n)
 			append(r->message, sizeof(r->message), "\n    %s: no TCP sockets", fw_host_name(h));
 		many_census_append(E, (enum fw_host)h, r->message, sizeof(r->message));

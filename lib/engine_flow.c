@@ -212,6 +212,12 @@ struct esock *sock_find(struct engine *E, enum fw_host h, const char *name)
 
 const char *sock_label(struct engine *E, enum fw_host h, const struct sock_info *si)
 {
+	if (h == HOST_DUT) /* a proxy's: which of its connections, by its peer */
+		return si->state == FW_TCP_LISTEN		     ? "listener" :
+		       fw_addr_equal(&si->dst, &E->addr[HOST_CLIENT]) ? "front" :
+		       fw_addr_equal(&si->dst, &E->addr[HOST_SERVER]) ? "back" :
+									"socket";
+
 	const struct esock *g = si->state == FW_TCP_LISTEN ? NULL :
 							    conn_sock(E, h, si->sport, si->dport);
 	size_t i;
@@ -372,7 +378,8 @@ int probe_host(struct engine *E, enum fw_host h)
 
 /* ---- socket events (sockev.h) --------------------------------------------------- */
 
-/* The endpoint whose namespace the event came from (HOST_COUNT: neither). */
+/* The endpoint whose namespace the event came from, or the proxy's when
+ * its sockets are read (HOST_COUNT: none of these). */
 static enum fw_host events_host(const struct engine *E, uint32_t netns)
 {
 	int h;
@@ -380,7 +387,7 @@ static enum fw_host events_host(const struct engine *E, uint32_t netns)
 	for (h = HOST_CLIENT; h <= HOST_SERVER; h++)
 		if (E->netns_id[h] == netns)
 			return (enum fw_host)h;
-	return HOST_COUNT;
+	return E->dut_socks && E->netns_id[HOST_DUT] == netns ? HOST_DUT : HOST_COUNT;
 }
 
 /* The snapshot's entry for the event's socket, added when new. */
@@ -464,7 +471,7 @@ static void events_on(void *ctx, const struct sockev_ev *ev)
  * to CLOSE. */
 int events_drain(struct engine *E)
 {
-	bool close_on[2] = { false, false };
+	bool close_on[HOST_COUNT] = { false };
 	size_t i;
 	int h, ret;
 
@@ -487,7 +494,7 @@ int events_drain(struct engine *E)
 		return 0;
 	for (i = 0; i < E->nclose_hints; i++)
 		close_on[E->close_hint[i].h] = true;
-	for (h = HOST_CLIENT; h <= HOST_SERVER && ret >= 0; h++)
+	for (h = 0; h < HOST_COUNT && ret >= 0; h++)
 		if (close_on[h])
 			ret = probe_host_dump(E, (enum fw_host)h);
 	E->nclose_hints = 0;
@@ -501,17 +508,21 @@ int events_drain(struct engine *E)
  * the subscription waits for an RCU grace period, beside the captures'. */
 int events_open_begin(struct engine *E)
 {
-	int h, ret;
+	static const enum fw_host hosts[] = { HOST_CLIENT, HOST_SERVER, HOST_DUT };
+	uint32_t ids[3]; /* copied by sockev_sub_open_begin() */
+	size_t i, n = E->dut_socks ? 3 : 2; /* the proxy's too, when its sockets are read */
+	int ret;
 
 	if (!sockev_loaded())
 		return 0;
-	for (h = HOST_CLIENT; h <= HOST_SERVER; h++) {
-		ret = sockev_netns_id(topo_ns_fd(E->topo, (enum fw_host)h), &E->netns_id[h]);
+	for (i = 0; i < n; i++) {
+		ret = sockev_netns_id(topo_ns_fd(E->topo, hosts[i]), &E->netns_id[hosts[i]]);
 		if (ret < 0)
 			return fw_err(E->err, sizeof(E->err), ret, "fstat namespace: %s", strerror(-ret));
+		ids[i] = E->netns_id[hosts[i]];
 	}
 	/* a failure is said by events_open_end() */
-	(void)sockev_sub_open_begin(&E->sev, E->netns_id, 2, E->sev_err, sizeof(E->sev_err));
+	(void)sockev_sub_open_begin(&E->sev, ids, n, E->sev_err, sizeof(E->sev_err));
 	return 0;
 }
 
@@ -544,7 +555,11 @@ int probe_all(struct engine *E)
 {
 	int ret = probe_host(E, HOST_CLIENT);
 
-	return ret < 0 ? ret : probe_host(E, HOST_SERVER);
+	if (ret >= 0)
+		ret = probe_host(E, HOST_SERVER);
+	if (ret >= 0 && E->dut_socks) /* a proxy's, when a step reads them */
+		ret = probe_host(E, HOST_DUT);
+	return ret;
 }
 
 /* State of a named socket in the last snapshot: 0 when it is gone. */

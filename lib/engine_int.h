@@ -191,8 +191,10 @@ struct engine {
 	struct intercept *ic[FAULT_LEG_COUNT]; /* one per leg some fault acts on */
 	struct inject *inj[2];
 	struct inject *inj_wire[FAULT_LEG_COUNT]; /* in a wire's namespace, for inject's leg */
-	struct sockprobe *probe[2];
-	struct host_snapshot snap[2];
+	/* the endpoints', and a proxy's (HOST_DUT) when a step reads its sockets */
+	struct sockprobe *probe[HOST_COUNT];
+	struct host_snapshot snap[HOST_COUNT];
+	bool dut_socks; /* a step reads the proxy's sockets (host: dut, conn:) */
 	/* Socket events (sockev.h): NULL when states are polled. Keyed by each
 	 * endpoint's namespace. */
 	struct sockev_sub *sev;
@@ -200,7 +202,7 @@ struct engine {
 	 * engine_release() (taking it out waits for an RCU grace period) */
 	struct sockev_sub *sev_done;
 	char sev_err[FW_ERRLEN]; /* why a subscription failed (states polled) */
-	uint32_t netns_id[2];
+	uint32_t netns_id[HOST_COUNT]; /* the endpoints', and the proxy's when read */
 	/* A socket's move to CLOSE, read from the events: sock_diag then says
 	 * whether a TIME_WAIT minisocket took its place or it is gone, dated
 	 * by the kernel's time of the event. */
@@ -243,6 +245,10 @@ struct engine {
 	uint32_t max_group;      /* the largest group: the listen backlog */
 	int64_t probe_next;      /* many: no capture-driven probe before this */
 	int cur_flow; /* the connection the latest SYN opened, -1 before any */
+	/* The flow of the latest SYN seen on each endpoint's leg, -1 before any:
+	 * through a proxy, its front (client's leg) and back (server's leg)
+	 * connections; otherwise both are the one flow. */
+	int leg_flow[2];
 	/* Injected segments not yet seen on both legs, so capture can tell
 	 * them from what the kernels sent. */
 	struct {

@@ -251,6 +251,17 @@ static void on_packet(struct engine *E, enum fw_host leg, const struct capture_p
 	if (!ev.sent && !ev.injected)
 		flow_learn_nat(E, sender, &s, p->t_ns,
 			       sender == HOST_CLIENT ? "seen on the server's leg" : "seen on the client's leg");
+	/* A proxy's own segment (not the far endpoint's address): the proxy's
+	 * kernel sent it, and nothing but the wire was between, so it teaches
+	 * the numbers of the proxy's side of this connection. */
+	if (!ev.sent && !ev.injected && E->c->dut.run[0] && !fw_addr_equal(&s.src, &E->addr[sender]))
+		flow_learn(E, sender, &s);
+	if (s.flags & SEG_SYN) { /* the connection this leg saw open last */
+		struct flow *f = flow_for(E, sender, &s, false);
+
+		if (f)
+			E->leg_flow[leg] = (int)(f - E->flows);
+	}
 	seg_text(E, sender, &s, &ev,
 		 ev.sent ? (ev.injected ? "injected " : "") : (ev.injected ? "injected, arrived " : "arrived "));
 	if (!ev.sent && engine_intercepting(E)) {

@@ -557,7 +557,8 @@ static int bands_draw(FILE *f, const struct ladder *L)
 	for (i = 0; i < tl->n; i++) {
 		const struct fw_event *e = &tl->ev[i];
 
-		if (e->kind != EV_STATE || e->host == HOST_WIRE)
+		/* the endpoints' sockets only: a proxy's are notes at the box */
+		if (e->kind != EV_STATE || e->host == HOST_WIRE || e->host == HOST_DUT)
 			continue;
 		for (k = 0; k < n; k++)
 			if (lanes[k].host == e->host && lanes[k].sport == e->seg.sport &&

@@ -1426,6 +1426,25 @@ static void test_dut_mode(void **state)
 	assert_true(c->steps[0].at_box);
 	assert_int_equal(c->steps[0].at, FAULT_LEG_B);
 	case_free(c);
+	/* conn: which of a proxy's connections; host: dut reads its sockets */
+	c = load_ok("summary: s\ndut: {run: 'haproxy -db', ready_port: 80}\nsteps:\n"
+		    "  - {expect: state, host: dut, conn: front, state: CLOSE_WAIT}\n"
+		    "  - {expect: gone, host: dut, conn: back}\n"
+		    "  - {expect: segment, from: dut, conn: back, flags: F.}\n"
+		    "  - {expect: no_segment, from: client, conn: front, within: 1s}\n"
+		    "  - {expect: segment, from: server, flags: R}\n");
+	assert_int_equal(c->steps[0].host, HOST_DUT);
+	assert_int_equal(c->steps[0].conn, CONN_FRONT);
+	assert_int_equal(c->steps[1].conn, CONN_BACK);
+	assert_int_equal(c->steps[2].host, HOST_DUT);
+	assert_int_equal(c->steps[2].conn, CONN_BACK);
+	assert_false(c->steps[2].at_box);
+	assert_int_equal(c->steps[3].host, HOST_CLIENT);
+	assert_int_equal(c->steps[3].conn, CONN_FRONT);
+	assert_int_equal(c->steps[4].conn, CONN_ANY);
+	assert_non_null(strstr(c->steps[0].text, "of the front connection"));
+	assert_non_null(strstr(c->steps[2].text, "on the back connection"));
+	case_free(c);
 }
 
 /* The words added for boxes, programs, clocks, counts and options: each
@@ -1465,6 +1484,26 @@ static void test_error_new_words(void **state)
 		  "t.yaml:4:46: ", "'arrived' is at the other host, 'at' at the box: give one" },
 		{ "summary: s\ndut: {setup: 'true'}\nsteps:\n  - {expect: segment, from: dut}\n", "t.yaml:4:29: ",
 		  "unknown host 'dut' in 'from' (expected client, server)" },
+		{ "summary: s\ndut: {setup: 'true'}\nsteps:\n  - {expect: gone, host: dut, conn: back}\n",
+		  "t.yaml:4:37: ", "'conn' names one of a proxy's two connections, and this case has no proxy ('dut:' with 'run:')" },
+		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: gone, host: dut, conn: middle}\n",
+		  "t.yaml:4:37: ", "'conn' is front (client to the proxy) or back (the proxy to the server), not 'middle'" },
+		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: gone, host: dut}\n",
+		  "t.yaml:4:26: ", "'host: dut' is a proxy's socket: say which connection with 'conn: front' or 'conn: back'" },
+		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: gone, host: client, conn: front}\n",
+		  "t.yaml:4:40: ", "'conn' names a proxy's own socket: give it with 'host: dut'" },
+		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: gone, host: dut, conn: front, sock: a}\n",
+		  "t.yaml:4:50: ", "a proxy's socket is named by 'conn', not by 'sock' or 'port'" },
+		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: state, host: dut, conn: front, state: LISTEN, never: true}\n",
+		  "t.yaml:4:67: ", "'never' is not said of a proxy's socket" },
+		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: segment, from: server, conn: front}\n",
+		  "t.yaml:4:43: ", "the server has no segment on the front connection" },
+		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: segment, from: client, arrived: true, conn: front}\n",
+		  "t.yaml:4:58: ", "'conn' names the connection, 'arrived' where it was seen: give one" },
+		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: segment, from: dut}\n", "t.yaml:4:29: ",
+		  "unknown host 'dut' in 'from' (expected client, server)" },
+		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: counter, host: client, counter: x, delta: 1, conn: back}\n",
+		  "t.yaml:4:59: ", "'conn' does not apply to expectation 'counter'" },
 		{ "summary: s\nsteps:\n  - {do: listen, host: dut, port: 1}\n", "t.yaml:3:24: ",
 		  "unknown host 'dut' in 'host' (expected client, server)" },
 		{ "summary: s\nsteps:\n  - {do: close, host: client}\n  - {expect: gone, host: client, since: nowhere}\n",
