@@ -430,6 +430,7 @@ void engine_release(struct engine *E)
 	for (h = 0; h < HOST_COUNT; h++) {
 		sockprobe_free(E->probe[h]);
 		free(E->snap[h].socks);
+		portmap_free(&E->snap[h].idx);
 	}
 	for (h = 0; h < HOST_COUNT; h++)
 		counter_set_clear(&E->counters0[h]);

@@ -361,7 +361,13 @@ static int probe_host_dump(struct engine *E, enum fw_host h)
 				    probe_change_time(E, h, &old->socks[i], now));
 	free(old->socks);
 	old->socks = now_socks;
-	old->n = n;
+	old->n = old->cap = n;
+	portmap_free(&old->idx);
+	for (i = 0; i < n && ret >= 0; i++)
+		ret = portmap_put(&old->idx, conn_key(HOST_CLIENT, now_socks[i].sport,
+						      now_socks[i].dport), (uint32_t)i);
+	if (ret < 0)
+		ret = fw_err(E->err, sizeof(E->err), ret, "out of memory");
 out:
 	free(old_idx);
 	free(now_idx);
@@ -390,24 +396,40 @@ static enum fw_host events_host(const struct engine *E, uint32_t netns)
 	return E->dut_socks && E->netns_id[HOST_DUT] == netns ? HOST_DUT : HOST_COUNT;
 }
 
-/* The snapshot's entry for the event's socket, added when new. */
+/* The snapshot's entry for the event's socket, added when new. Found by
+ * its ports in the snapshot's index; two sockets with the same ports (other
+ * addresses) share a key, and the index holds the later one: then a scan. */
 static struct sock_info *events_snap_entry(struct engine *E, enum fw_host h,
 					   const struct sock_info *key)
 {
 	struct host_snapshot *snap = &E->snap[h];
-	struct sock_info *v;
+	uint64_t k = conn_key(HOST_CLIENT, key->sport, key->dport);
+	struct sock_info *v = NULL;
+	uint32_t at;
 	size_t i;
 
-	for (i = 0; i < snap->n; i++)
-		if (sock_same(&snap->socks[i], key))
-			return &snap->socks[i];
-	v = realloc(snap->socks, (snap->n + 1) * sizeof(*v));
-	if (!v)
+	if (portmap_get(&snap->idx, k, &at)) {
+		if (sock_same(&snap->socks[at], key))
+			return &snap->socks[at];
+		for (i = 0; i < snap->n; i++)
+			if (sock_same(&snap->socks[i], key))
+				return &snap->socks[i];
+	}
+	if (snap->n == snap->cap) {
+		size_t cap = snap->cap ? 2 * snap->cap : 64;
+
+		v = realloc(snap->socks, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		snap->socks = v;
+		snap->cap = cap;
+	}
+	if (portmap_put(&snap->idx, k, (uint32_t)snap->n) < 0)
 		return NULL;
-	snap->socks = v;
-	v[snap->n] = *key;
-	v[snap->n].state = FW_TCP_CLOSED; /* not seen before: every state is a change */
-	return &v[snap->n++];
+	v = &snap->socks[snap->n++];
+	*v = *key;
+	v->state = FW_TCP_CLOSED; /* not seen before: every state is a change */
+	return v;
 }
 
 static void events_note_rtx(struct engine *E, enum fw_host h, const struct sockev_ev *ev)
@@ -472,6 +494,7 @@ static void events_on(void *ctx, const struct sockev_ev *ev)
 int events_drain(struct engine *E)
 {
 	bool close_on[HOST_COUNT] = { false };
+	int64_t t;
 	size_t i;
 	int h, ret;
 
@@ -492,12 +515,21 @@ int events_drain(struct engine *E)
 	}
 	if (!E->nclose_hints)
 		return 0;
+	/* Every orphaned socket entering FIN_WAIT_2 is a CLOSE here (a
+	 * minisocket takes its place): closing 10,000 made 94 dumps of 10,000
+	 * sockets. A case with groups dumps at most a fifth of its time
+	 * (probe_paced()); the hints wait for the next dump. */
+	t = fw_now_ns();
+	if (E->many && t < E->probe_next)
+		return 0;
 	for (i = 0; i < E->nclose_hints; i++)
 		close_on[E->close_hint[i].h] = true;
 	for (h = 0; h < HOST_COUNT && ret >= 0; h++)
 		if (close_on[h])
 			ret = probe_host_dump(E, (enum fw_host)h);
 	E->nclose_hints = 0;
+	if (E->many)
+		E->probe_next = fw_now_ns() + 4 * (fw_now_ns() - t);
 	return ret < 0 ? ret : 0;
 }
 

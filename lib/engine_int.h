@@ -176,7 +176,10 @@ struct eproc {
 
 struct host_snapshot {
 	struct sock_info *socks;
-	size_t n;
+	size_t n, cap;
+	/* (local port, remote port) -> index in socks, for the socket events
+	 * of 20,000 sockets (a linear search each made the ring overflow) */
+	struct portmap idx;
 };
 
 struct engine {
