@@ -101,8 +101,11 @@ static void say_inject(const struct fw_case *c, struct fw_step *s, const struct 
 		n += (size_t)snprintf(opts + n, sizeof(opts) - n, ", %u SACK block(s)", s->nsack);
 	if (s->payload_len && n < sizeof(opts))
 		snprintf(opts + n, sizeof(opts) - n, ", %u payload bytes", s->payload_len);
-	SAY(s, "inject %s from %s to %s%s%s%s", w->flags, w->h, fw_host_name(s->peer), opts,
-	    s->at_box ? ", sent from " : "", s->at_box ? fault_leg_name(s->at) : "");
+	SAY(s, "inject %s from %s to %s%s%s%s%s", w->flags, w->h,
+	    s->conn != CONN_ANY ? "the proxy" : fw_host_name(s->peer), opts,
+	    s->at_box ? ", sent from " : "", s->at_box ? fault_leg_name(s->at) : "",
+	    s->conn == CONN_FRONT ? " on the front connection" :
+	    s->conn == CONN_BACK ? " on the back connection" : "");
 }
 
 static void say_fault(const struct fw_case *c, struct fw_step *s, const struct step_words *w)
@@ -421,7 +424,7 @@ const struct step_kind_info step_kinds[STEP_KIND_COUNT] = {
 			 .check = check_setsockopt},
     [STEP_INJECT] = {"inject", .init = init_segment, .say = say_inject,
 		     .keys = {"from", "to", "flags", "seq", "ack", "win", "ts", "tsval", "tsecr",
-			      "len", "payload", "mss", "wscale", "sack_ok", "sack", "leg"},
+			      "len", "payload", "mss", "wscale", "sack_ok", "sack", "leg", "conn"},
 		     .required = "flags", .check = check_inject},
     [STEP_ARM] = {"arm", .init = init_nothing, .say = say_fault, .keys = {"fault"},
 		  .required = "fault"},

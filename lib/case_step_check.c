@@ -153,6 +153,19 @@ static int check_expr(struct loader *L, struct fw_case *c, yaml_node_t *map, con
 
 #define EXPR_BIT(b) (1u << (b))
 
+/* Each endpoint has one of a proxy's connections: the client the front,
+ * the server the back (segment, no_segment, inject). */
+static int check_conn_host(struct loader *L, yaml_node_t *map, const struct fw_step *s)
+{
+	if ((s->conn == CONN_FRONT && s->host == HOST_SERVER) ||
+	    (s->conn == CONN_BACK && s->host == HOST_CLIENT))
+		return load_fail(L, map_get(L, map, "conn"),
+				 "the %s has no segment on the %s connection (front: client and "
+				 "proxy, back: proxy and server)", fw_host_name(s->host),
+				 fw_conn_name(s->conn));
+	return 0;
+}
+
 int check_inject(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)
 {
 	static const char seq_usage[] =
@@ -188,7 +201,7 @@ int check_inject(struct loader *L, struct fw_case *c, yaml_node_t *map, struct f
 				 "these options take %u bytes, more than the 40 a TCP header holds "
 				 "(a timestamp leaves room for 3 SACK blocks)",
 				 optlen);
-	return 0;
+	return check_conn_host(L, map, s);
 }
 
 int check_start(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)
@@ -237,14 +250,7 @@ int check_segment(struct loader *L, struct fw_case *c, yaml_node_t *map, struct 
 	if ((s->tsval.set || s->tsecr.set) && s->opt_ts == 0)
 		return load_fail(L, map_get(L, map, "ts"),
 				 "'ts: false' says there is no timestamp, so no 'tsval' or 'tsecr'");
-	/* each endpoint has one of the proxy's connections */
-	if ((s->conn == CONN_FRONT && s->host == HOST_SERVER) ||
-	    (s->conn == CONN_BACK && s->host == HOST_CLIENT))
-		return load_fail(L, map_get(L, map, "conn"),
-				 "the %s has no segment on the %s connection (front: client and "
-				 "proxy, back: proxy and server)", fw_host_name(s->host),
-				 fw_conn_name(s->conn));
-	return 0;
+	return check_conn_host(L, map, s);
 }
 
 int check_state(struct loader *L, struct fw_case *c, yaml_node_t *map, struct fw_step *s)

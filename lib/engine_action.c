@@ -681,7 +681,7 @@ static int inject_spec_build(struct engine *E, const struct fw_step *st, struct 
 	struct inject_spec spec;
 	struct flow *f;
 	uint8_t i;
-	int ret;
+	int fi, ret;
 
 	/* The numbers come from what capture has shown: read what it holds
 	 * first, or a segment the kernel sent while the steps before polled
@@ -689,10 +689,12 @@ static int inject_spec_build(struct engine *E, const struct fw_step *st, struct 
 	ret = drain(E);
 	if (ret < 0)
 		return ret;
-	if (E->cur_flow < 0)
+	/* a proxy's connection the step names, else the latest connection */
+	fi = st->conn == CONN_ANY ? E->cur_flow : E->leg_flow[st->conn == CONN_FRONT ? HOST_CLIENT : HOST_SERVER];
+	if (fi < 0)
 		return fw_err(E->err, sizeof(E->err), -ENODATA,
 			      "no connection has been seen on the wire to aim at");
-	f = &E->flows[E->cur_flow];
+	f = &E->flows[fi];
 	memset(&spec, 0, sizeof(spec));
 	spec.src = E->addr[h];
 	spec.dst = E->addr[p];
@@ -796,7 +798,8 @@ int do_inject(struct engine *E, const struct fw_step *st)
 	E->pending_inject[E->npending_inject].seg = ev.seg;
 	/* from a wire, no copy crosses the sender's own leg */
 	E->pending_inject[E->npending_inject].seen_sent = st->at_box;
-	E->pending_inject[E->npending_inject].seen_arrived = false;
+	/* to a proxy (conn): it ends there, no copy reaches the other endpoint */
+	E->pending_inject[E->npending_inject].seen_arrived = st->conn != CONN_ANY;
 	E->npending_inject++;
 	return wait_injected_arrival(E, &ev.seg);
 }

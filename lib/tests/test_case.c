@@ -1432,7 +1432,8 @@ static void test_dut_mode(void **state)
 		    "  - {expect: gone, host: dut, conn: back}\n"
 		    "  - {expect: segment, from: dut, conn: back, flags: F.}\n"
 		    "  - {expect: no_segment, from: client, conn: front, within: 1s}\n"
-		    "  - {expect: segment, from: server, flags: R}\n");
+		    "  - {expect: segment, from: server, flags: R}\n"
+		    "  - {do: inject, from: client, conn: front, flags: R, seq: rcv_nxt}\n");
 	assert_int_equal(c->steps[0].host, HOST_DUT);
 	assert_int_equal(c->steps[0].conn, CONN_FRONT);
 	assert_int_equal(c->steps[1].conn, CONN_BACK);
@@ -1442,6 +1443,8 @@ static void test_dut_mode(void **state)
 	assert_int_equal(c->steps[3].host, HOST_CLIENT);
 	assert_int_equal(c->steps[3].conn, CONN_FRONT);
 	assert_int_equal(c->steps[4].conn, CONN_ANY);
+	assert_int_equal(c->steps[5].conn, CONN_FRONT);
+	assert_non_null(strstr(c->steps[5].text, "to the proxy on the front connection"));
 	assert_non_null(strstr(c->steps[0].text, "of the front connection"));
 	assert_non_null(strstr(c->steps[2].text, "on the back connection"));
 	case_free(c);
@@ -1496,6 +1499,8 @@ static void test_error_new_words(void **state)
 		  "t.yaml:4:50: ", "a proxy's socket is named by 'conn', not by 'sock' or 'port'" },
 		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: state, host: dut, conn: front, state: LISTEN, never: true}\n",
 		  "t.yaml:4:67: ", "'never' is not said of a proxy's socket" },
+		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {do: inject, from: client, conn: back, flags: R}\n",
+		  "t.yaml:4:38: ", "the client has no segment on the back connection" },
 		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: segment, from: server, conn: front}\n",
 		  "t.yaml:4:43: ", "the server has no segment on the front connection" },
 		{ "summary: s\ndut: {run: 'p'}\nsteps:\n  - {expect: segment, from: client, arrived: true, conn: front}\n",
