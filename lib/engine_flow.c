@@ -4,12 +4,27 @@
 
 /* ---- flows ------------------------------------------------------------------ */
 
+/* A flow's key in flow_map: the client host's port and the server host's,
+ * and whether the server side is the box's own address (a proxy's front
+ * connection): a proxy's two connections can have the same two ports (each
+ * namespace picks its ephemeral ports on its own), and must not be one flow.
+ * One address comparison per segment. */
+static uint64_t flow_key(const struct engine *E, enum fw_host sender, const struct seg *s)
+{
+	uint16_t cport = sender == HOST_CLIENT ? s->sport : s->dport;
+	uint16_t sport = sender == HOST_CLIENT ? s->dport : s->sport;
+	const struct fw_addr *saddr = sender == HOST_CLIENT ? &s->dst : &s->src;
+	uint64_t to_box = E->c->dut.present && fw_addr_equal(saddr, &E->addr[HOST_DUT]);
+
+	return conn_key(HOST_CLIENT, cport, sport) | to_box << 40;
+}
+
 struct flow *flow_for(struct engine *E, enum fw_host sender, const struct seg *s,
 			     bool create)
 {
 	uint16_t cport = sender == HOST_CLIENT ? s->sport : s->dport;
 	uint16_t sport = sender == HOST_CLIENT ? s->dport : s->sport;
-	uint64_t key = conn_key(HOST_CLIENT, cport, sport);
+	uint64_t key = flow_key(E, sender, s);
 	uint32_t i;
 
 	if (portmap_get(&E->flow_map, key, &i))
@@ -43,7 +58,6 @@ void flow_learn_nat(struct engine *E, enum fw_host sender, const struct seg *s, 
 		    const char *where)
 {
 	struct flow *f, *o;
-	uint16_t cport, sport;
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 	uint32_t i;
 
@@ -57,9 +71,7 @@ void flow_learn_nat(struct engine *E, enum fw_host sender, const struct seg *s, 
 	o = &E->flows[i];
 	if (o == f || !o->has_isn[sender] || o->isn[sender] != s->seq || o->wscale[sender] != s->wscale)
 		return;
-	cport = sender == HOST_CLIENT ? s->sport : s->dport;
-	sport = sender == HOST_CLIENT ? s->dport : s->sport;
-	if (portmap_put(&E->flow_map, conn_key(HOST_CLIENT, cport, sport), i) < 0)
+	if (portmap_put(&E->flow_map, flow_key(E, sender, s), i) < 0)
 		return; /* out of memory: the translated view stays a flow of its own */
 	o->has_xlat = true;
 	o->xlat_src = s->src;
