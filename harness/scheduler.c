@@ -25,6 +25,12 @@
  * cases at once; one this punctual lets one more in. */
 #define SCHED_LATE_HIGH_NS (20 * FW_NS_PER_MS)
 #define SCHED_LATE_LOW_NS (5 * FW_NS_PER_MS)
+/* A run counts against the adaptive window (cases at once) for this long:
+ * its setup and first steps are when it needs the CPUs; then a case mostly
+ * waits on the kernel's timers, some for seconds, and a window held by such
+ * runs would leave the CPUs idle while lateness keeps it small. At most
+ * --jobs processes all the same. */
+#define SCHED_SETTLE_NS (500 * FW_NS_PER_MS)
 /* A case process's nice value: about 3 times an ordinary process's CPU share. */
 #define SCHED_CASE_NICE (-5)
 
@@ -63,6 +69,88 @@ static int64_t case_budget(const struct fw_case *c)
 	for (i = 0; i < c->nsteps; i++)
 		sum += c->steps[i].within_ns + 2 * FW_NS_PER_SEC;
 	return sum;
+}
+
+/* What a run should take, from its case alone, to start the longest first:
+ * a catalog whose longest case starts late ends that case's length after
+ * it started. The steps that always wait their whole window (wait,
+ * no_segment), plus the longest window of the others: a case that waits for
+ * a kernel timer waits in its longest expectation. Only an order: the
+ * reports keep the catalog's. */
+static int64_t case_estimate(const struct fw_case *c)
+{
+	int64_t fixed = 0, longest = 0;
+	size_t i;
+
+	for (i = 0; i < c->nsteps; i++) {
+		const struct fw_step *st = &c->steps[i];
+
+		if (st->kind == STEP_WAIT || st->kind == STEP_EXPECT_NO_SEGMENT)
+			fixed += st->within_ns;
+		else if (st->within_ns > longest)
+			longest = st->within_ns;
+	}
+	return fixed + longest;
+}
+
+struct run_order {
+	int64_t estimate;
+	size_t index;
+};
+
+/* Longest first; among equals, the catalog's order. */
+static int run_order_cmp(const void *a, const void *b)
+{
+	const struct run_order *x = a, *y = b;
+
+	if (x->estimate != y->estimate)
+		return x->estimate > y->estimate ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Shortest first; among equals, the catalog's order. */
+static int run_order_cmp_short(const void *a, const void *b)
+{
+	const struct run_order *x = a, *y = b;
+
+	if (x->estimate != y->estimate)
+		return x->estimate < y->estimate ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Longest, shortest, second longest, second shortest...: the short runs
+ * finish at once and, punctual, widen the admission window (window_update())
+ * while the long ones wait on their timers; long runs alone would hold the
+ * first slots for seconds with the window at its start. o: longest first.
+ * Runs of equal estimates keep the catalog's order (a --repeat of one case
+ * starts its runs in order). */
+static void run_order_zip(struct run_order *o, size_t n)
+{
+	struct run_order *z = malloc(n * sizeof(*z)), *up = malloc(n * sizeof(*up));
+	bool *taken = calloc(n ? n : 1, sizeof(*taken));
+	size_t lo = 0, hi = 0, k = 0;
+
+	if (!z || !up || !taken)
+		goto out; /* longest first, which is an order too */
+	memcpy(up, o, n * sizeof(*up));
+	qsort(up, n, sizeof(*up), run_order_cmp_short);
+	while (k < n) {
+		while (taken[o[lo].index])
+			lo++;
+		z[k++] = o[lo];
+		taken[o[lo].index] = true;
+		if (k == n)
+			break;
+		while (taken[up[hi].index])
+			hi++;
+		z[k++] = up[hi];
+		taken[up[hi].index] = true;
+	}
+	memcpy(o, z, n * sizeof(*z));
+out:
+	free(z);
+	free(up);
+	free(taken);
 }
 
 static void write_all(int fd, const char *s, size_t len)
@@ -433,28 +521,57 @@ struct sched_run_state {
 	/* attempts made per run; runs waiting to be attempted again */
 	unsigned *attempts;
 	size_t *retry;
-	size_t next, reported, nretry, running;
+	/* the order runs start in (case_estimate()): order[next] is next */
+	struct run_order *order;
+	size_t next, reported, nretry;
 	struct sched_window win;
 };
+
+/* Runs that count against the admission window now (those in their first
+ * SCHED_SETTLE_NS), and when the earliest of them stops counting. */
+static size_t sched_active(const struct sched_run_state *r, int64_t now, int64_t *next_settle)
+{
+	size_t i, n = 0;
+
+	*next_settle = INT64_MAX;
+	for (i = 0; i < r->jobs; i++) {
+		int64_t settle;
+
+		if (!r->slots[i].pid)
+			continue;
+		settle = r->started[r->slots[i].index] + SCHED_SETTLE_NS;
+		if (settle <= now)
+			continue;
+		n++;
+		if (settle < *next_settle)
+			*next_settle = settle;
+	}
+	return n;
+}
+
+static bool sched_more(const struct sched_run_state *r)
+{
+	return r->nretry || r->next < r->total;
+}
 
 /* Free slots take the next runs (retries first), as the window allows. */
 static int sched_fill_slots(struct sched_run_state *r)
 {
-	size_t i;
+	int64_t now = fw_now_ns(), settle;
+	size_t i, active = sched_active(r, now, &settle);
 	int ret;
 
-	for (i = 0; i < r->jobs && (r->nretry || r->next < r->total) && r->running < r->win.cur;
-	     i++) {
+	for (i = 0; i < r->jobs && sched_more(r) && active < r->win.cur; i++) {
 		size_t idx;
 
 		if (r->slots[i].pid)
 			continue;
-		idx = r->nretry ? r->retry[--r->nretry] : r->next++;
+		idx = r->nretry ? r->retry[--r->nretry] : r->order[r->next++].index;
 		r->started[idx] = fw_now_ns();
 		ret = slot_start(&r->slots[i], r->cases[idx % r->n], idx);
 		if (ret < 0)
 			return ret;
-		r->running++;
+		active++;
 	}
 	return 0;
 }
@@ -463,7 +580,7 @@ static int sched_fill_slots(struct sched_run_state *r)
  * Returns poll()'s count, or -errno. */
 static int sched_wait(struct sched_run_state *r, int64_t now)
 {
-	int64_t wait_ns = 1000 * FW_NS_PER_MS;
+	int64_t wait_ns = 1000 * FW_NS_PER_MS, settle;
 	size_t i, jobs = r->jobs, nd = r->dr.n;
 	int np;
 
@@ -481,6 +598,9 @@ static int sched_wait(struct sched_run_state *r, int64_t now)
 		if (r->slots[i].pid && r->slots[i].deadline - now < wait_ns)
 			wait_ns = r->slots[i].deadline - now;
 	}
+	/* a full window opens again when one of its runs settles */
+	if (sched_more(r) && sched_active(r, now, &settle) >= r->win.cur && settle - now < wait_ns)
+		wait_ns = settle - now;
 	for (i = 0; i < nd; i++) {
 		r->pfd[jobs + i].fd = r->dr.d[i].pidfd;
 		r->pfd[jobs + i].events = POLLIN;
@@ -503,7 +623,6 @@ static int sched_finished(struct sched_run_state *r, struct slot *s, bool killed
 	if (!res)
 		return -ENOMEM;
 	slot_finish(s, r->cases[s->index % r->n], res, killed, r->started[s->index], &r->dr);
-	r->running--;
 	window_update(&r->win, res, r->cfg->adaptive);
 	res->attempts = ++r->attempts[s->index];
 	if (res->status == CASE_FAIL && res->late_explains) {
@@ -599,6 +718,7 @@ static void sched_cleanup(struct sched_run_state *r)
 	free(r->results);
 	free(r->attempts);
 	free(r->retry);
+	free(r->order);
 	free(r->started);
 	free(r->slots);
 	free(r->pfd);
@@ -619,13 +739,18 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 	r.slots = calloc(r.jobs, sizeof(*r.slots));
 	r.attempts = calloc(slots_size, sizeof(*r.attempts));
 	r.retry = calloc(slots_size, sizeof(*r.retry));
+	r.order = calloc(slots_size, sizeof(*r.order));
 	window_init(&r.win, r.jobs, cfg->adaptive);
 	/* one parent namespace for every case's, made before they fork */
 	topo_child_hash(true);
-	if (!r.results || !r.started || !r.slots || !r.attempts || !r.retry) {
+	if (!r.results || !r.started || !r.slots || !r.attempts || !r.retry || !r.order) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	for (i = 0; i < r.total; i++)
+		r.order[i] = (struct run_order){ case_estimate(cases[i % n]), i };
+	qsort(r.order, r.total, sizeof(*r.order), run_order_cmp);
+	run_order_zip(r.order, r.total);
 	if (cfg->tally)
 		memset(cfg->tally, 0, n * sizeof(*cfg->tally));
 	for (i = 0; i < r.jobs; i++)
