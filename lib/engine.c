@@ -158,6 +158,7 @@ static void engine_dut_down(struct engine *E)
 		add_event(E, EV_STEP, fw_now_ns(), HOST_DUT, "dut %s", report);
 	conntrack_free(E->ct);
 	E->ct = NULL;
+	E->ct_done = true;
 }
 
 /* The topology a case runs on: no box, or a box that routes or bridges. */

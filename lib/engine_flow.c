@@ -1,6 +1,7 @@
 /* engine_flow: what the wire has shown of each connection (ISNs, next
  * numbers, incarnations) and the sockets sock_diag shows. */
 #include "engine_int.h"
+#include "conntrack.h"
 
 /* ---- flows ------------------------------------------------------------------ */
 
@@ -44,6 +45,45 @@ static uint64_t isn_key(enum fw_host opener, uint32_t isn)
 	return ((uint64_t)(opener + 1) << 32) | isn;
 }
 
+/* A client's SYN under ports no flow has and an ISN no endpoint sent
+ * (something on the way shifted it): the flow whose original tuple the box's
+ * conntrack entry with this SYN as its reply direction's mirror holds. Only
+ * a Linux box of ours, no proxy (its SYNs are its own), and at most
+ * ENGINE_CT_FLOW_LOOKUPS dumps a case. */
+static bool flow_nat_from_conntrack(struct engine *E, enum fw_host sender, const struct seg *s,
+				    uint32_t *idx)
+{
+	struct ct_entry *v = NULL;
+	struct seg orig;
+	char err[FW_ERRLEN];
+	size_t n = 0, i;
+	bool found = false;
+
+	if (sender != HOST_CLIENT || !E->c->dut.present || E->c->dut.run[0] || E->ct_done ||
+	    topo_ns_fd(E->topo, HOST_DUT) < 0 || E->ct_flow_lookups >= ENGINE_CT_FLOW_LOOKUPS)
+		return false;
+	E->ct_flow_lookups++;
+	if ((!E->ct && conntrack_open(&E->ct, topo_ns_fd(E->topo, HOST_DUT), err, sizeof(err)) < 0) ||
+	    conntrack_dump(E->ct, E->c->family, &v, &n, err, sizeof(err)) < 0)
+		return false; /* no table to read: the far side stays a flow of its own */
+	for (i = 0; i < n && !found; i++) {
+		const struct ct_entry *e = &v[i];
+
+		/* the reply goes from where this SYN went to where it came from */
+		if (e->reply_sport != s->dport || e->reply_dport != s->sport ||
+		    !fw_addr_equal(&e->reply_src, &s->dst) || !fw_addr_equal(&e->reply_dst, &s->src))
+			continue;
+		memset(&orig, 0, sizeof(orig));
+		orig.src = e->orig_src;
+		orig.dst = e->orig_dst;
+		orig.sport = e->orig_sport;
+		orig.dport = e->orig_dport;
+		found = portmap_get(&E->flow_map, flow_key(E, HOST_CLIENT, &orig), idx);
+	}
+	free(v);
+	return found;
+}
+
 /* A SYN that opens a connection, seen where it arrives or leaving the box,
  * under ports the box translated (a source NAT that changes the client's
  * port, a DNAT to another port): the same SYN as one the opener sent (same
@@ -53,11 +93,14 @@ static uint64_t isn_key(enum fw_host opener, uint32_t isn)
  * (the far host's segments, its leg's arrivals, the box's other side) is
  * the one flow. One lookup per SYN; a flow found under its own ports with
  * this ISN returns at once (no translation, or already learned). A 4-tuple
- * the NAT gives again to another connection moves to that one. */
+ * the NAT gives again to another connection moves to that one. A client's
+ * SYN whose ISN no endpoint sent (shifted on the way) under unknown ports
+ * is looked up in the box's conntrack instead (flow_nat_from_conntrack). */
 void flow_learn_nat(struct engine *E, enum fw_host sender, const struct seg *s, int64_t t_abs,
 		    const char *where)
 {
 	struct flow *f, *o;
+	bool by_ct = false;
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 	uint32_t i;
 
@@ -66,10 +109,16 @@ void flow_learn_nat(struct engine *E, enum fw_host sender, const struct seg *s, 
 	f = flow_for(E, sender, s, false);
 	if (f && f->has_isn[sender] && f->isn[sender] == s->seq)
 		return;
-	if (!portmap_get(&E->isn_map, isn_key(sender, s->seq), &i))
-		return;
+	if (!portmap_get(&E->isn_map, isn_key(sender, s->seq), &i)) {
+		/* the ISN changed on the way: the box's conntrack may know */
+		if (f || !flow_nat_from_conntrack(E, sender, s, &i))
+			return;
+		by_ct = true;
+		where = "conntrack's reply tuple, the ISN shifted on the way";
+	}
 	o = &E->flows[i];
-	if (o == f || !o->has_isn[sender] || o->isn[sender] != s->seq || o->wscale[sender] != s->wscale)
+	if (o == f || !o->has_isn[sender] ||
+	    (!by_ct && (o->isn[sender] != s->seq || o->wscale[sender] != s->wscale)))
 		return;
 	if (portmap_put(&E->flow_map, flow_key(E, sender, s), i) < 0)
 		return; /* out of memory: the translated view stays a flow of its own */

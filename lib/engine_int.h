@@ -53,6 +53,10 @@
 #define ENGINE_MAX_FLOWS 16
 #define ENGINE_MAX_PENDING_INJECT 16
 #define ENGINE_MAX_PROCS 8
+/* At most this many reads of the box's conntrack table per case to find
+ * where a SYN with an unknown ISN came from (flow_learn_nat): each is a
+ * dump of the whole table. */
+#define ENGINE_CT_FLOW_LOOKUPS 64
 /* A box's program must listen within this (a proxy starts in milliseconds). */
 #define ENGINE_DUT_READY_NS (5 * FW_NS_PER_SEC)
 /* How long a case waits for another to give an external box's interfaces
@@ -227,6 +231,8 @@ struct engine {
 	struct fw_addr addr[HOST_COUNT]; /* the box's: its client-facing address */
 	struct dut *dut;                 /* the device under test's program, if any */
 	struct conntrack *ct;            /* its conntrack table, if a step reads it */
+	bool ct_done;                    /* the box is down: its table is not read again */
+	unsigned ct_flow_lookups;        /* conntrack reads that looked for a flow's translation */
 	struct kmsg_log kmsg;            /* the kernel log since setup, if a step reads it */
 	bool kmsg_open;
 	int if_lock[2];                  /* an external box: its interfaces, one case at a time */
