@@ -125,12 +125,17 @@ static json_t *event_json(const struct fw_event *e)
 			json_object_set_new(o, "flow", json_integer(e->flow));
 		json_object_set_new(o, "segment", seg_json(e));
 		if (e->raw) {
+			static const char digits[] = "0123456789abcdef";
 			char *hex = malloc(e->caplen * 2 + 1);
 			uint32_t i;
 
 			if (hex) {
-				for (i = 0; i < e->caplen; i++)
-					sprintf(hex + 2 * i, "%02x", e->raw[i]);
+				/* not sprintf per byte: 3 million calls at 10,000 connections */
+				for (i = 0; i < e->caplen; i++) {
+					hex[2 * i] = digits[e->raw[i] >> 4];
+					hex[2 * i + 1] = digits[e->raw[i] & 15];
+				}
+				hex[2 * e->caplen] = '\0';
 				json_object_set_new(o, "frame", json_pack("{s:s,s:I,s:I}", "hex", hex, "len",
 									  (json_int_t)e->len, "t_real_ns",
 									  (json_int_t)e->t_real_ns));
@@ -283,6 +288,17 @@ static int kind_parse(const char *s, enum ev_kind *k)
 	return -EINVAL;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static int hex_decode(const char *hex, uint8_t **out, uint32_t *len)
 {
 	size_t n = strlen(hex) / 2, i;
@@ -291,13 +307,13 @@ static int hex_decode(const char *hex, uint8_t **out, uint32_t *len)
 	if (!b)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		unsigned v;
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
 
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
+		if (hi < 0 || lo < 0) {
 			free(b);
 			return -EINVAL;
 		}
-		b[i] = (uint8_t)v;
+		b[i] = (uint8_t)(hi << 4 | lo);
 	}
 	*out = b;
 	*len = (uint32_t)n;
