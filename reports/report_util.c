@@ -210,8 +210,7 @@ int report_view_make(const struct timeline *tl, struct report_view *v)
 		;
 	kept.keys = calloc(kept.cap, sizeof(*kept.keys));
 	all.keys = calloc(all.cap, sizeof(*all.keys));
-	v->own.ev = calloc(tl->n, sizeof(*v->own.ev));
-	if (!kept.keys || !all.keys || !v->own.ev)
+	if (!kept.keys || !all.keys)
 		goto out;
 	/* the connections a fault acted on or an injection went into, then the first ones */
 	for (i = 0; i < tl->n && faulted < REPORT_VIEW_FAULTED; i++) {
@@ -230,19 +229,25 @@ int report_view_make(const struct timeline *tl, struct report_view *v)
 			view_add(&kept, k);
 	}
 	for (i = 0; i < tl->n; i++) {
-		const struct fw_event *e = &tl->ev[i];
-		uint32_t k = view_conn(e);
+		uint32_t k = view_conn(&tl->ev[i]);
 
 		if (k && !view_has(&all, k))
 			view_add(&all, k);
+		v->left_out += k && !view_has(&kept, k);
+	}
+	/* the view's events only: a copy of all of them was 69 MB at 10,000 */
+	v->own.cap = tl->n - v->left_out;
+	v->own.ev = calloc(v->own.cap ? v->own.cap : 1, sizeof(*v->own.ev));
+	if (!v->own.ev)
+		goto out;
+	for (i = 0; i < tl->n; i++) {
+		uint32_t k = view_conn(&tl->ev[i]);
+
 		if (!k || view_has(&kept, k))
-			v->own.ev[v->own.n++] = *e; /* raw stays the result's */
-		else
-			v->left_out++;
+			v->own.ev[v->own.n++] = tl->ev[i]; /* raw stays the result's */
 	}
 	v->conns = all.n;
 	v->conns_shown = kept.n;
-	v->own.cap = tl->n;
 	v->tl = &v->own;
 	ret = 0;
 out:
