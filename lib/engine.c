@@ -2,6 +2,8 @@
  * step loop. The other rooms of the engine are listed in engine_int.h. */
 #include "engine_int.h"
 
+#include <pthread.h>
+
 static int run_step(struct engine *E, const struct fw_step *st);
 
 /* ---- setup and teardown ------------------------------------------------------ */
@@ -418,15 +420,27 @@ static void engine_stop(struct engine *E)
  * capture's close waits for RCU grace periods, and the namespaces go with
  * their last fd. Nothing is read from here on, so no segment of the
  * sockets' last moments reaches the result. */
+static void *engine_sev_free(void *sub)
+{
+	sockev_sub_free(sub);
+	return NULL;
+}
+
 void engine_release(struct engine *E)
 {
+	pthread_t sev_th;
+	bool sev_freeing;
 	size_t i;
 	int h;
 
 	if (!E)
 		return;
-	/* before the namespaces go: a new one may get the same number */
-	sockev_sub_free(E->sev_done);
+	/* Taking the ring out waits for a grace period, as closing a capture
+	 * does: on a thread, both wait for the same ones. */
+	sev_freeing = E->sev_done &&
+		      pthread_create(&sev_th, NULL, engine_sev_free, E->sev_done) == 0;
+	if (!sev_freeing)
+		sockev_sub_free(E->sev_done);
 	sockev_sub_free(E->sev);
 	capture_free_all(E->cap, ENGINE_CAPS);
 	for (h = 0; h < FAULT_LEG_COUNT; h++)
@@ -447,6 +461,9 @@ void engine_release(struct engine *E)
 	fault_set_free(E->faults);
 	if (E->epfd >= 0)
 		close(E->epfd);
+	/* before the namespaces go: a new one may get the same number */
+	if (sev_freeing)
+		pthread_join(sev_th, NULL);
 	topo_free(E->topo); /* an external box's interfaces go back first... */
 	for (i = 0; i < 2; i++) /* ...then another case may take them */
 		if (E->if_lock[i] >= 0)
