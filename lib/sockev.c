@@ -34,8 +34,10 @@ __asm__(".section .rodata\n"
 extern const char fw_sockev_obj[], fw_sockev_obj_end[];
 
 /* A socket's events before it has its ports (connect() sets SYN_SENT, then
- * picks the port) wait here for its first event that has them. */
-#define SOCKEV_PENDING 16
+ * picks the port) wait here for its first event that has them. A group
+ * connect starts thousands before their answers come (16 kept 2,512 of
+ * 10,000 SYN_SENTs); beyond this bound they are dropped. */
+#define SOCKEV_PENDING 65536
 
 #define SOCKEV_MAX_PROGRAMS 8
 
@@ -67,8 +69,8 @@ struct sockev_sub {
 	void (*cb)(void *ctx, const struct sockev_ev *ev);
 	void *cb_ctx;
 	int handled;
-	struct sockev_ev pending[SOCKEV_PENDING];
-	size_t npending;
+	struct sockev_ev *pending; /* grown as needed, up to SOCKEV_PENDING */
+	size_t npending, pending_cap;
 };
 
 /* libbpf prints its own diagnostics to stderr by default; the reason a
@@ -194,6 +196,15 @@ static void sockev_deliver(struct sockev_sub *s, struct sockev_ev *ev)
 					s->pending[kept++] = s->pending[i];
 			s->npending = kept;
 		} else if (s->npending < SOCKEV_PENDING) {
+			if (s->npending == s->pending_cap) {
+				size_t cap = s->pending_cap ? 2 * s->pending_cap : 64;
+				struct sockev_ev *v = realloc(s->pending, cap * sizeof(*v));
+
+				if (!v)
+					return; /* dropped, as beyond the bound */
+				s->pending = v;
+				s->pending_cap = cap;
+			}
 			s->pending[s->npending++] = *ev;
 		}
 		return;
@@ -390,6 +401,7 @@ void sockev_sub_free(struct sockev_sub *s)
 		bpf_map_delete_elem(loaded.lost_fd, &s->ids[i]);
 	}
 	ring_buffer__free(s->rb);
+	free(s->pending);
 	if (s->ring_fd > 0)
 		close(s->ring_fd);
 	free(s);
