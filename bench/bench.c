@@ -1649,13 +1649,20 @@ static void bench_many(const struct bench_opts *o)
 {
 	static const unsigned sizes[] = { 1, 100, 1000, 10000 };
 	int rounds = o->quick ? 2 : 3, r;
+	char err0[FW_ERRLEN];
 	size_t i;
 
 	printf("\n## 6. many connections in one case (%d runs each; min / median / max)\n\n", rounds);
 	printf("connect N, every socket's state counted, close N, the middle connection's FIN dropped\n");
 	printf("(every client segment queued), every socket's state counted again. engine: the case\n");
 	printf("process (wall, CPU user+system to its result); wire: its result out in binary and back in, as the\n");
-	printf("harness takes it; JSON: what a JSON report writes of it.\n\n");
+	printf("harness takes it; JSON: what a JSON report writes of it.\n");
+	/* As `finwave run`: socket events loaded once, before the case processes
+	 * (without it every state here was polled) */
+	if (sockev_load(err0, sizeof(err0)) < 0)
+		printf("Socket states polled with sock_diag (%s).\n\n", err0);
+	else
+		printf("Socket states as events (BPF tracepoints), as in `finwave run`.\n\n");
 	printf("| N | engine wall ms | engine CPU ms | timeline events | result, binary | out + back in, ms | as JSON | JSON out, ms |\n");
 	printf("|---|---|---|---|---|---|---|---|\n");
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
