@@ -634,6 +634,7 @@ int events_open_end(struct engine *E)
 	}
 	if (epoll_ctl(E->epfd, EPOLL_CTL_ADD, sockev_sub_fd(E->sev), &ev) < 0)
 		return fw_err(E->err, sizeof(E->err), -errno, "epoll: %s", strerror(errno));
+	E->sev_missed = sockev_missed();
 	return 0;
 }
 

@@ -220,6 +220,7 @@ struct engine {
 	} close_hint[ENGINE_MAX_CLOSE_HINTS];
 	size_t nclose_hints;
 	uint64_t sev_lost;   /* events the kernel dropped (a full ring): polled from then on */
+	uint64_t sev_missed; /* sockev_missed() when the run began */
 	/* Each retransmission the kernel reported (tcp:tcp_retransmit_skb). */
 	struct engine_rtx {
 		enum fw_host h;

@@ -388,6 +388,29 @@ uint64_t sockev_sub_lost(const struct sockev_sub *s)
 	return sum;
 }
 
+/* The kernel runs a tracing program at most once per CPU at a time: an
+ * event that comes while the same program is already running there (a
+ * timer's softirq interrupting a socket call's transition) is skipped, and
+ * only counted in the program's recursion_misses. Those are global, not per
+ * namespace. */
+uint64_t sockev_missed(void)
+{
+	struct bpf_program *prog;
+	uint64_t sum = 0;
+
+	if (!sockev_loaded())
+		return 0;
+	bpf_object__for_each_program(prog, loaded.obj) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
 void sockev_sub_free(struct sockev_sub *s)
 {
 	size_t i;

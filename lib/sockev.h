@@ -74,5 +74,8 @@ int sockev_sub_read(struct sockev_sub *s, void (*cb)(void *ctx, const struct soc
 /* Events the kernel dropped for these namespaces because the ring was full. */
 uint64_t sockev_sub_lost(const struct sockev_sub *s);
 void sockev_sub_free(struct sockev_sub *s); /* accepts NULL */
+/* Events the kernel skipped in every namespace since the programs were
+ * loaded (a program already running on that CPU): such a run may lack one. */
+uint64_t sockev_missed(void);
 
 #endif
