@@ -26,19 +26,24 @@ expect_rc 1 "a box program that exits at once"
 expect_out "ERROR" "  is an ERROR"
 expect_out "dut: sh exited with 3 before listening on port 8080: finwave-fixture-complaint" "  saying how it ended and what it wrote"
 
-fw run tests/fixtures/dut/program-never-listens.yaml
+# The programs' sleeps get this run's own length, so that looking for a
+# leftover never sees (or kills) another test run's on the same machine.
+own_sleep() { sed "s/sleep $1/sleep $1$$/" "tests/fixtures/dut/$2" >"$work/$2"; }
+own_sleep 31.5 program-never-listens.yaml
+own_sleep 31.7 setup-backgrounds.yaml
+fw_session run "$work/program-never-listens.yaml"
 expect_rc 1 "a box program that never listens"
 expect_out "dut: sleep never listened on port 8080" "  is an ERROR saying so"
-if wait_no_processes && ! pgrep -f 'sleep 31.5' >/dev/null; then
+if wait_session_empty && ! pgrep -f "sleep 31\\.5$$\$" >/dev/null; then
   pass "  the program died with the case"
 else
-  fail "  the box's program outlived the case"; pkill -f 'sleep 31.5'
+  fail "  the box's program outlived the case"; pkill -f "sleep 31\\.5$$\$"
 fi
 SECONDS=0
-fw run tests/fixtures/dut/setup-backgrounds.yaml
+fw run "$work/setup-backgrounds.yaml"
 expect_rc 0 "a setup command that leaves a process in the background"
 [ "$SECONDS" -lt 8 ] && pass "  does not wait for it (took ${SECONDS} s)" || fail "  waited ${SECONDS} s for the background process"
-if pgrep -f 'sleep 31.7' >/dev/null; then fail "  its background process outlived the case"; pkill -f 'sleep 31.7'; else pass "  its background process died with it"; fi
+if pgrep -f "sleep 31\\.7$$\$" >/dev/null; then fail "  its background process outlived the case"; pkill -f "sleep 31\\.7$$\$"; else pass "  its background process died with it"; fi
 
 fw run tests/fixtures/dut/program-signals.yaml
 expect_rc 0 "a started program is killed by SIGINT (the case process ignores it, the program must not)"

@@ -57,12 +57,19 @@ host_snapshot() {
   } 2>&1
 }
 
-# Processes finwave started (case processes, iptables helpers) must be gone.
-# They die with the harness through PR_SET_PDEATHSIG; allow the kernel a
-# bounded moment to deliver the signals.
-wait_no_processes() {
+# fw in a session of its own ($fw_sid): what it started can then be told
+# from what another test run on the same machine started.
+fw_session() {
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$work/sid" "$FINWAVE" "$@" >"$work/out" 2>&1
+  rc=$?; fw_sid=$(cat "$work/sid")
+}
+
+# Every process of fw_session's run (case processes, iptables helpers, a
+# box's programs) must be gone. They die with the harness through
+# PR_SET_PDEATHSIG; allow the kernel a bounded moment to deliver the signals.
+wait_session_empty() {
   local deadline=$((SECONDS + 10))
-  while pgrep -f "$FINWAVE" >/dev/null || pgrep -x iptables >/dev/null || pgrep -f 'xtables-nft-multi' >/dev/null; do
+  while pgrep -s "$fw_sid" >/dev/null; do
     [ $SECONDS -ge $deadline ] && return 1
     sleep 0.05
   done
