@@ -178,6 +178,18 @@ int BPF_PROG(sockev_retransmit, const struct sock *sk, const struct sk_buff *skb
 	return emit(sk, sk_netns(sk), SOCKEV_RETRANSMIT, -1, -1);
 }
 
+/* Newer kernels (6.18 here) pass the attempt's result as a third argument
+ * and fire for failed attempts too (-EBUSY: the original still in one of
+ * this host's queues; -ENOMEM): only a segment that left is counted. One of
+ * the two is loaded, as the kernel's BTF says (sockev.c). */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(sockev_retransmit_err, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	if (err)
+		return 0;
+	return emit(sk, sk_netns(sk), SOCKEV_RETRANSMIT, -1, -1);
+}
+
 /* A reset for no socket (sk NULL) belongs to the namespace of the device
  * the offending segment came in on. */
 SEC("tp_btf/tcp_send_reset")

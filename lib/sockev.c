@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "sockev_event.h"
@@ -83,6 +84,41 @@ static int sockev_libbpf_quiet(enum libbpf_print_level level, const char *fmt, v
 	return 0;
 }
 
+/* How many arguments the kernel's tracepoint passes (its btf_trace_NAME
+ * typedef: a pointer to the probe's prototype), or -1. */
+static int sockev_tracepoint_args(const struct btf *btf, const char *name)
+{
+	char tname[96];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* the pointer */
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	return t && btf_is_func_proto(t) ? btf_vlen(t) : -1;
+}
+
+/* Load the retransmission program that matches the kernel's tracepoint
+ * (the verifier refuses a third argument the kernel does not pass). */
+static void sockev_pick_programs(struct bpf_object *obj)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	/* the probe's first argument is the tracepoint's private pointer */
+	bool with_err = btf && sockev_tracepoint_args(btf, "tcp_retransmit_skb") == 4;
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (strcmp(bpf_program__name(prog), "sockev_retransmit") == 0)
+			bpf_program__set_autoload(prog, !with_err);
+		else if (strcmp(bpf_program__name(prog), "sockev_retransmit_err") == 0)
+			bpf_program__set_autoload(prog, with_err);
+	}
+	btf__free(btf);
+}
+
 static int sockev_load_once(char *err, size_t errlen)
 {
 	const char *off = getenv("FINWAVE_NO_BPF");
@@ -106,6 +142,7 @@ static int sockev_load_once(char *err, size_t errlen)
 		fw_err(err, errlen, ret, "cannot open the BPF object: %s", strerror(-ret));
 		goto out;
 	}
+	sockev_pick_programs(obj);
 	ret = bpf_object__load(obj);
 	if (ret < 0) {
 		fw_err(err, errlen, ret, "the kernel refused the BPF programs: %s%s", strerror(-ret),
@@ -116,6 +153,8 @@ static int sockev_load_once(char *err, size_t errlen)
 		/* The link's fd holds the attachment (forked copies of it too). */
 		struct bpf_link *link = NULL;
 
+		if (!bpf_program__autoload(prog))
+			continue;
 		if (loaded.nlinks == SOCKEV_MAX_PROGRAMS)
 			errno = E2BIG;
 		else
