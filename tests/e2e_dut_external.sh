@@ -46,8 +46,13 @@ back() { # both interfaces are here again, down, with no address
 box_setup
 "$FINWAVE" run "$FW_SOURCE_DIR/tests/fixtures/dut/external-box-four-way.yaml"; echo "rc-pass=$?"; back
 "$FINWAVE" run "$FW_SOURCE_DIR/tests/fixtures/dut/external-box-wrong.yaml"; echo "rc-fail=$?"; back
-"$FINWAVE" run "$FW_SOURCE_DIR/tests/fixtures/dut/external-box-four-way.yaml" & fw=$!
-sleep 0.3; kill -TERM $fw; wait $fw; echo "rc-term=$?"; back
+# SIGTERM while a case holds the interfaces: it waits 30 s after its close, and
+# the signal goes once the interfaces have left this namespace (not after a
+# fixed sleep, which a loaded machine outran or a fast one missed)
+{ cat "$FW_SOURCE_DIR/tests/fixtures/dut/external-box-four-way.yaml"; echo "  - {do: wait, for: 30s}"; } >"$1/long.yaml"
+"$FINWAVE" run "$1/long.yaml" & fw=$!
+for i in $(seq 1000); do ip -o link show fwt-exa >/dev/null 2>&1 || break; sleep 0.01; done
+kill -TERM $fw; wait $fw; echo "rc-term=$?"; back
 ip link set fwt-exa up
 "$FINWAVE" run "$FW_SOURCE_DIR/tests/fixtures/dut/external-box-four-way.yaml"; echo "rc-up=$?"
 ip -o link show fwt-exa >/dev/null 2>&1 && echo "STILL HERE: fwt-exa"
@@ -58,7 +63,7 @@ bridge_box_setup
 "$FINWAVE" run "$FW_SOURCE_DIR/tests/fixtures/dut/external-bridge-four-way.yaml"; echo "rc-bridge=$?"; back "fwt-exc fwt-exd"
 kill $box $bbox
 INNER
-FINWAVE=$FINWAVE FW_SOURCE_DIR=$FW_SOURCE_DIR unshare --net bash "$inner" >"$work/all" 2>&1
+FINWAVE=$FINWAVE FW_SOURCE_DIR=$FW_SOURCE_DIR unshare --net bash "$inner" "$work" >"$work/all" 2>&1
 # expect_out prints $work/out on a miss: keep that to the lines that matter
 grep -E '^(PASS|FAIL|ERROR|SKIP|rc-|BACK|NOT|LEFT|ADDRESS|STILL|finwave:|      actual:)' "$work/all" >"$work/out"
 expect_out "rc-pass=0" "a passing case through the external box"
