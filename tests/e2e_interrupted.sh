@@ -12,6 +12,15 @@ fast="cases/half_close/shutdown-still-receives.yaml cases/close/three-way-close.
 
 # live_children PID: case processes the harness has now
 live_children() { pgrep -P "$1" | wc -l; }
+# run_processes PID: its children now, in ${kids[@]} (builtins only: fast)
+run_processes() {
+  local f k
+  kids=()
+  for f in /proc/"$1"/task/*/children; do
+    k=(); read -r -a k <"$f" 2>/dev/null || true
+    kids+=("${k[@]}")
+  done
+}
 
 for sig in INT TERM HUP; do
   dir=$work/rep-$sig
@@ -19,15 +28,18 @@ for sig in INT TERM HUP; do
   "$FINWAVE" run --slow --jobs 8 --report-dir "$dir" --format tap $slow $fast >"$work/tap" 2>"$work/err" &
   pid=$!
   # wait (bounded) until only the slow runs are left: every run's process was
-  # seen (six, however briefly; under load they need not overlap) and two live
-  deadline=$((SECONDS + 50)) seen=" "
+  # seen (six, however briefly: under load they need not overlap, and a short
+  # one lives ~100 ms, so the loop reads /proc with builtins, not pgrep) and
+  # two are live
+  deadline=$((SECONDS + 50)); unset seen; declare -A seen=()
   while [ $SECONDS -lt $deadline ]; do
-    for c in $(pgrep -P "$pid"); do case $seen in *" $c "*) ;; *) seen="$seen$c " ;; esac; done
-    [ "$(wc -w <<<"$seen")" -ge 6 ] && [ "$(live_children "$pid")" -le 2 ] && break
-    sleep 0.01
+    run_processes "$pid"
+    for c in "${kids[@]}"; do seen[$c]=1; done
+    [ ${#seen[@]} -ge 6 ] && [ ${#kids[@]} -le 2 ] && break
+    sleep 0.005
   done
-  [ "$(wc -w <<<"$seen")" -ge 6 ] && [ "$(live_children "$pid")" -le 2 ] && pass "SIG$sig: the fast runs finished first" \
-    || fail "SIG$sig: never saw only the slow runs left (run processes seen: $(wc -w <<<"$seen"))"
+  [ ${#seen[@]} -ge 6 ] && [ ${#kids[@]} -le 2 ] && pass "SIG$sig: the fast runs finished first" \
+    || fail "SIG$sig: never saw only the slow runs left (run processes seen: ${#seen[@]}, live: ${#kids[@]})"
   kill -"$sig" "$pid"; wait "$pid"; rc=$?
   expect_rc 130 "SIG$sig"
   "$py" - "$dir/results.json" "$sig" <<'EOF' && pass "SIG$sig: results.json has every finished run and marks the rest not run" || fail "SIG$sig: results.json"
