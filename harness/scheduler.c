@@ -115,9 +115,7 @@ static int run_order_cmp_short(const void *a, const void *b)
 {
 	const struct run_order *x = a, *y = b;
 
-	if (x->estimate != y->estimate)
-		return x->estimate < y->estimate ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
+	return x->estimate != y->estimate ? run_order_cmp(b, a) : run_order_cmp(a, b);
 }
 
 /* Longest, shortest, second longest, second shortest...: the short runs

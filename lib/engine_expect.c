@@ -511,8 +511,8 @@ int expect_tcp_info(struct engine *E, const struct fw_step *st)
 }
 
 /* Segments the socket sent again in the window, as its own leg's capture
- * saw them: a FIN or payload that ends at or before the furthest end it had
- * sent. A second view, to tell a kernel's verdict from a missed event. */
+ * saw them: a SYN, payload or FIN that ends at or before the furthest end it
+ * had sent. A second view, to tell a kernel's verdict from a missed event. */
 static int wire_retransmits(const struct engine *E, enum fw_host h, const struct esock *s,
 			    int64_t until)
 {
@@ -524,7 +524,7 @@ static int wire_retransmits(const struct engine *E, enum fw_host h, const struct
 
 	for (i = 0; i < tl->n; i++) {
 		const struct fw_event *e = &tl->ev[i];
-		uint32_t end = e->seg.seq + e->seg.len + ((e->seg.flags & SEG_FIN) ? 1 : 0);
+		uint32_t end = e->seg.seq + seg_seq_len(&e->seg);
 
 		if (e->kind != EV_SEGMENT || e->host != h || !e->sent || e->injected ||
 		    e->seg.sport != s->lport || e->seg.dport != s->rport || end == e->seg.seq)

@@ -10,8 +10,6 @@ py=/usr/bin/python3
 slow=cases/time_wait/time-wait-length-full.yaml   # first in catalog order, 60 s
 fast="cases/half_close/shutdown-still-receives.yaml cases/close/three-way-close.yaml"
 
-# live_children PID: case processes the harness has now
-live_children() { pgrep -P "$1" | wc -l; }
 # run_processes PID: its children now, in ${kids[@]} (builtins only: fast)
 run_processes() {
   local f k
