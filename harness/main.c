@@ -207,7 +207,7 @@ static int preflight(const struct catalog *cat, char *err, size_t errlen, int *e
 		ret = check_interfaces(cat, err, errlen); /* exit 3: this machine's, not the file's */
 	for (i = 0; i < cat->n; i++)
 		need_queue |= cat->cases[i]->nfaults > 0 && !cat->cases[i]->skip[0];
-	/* not only "iptables exits 0": a segment must really reach the queue */
+	/* not only "the kernel took the rule": a segment must really reach the queue */
 	if (ret == 0 && need_queue) {
 		ret = intercept_probe(err, errlen);
 		if (ret == -EAGAIN) { /* load, not a verdict: the cases meet the same */

@@ -2,66 +2,7 @@
  * timer), free. */
 #include "intercept_int.h"
 
-#include <pthread.h>
-
 /* ---- open / process / free ---- */
-
-/* One family's filters, on a thread of its own (intercept_filters_install). */
-struct intercept_family_job {
-	struct intercept *ic;
-	enum intercept_family fam;
-	int ret;
-	char err[FW_ERRLEN];
-};
-
-static void *intercept_family_install(void *arg)
-{
-	struct intercept_family_job *j = arg;
-	size_t i;
-
-	j->ret = 0;
-	for (i = 0; i < j->ic->nfilters && j->ret == 0; i++)
-		j->ret = intercept_filter_install(j->ic, j->fam, &j->ic->filters[i], j->err,
-						  sizeof(j->err));
-	return NULL;
-}
-
-/* Every filter of both families. Each iptables run is a process (5-20 ms,
- * most of a fault case's setup): the IPv6 ones run beside the IPv4 ones.
- * A family touches only its own backend, tool path and installed[] flag;
- * iptables-nft retries a batch another one's commit overtook, and legacy
- * iptables waits for the other's lock (-w). The error is the first
- * family's that failed. */
-static int intercept_filters_install(struct intercept *ic, char *err, size_t errlen)
-{
-	struct intercept_family_job jobs[INTERCEPT_FAMILIES];
-	pthread_t th[INTERCEPT_FAMILIES];
-	bool started[INTERCEPT_FAMILIES] = { false };
-	int fam, ret = 0;
-
-	for (fam = 0; fam < INTERCEPT_FAMILIES; fam++) {
-		jobs[fam] = (struct intercept_family_job){ .ic = ic,
-							   .fam = (enum intercept_family)fam };
-		jobs[fam].err[0] = '\0';
-		/* the first family in this thread, the others beside it (or
-		 * after it, in this thread, when no thread can be had) */
-		if (fam > 0)
-			started[fam] = pthread_create(&th[fam], NULL, intercept_family_install,
-						      &jobs[fam]) == 0;
-	}
-	intercept_family_install(&jobs[0]);
-	for (fam = 1; fam < INTERCEPT_FAMILIES; fam++) {
-		if (started[fam])
-			pthread_join(th[fam], NULL);
-		else
-			intercept_family_install(&jobs[fam]);
-	}
-	for (fam = 0; fam < INTERCEPT_FAMILIES && ret == 0; fam++)
-		if (jobs[fam].ret < 0)
-			ret = fw_err(err, errlen, jobs[fam].ret, "%s", jobs[fam].err);
-	return ret;
-}
-
 
 /* Errors that mean "this machine cannot queue here" rather than a fault of
  * ours: no capability, no nfnetlink, no nfnetlink_queue. */
@@ -201,7 +142,6 @@ static int intercept_new(struct intercept **out, const struct intercept_config *
 	ic->raw_fd[INTERCEPT_V4] = ic->raw_fd[INTERCEPT_V6] = -1;
 	ic->view = cfg->view;
 	ic->view_ctx = cfg->view_ctx;
-	ic->backend[INTERCEPT_V4] = ic->backend[INTERCEPT_V6] = -1;
 	ic->faults = cfg->faults;
 	ic->leg = cfg->leg;
 	ic->queue_num = cfg->queue_num;

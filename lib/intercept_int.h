@@ -7,7 +7,6 @@
 
 #include "mangle.h"
 #include "netns.h"
-#include "proc.h"
 #include "util.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,10 +45,6 @@
 /* Datagrams handled per intercept_process() call, so a flood cannot starve
  * the rest of the event loop; the fd stays readable for the next round. */
 #define INTERCEPT_RECV_BATCH 1024
-/* One iptables run: -w waits for the xtables lock, the kill comes after. */
-#define INTERCEPT_CMD_LOCK_WAIT "5"
-#define INTERCEPT_CMD_TIMEOUT_NS (10 * FW_NS_PER_SEC)
-#define INTERCEPT_CMD_OUTLEN 512
 
 enum intercept_family {
 	INTERCEPT_V4,
@@ -60,7 +55,6 @@ enum intercept_family {
 /* One kernel pre-filter rule: every TCP segment arriving from a host. */
 struct intercept_filter {
 	enum fw_host from;
-	bool installed[INTERCEPT_FAMILIES];
 };
 
 /* A delayed or held segment: the kernel keeps the packet, we keep its
@@ -76,7 +70,7 @@ struct intercept_held {
 };
 
 struct intercept {
-	int ns_fd; /* our own dup of the wire namespace, for iptables at free time */
+	int ns_fd; /* our own dup of the wire namespace, for the rules at free time */
 	struct fault_set *faults;
 	enum fault_leg leg; /* only this leg's rules act here */
 	uint16_t queue_num;
@@ -90,8 +84,6 @@ struct intercept {
 	void *view_ctx;
 	char ifname[HOST_COUNT][IF_NAMESIZE];
 	unsigned ifindex[HOST_COUNT];	 /* 0: no interface for that host */
-	int backend[INTERCEPT_FAMILIES]; /* index into intercept_tools, -1 unknown yet */
-	char tool_path[INTERCEPT_FAMILIES][PATH_MAX];
 	struct intercept_filter *filters;
 	size_t nfilters;
 	struct intercept_held *held; /* sorted by release_ns, FIFO among equals */
@@ -109,13 +101,13 @@ struct intercept {
 	int cb_err;
 	bool closing;	     /* intercept_free(): accept whatever is still queued */
 	bool namespace_dies; /* intercept_free() leaves the rules to die with it */
+	bool rules_installed; /* our nf_tables tables are in the wire namespace */
 	char buf[65536] __attribute__((aligned(8)));
 };
 
 /* ---- shared between the files of the module ---- */
 
-int intercept_filter_install(struct intercept *ic, enum intercept_family fam,
-			     struct intercept_filter *f, char *err, size_t errlen);
+int intercept_filters_install(struct intercept *ic, char *err, size_t errlen);
 void intercept_filters_remove(struct intercept *ic);
 int intercept_filters_build(struct intercept *ic, char *err, size_t errlen);
 void intercept_batch_flush(struct intercept *ic);

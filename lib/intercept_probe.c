@@ -1,5 +1,5 @@
 /* intercept_probe: proof that the interceptor really sees packets on this
- * machine (intercept.h). An iptables that exits 0 but installs nothing, or
+ * machine (intercept.h). A rule the kernel took but that queues nothing, or
  * a queue the kernel never feeds, passed every check before and then made
  * cases FAIL as if the kernel misbehaved. Uses only the interceptor's public
  * calls and a throwaway topology, so the interceptor itself is untouched. */
@@ -96,7 +96,7 @@ int intercept_probe(char *err, size_t errlen)
 	}
 	if (!seen)
 		ret = fw_err(err, errlen, -ENOTSUP,
-			     "the interceptor saw no segment: iptables exited 0 but a SYN sent through the wire namespace never reached NFQUEUE in %lld s (an iptables that installs no rule, or a kernel without xt_NFQUEUE/nfnetlink_queue); check 'iptables-save' inside a network namespace after 'iptables -A FORWARD -j NFQUEUE'",
+			     "the interceptor saw no segment: the kernel took the NFQUEUE rule but a SYN sent through the wire namespace never reached the queue in %lld s; check that nfnetlink_queue, nft_compat and xt_NFQUEUE are loaded ('nft list ruleset' in a namespace after 'iptables -A FORWARD -j NFQUEUE' shows what the kernel kept)",
 			     (long long)(PROBE_DEADLINE_NS / FW_NS_PER_SEC));
 out:
 	if (sock >= 0)

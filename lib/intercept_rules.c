@@ -1,109 +1,301 @@
-/* intercept_rules: the iptables NFQUEUE rules in the wire namespace (iptables run there with
- * proc_run_ns()), and which segments they send to the queue. */
+/* intercept_rules: the NFQUEUE rules in the wire namespace, and which segments they send to the
+ * queue. One nf_tables batch by netlink (libnftnl) per interceptor: a table "finwave" per family
+ * with a FORWARD base chain, and per intercepted sender
+ *     meta iifname "<its wire interface>" meta l4proto tcp <xt NFQUEUE --queue-num N>
+ * nftables' own queue expression (nft_queue) is not in every kernel (not in the 6.18 finwave is
+ * developed on), the xt NFQUEUE target through nft_compat is in every Debian kernel: it is what
+ * iptables-nft installs for "-j NFQUEUE". Building it here, rather than running iptables twice
+ * (v4, v6) per sender, saves a process of about 2 ms of CPU and 5-20 ms of wall time each. */
 #include "intercept_int.h"
 
-/* Per family: the nft-backed tool first, then the legacy one. */
-static const char *const intercept_tools[INTERCEPT_FAMILIES][2] = {
-    [INTERCEPT_V4] = {"iptables", "iptables-legacy"},
-    [INTERCEPT_V6] = {"ip6tables", "ip6tables-legacy"},
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+
+#define RULES_TABLE "finwave"
+#define RULES_CHAIN "forward"
+/* A batch: begin, per family a table, a chain and a rule per sender, end. */
+#define RULES_BUFSZ 16384
+/* The kernel answers a batch in microseconds; the bound is for a kernel that never does. */
+#define RULES_TIMEOUT_MS 30000
+
+static const uint8_t rules_nfproto[INTERCEPT_FAMILIES] = {
+    [INTERCEPT_V4] = NFPROTO_IPV4,
+    [INTERCEPT_V6] = NFPROTO_IPV6,
 };
 
-/* ---- running iptables inside the wire namespace: proc_run_ns() ---- */
+/* What each message of a batch did, for the error that names the one the kernel refused. */
+struct rules_batch {
+	struct mnl_nlmsg_batch *b;
+	char buf[RULES_BUFSZ];
+	uint32_t first_seq, seq;
+	char what[64][96]; /* by seq - first_seq */
+};
 
-/* iptables -w 5 -A FORWARD -i cl0 -p tcp -j NFQUEUE --queue-num N, run
- * with the given tool. */
-static int intercept_filter_run(struct intercept *ic, const char *tool,
-				const struct intercept_filter *f, const char *op, char *out,
-				size_t outlen)
+static struct nlmsghdr *rules_msg(struct rules_batch *rb, uint16_t type, uint16_t family,
+				  uint16_t flags, const char *what)
 {
-	char qnum[8];
-	char *argv[20];
-	int argc = 0;
+	uint32_t i = rb->seq - rb->first_seq;
 
-	snprintf(qnum, sizeof(qnum), "%u", ic->queue_num);
-	argv[argc++] = (char *)tool;
-	argv[argc++] = "-w";
-	argv[argc++] = INTERCEPT_CMD_LOCK_WAIT;
-	argv[argc++] = (char *)op;
-	argv[argc++] = "FORWARD";
-	argv[argc++] = "-i";
-	argv[argc++] = ic->ifname[f->from];
-	argv[argc++] = "-p";
-	argv[argc++] = "tcp";
-	argv[argc++] = "-j";
-	argv[argc++] = "NFQUEUE";
-	argv[argc++] = "--queue-num";
-	argv[argc++] = qnum;
-	argv[argc] = NULL;
-	return proc_run_ns(ic->ns_fd, argv, NULL, INTERCEPT_CMD_TIMEOUT_NS, out, outlen);
+	if (i < sizeof(rb->what) / sizeof(rb->what[0]))
+		snprintf(rb->what[i], sizeof(rb->what[i]), "%s", what);
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(rb->b), type, family,
+				     flags | NLM_F_ACK, rb->seq++);
 }
 
-static void intercept_filter_describe(const struct intercept *ic, const struct intercept_filter *f,
-				      const char *tool, char *buf, size_t len)
+/* Payload builders (libnftnl objects), one per message kind. 0 or -ENOMEM. */
+static int rules_add_table(struct rules_batch *rb, uint8_t family, uint16_t type, const char *what)
 {
-	snprintf(buf, len, "%s -A FORWARD -i %s -p tcp -j NFQUEUE --queue-num %u", tool,
-		 ic->ifname[f->from], ic->queue_num);
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, RULES_TABLE);
+	nftnl_table_nlmsg_build_payload(
+	    rules_msg(rb, type, family, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, what), t);
+	nftnl_table_free(t);
+	mnl_nlmsg_batch_next(rb->b);
+	return 0;
 }
 
-/* Install one filter for one family. The first command of a family picks the
- * backend: the nft-backed tool, else the legacy one; later commands stick to
- * it, since rules split over two backends would be hard to reason about. */
-int intercept_filter_install(struct intercept *ic, enum intercept_family fam,
-			     struct intercept_filter *f, char *err, size_t errlen)
+static int rules_add_chain(struct rules_batch *rb, uint8_t family)
 {
-	char out[2][INTERCEPT_CMD_OUTLEN], line[2][160], cmd[256];
-	int b, first, last, ret = -ENOTSUP;
+	struct nftnl_chain *c = nftnl_chain_alloc();
 
-	first = ic->backend[fam] >= 0 ? ic->backend[fam] : 0;
-	last = ic->backend[fam] >= 0 ? ic->backend[fam] : 1;
-	for (b = first; b <= last; b++) {
-		const char *name = intercept_tools[fam][b];
+	if (!c)
+		return -ENOMEM;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, RULES_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, RULES_CHAIN);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nftnl_chain_nlmsg_build_payload(
+	    rules_msg(rb, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE, "create the forward chain"), c);
+	nftnl_chain_free(c);
+	mnl_nlmsg_batch_next(rb->b);
+	return 0;
+}
 
-		line[b][0] = '\0';
-		if (proc_tool_find(name, ic->tool_path[fam], sizeof(ic->tool_path[fam])) < 0) {
-			snprintf(line[b], sizeof(line[b]), "not found in PATH or /usr/sbin, /sbin");
-			ret = -ENOENT;
-			continue;
-		}
-		ret = intercept_filter_run(ic, ic->tool_path[fam], f, "-A", out[b], sizeof(out[b]));
-		if (ret == 0) {
-			ic->backend[fam] = b;
-			f->installed[fam] = true;
-			goto out;
-		}
-		proc_first_line(out[b], line[b], sizeof(line[b]));
+/* meta KEY -> reg 1, then reg 1 == data */
+static int rules_add_meta_eq(struct nftnl_rule *r, uint32_t key, const void *data, uint32_t len)
+{
+	struct nftnl_expr *meta = nftnl_expr_alloc("meta"), *cmp = nftnl_expr_alloc("cmp");
+
+	if (!meta || !cmp) {
+		nftnl_expr_free(meta);
+		nftnl_expr_free(cmp);
+		return -ENOMEM;
 	}
-	if (ic->backend[fam] < 0) {
-		ret = fw_err(err, errlen, -ENOTSUP,
-			     "wire: NFQUEUE unavailable in a network namespace: %s failed: %s; "
-			     "%s failed: %s; install iptables and load xt_NFQUEUE/nfnetlink_queue",
-			     intercept_tools[fam][0], line[0], intercept_tools[fam][1], line[1]);
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, meta);
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, data, len);
+	nftnl_rule_add_expr(r, cmp);
+	return 0;
+}
+
+/* The xt target through nft_compat: revision 0 carries only the queue number. libnftnl frees
+ * the info it is given. */
+static int rules_add_nfqueue(struct nftnl_rule *r, uint16_t queue_num)
+{
+	struct nftnl_expr *tg = nftnl_expr_alloc("target");
+	struct xt_NFQ_info *info = calloc(1, sizeof(*info));
+
+	if (!tg || !info) {
+		nftnl_expr_free(tg);
+		free(info);
+		return -ENOMEM;
+	}
+	info->queuenum = queue_num;
+	nftnl_expr_set_str(tg, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+	nftnl_expr_set_u32(tg, NFTNL_EXPR_TG_REV, 0);
+	nftnl_expr_set(tg, NFTNL_EXPR_TG_INFO, info, sizeof(*info));
+	nftnl_rule_add_expr(r, tg);
+	return 0;
+}
+
+static int rules_add_rule(struct rules_batch *rb, uint8_t family, const struct intercept *ic,
+			  const struct intercept_filter *f)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	const uint8_t tcp = IPPROTO_TCP;
+	const char *ifname = ic->ifname[f->from];
+	char what[96];
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, RULES_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, RULES_CHAIN);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+	/* the name with its NUL: "cl0" and never "cl01" */
+	if ((ret = rules_add_meta_eq(r, NFT_META_IIFNAME, ifname, (uint32_t)strlen(ifname) + 1)) <
+		0 ||
+	    (ret = rules_add_meta_eq(r, NFT_META_L4PROTO, &tcp, sizeof(tcp))) < 0 ||
+	    (ret = rules_add_nfqueue(r, ic->queue_num)) < 0)
 		goto out;
-	}
-	intercept_filter_describe(ic, f, intercept_tools[fam][ic->backend[fam]], cmd, sizeof(cmd));
-	ret = fw_err(err, errlen, ret == -ETIMEDOUT ? -ETIMEDOUT : -EIO, "wire: %s: %s", cmd,
-		     line[ic->backend[fam]]);
+	snprintf(what, sizeof(what), "queue what comes in by %s (xt NFQUEUE --queue-num %u)",
+		 ifname, ic->queue_num);
+	nftnl_rule_nlmsg_build_payload(
+	    rules_msg(rb, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND, what), r);
+	mnl_nlmsg_batch_next(rb->b);
 out:
+	nftnl_rule_free(r);
 	return ret;
 }
 
-/* Best effort: used at free time and after a failed open, when there is
- * nobody left to report to. */
-void intercept_filters_remove(struct intercept *ic)
+/* Send the batch and wait until the kernel has acknowledged every message, or refused one
+ * (then it applied none of them). */
+static int rules_batch_send(int ns_fd, struct rules_batch *rb, char *err, size_t errlen)
 {
-	char out[INTERCEPT_CMD_OUTLEN];
-	size_t i;
-	int fam;
+	int64_t deadline = fw_now_ns() + RULES_TIMEOUT_MS * FW_NS_PER_MS;
+	uint32_t acked = 0, want = rb->seq - rb->first_seq;
+	struct mnl_socket *nl = NULL;
+	char reply[MNL_SOCKET_BUFFER_SIZE];
+	int fd, ret;
 
-	for (i = 0; i < ic->nfilters; i++) {
-		for (fam = 0; fam < INTERCEPT_FAMILIES; fam++) {
-			if (!ic->filters[i].installed[fam])
+	fd = netns_socket(ns_fd, AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK, NETLINK_NETFILTER);
+	if (fd < 0) {
+		ret = fw_err(err, errlen, fd, "wire: nf_tables netlink socket: %s", strerror(-fd));
+		goto out;
+	}
+	nl = mnl_socket_fdopen(fd);
+	if (!nl) {
+		close(fd);
+		ret = fw_err(err, errlen, -ENOMEM, "wire: out of memory");
+		goto out;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(nl, mnl_nlmsg_batch_head(rb->b), mnl_nlmsg_batch_size(rb->b)) < 0) {
+		ret = fw_err(err, errlen, -errno, "wire: nf_tables netlink: %s", strerror(errno));
+		goto out;
+	}
+	ret = 0;
+	while (acked < want && ret == 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - fw_now_ns();
+		const struct nlmsghdr *nlh;
+		ssize_t n;
+		int len;
+
+		if (left <= 0) {
+			ret = fw_err(err, errlen, -ETIMEDOUT,
+				     "wire: nf_tables: no answer from the kernel in %d ms",
+				     RULES_TIMEOUT_MS);
+			break;
+		}
+		if (poll(&p, 1, (int)(left / FW_NS_PER_MS) + 1) < 0 && errno != EINTR) {
+			ret = fw_err(err, errlen, -errno, "wire: nf_tables: poll: %s", strerror(errno));
+			break;
+		}
+		n = mnl_socket_recvfrom(nl, reply, sizeof(reply));
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				ret = fw_err(err, errlen, -errno, "wire: nf_tables: receive: %s",
+					     strerror(errno));
+			continue;
+		}
+		len = (int)n;
+		for (nlh = (const struct nlmsghdr *)reply; ret == 0 && mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			uint32_t i = nlh->nlmsg_seq - rb->first_seq;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || i >= want)
 				continue;
-			intercept_filter_run(ic, ic->tool_path[fam], &ic->filters[i], "-D", out,
-					     sizeof(out));
-			ic->filters[i].installed[fam] = false;
+			if (e->error == 0) {
+				acked++;
+				continue;
+			}
+			ret = fw_err(err, errlen, e->error,
+				     "wire: nf_tables refused to %s: %s; this needs nf_tables, "
+				     "nft_compat and xt_NFQUEUE (modprobe them, or a kernel with them)",
+				     i < sizeof(rb->what) / sizeof(rb->what[0]) ? rb->what[i] : "?",
+				     strerror(-e->error));
 		}
 	}
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	return ret;
+}
+
+static void rules_batch_start(struct rules_batch *rb)
+{
+	rb->seq = rb->first_seq = 1;
+	rb->b = mnl_nlmsg_batch_start(rb->buf, sizeof(rb->buf));
+	/* begin and end are never acknowledged: they take sequence 0 */
+	nftnl_batch_begin(mnl_nlmsg_batch_current(rb->b), 0);
+	mnl_nlmsg_batch_next(rb->b);
+}
+
+static void rules_batch_end(struct rules_batch *rb)
+{
+	nftnl_batch_end(mnl_nlmsg_batch_current(rb->b), 0);
+	mnl_nlmsg_batch_next(rb->b);
+}
+
+/* Every filter of both families, in one batch: all or nothing. */
+int intercept_filters_install(struct intercept *ic, char *err, size_t errlen)
+{
+	struct rules_batch *rb = calloc(1, sizeof(*rb));
+	size_t i;
+	int fam, ret = 0;
+
+	if (!rb)
+		return fw_err(err, errlen, -ENOMEM, "wire: out of memory");
+	if (!ic->nfilters)
+		goto out;
+	rules_batch_start(rb);
+	for (fam = 0; fam < INTERCEPT_FAMILIES && ret == 0; fam++) {
+		ret = rules_add_table(rb, rules_nfproto[fam], NFT_MSG_NEWTABLE,
+				      "create the table " RULES_TABLE);
+		if (ret == 0)
+			ret = rules_add_chain(rb, rules_nfproto[fam]);
+		for (i = 0; i < ic->nfilters && ret == 0; i++)
+			ret = rules_add_rule(rb, rules_nfproto[fam], ic, &ic->filters[i]);
+	}
+	if (ret < 0) {
+		ret = fw_err(err, errlen, ret, "wire: out of memory");
+		goto out;
+	}
+	rules_batch_end(rb);
+	ret = rules_batch_send(ic->ns_fd, rb, err, errlen);
+	ic->rules_installed = ret == 0;
+out:
+	free(rb);
+	return ret;
+}
+
+/* Best effort: used at free time and after a failed open, when there is nobody left to report
+ * to. Deleting the tables takes their chains and rules with them. */
+void intercept_filters_remove(struct intercept *ic)
+{
+	struct rules_batch *rb;
+	char err[FW_ERRLEN];
+	int fam;
+
+	if (!ic->rules_installed || !(rb = calloc(1, sizeof(*rb))))
+		return;
+	rules_batch_start(rb);
+	for (fam = 0; fam < INTERCEPT_FAMILIES; fam++)
+		if (rules_add_table(rb, rules_nfproto[fam], NFT_MSG_DELTABLE,
+				    "delete the table " RULES_TABLE) < 0)
+			goto out;
+	rules_batch_end(rb);
+	if (rules_batch_send(ic->ns_fd, rb, err, sizeof(err)) == 0)
+		ic->rules_installed = false;
+out:
+	free(rb);
 }
 
 /* One filter per sender that some rule names, queueing every TCP segment

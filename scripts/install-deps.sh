@@ -22,6 +22,7 @@ run_packages=(
   libnet1-dev            # the injector: crafted SYN/RST/ACK/FIN with exact numbers and TS options
   libpcap0.8-dev         # capture on every leg and the per-case pcap files
   libnetfilter-queue-dev # the interceptor: userspace verdicts (drop, delay, hold, rewrite) on chosen segments
+  libnftnl-dev           # the interceptor's NFQUEUE rules by netlink, one batch per case (the xt NFQUEUE target through nft_compat: this kernel has no nft queue), instead of two iptables processes per sender
   libmnl-dev             # rtnetlink (veth, addresses, routes) and sock_diag, without spawning ip or parsing ss
   libyaml-dev            # case files: libyaml's document API keeps each node's line and column, so every error is located (libcyaml points only at the enclosing mapping)
   libjansson-dev         # the JSON report, and results read back from it (claims)
@@ -30,7 +31,6 @@ run_packages=(
   nftables               # the device under test: a case's nft ruleset loaded in the box's namespace (nft -f)
   haproxy                # the default catalog's proxy cases: a real TCP proxy as the device under test (without it they SKIP, saying so)
   socat                  # the default catalog's own-program case: a small real server as an endpoint (without it, it SKIPs)
-  iptables               # the NFQUEUE rule inside the wire namespace (this kernel has xt NFQUEUE, no nft queue)
   qemu-system-x86        # finwave lab: boots each kernel under test (KVM when usable, else TCG emulation)
   busybox-static         # finwave lab: the guest's first stage (initramfs): insmod, mount, switch_root, cpio to pack it
   kmod                   # finwave lab: depmod for a downloaded kernel's modules, modprobe inside the guest

@@ -15,7 +15,7 @@ logs=$(mktemp -d /tmp/finwave-valgrind.XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 status=0
 for target in cases/ tests/fixtures/wrong/ tests/fixtures/error/; do
-  # --trace-children=no: the iptables helpers are not ours; forked case
+  # --trace-children=no: programs a case runs are not ours; forked case
   # processes are followed anyway (fork without exec).
   valgrind --quiet --suppressions=scripts/valgrind.supp --trace-children=no \
     --leak-check=full --show-leak-kinds=definite,indirect \

@@ -3,8 +3,8 @@
 # SIGTERM, a case process that crashes, and SIGKILL of the harness at many
 # random moments (seeded: FW_SEED=N repeats a run, FW_KILLS=N sets how many).
 #
-# Every harness starts in a session of its own (its processes, iptables
-# helpers included, are exactly that session's) and in a mount namespace
+# Every harness starts in a session of its own (its processes, a box's
+# programs included, are exactly that session's) and in a mount namespace
 # whose /tmp and /dev/shm are empty tmpfs kept open by a holder process, so
 # what it leaves there is seen after it is gone, and what other programs on
 # this machine do in /tmp is not mistaken for it.
@@ -141,7 +141,7 @@ kill "$holder" 2>/dev/null
 
 # Wait (bounded) until a case process holds its namespaces; sets $case_pid.
 # A case process is a child of the harness that holds three network
-# namespaces (client, wire, server) of its own: a preflight iptables helper
+# namespaces (client, wire, server) of its own: a program it starts (a box's)
 # between fork and exec is a "finwave" child too, but holds fewer.
 wait_case_running() {
   local deadline=$((SECONDS + 10)) child n
@@ -205,7 +205,7 @@ done
 
 # SIGKILL of the harness cannot be caught: cleanup must not depend on it.
 # The moments cover preflight (the harness's own scratch namespace and its
-# iptables helpers), case setup, running cases and teardown.
+# NFQUEUE rules), case setup, running cases and teardown.
 for i in $(seq "$kills"); do
   ms=$((RANDOM % 900))
   start_harness /dev/null run --jobs 4 cases/

@@ -64,7 +64,7 @@ fw_session() {
   rc=$?; fw_sid=$(cat "$work/sid")
 }
 
-# Every process of fw_session's run (case processes, iptables helpers, a
+# Every process of fw_session's run (case processes, a
 # box's programs) must be gone. They die with the harness through
 # PR_SET_PDEATHSIG; allow the kernel a bounded moment to deliver the signals.
 wait_session_empty() {

@@ -43,7 +43,7 @@ struct test_net {
 	bool ready; /* false: setup failed and said why on stderr */
 };
 
-/* ---- running ip / iptables inside our namespaces ---- */
+/* ---- running ip / nft inside our namespaces ---- */
 
 static int test_tool_path(const char *name, char *path, size_t len)
 {
@@ -619,29 +619,21 @@ static size_t test_count_lines(const char *text, const char *needle)
 			len = sizeof(line) - 1;
 		memcpy(line, p, len);
 		line[len] = '\0';
-		if (strstr(line, "-A FORWARD") && strstr(line, needle))
+		if (strstr(line, needle))
 			n++;
 		p = eol ? eol + 1 : NULL;
 	}
 	return n;
 }
 
-/* Rules as the kernel holds them, both backends, both families. */
+/* Rules as the kernel holds them, every table of both families, as nft
+ * prints them: Debian's nft translates the xt NFQUEUE target through
+ * libxtables ("queue num 7"). */
 static void test_list_rules(int ns_fd, char *out, size_t len)
 {
-	static const char *const tools[] = { "iptables", "ip6tables", "iptables-legacy",
-					     "ip6tables-legacy" };
-	size_t i, used = 0;
-
 	out[0] = '\0';
-	for (i = 0; i < sizeof(tools) / sizeof(tools[0]) && used + 1 < len; i++) {
-		char buf[2048];
-
-		if (test_run_in(ns_fd, -1, buf, sizeof(buf), tools[i], "-S", "FORWARD",
-				(char *)NULL) != 0)
-			continue;
-		used += (size_t)snprintf(out + used, len - used, "%s:\n%s", tools[i], buf);
-	}
+	if (test_run_in(ns_fd, -1, out, len, "nft", "list", "ruleset", (char *)NULL) != 0)
+		out[0] = '\0';
 }
 
 /* The pre-filter's rule text: one all-TCP rule per sender some rule names
@@ -694,18 +686,21 @@ static void test_prefilter_rules(void **state)
 		fprintf(stderr, "intercept_open: %s\n", err);
 	assert_int_equal(ret, 0);
 	test_list_rules(net->ns[HOST_WIRE], rules_text, sizeof(rules_text));
-	/* 2 senders x 2 families */
-	assert_int_equal(test_count_lines(rules_text, "NFQUEUE --queue-num 7"), 4);
-	assert_int_equal(test_count_lines(rules_text, "-i cl0 -p tcp -j NFQUEUE"), 2);
-	assert_int_equal(test_count_lines(rules_text, "-i sv0 -p tcp -j NFQUEUE"), 2);
-	assert_int_equal(test_count_lines(rules_text, "--tcp-flags"), 0);
+	/* 2 senders x 2 families, every TCP segment: no flags matched */
+	assert_int_equal(test_count_lines(rules_text, "queue num 7"), 4);
+	assert_int_equal(test_count_lines(rules_text, "iifname \"cl0\" meta l4proto tcp queue num 7"), 2);
+	assert_int_equal(test_count_lines(rules_text, "iifname \"sv0\" meta l4proto tcp queue num 7"), 2);
+	assert_int_equal(test_count_lines(rules_text, "tcp flags"), 0);
+	assert_int_equal(test_count_lines(rules_text, "table ip finwave {"), 1);
+	assert_int_equal(test_count_lines(rules_text, "table ip6 finwave {"), 1);
 
 	t2 = fw_now_ns();
 	intercept_free(ic);
 	printf("# 4 kernel rules: intercept_open %.1f ms, intercept_free %.1f ms\n",
 	       (double)(t1 - t0) / FW_NS_PER_MS, (double)(fw_now_ns() - t2) / FW_NS_PER_MS);
 	test_list_rules(net->ns[HOST_WIRE], rules_text, sizeof(rules_text));
-	assert_int_equal(test_count_lines(rules_text, "NFQUEUE"), 0);
+	assert_int_equal(test_count_lines(rules_text, "queue num"), 0);
+	assert_int_equal(test_count_lines(rules_text, "finwave"), 0);
 	fault_set_free(fs);
 }
 
@@ -748,7 +743,8 @@ static void test_open_errors(void **state)
 	}
 	intercept_free(ic);
 	test_list_rules(net->ns[HOST_WIRE], rules_text, sizeof(rules_text));
-	assert_int_equal(test_count_lines(rules_text, "NFQUEUE"), 0);
+	assert_int_equal(test_count_lines(rules_text, "queue num"), 0);
+	assert_int_equal(test_count_lines(rules_text, "finwave"), 0);
 	intercept_free(NULL);
 	fault_set_free(fs);
 }
