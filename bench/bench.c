@@ -1365,45 +1365,60 @@ static void bench_delay(const struct bench_opts *o)
 
 /* ---- 4. harness overhead per case ---------------------------------------------- */
 
-/* As the harness runs a case (harness/scheduler.c run_child): the result is
- * handed in before the captures, sockets and namespaces are closed. setup:
- * start to the first timeline event; teardown: the last event to the result
- * (what a case's verdict waits for); release: the result to the end of
- * engine_release() (what the harness does not wait for, except after the
- * last case); cpu: the whole process. */
+/* As the harness runs a case (harness/scheduler.c run_child): prepared
+ * (engine_prepare()) while the run before it runs, started when that one
+ * has handed in its result, and the result handed in before the captures,
+ * sockets and namespaces are closed. prepare: engine_prepare(), off the
+ * critical path when the run before lasts longer; setup: the go to the
+ * first timeline event after it, as the bench's process sees it (a run told
+ * to go before its preparation is over waits for it: that wait is setup);
+ * teardown: the last event to the result (what a case's verdict waits
+ * for); release: the result to the end of engine_release() (what the
+ * harness does not wait for, except after the last case); cpu: the whole
+ * process. */
 struct case_figures {
-	int64_t wall, setup, teardown, release, cpu;
+	int64_t wall, prepare, setup, teardown, release, cpu;
 	int status;
 };
 
-static void run_case_measured(const struct fw_case *c, struct case_figures *f)
-{
-	struct rusage ru;
-	int p[2], status;
+/* A case process, prepared and waiting for its go. */
+struct measured_run {
 	pid_t pid;
+	int res_fd, go_fd;
+};
 
-	memset(f, 0, sizeof(*f));
-	f->status = -1;
-	if (pipe(p) < 0)
+static void run_case_start(const struct fw_case *c, struct measured_run *m)
+{
+	int p[2], g[2];
+
+	if (pipe(p) < 0 || pipe(g) < 0)
 		fatal("pipe", -errno, NULL);
 	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
+	m->pid = fork();
+	if (m->pid == 0) {
 		struct case_result r;
 		struct case_figures cf = { 0 };
 		struct engine *rest = NULL;
 		int64_t first = -1, last = 0, t;
 		size_t i;
+		char go;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
-		engine_run_keep(c, &r, &rest);
+		close(g[1]);
+		t = fw_now_ns();
+		if (engine_prepare(c, &r, &rest) < 0)
+			_exit(1);
+		cf.prepare = fw_now_ns() - t;
+		if (read(g[0], &go, 1) != 1)
+			_exit(1);
+		engine_go(rest);
 		t = fw_now_ns();
 		engine_release(rest);
 		cf.release = fw_now_ns() - t;
-		/* Timeline times count from the start of the case. */
+		/* Timeline times count from the start (go); the setup's are before it. */
 		for (i = 0; i < r.tl.n; i++) {
-			if (first < 0 || r.tl.ev[i].t_ns < first)
+			if (r.tl.ev[i].t_ns >= 0 && (first < 0 || r.tl.ev[i].t_ns < first))
 				first = r.tl.ev[i].t_ns;
 			if (r.tl.ev[i].t_ns > last)
 				last = r.tl.ev[i].t_ns;
@@ -1417,11 +1432,34 @@ static void run_case_measured(const struct fw_case *c, struct case_figures *f)
 		_exit(0);
 	}
 	close(p[1]);
-	if (read(p[0], f, sizeof(*f)) != sizeof(*f))
+	close(g[0]);
+	m->res_fd = p[0];
+	m->go_fd = g[1];
+}
+
+static void run_case_finish(struct measured_run *m, struct case_figures *f)
+{
+	struct rusage ru;
+	int64_t go, waited;
+	int status;
+
+	memset(f, 0, sizeof(*f));
+	f->status = -1;
+	go = fw_now_ns();
+	(void)!write(m->go_fd, "g", 1);
+	close(m->go_fd);
+	if (read(m->res_fd, f, sizeof(*f)) != sizeof(*f))
 		f->status = -1;
-	close(p[0]);
-	/* wait4's usage includes the children the case reaped (iptables). */
-	if (wait4(pid, &status, 0, &ru) == pid)
+	/* from the go to the result, as this process saw it (the figures come
+	 * after the release): whatever of it the case's own clock does not
+	 * cover is setup */
+	waited = fw_now_ns() - go - f->release;
+	if (f->status >= 0 && waited > f->wall) {
+		f->setup += waited - f->wall;
+		f->wall = waited;
+	}
+	close(m->res_fd);
+	if (wait4(m->pid, &status, 0, &ru) == m->pid)
 		f->cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * FW_NS_PER_SEC +
 			 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
 }
@@ -1441,12 +1479,13 @@ static void bench_overhead(const struct bench_opts *o)
 	int rounds = o->rounds_given ? o->rounds : o->quick ? 2 : 5, r;
 	/* per run, and per round: the median over the cases of one round, so
 	 * that the spread over rounds says how much the figure moves */
-	static int64_t all_cpu[OVERHEAD_MAX_RUNS], all_fixed[OVERHEAD_MAX_RUNS],
+	static int64_t all_cpu[OVERHEAD_MAX_RUNS], all_fixed[OVERHEAD_MAX_RUNS], all_prep[OVERHEAD_MAX_RUNS],
 		all_setup[OVERHEAD_MAX_RUNS], all_down[OVERHEAD_MAX_RUNS],
 		all_rel[OVERHEAD_MAX_RUNS], all_total[OVERHEAD_MAX_RUNS];
 	int64_t round_fixed[16], round_cpu[16], round_total[16];
 	size_t nall = 0, i;
 	struct catalog cat;
+	struct measured_run cur, next;
 	char err[FW_ERRLEN];
 
 	if (rounds > 16)
@@ -1465,6 +1504,8 @@ static void bench_overhead(const struct bench_opts *o)
 		printf("socket states as events (BPF tracepoints)\n");
 	printf("%-40s %9s %9s %9s %9s %9s %9s\n", "case", "wall ms", "setup", "teardown", "release",
 	       "cpu ms", "waiting");
+	if (cat.n)
+		run_case_start(cat.cases[0], &cur);
 	for (i = 0; i < cat.n; i++) {
 		int64_t wall[16], setup[16], down[16], rel[16], cpu[16];
 		int bad = 0;
@@ -1472,7 +1513,13 @@ static void bench_overhead(const struct bench_opts *o)
 		for (r = 0; r < rounds; r++) {
 			struct case_figures f;
 
-			run_case_measured(cat.cases[i], &f);
+			/* the next run gets ready while this one runs, as in
+			 * the harness (SCHED_AHEAD) */
+			if (i + 1 < cat.n || r + 1 < rounds)
+				run_case_start(r + 1 < rounds ? cat.cases[i] : cat.cases[i + 1],
+					       &next);
+			run_case_finish(&cur, &f);
+			cur = next;
 			bad += f.status != CASE_PASS;
 			wall[r] = f.wall;
 			setup[r] = f.setup;
@@ -1481,6 +1528,7 @@ static void bench_overhead(const struct bench_opts *o)
 			cpu[r] = f.cpu;
 			if (nall < OVERHEAD_MAX_RUNS) {
 				all_cpu[nall] = f.cpu;
+				all_prep[nall] = f.prepare;
 				all_setup[nall] = f.setup;
 				all_down[nall] = f.teardown;
 				all_rel[nall] = f.release;
@@ -1513,6 +1561,7 @@ static void bench_overhead(const struct bench_opts *o)
 		round_total[r] = pct(tt, k, 50);
 	}
 	printf("over all %zu runs, min / median / max:\n", nall);
+	print_spread("  prepared ahead (engine_prepare, while the run before ran)", all_prep, nall);
 	print_spread("  setup (start to first event)", all_setup, nall);
 	print_spread("  teardown (last event to result)", all_down, nall);
 	print_spread("  setup + teardown (a case's wait for its result)", all_fixed, nall);
@@ -1525,7 +1574,7 @@ static void bench_overhead(const struct bench_opts *o)
 		print_spread("  setup + teardown + release", round_total, (size_t)rounds);
 		print_spread("  cpu", round_cpu, (size_t)rounds);
 	}
-	printf("(cpu: user+system of the case process and the iptables it ran; waiting = wall - cpu)\n");
+	printf("(cpu: user+system of the case process, its preparation included; waiting = wall - cpu)\n");
 	printf("tcp hash of the case namespaces: %s\n", topo_child_hash_note());
 	printf("load average after: %s", loadavg_line());
 	catalog_free(&cat);

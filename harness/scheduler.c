@@ -33,6 +33,11 @@
 #define SCHED_SETTLE_NS (500 * FW_NS_PER_MS)
 /* A case process's nice value: about 3 times an ordinary process's CPU share. */
 #define SCHED_CASE_NICE (-5)
+/* Runs prepared ahead: their processes build the namespaces and open the
+ * captures (mostly waiting for the kernel's RCU grace periods, 10-20 ms
+ * here) while earlier runs run, and start their steps when a slot takes
+ * them. Two keep a slot's next run ready without holding many namespaces. */
+#define SCHED_AHEAD 2
 
 /* A case process that has handed in its result and is closing its captures
  * and namespaces (engine_release()): reaped when its pidfd says it ended,
@@ -52,6 +57,7 @@ struct drains {
 struct slot {
 	pid_t pid;
 	int fd;
+	int go_fd; /* a byte written here starts the run's steps; -1 once sent */
 	size_t index;
 	int64_t deadline;
 	bool grace; /* the deadline was extended once for a result being written */
@@ -167,12 +173,24 @@ static void write_all(int fd, const char *s, size_t len)
 	}
 }
 
-static void run_child(const struct fw_case *c, int fd, pid_t parent)
+/* Blocks until the harness says go (a byte), or is gone (EOF). */
+static bool wait_go(int go_fd)
+{
+	char b;
+	ssize_t n;
+
+	while ((n = read(go_fd, &b, 1)) < 0 && errno == EINTR)
+		;
+	return n == 1;
+}
+
+static void run_child(const struct fw_case *c, int fd, int go_fd, pid_t parent)
 {
 	struct engine *rest = NULL;
 	struct case_result r;
 	size_t len = 0;
 	char *wire;
+	bool go;
 
 	/* Die with the harness, however it dies: the namespaces go with us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -191,10 +209,18 @@ static void run_child(const struct fw_case *c, int fd, pid_t parent)
 		result_init(&r, c);
 		r.status = CASE_SKIP;
 		snprintf(r.message, sizeof(r.message), "%s", c->skip);
+		go = wait_go(go_fd);
+	} else if (engine_prepare(c, &r, &rest) < 0) {
+		snprintf(r.message, sizeof(r.message), "%s: out of memory", c->path);
+		r.status = CASE_ERROR;
+		go = wait_go(go_fd);
 	} else {
-		engine_run_keep(c, &r, &rest);
+		go = wait_go(go_fd);
+		if (go)
+			engine_go(rest);
 	}
-	wire = result_to_wire(&r, &len);
+	close(go_fd);
+	wire = go ? result_to_wire(&r, &len) : NULL;
 	if (wire)
 		write_all(fd, wire, len);
 	/* The result is out (EOF: unless a forked helper still holds the pipe)
@@ -207,33 +233,67 @@ static void run_child(const struct fw_case *c, int fd, pid_t parent)
 	_exit(wire ? 0 : 1);
 }
 
+/* A process for run index of case c, prepared and waiting for slot_go(). */
 static int slot_start(struct slot *s, const struct fw_case *c, size_t index)
 {
-	int p[2];
+	int p[2], g[2];
 	pid_t parent = getpid();
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
+	if (pipe2(g, O_CLOEXEC) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
 	fflush(NULL);
 	s->pid = fork();
 	if (s->pid < 0) {
 		close(p[0]);
 		close(p[1]);
+		close(g[0]);
+		close(g[1]);
 		return -errno;
 	}
 	if (s->pid == 0) {
 		close(p[0]);
-		run_child(c, p[1], parent);
+		close(g[1]);
+		run_child(c, p[1], g[0], parent);
 	}
 	close(p[1]);
+	close(g[0]);
 	/* read what is there, never wait: slot_read() drains the pipe */
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	s->fd = p[0];
+	s->go_fd = g[1];
 	s->index = index;
-	s->deadline = fw_now_ns() + case_budget(c);
 	s->grace = false;
 	s->len = 0;
 	return 0;
+}
+
+/* The run's steps start now, and so does its time budget. */
+static void slot_go(struct slot *s, const struct fw_case *c)
+{
+	write_all(s->go_fd, "g", 1);
+	close(s->go_fd);
+	s->go_fd = -1;
+	s->deadline = fw_now_ns() + case_budget(c);
+}
+
+/* A process that never ran (prepared ahead, or its run ended early): killed,
+ * reaped, its descriptors closed. */
+static void slot_kill(struct slot *s)
+{
+	if (s->pid) {
+		kill(s->pid, SIGKILL);
+		while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		s->pid = 0;
+	}
+	if (s->go_fd >= 0)
+		close(s->go_fd);
+	s->go_fd = -1;
 }
 
 /* Cases at once when admission adapts: start where the CPUs alone would put
@@ -515,6 +575,9 @@ struct sched_run_state {
 	struct case_result **results;
 	int64_t *started;
 	struct slot *slots;
+	/* the next runs in order, prepared ahead (SCHED_AHEAD), oldest first */
+	struct slot ahead[SCHED_AHEAD];
+	size_t nahead;
 	struct pollfd *pfd;
 	size_t pfd_cap;
 	struct drains dr;
@@ -551,7 +614,23 @@ static size_t sched_active(const struct sched_run_state *r, int64_t now, int64_t
 
 static bool sched_more(const struct sched_run_state *r)
 {
-	return r->nretry || r->next < r->total;
+	return r->nretry || r->nahead || r->next < r->total;
+}
+
+/* A prepared run moves into slot s (which keeps its buffer). */
+static void slot_take(struct slot *s, struct sched_run_state *r)
+{
+	struct slot *a = &r->ahead[0];
+
+	s->pid = a->pid;
+	s->fd = a->fd;
+	s->go_fd = a->go_fd;
+	s->index = a->index;
+	s->grace = false;
+	s->len = 0;
+	r->nahead--;
+	memmove(&r->ahead[0], &r->ahead[1], r->nahead * sizeof(r->ahead[0]));
+	r->ahead[r->nahead] = (struct slot){ .fd = -1, .go_fd = -1 };
 }
 
 /* Free slots take the next runs (retries first), as the window allows. */
@@ -566,12 +645,28 @@ static int sched_fill_slots(struct sched_run_state *r)
 
 		if (r->slots[i].pid)
 			continue;
-		idx = r->nretry ? r->retry[--r->nretry] : r->order[r->next++].index;
+		if (!r->nretry && r->nahead) {
+			slot_take(&r->slots[i], r);
+			idx = r->slots[i].index;
+		} else {
+			idx = r->nretry ? r->retry[--r->nretry] : r->order[r->next++].index;
+			ret = slot_start(&r->slots[i], r->cases[idx % r->n], idx);
+			if (ret < 0)
+				return ret;
+		}
 		r->started[idx] = fw_now_ns();
-		ret = slot_start(&r->slots[i], r->cases[idx % r->n], idx);
+		slot_go(&r->slots[i], r->cases[idx % r->n]);
+		active++;
+	}
+	/* the next runs in order get ready while these run */
+	while (r->nahead < SCHED_AHEAD && r->next < r->total) {
+		size_t idx = r->order[r->next].index;
+
+		ret = slot_start(&r->ahead[r->nahead], r->cases[idx % r->n], idx);
 		if (ret < 0)
 			return ret;
-		active++;
+		r->next++;
+		r->nahead++;
 	}
 	return 0;
 }
@@ -699,15 +794,16 @@ static void sched_cleanup(struct sched_run_state *r)
 	size_t i;
 
 	for (i = 0; r->slots && i < r->jobs; i++) {
-		if (r->slots[i].pid) {
-			kill(r->slots[i].pid, SIGKILL);
-			while (waitpid(r->slots[i].pid, NULL, 0) < 0 && errno == EINTR)
-				;
-		}
+		slot_kill(&r->slots[i]);
 		if (r->slots[i].fd >= 0)
 			close(r->slots[i].fd);
 		free(r->slots[i].buf);
 	}
+	for (i = 0; i < r->nahead; i++) {
+		slot_kill(&r->ahead[i]);
+		close(r->ahead[i].fd);
+	}
+	r->nahead = 0;
 	drain_reap(&r->dr, r->cases, r->n, true);
 	free(r->dr.d);
 	for (i = 0; r->results && i < r->total; i++) {
@@ -754,7 +850,9 @@ int sched_run(struct fw_case *const *cases, size_t n, const struct sched_config 
 	if (cfg->tally)
 		memset(cfg->tally, 0, n * sizeof(*cfg->tally));
 	for (i = 0; i < r.jobs; i++)
-		r.slots[i].fd = -1;
+		r.slots[i].fd = r.slots[i].go_fd = -1;
+	for (i = 0; i < SCHED_AHEAD; i++)
+		r.ahead[i] = (struct slot){ .fd = -1, .go_fd = -1 };
 	while (r.reported < r.total) {
 		int np;
 
@@ -775,12 +873,9 @@ out:
 	/* kill what runs, then report the interrupted runs, then wait for the
 	 * last ones to close their namespaces (sched_cleanup) */
 	for (i = 0; r.slots && i < r.jobs; i++)
-		if (r.slots[i].pid) {
-			kill(r.slots[i].pid, SIGKILL);
-			while (waitpid(r.slots[i].pid, NULL, 0) < 0 && errno == EINTR)
-				;
-			r.slots[i].pid = 0;
-		}
+		slot_kill(&r.slots[i]);
+	for (i = 0; i < r.nahead; i++)
+		slot_kill(&r.ahead[i]);
 	if (ret == -EINTR)
 		report_interrupted(cases, n, r.total, r.reported, r.results, done, ctx);
 	sched_cleanup(&r);

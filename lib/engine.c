@@ -309,6 +309,26 @@ static int engine_open_handles(struct engine *E)
 		if (ret < 0)
 			return ret;
 	}
+	for (i = 0; i < E->c->nsteps; i++)
+		if (E->c->steps[i].kind == STEP_EXPECT_TCP_INFO)
+			sockprobe_want_info(E->probe[E->c->steps[i].host], true);
+	if (E->dut_socks) { /* engine_setup() said whether a step reads them */
+		ret = sockprobe_open(&E->probe[HOST_DUT], topo_ns_fd(E->topo, HOST_DUT), E->err,
+				     sizeof(E->err));
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* What "since the case began" is measured from: the counters and the
+ * kernel log as the case starts, not as it was prepared (a prepared case
+ * may wait for its turn while others run). */
+static int engine_baseline(struct engine *E)
+{
+	size_t i;
+	int h, ret;
+
 	for (h = 0; h < HOST_COUNT; h++) {
 		/* the endpoints, and the box when it is a namespace of ours */
 		if ((h != HOST_CLIENT && h != HOST_SERVER && h != HOST_DUT) ||
@@ -319,19 +339,9 @@ static int engine_open_handles(struct engine *E)
 		if (ret < 0)
 			return ret;
 	}
-	for (i = 0; i < E->c->nsteps; i++)
-		if (E->c->steps[i].kind == STEP_EXPECT_TCP_INFO)
-			sockprobe_want_info(E->probe[E->c->steps[i].host], true);
-	if (E->dut_socks) { /* engine_setup() said whether a step reads them */
-		ret = sockprobe_open(&E->probe[HOST_DUT], topo_ns_fd(E->topo, HOST_DUT), E->err,
-				     sizeof(E->err));
-		if (ret < 0)
-			return ret;
-	}
 	for (i = 0; i < E->c->nsteps && !E->kmsg_open; i++) {
 		if (E->c->steps[i].kind != STEP_EXPECT_KMSG)
 			continue;
-		/* like the counters: from here on is "since the case began" */
 		ret = kmsg_open(&E->kmsg, E->err, sizeof(E->err));
 		if (ret < 0)
 			return ret;
@@ -788,12 +798,12 @@ static int run_steps(struct engine *E)
 	return 0;
 }
 
-int engine_run_keep(const struct fw_case *c, struct case_result *res, struct engine **rest)
+int engine_prepare(const struct fw_case *c, struct case_result *res, struct engine **out)
 {
 	struct engine *E = calloc(1, sizeof(*E));
 	int ret;
 
-	*rest = NULL;
+	*out = NULL;
 	result_init(res, c);
 	if (!E)
 		return -ENOMEM;
@@ -821,6 +831,37 @@ int engine_run_keep(const struct fw_case *c, struct case_result *res, struct eng
 	if (ret < 0) {
 		res->status = CASE_ERROR;
 		snprintf(res->message, sizeof(res->message), "%s: setup failed: %s", c->path, E->err);
+		E->setup_failed = true;
+	}
+	*out = E;
+	return 0;
+}
+
+/* The case's clock starts now: what the setup recorded happened before it
+ * (negative times), however long the prepared case waited for its turn. */
+static void engine_clock_start(struct engine *E)
+{
+	int64_t now = fw_now_ns(), shift = now - E->t0;
+	size_t i;
+
+	for (i = 0; i < E->res->tl.n; i++)
+		E->res->tl.ev[i].t_ns -= shift;
+	E->t0 = E->cursor_t = now;
+}
+
+void engine_go(struct engine *E)
+{
+	struct case_result *res = E->res;
+	int ret;
+
+	if (E->setup_failed)
+		goto out;
+	engine_clock_start(E);
+	ret = engine_baseline(E);
+	if (ret < 0) {
+		res->status = CASE_ERROR;
+		snprintf(res->message, sizeof(res->message), "%s: setup failed: %s", E->c->path,
+			 E->err);
 		goto out;
 	}
 	res->status = CASE_PASS;
@@ -839,8 +880,15 @@ out:
 	engine_stop(E);
 	timeline_sort(&res->tl);
 	res->duration_ns = fw_now_ns() - E->t0;
-	*rest = E;
-	return 0;
+}
+
+int engine_run_keep(const struct fw_case *c, struct case_result *res, struct engine **rest)
+{
+	int ret = engine_prepare(c, res, rest);
+
+	if (ret == 0)
+		engine_go(*rest);
+	return ret;
 }
 
 int engine_run(const struct fw_case *c, struct case_result *res)

@@ -28,6 +28,16 @@ int engine_run(const struct fw_case *c, struct case_result *res);
  * leaves nothing behind: the kernel closes its descriptors. */
 struct engine;
 int engine_run_keep(const struct fw_case *c, struct case_result *res, struct engine **rest);
+
+/* engine_run_keep() in two parts, so that a case can be prepared while
+ * others run: engine_prepare() builds the namespaces and opens every handle
+ * (the slow part of a setup is waiting for the kernel's RCU grace periods),
+ * engine_go() runs the steps, and the case's clock (its timeline, its
+ * duration) starts there. A setup that failed leaves res an ERROR that
+ * engine_go() keeps. Returns -ENOMEM, with *out NULL, only when nothing
+ * could be allocated. */
+int engine_prepare(const struct fw_case *c, struct case_result *res, struct engine **out);
+void engine_go(struct engine *E);
 void engine_release(struct engine *rest);
 
 #endif

@@ -234,8 +234,9 @@ struct engine {
 	struct conntrack *ct;            /* its conntrack table, if a step reads it */
 	bool ct_done;                    /* the box is down: its table is not read again */
 	unsigned ct_flow_lookups;        /* conntrack reads that looked for a flow's translation */
-	struct kmsg_log kmsg;            /* the kernel log since setup, if a step reads it */
+	struct kmsg_log kmsg;            /* the kernel log since the case began, if a step reads it */
 	bool kmsg_open;
+	bool setup_failed; /* engine_prepare() left res an ERROR: engine_go() keeps it */
 	int if_lock[2];                  /* an external box: its interfaces, one case at a time */
 	int epfd;
 	struct esock socks[ENGINE_MAX_SOCKS];

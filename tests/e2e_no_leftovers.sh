@@ -169,7 +169,10 @@ done
 start_harness "$work/out" run --jobs 1 cases/process/
 deadline=$((SECONDS + 20)) endpoint=""
 while [ -z "$endpoint" ] && [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null; do
-  for c in $(pgrep -P "$pid" -x finwave); do endpoint=$(pgrep -P "$c" -x finwave | head -1); done
+  # several case processes: the one running, the next ones prepared ahead
+  for c in $(pgrep -P "$pid" -x finwave); do
+    e=$(pgrep -P "$c" -x finwave | head -1); [ -n "$e" ] && endpoint=$e
+  done
   [ -z "$endpoint" ] && sleep 0.002
 done
 if [ -n "$endpoint" ]; then

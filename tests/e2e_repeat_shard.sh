@@ -76,20 +76,20 @@ grep -q 'verdict changed' "$work/out" && fail "--repeat 3: a flip reported on a 
 # ERROR while the others PASS.
 "$FINWAVE" run --repeat 3 --jobs 1 --filter 'loss/first-fin-lost?ipv4?' cases/ >"$work/out" 2>&1 &
 pid=$!
-# The case processes in the order they appear: a case process holds its
-# namespaces (a preflight helper the harness forks does not), and the first
-# run's may still be there, releasing them, after its result. The second
-# one seen is the second run's.
-second="" seen=" "
+# The case processes: a case process holds its namespaces, and they are
+# forked in run order (the next runs are prepared ahead while one runs), so
+# the second smallest pid is the second run's. Once three are seen, or two
+# and the first has gone, the second is known.
+second="" seen=""
 deadline=$((SECONDS + 20))
 while [ -z "$second" ] && [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null; do
   for c in $(pgrep -P "$pid" -x finwave); do
-    case "$seen" in *" $c "*) continue ;; esac
+    case " $seen " in *" $c "*) continue ;; esac
     n=$(readlink /proc/"$c"/fd/* 2>/dev/null | grep -c '^net:')
-    [ "$n" -ge 3 ] || continue
-    [ "$seen" != " " ] && second=$c
-    seen="$seen$c "
+    [ "$n" -ge 3 ] && seen="$seen $c"
   done
+  set -- $(printf '%s\n' $seen | sort -n)
+  if [ $# -ge 3 ] || { [ $# -eq 2 ] && ! kill -0 "$1" 2>/dev/null; }; then second=$2; fi
   [ -z "$second" ] && sleep 0.002
 done
 if [ -n "$second" ]; then
