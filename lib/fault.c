@@ -278,23 +278,34 @@ static bool fault_rule_may_match_gso(const struct fault_rule *r)
 	return true;
 }
 
-bool fault_set_gso_safe(const struct fault_set *fs)
+unsigned fault_set_gso_cut(const struct fault_set *fs)
 {
 	/* Cutting a GSO packet gives the FIN, PSH (and CWR, on the first) to one
 	 * segment only, so a test on them sees the pieces differently. */
 	const uint8_t per_piece = SEG_FIN | SEG_PSH | SEG_URG | SEG_ECE | SEG_CWR;
+	unsigned cut = 0;
 	size_t i;
 
 	for (i = 0; fs && i < fs->n; i++) {
 		const struct fault_rule *r = &fs->rules[i];
+		uint8_t needs = r->flags_mask & r->flags_value & per_piece;
 
 		if (!fault_rule_may_match_gso(r))
 			continue;
-		if (r->action != FAULT_PASS || r->nth > 1 || r->count || r->match_seq ||
-		    (r->flags_mask & per_piece))
-			return false;
+		if (r->action == FAULT_PASS && r->nth <= 1 && !r->count && !r->match_seq &&
+		    !(r->flags_mask & per_piece))
+			continue; /* alike for every piece */
+		/* matches only packets carrying all of needs: those are cut */
+		if (!needs)
+			return FAULT_GSO_CUT_ALL;
+		cut |= needs;
 	}
-	return true;
+	return cut;
+}
+
+bool fault_set_gso_safe(const struct fault_set *fs)
+{
+	return fault_set_gso_cut(fs) == 0;
 }
 
 bool fault_rule_released_by_segment(const struct fault_rule *r, enum fw_host from,

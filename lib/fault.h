@@ -140,6 +140,14 @@ bool fault_set_needs_payload(const struct fault_set *fs);
  * payload) or passes every such segment alike (no count, nth, seq or
  * FIN/PSH/URG/ECE/CWR test, which differ between the cut segments). */
 bool fault_set_gso_safe(const struct fault_set *fs);
+/* Which GSO packets must be cut before the rules see them: 0 none
+ * (fault_set_gso_safe()), FAULT_GSO_CUT_ALL every one, else the TCP flags
+ * (SEG_*) of those to cut, a packet carrying any of them. A rule that needs
+ * FIN (PSH, URG, ECE, CWR) set matches no GSO packet without it, so only
+ * those carrying it need cutting, which gives the flag to one segment as on
+ * the wire; the others, a bulk transfer's data, may come whole. */
+#define FAULT_GSO_CUT_ALL 0x100u
+unsigned fault_set_gso_cut(const struct fault_set *fs);
 
 /* Does a segment that crossed the wire release a segment held by rule r? */
 bool fault_rule_released_by_segment(const struct fault_rule *r, enum fw_host from,

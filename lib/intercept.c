@@ -12,12 +12,60 @@ static int intercept_unavailable_errno(int e)
 	       e == EOPNOTSUPP || e == ENOENT;
 }
 
+/* One queue on our handle: both deliver through its one socket, in the
+ * order the kernel queued their packets. gso: take GSO packets whole. */
+static int intercept_queue_create(struct intercept *ic, struct nfq_q_handle **qh, uint16_t num,
+				  bool gso, char *err, size_t errlen)
+{
+	uint32_t maxlen;
+	int ret = 0;
+
+	*qh = nfq_create_queue(ic->h, num, intercept_on_packet, ic);
+	if (!*qh) {
+		int e = errno ? errno : EIO;
+
+		/* The capability was checked when binding; here the kernel answers
+		 * EPERM when another socket owns the queue (nfqnl_recv_config). */
+		if (e == EPERM || e == EBUSY)
+			ret = fw_err(
+			    err, errlen, -EBUSY,
+			    "wire: NFQUEUE queue %u already has a listener in this namespace",
+			    num);
+		else
+			ret = fw_err(err, errlen, -e, "wire: NFQUEUE queue %u: %s", num, strerror(e));
+		goto out;
+	}
+	if (nfq_set_mode(*qh, NFQNL_COPY_PACKET,
+			 fault_set_needs_payload(ic->faults) ? INTERCEPT_COPY_FULL
+							     : INTERCEPT_COPY_RANGE) < 0) {
+		ret = fw_err(err, errlen, errno ? -errno : -EIO, "wire: NFQUEUE copy mode: %s",
+			     strerror(errno));
+		goto out;
+	}
+	/* A bulk transfer's GSO packets then reach us whole, not cut in the
+	 * kernel into MTU segments each needing a round trip. Without the flag
+	 * (kernels before 3.10) the kernel cuts them: slower, just as correct. */
+	if (gso)
+		(void)nfq_set_queue_flags(*qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO);
+	/* tests/e2e_load.sh makes the queue overflow with a tiny one */
+	maxlen = INTERCEPT_QUEUE_MAXLEN;
+	if (getenv("FINWAVE_TEST_QUEUE_MAXLEN") && atoi(getenv("FINWAVE_TEST_QUEUE_MAXLEN")) > 0 &&
+	    atoi(getenv("FINWAVE_TEST_QUEUE_MAXLEN")) < INTERCEPT_QUEUE_MAXLEN)
+		maxlen = (uint32_t)atoi(getenv("FINWAVE_TEST_QUEUE_MAXLEN"));
+	if (nfq_set_queue_maxlen(*qh, maxlen) < 0) {
+		ret = fw_err(err, errlen, errno ? -errno : -EIO, "wire: NFQUEUE queue length: %s",
+			     strerror(errno));
+		goto out;
+	}
+out:
+	return ret;
+}
+
 /* Everything that must happen inside the wire namespace: the queue socket
  * and the interface indexes belong to it. */
 static int intercept_queue_open(struct intercept *ic, char *err, size_t errlen)
 {
 	static const uint16_t pfs[] = {AF_INET, AF_INET6};
-	uint32_t maxlen;
 	size_t i;
 	int flags, ret = 0;
 
@@ -45,44 +93,14 @@ static int intercept_queue_open(struct intercept *ic, char *err, size_t errlen)
 			goto out;
 		}
 	}
-	ic->qh = nfq_create_queue(ic->h, ic->queue_num, intercept_on_packet, ic);
-	if (!ic->qh) {
-		int e = errno ? errno : EIO;
-
-		/* The capability was checked when binding; here the kernel answers
-		 * EPERM when another socket owns the queue (nfqnl_recv_config). */
-		if (e == EPERM || e == EBUSY)
-			ret = fw_err(
-			    err, errlen, -EBUSY,
-			    "wire: NFQUEUE queue %u already has a listener in this namespace",
-			    ic->queue_num);
-		else
-			ret = fw_err(err, errlen, -e, "wire: NFQUEUE queue %u: %s", ic->queue_num,
-				     strerror(e));
+	ic->gso_cut = fault_set_needs_payload(ic->faults) ? FAULT_GSO_CUT_ALL
+							   : fault_set_gso_cut(ic->faults);
+	ret = intercept_queue_create(ic, &ic->qh, ic->queue_num,
+				     ic->gso_cut != FAULT_GSO_CUT_ALL, err, errlen);
+	if (ret == 0 && ic->gso_cut && ic->gso_cut != FAULT_GSO_CUT_ALL)
+		ret = intercept_queue_create(ic, &ic->qh_cut, ic->queue_num + 1, false, err, errlen);
+	if (ret < 0)
 		goto out;
-	}
-	if (nfq_set_mode(ic->qh, NFQNL_COPY_PACKET,
-			 fault_set_needs_payload(ic->faults) ? INTERCEPT_COPY_FULL
-							     : INTERCEPT_COPY_RANGE) < 0) {
-		ret = fw_err(err, errlen, errno ? -errno : -EIO, "wire: NFQUEUE copy mode: %s",
-			     strerror(errno));
-		goto out;
-	}
-	/* A bulk transfer's GSO packets then reach us whole, not cut in the
-	 * kernel into MTU segments each needing a round trip. Without the flag
-	 * (kernels before 3.10) the kernel cuts them: slower, just as correct. */
-	if (!fault_set_needs_payload(ic->faults) && fault_set_gso_safe(ic->faults))
-		(void)nfq_set_queue_flags(ic->qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO);
-	/* tests/e2e_load.sh makes the queue overflow with a tiny one */
-	maxlen = INTERCEPT_QUEUE_MAXLEN;
-	if (getenv("FINWAVE_TEST_QUEUE_MAXLEN") && atoi(getenv("FINWAVE_TEST_QUEUE_MAXLEN")) > 0 &&
-	    atoi(getenv("FINWAVE_TEST_QUEUE_MAXLEN")) < INTERCEPT_QUEUE_MAXLEN)
-		maxlen = (uint32_t)atoi(getenv("FINWAVE_TEST_QUEUE_MAXLEN"));
-	if (nfq_set_queue_maxlen(ic->qh, maxlen) < 0) {
-		ret = fw_err(err, errlen, errno ? -errno : -EIO, "wire: NFQUEUE queue length: %s",
-			     strerror(errno));
-		goto out;
-	}
 	ic->fd = nfq_fd(ic->h);
 	/* Uses SO_RCVBUFFORCE (we are root), so rmem_max does not cap it. */
 	nfnl_rcvbufsiz(nfq_nfnlh(ic->h), INTERCEPT_RCVBUF);
@@ -252,7 +270,7 @@ int intercept_dropped(const struct intercept *ic, unsigned long *dropped)
 		unsigned long q, full, user;
 
 		if (sscanf(line, "%lu %*u %*u %*u %*u %lu %lu", &q, &full, &user) == 3 &&
-		    q == ic->queue_num)
+		    (q == ic->queue_num || (ic->qh_cut && q == ic->queue_num + 1u)))
 			*dropped += full + user;
 	}
 	if (f)
@@ -340,6 +358,8 @@ void intercept_free(struct intercept *ic)
 		intercept_drain(ic);
 	if (ic->qh)
 		intercept_release_due(ic, 0, true);
+	if (ic->qh_cut)
+		nfq_destroy_queue(ic->qh_cut);
 	if (ic->qh)
 		nfq_destroy_queue(ic->qh);
 	if (ic->h)

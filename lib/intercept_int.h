@@ -60,6 +60,7 @@ struct intercept_filter {
 /* A delayed or held segment: the kernel keeps the packet, we keep its
  * verdict. Or the copy of a duplicated one: then we keep the bytes. */
 struct intercept_held {
+	struct nfq_q_handle *qh; /* the queue that holds it */
 	uint32_t id;
 	int64_t queued_ns, read_ns, release_ns;
 	enum fw_host from;
@@ -76,6 +77,11 @@ struct intercept {
 	uint16_t queue_num;
 	struct nfq_handle *h;
 	struct nfq_q_handle *qh;
+	/* With a FIN (PSH...) rule, GSO packets carrying the flag come cut by the
+	 * kernel through this second queue (queue_num + 1), and the others whole
+	 * through qh: fault_set_gso_cut(). NULL when one queue does. */
+	struct nfq_q_handle *qh_cut;
+	unsigned gso_cut; /* fault_set_gso_cut(), FAULT_GSO_CUT_ALL with payload rules */
 	int fd, timer_fd;
 	int raw_fd[INTERCEPT_FAMILIES]; /* duplicates leave through these, -1 unused */
 	int stamp_fd; /* asks the kernel to stamp every received packet, -1 none */
@@ -94,6 +100,7 @@ struct intercept {
 	 * every queued packet up to batch_id, so it is used only while no packet
 	 * is held back in the kernel queue. */
 	bool batch_pending;
+	struct nfq_q_handle *batch_qh;
 	uint32_t batch_id;
 	/* Valid during intercept_process() only: where the callback reports. */
 	intercept_fn fn;

@@ -2,6 +2,8 @@
  * queue. One nf_tables batch by netlink (libnftnl) per interceptor: a table "finwave" per family
  * with a FORWARD base chain, and per intercepted sender
  *     meta iifname "<its wire interface>" meta l4proto tcp <xt NFQUEUE --queue-num N>
+ * preceded, when GSO packets carrying some flags must come cut (ic->qh_cut), by
+ *     meta iifname "<...>" meta l4proto tcp tcp flags & <those> != 0 <xt NFQUEUE --queue-num N+1>
  * nftables' own queue expression (nft_queue) is not in every kernel (not in the 6.18 finwave is
  * developed on), the xt NFQUEUE target through nft_compat is in every Debian kernel: it is what
  * iptables-nft installs for "-j NFQUEUE". Building it here, rather than running iptables twice
@@ -103,6 +105,38 @@ static int rules_add_meta_eq(struct nftnl_rule *r, uint32_t key, const void *dat
 	return 0;
 }
 
+/* tcp flags & mask != 0: the flags byte of the TCP header (offset 13) -> reg 1, masked,
+ * compared with zero. */
+static int rules_add_tcp_flags_any(struct nftnl_rule *r, uint8_t mask)
+{
+	struct nftnl_expr *load = nftnl_expr_alloc("payload"), *and = nftnl_expr_alloc("bitwise"),
+			  *cmp = nftnl_expr_alloc("cmp");
+	const uint8_t zero = 0;
+
+	if (!load || !and || !cmp) {
+		nftnl_expr_free(load);
+		nftnl_expr_free(and);
+		nftnl_expr_free(cmp);
+		return -ENOMEM;
+	}
+	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_OFFSET, 13);
+	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_LEN, 1);
+	nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, load);
+	nftnl_expr_set_u32(and, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(and, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(and, NFTNL_EXPR_BITWISE_LEN, 1);
+	nftnl_expr_set(and, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
+	nftnl_expr_set(and, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+	nftnl_rule_add_expr(r, and);
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &zero, 1);
+	nftnl_rule_add_expr(r, cmp);
+	return 0;
+}
+
 /* The xt target through nft_compat: revision 0 carries only the queue number. libnftnl frees
  * the info it is given. */
 static int rules_add_nfqueue(struct nftnl_rule *r, uint16_t queue_num)
@@ -123,8 +157,10 @@ static int rules_add_nfqueue(struct nftnl_rule *r, uint16_t queue_num)
 	return 0;
 }
 
+/* flags: 0 for every TCP segment of the sender, else only those carrying one of them (to
+ * queue_num). */
 static int rules_add_rule(struct rules_batch *rb, uint8_t family, const struct intercept *ic,
-			  const struct intercept_filter *f)
+			  const struct intercept_filter *f, uint8_t flags, uint16_t queue_num)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	const uint8_t tcp = IPPROTO_TCP;
@@ -141,10 +177,11 @@ static int rules_add_rule(struct rules_batch *rb, uint8_t family, const struct i
 	if ((ret = rules_add_meta_eq(r, NFT_META_IIFNAME, ifname, (uint32_t)strlen(ifname) + 1)) <
 		0 ||
 	    (ret = rules_add_meta_eq(r, NFT_META_L4PROTO, &tcp, sizeof(tcp))) < 0 ||
-	    (ret = rules_add_nfqueue(r, ic->queue_num)) < 0)
+	    (flags && (ret = rules_add_tcp_flags_any(r, flags)) < 0) ||
+	    (ret = rules_add_nfqueue(r, queue_num)) < 0)
 		goto out;
 	snprintf(what, sizeof(what), "queue what comes in by %s (xt NFQUEUE --queue-num %u)",
-		 ifname, ic->queue_num);
+		 ifname, queue_num);
 	nftnl_rule_nlmsg_build_payload(
 	    rules_msg(rb, NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND, what), r);
 	mnl_nlmsg_batch_next(rb->b);
@@ -261,8 +298,15 @@ int intercept_filters_install(struct intercept *ic, char *err, size_t errlen)
 				      "create the table " RULES_TABLE);
 		if (ret == 0)
 			ret = rules_add_chain(rb, rules_nfproto[fam]);
-		for (i = 0; i < ic->nfilters && ret == 0; i++)
-			ret = rules_add_rule(rb, rules_nfproto[fam], ic, &ic->filters[i]);
+		for (i = 0; i < ic->nfilters && ret == 0; i++) {
+			/* first match wins: the segments to cut go to the other queue */
+			if (ic->qh_cut)
+				ret = rules_add_rule(rb, rules_nfproto[fam], ic, &ic->filters[i],
+						     (uint8_t)ic->gso_cut, ic->queue_num + 1);
+			if (ret == 0)
+				ret = rules_add_rule(rb, rules_nfproto[fam], ic, &ic->filters[i], 0,
+						     ic->queue_num);
+		}
 	}
 	if (ret < 0) {
 		ret = fw_err(err, errlen, ret, "wire: out of memory");

@@ -2,7 +2,7 @@
  * copied or rewritten segments are let go on time. */
 #include "intercept_int.h"
 
-static void intercept_verdict(struct intercept *ic, uint32_t id, uint32_t verdict);
+static void intercept_verdict(struct intercept *ic, const struct intercept_held *h, uint32_t verdict);
 
 /* ---- verdicts ---- */
 
@@ -75,24 +75,25 @@ void intercept_batch_flush(struct intercept *ic)
 	if (!ic->batch_pending)
 		return;
 	ic->batch_pending = false;
-	if (nfq_set_verdict_batch(ic->qh, ic->batch_id, NF_ACCEPT) < 0 && !ic->cb_err)
+	if (nfq_set_verdict_batch(ic->batch_qh, ic->batch_id, NF_ACCEPT) < 0 && !ic->cb_err)
 		ic->cb_err = errno ? -errno : -EIO;
 }
 
 /* The kernel forwards a packet when it reads its verdict: passes waiting
  * for their batch go first, or a later segment (a rewritten FIN) would
  * overtake earlier ones on the wire. */
-static void intercept_verdict_with(struct intercept *ic, uint32_t id, uint32_t verdict,
-				   uint32_t len, const uint8_t *pkt)
+static void intercept_verdict_with(struct intercept *ic, const struct intercept_held *h,
+				   uint32_t verdict, uint32_t len, const uint8_t *pkt)
 {
 	intercept_batch_flush(ic);
-	if (nfq_set_verdict(ic->qh, id, verdict, len, pkt) < 0 && !ic->cb_err)
+	if (nfq_set_verdict(h->qh, h->id, verdict, len, pkt) < 0 && !ic->cb_err)
 		ic->cb_err = errno ? -errno : -EIO;
 }
 
-static void intercept_verdict(struct intercept *ic, uint32_t id, uint32_t verdict)
+static void intercept_verdict(struct intercept *ic, const struct intercept_held *h,
+			      uint32_t verdict)
 {
-	intercept_verdict_with(ic, id, verdict, 0, NULL);
+	intercept_verdict_with(ic, h, verdict, 0, NULL);
 }
 
 /* Is some packet held back in the kernel queue (not a copy of ours)? */
@@ -107,15 +108,19 @@ static bool intercept_holds_packet(const struct intercept *ic)
 }
 
 /* Accept a packet now or with the next batch: one message for a burst
- * instead of one per segment. */
-static void intercept_pass(struct intercept *ic, uint32_t id)
+ * instead of one per segment. A batch is one queue's: the other queue's
+ * packet flushes it first, so the two leave in the order they came. */
+static void intercept_pass(struct intercept *ic, const struct intercept_held *h)
 {
 	if (intercept_holds_packet(ic)) {
-		intercept_verdict(ic, id, NF_ACCEPT);
+		intercept_verdict(ic, h, NF_ACCEPT);
 		return;
 	}
+	if (ic->batch_pending && ic->batch_qh != h->qh)
+		intercept_batch_flush(ic);
 	ic->batch_pending = true;
-	ic->batch_id = id;
+	ic->batch_qh = h->qh;
+	ic->batch_id = h->id;
 }
 
 /* A delay is only as precise as the wake-up after its timer fires: on a busy
@@ -205,7 +210,7 @@ void intercept_release_due(struct intercept *ic, int64_t now, bool all)
 						    h->release_ns);
 			free(h->copy);
 		} else {
-			intercept_verdict(ic, h->id, NF_ACCEPT);
+			intercept_verdict(ic, h, NF_ACCEPT);
 			intercept_emit_full(ic, INTERCEPT_RELEASED, h, NULL, 0,
 					    all ? 0 : h->release_ns);
 		}
@@ -231,7 +236,7 @@ size_t intercept_release_rule(struct intercept *ic, int rule, int64_t before_ns,
 		struct intercept_held *h = &ic->held[k];
 
 		if (!h->copy && h->decision.rule == rule && h->queued_ns < before_ns) {
-			intercept_verdict(ic, h->id, NF_ACCEPT);
+			intercept_verdict(ic, h, NF_ACCEPT);
 			intercept_emit(ic, INTERCEPT_RELEASED, h);
 			released++;
 			continue;
@@ -297,11 +302,11 @@ static void intercept_rewrite(struct intercept *ic, const struct intercept_held 
 	if (ret == 0)
 		ret = seg_parse_ip(pkt, len, &after);
 	if (ret < 0) {
-		intercept_verdict(ic, h->id, NF_ACCEPT);
+		intercept_verdict(ic, h, NF_ACCEPT);
 		intercept_emit_full(ic, INTERCEPT_ACTED, h, NULL, ret, 0);
 		return;
 	}
-	intercept_verdict_with(ic, h->id, NF_ACCEPT, (uint32_t)len, pkt);
+	intercept_verdict_with(ic, h, NF_ACCEPT, (uint32_t)len, pkt);
 	intercept_emit_full(ic, INTERCEPT_ACTED, h, &after, 0, 0);
 }
 
@@ -331,22 +336,22 @@ int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct 
 	unsigned char *payload = NULL;
 	int plen;
 
-	(void)qh;
 	(void)nfmsg;
 	if (!ph)
 		return 0; /* no packet id: nothing we could give a verdict to */
 	memset(&h, 0, sizeof(h));
+	h.qh = qh;
 	h.id = ntohl(ph->packet_id);
 	h.read_ns = fw_now_ns();
 	h.queued_ns = intercept_queued_ns(ic, nfad, h.read_ns);
 	if (ic->closing) {
-		intercept_pass(ic, h.id);
+		intercept_pass(ic, &h);
 		return 0;
 	}
 	plen = nfq_get_payload(nfad, &payload);
 	/* A segment we cannot read is not one any rule could have meant: let it go. */
 	if (plen < 0 || seg_parse_ip(payload, (size_t)plen, &h.seg) < 0) {
-		intercept_pass(ic, h.id);
+		intercept_pass(ic, &h);
 		return 0;
 	}
 	h.from = intercept_host_of(ic, nfq_get_indev(nfad));
@@ -360,11 +365,11 @@ int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct 
 	}
 	switch (h.decision.action) {
 	case FAULT_PASS:
-		intercept_pass(ic, h.id);
+		intercept_pass(ic, &h);
 		intercept_emit(ic, INTERCEPT_PASSED, &h);
 		break;
 	case FAULT_DROP:
-		intercept_verdict(ic, h.id, NF_DROP);
+		intercept_verdict(ic, &h, NF_DROP);
 		intercept_emit(ic, INTERCEPT_ACTED, &h);
 		break;
 	case FAULT_DELAY:
@@ -373,7 +378,7 @@ int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct 
 		h.release_ns = h.queued_ns + (h.decision.delay_ns > 0 ? h.decision.delay_ns : 0);
 		if (intercept_hold(ic, &h) < 0) {
 			/* Better an undelayed segment than one stuck in the kernel. */
-			intercept_verdict(ic, h.id, NF_ACCEPT);
+			intercept_verdict(ic, &h, NF_ACCEPT);
 			if (!ic->cb_err)
 				ic->cb_err = -ENOMEM;
 			break;
@@ -381,7 +386,7 @@ int intercept_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *nfmsg, struct 
 		intercept_emit(ic, INTERCEPT_ACTED, &h);
 		break;
 	case FAULT_DUPLICATE:
-		intercept_verdict(ic, h.id, NF_ACCEPT);
+		intercept_verdict(ic, &h, NF_ACCEPT);
 		intercept_emit(ic, INTERCEPT_ACTED, &h);
 		intercept_duplicate(ic, &h, payload, (size_t)plen);
 		break;

@@ -397,6 +397,44 @@ static void test_gso_safe(void **state)
 	fault_set_free(fs);
 }
 
+/* Which GSO packets are cut: none, those with the flags a rule needs set,
+ * or all of them (a count, or a flag a rule needs clear). */
+static void test_gso_cut(void **state)
+{
+	struct fault_rule fin = test_rule("fin", HOST_CLIENT, SEG_FIN, SEG_FIN, 1, 1, FAULT_DROP);
+	struct fault_rule finpsh = test_rule("fin+psh", HOST_SERVER, SEG_FIN | SEG_PSH,
+					     SEG_FIN | SEG_PSH, 2, 0, FAULT_DELAY);
+	struct fault_rule nopsh = test_rule("no psh", HOST_CLIENT, SEG_PSH, 0, 1, 0, FAULT_DROP);
+	struct fault_rule every = test_rule("count", HOST_CLIENT, 0, 0, 1, 5, FAULT_DROP);
+	struct fault_rule syn = test_rule("syn", HOST_CLIENT, SEG_SYN, SEG_SYN, 1, 1, FAULT_DROP);
+	struct fault_rule set[3];
+	struct fault_set *fs;
+
+	(void)state;
+	assert_int_equal(fault_set_gso_cut(NULL), 0);
+	fs = test_set(&syn, 1); /* never a GSO packet */
+	assert_int_equal(fault_set_gso_cut(fs), 0);
+	fault_set_free(fs);
+	fs = test_set(&fin, 1);
+	assert_int_equal(fault_set_gso_cut(fs), SEG_FIN);
+	assert_false(fault_set_gso_safe(fs));
+	fault_set_free(fs);
+	set[0] = fin;
+	set[1] = finpsh;
+	set[2] = syn;
+	fs = test_set(set, 3);
+	assert_int_equal(fault_set_gso_cut(fs), SEG_FIN | SEG_PSH);
+	fault_set_free(fs);
+	set[1] = nopsh; /* needs PSH clear: every piece but the last */
+	fs = test_set(set, 2);
+	assert_int_equal(fault_set_gso_cut(fs), FAULT_GSO_CUT_ALL);
+	fault_set_free(fs);
+	set[1] = every; /* counts segments */
+	fs = test_set(set, 2);
+	assert_int_equal(fault_set_gso_cut(fs), FAULT_GSO_CUT_ALL);
+	fault_set_free(fs);
+}
+
 static void test_lookup_and_copy(void **state)
 {
 	struct fault_rule rules[2] = {
@@ -654,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_disarmed),
 		cmocka_unit_test(test_first_rule_wins_both_count),
 		cmocka_unit_test(test_gso_safe),
+		cmocka_unit_test(test_gso_cut),
 		cmocka_unit_test(test_lookup_and_copy),
 		cmocka_unit_test(test_action_parse_round_trip),
 		cmocka_unit_test(test_match_relative_seq),

@@ -238,6 +238,7 @@ struct test_conn {
 	struct intercept_event ev[32]; /* every event but PASSED */
 	size_t nev;
 	size_t passed;      /* PASSED events: segments let through as they came */
+	uint32_t max_passed_len; /* the longest payload passed: over one MSS, a GSO packet */
 	int64_t max_dwell;  /* the longest any segment waited in the queue */
 	size_t pending_at_acted;
 	unsigned released_before_eof;
@@ -252,6 +253,8 @@ static void test_on_event(void *ctx, const struct intercept_event *ev)
 		c->max_dwell = ev->read_ns - ev->queued_ns;
 	if (ev->kind == INTERCEPT_PASSED) {
 		c->passed++;
+		if (ev->seg.len > c->max_passed_len)
+			c->max_passed_len = ev->seg.len;
 		return;
 	}
 	if (c->nev < sizeof(c->ev) / sizeof(c->ev[0]))
@@ -527,8 +530,8 @@ static void test_delay_fin(void **state)
 	fault_set_free(fs);
 }
 
-/* Read this queue's line of /proc/net/netfilter/nfnetlink_queue in the wire
- * namespace: id_sequence counts every packet the kernel ever queued to it. */
+/* Read our queues' lines of /proc/net/netfilter/nfnetlink_queue in the wire
+ * namespace: id_sequence counts every packet the kernel ever queued to one. */
 static void test_queue_stats(int ns_fd, unsigned *queued, unsigned *dropped,
 			     unsigned *user_dropped)
 {
@@ -538,6 +541,7 @@ static void test_queue_stats(int ns_fd, unsigned *queued, unsigned *dropped,
 	FILE *f;
 	int saved;
 
+	*queued = *dropped = *user_dropped = 0;
 	assert_int_equal(netns_enter(ns_fd, &saved), 0);
 	/* thread-self: /proc/self/net would follow the thread group leader. */
 	f = fopen("/proc/thread-self/net/netfilter/nfnetlink_queue", "re");
@@ -546,11 +550,12 @@ static void test_queue_stats(int ns_fd, unsigned *queued, unsigned *dropped,
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%u %u %u %u %u %u %u %u", &qnum, &portid, &total, &mode, &range,
 			   &d, &ud, &idseq) == 8 &&
-		    qnum == TEST_QUEUE) {
+		    (qnum == TEST_QUEUE || qnum == TEST_QUEUE + 1)) {
+			/* + 1: segments carrying FIN come cut through a queue of their own */
 			found = true;
-			*queued = idseq;
-			*dropped = d;
-			*user_dropped = ud;
+			*queued += idseq;
+			*dropped += d;
+			*user_dropped += ud;
 		}
 	}
 	fclose(f);
@@ -987,6 +992,54 @@ static void test_sender_order_kept(void **state)
 	fault_set_free(fs);
 }
 
+/* A FIN rule with bulk data before the FIN: the data's GSO packets reach the
+ * queue whole (one verdict per 64 KB, not per 1.4 KB), while the packet that
+ * carries the FIN comes cut through the second queue, so the rule drops the
+ * FIN's segment alone, as on the wire; the bytes arrive whole and in order. */
+static void test_fin_rule_takes_data_whole(void **state)
+{
+	struct test_net *net = test_net_get(state);
+	struct fault_rule r = test_fin_rule(FAULT_DROP, 1);
+	const size_t total = 1 << 20;
+	struct fault_set *fs = NULL;
+	static char chunk[65536];
+	int64_t deadline;
+	struct test_conn c;
+	size_t sent = 0;
+	long ofo_before;
+
+	assert_int_equal(fault_set_create(&fs, &r, 1), 0);
+	if (!test_conn_start(&c, net, fs)) {
+		fault_set_free(fs);
+		skip();
+	}
+	ofo_before = test_netstat(net->ns[HOST_SERVER], "TCPOFOQueue");
+	memset(chunk, 'x', sizeof(chunk));
+	deadline = fw_now_ns() + TEST_WAIT_NS;
+	while (sent < total && fw_now_ns() < deadline) {
+		size_t want = total - sent < sizeof(chunk) ? total - sent : sizeof(chunk);
+		ssize_t n = send(c.cli, chunk, want, 0);
+
+		if (n > 0)
+			sent += (size_t)n;
+		else
+			assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+		(void)test_pump(&c, UNTIL_SRV_RX, 5 + sent);
+	}
+	assert_int_equal(sent, total);
+	assert_int_equal(shutdown(c.cli, SHUT_WR), 0);
+	assert_true(test_pump(&c, UNTIL_EOF, 0)); /* after the FIN's retransmission */
+	printf("# fin rule, 1 MiB of data: %zu segment(s) passed, the longest %u bytes; %u FIN(s) dropped\n",
+	       c.passed, c.max_passed_len, fault_set_fired(fs, 0));
+	assert_int_equal(c.srv_err, 0);
+	assert_int_equal(c.srv_rx, 5 + total);
+	assert_int_equal(fault_set_fired(fs, 0), 1);
+	assert_true(c.max_passed_len > 1500); /* whole GSO packets, not MTU pieces */
+	assert_int_equal(test_netstat(net->ns[HOST_SERVER], "TCPOFOQueue"), ofo_before);
+	test_conn_end(&c);
+	fault_set_free(fs);
+}
+
 /* Duplicate the client's data: the copy leaves the wire namespace and the
  * server's kernel sees the same bytes twice (it answers with a D-SACK,
  * counted in TcpExt TCPDSACKOldSent); the application reads them once. */
@@ -1070,6 +1123,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_never_releases_held, test_net_setup,
 						test_net_teardown),
 		cmocka_unit_test_setup_teardown(test_verdicts_keep_order, test_net_setup,
+						test_net_teardown),
+		cmocka_unit_test_setup_teardown(test_fin_rule_takes_data_whole, test_net_setup,
 						test_net_teardown),
 		cmocka_unit_test_setup_teardown(test_sender_order_kept, test_net_setup,
 						test_net_teardown),
