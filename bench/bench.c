@@ -1416,9 +1416,9 @@ static void run_case_start(const struct fw_case *c, struct measured_run *m)
 		t = fw_now_ns();
 		engine_release(rest);
 		cf.release = fw_now_ns() - t;
-		/* Timeline times count from the start (go); the setup's are before it. */
+		/* Timeline times count from the start (go); the setup's are dated 0. */
 		for (i = 0; i < r.tl.n; i++) {
-			if (r.tl.ev[i].t_ns >= 0 && (first < 0 || r.tl.ev[i].t_ns < first))
+			if (r.tl.ev[i].t_ns > 0 && (first < 0 || r.tl.ev[i].t_ns < first))
 				first = r.tl.ev[i].t_ns;
 			if (r.tl.ev[i].t_ns > last)
 				last = r.tl.ev[i].t_ns;
