@@ -854,9 +854,9 @@ void engine_go(struct engine *E)
 	struct case_result *res = E->res;
 	int ret;
 
+	engine_clock_start(E);
 	if (E->setup_failed)
 		goto out;
-	engine_clock_start(E);
 	ret = engine_baseline(E);
 	if (ret < 0) {
 		res->status = CASE_ERROR;

@@ -19,6 +19,11 @@ struct fw_event *timeline_add(struct timeline *tl, const struct fw_event *ev)
 	}
 	e = &tl->ev[tl->n];
 	*e = *ev;
+	/* A prepared case's clock starts at its go (engine_go()): what the
+	 * kernel stamped before it (a box's listener) is how things stood at
+	 * the start. */
+	if (e->t_ns < 0)
+		e->t_ns = 0;
 	e->raw = NULL;
 	if (ev->raw && ev->caplen) {
 		e->raw = malloc(ev->caplen);
