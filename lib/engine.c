@@ -300,6 +300,10 @@ static int engine_open_handles(struct engine *E)
 				     sizeof(E->err));
 		if (ret < 0)
 			return ret;
+		/* an endpoint's namespace is the case's own, just made; its
+		 * programs start with steps (do_action()) */
+		sockprobe_assume_new(E->probe[h]);
+		E->outside_known[h] = true;
 	}
 	ret = fault_set_create(&E->faults, E->c->faults, E->c->nfaults);
 	if (ret < 0)

@@ -538,7 +538,7 @@ static action_fn *const actions[STEP_KIND_COUNT] = {
 
 /* Runs an action; returns its errno result (0 = success) in *result, or a
  * negative error of the engine itself. */
-int do_action(struct engine *E, const struct fw_step *st, int *result)
+static int do_action_call(struct engine *E, const struct fw_step *st, int *result)
 {
 	struct esock *s = NULL;
 
@@ -557,6 +557,21 @@ int do_action(struct engine *E, const struct fw_step *st, int *result)
 				      fw_host_name(st->host), name);
 	}
 	return actions[st->kind](E, st, s, fw_now_ns() + st->within_ns, result);
+}
+
+int do_action(struct engine *E, const struct fw_step *st, int *result)
+{
+	int ret;
+
+	E->acting = true;
+	ret = do_action_call(E, st, result);
+	E->acting = false;
+	/* listen(), bind() and close() have no socket event: the host's next
+	 * dump walks the listening and bind tables again */
+	E->outside_known[st->host] = false;
+	if (st->kind == STEP_START || st->kind == STEP_FORK)
+		E->outside_wild[st->host] = true;
+	return ret;
 }
 
 /* Value of an injection expression from what the wire has shown. */

@@ -53,9 +53,11 @@ void append_context(struct engine *E)
 	append(r->message, sizeof(r->message), "\n  socket states:");
 	/* Events keep the states current but not the timers, nor TIME_WAIT's
 	 * leaving: the evidence shows a dump made now. */
-	for (h = 0; h < HOST_COUNT && events_cover(E); h++)
+	for (h = 0; h < HOST_COUNT && events_cover(E); h++) {
+		E->outside_known[h] = false; /* evidence: every table walked */
 		if (E->probe[h])
 			(void)probe_host(E, (enum fw_host)h);
+	}
 	/* the endpoints', and a proxy's when a step reads them */
 	for (h = 0; h < HOST_COUNT; h++) {
 		if (!E->probe[h])

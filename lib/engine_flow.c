@@ -387,6 +387,18 @@ static const struct sock_info *sock_lookup(const struct sock_info **idx, size_t 
 	return NULL;
 }
 
+/* Whether a socket of the last dump is not in this one. */
+static bool probe_any_gone(const struct host_snapshot *old, const struct sock_info **now_idx,
+			   size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < old->n; i++)
+		if (!sock_lookup(now_idx, n, &old->socks[i]))
+			return true;
+	return false;
+}
+
 /* Dump the host's sockets; record every appearance, change and
  * disappearance, in the dumps' order. Each side is looked up in a sorted
  * index of the other: O(n log n), for a case of 10,000 connections. */
@@ -395,20 +407,42 @@ static int probe_host_dump(struct engine *E, enum fw_host h)
 	struct host_snapshot *old = &E->snap[h];
 	struct sock_info *now_socks = NULL;
 	const struct sock_info **old_idx = NULL, **now_idx = NULL;
-	int64_t now = fw_now_ns();
+	int64_t now;
 	size_t n = 0, i;
+	/* Polled states (no events) say nothing of a move to CLOSE; a proxy's
+	 * namespace runs its program. */
+	bool walk = !E->sev || E->acting || !E->outside_known[h] || E->outside_wild[h] ||
+		    h == HOST_DUT;
 	int ret;
 
-	ret = sockprobe_dump(E->probe[h], &now_socks, &n, E->err, sizeof(E->err));
-	if (ret < 0)
-		return ret;
 	old_idx = sock_index(old->socks, old->n);
-	now_idx = sock_index(now_socks, n);
-	if (!old_idx || !now_idx) {
+	if (!old_idx) {
 		ret = fw_err(E->err, sizeof(E->err), -ENOMEM, "out of memory");
-		free(now_socks);
 		goto out;
 	}
+	for (;;) {
+		now = fw_now_ns();
+		ret = sockprobe_dump_some(E->probe[h], walk, &now_socks, &n, E->err,
+					  sizeof(E->err));
+		if (ret < 0)
+			goto out;
+		now_idx = sock_index(now_socks, n);
+		if (!now_idx) {
+			ret = fw_err(E->err, sizeof(E->err), -ENOMEM, "out of memory");
+			free(now_socks);
+			goto out;
+		}
+		if (walk || !probe_any_gone(old, now_idx, n))
+			break;
+		/* A socket left the established hash, perhaps into the bind
+		 * table (held open in CLOSE) before its event came: walk it. */
+		free(now_idx);
+		now_idx = NULL;
+		free(now_socks);
+		now_socks = NULL;
+		walk = true;
+	}
+	E->outside_known[h] = true;
 	for (i = 0; i < n; i++) {
 		const struct sock_info *was = sock_lookup(old_idx, old->n, &now_socks[i]);
 
@@ -532,7 +566,10 @@ static void events_on(void *ctx, const struct sockev_ev *ev)
 	key.dport = ev->dport;
 	if (ev->newstate == FW_TCP_CLOSE) {
 		/* Gone, in TIME_WAIT or still held open in CLOSE: sock_diag says
-		 * which (events_drain() reads it once the batch is in). */
+		 * which (events_drain() reads it once the batch is in), walking
+		 * the bind table for the last (and the listening one: a listener
+		 * closes this way too). */
+		E->outside_known[h] = false;
 		if (E->nclose_hints < ENGINE_MAX_CLOSE_HINTS) {
 			E->close_hint[E->nclose_hints].h = h;
 			E->close_hint[E->nclose_hints].key = key;

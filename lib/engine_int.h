@@ -201,6 +201,15 @@ struct engine {
 	/* the endpoints', and a proxy's (HOST_DUT) when a step reads its sockets */
 	struct sockprobe *probe[HOST_COUNT];
 	struct host_snapshot snap[HOST_COUNT];
+	/* A dump walks the host's whole listening and bind tables for a
+	 * namespace's listeners and bound sockets in CLOSE (sockprobe_dump_some()):
+	 * it does so unless these are known to be as the last walk found them.
+	 * They change by the case's own calls (an action; with a program of its
+	 * own in the namespace, at any time: wild) or with an event (a move to
+	 * CLOSE). */
+	bool outside_known[HOST_COUNT];
+	bool outside_wild[HOST_COUNT];
+	bool acting; /* in do_action(): every dump walks */
 	bool dut_socks; /* a step reads the proxy's sockets (host: dut, conn:) */
 	/* Socket events (sockev.h): NULL when states are polled. Keyed by each
 	 * endpoint's namespace. */

@@ -41,6 +41,17 @@ int sockprobe_open(struct sockprobe **out, int ns_fd, char *err, size_t errlen);
  * frees with free()); *n may be 0. Returns 0 or -errno. */
 int sockprobe_dump(struct sockprobe *p, struct sock_info **out, size_t *n, char *err,
 		   size_t errlen);
+/* The same, but unless walk_all (or the probe has not walked them yet, or
+ * reads tcp_info) the listeners and the bound sockets in CLOSE are those the
+ * last walk found: the kernel walks the host's whole listening and bind
+ * tables for them, whatever the namespace. For a caller that knows none
+ * were made or closed since (sockets enter CLOSE with an event, sockev.h;
+ * listen(), bind() and close() are calls of its own). */
+int sockprobe_dump_some(struct sockprobe *p, bool walk_all, struct sock_info **out, size_t *n,
+			char *err, size_t errlen);
+/* The namespace is new and nothing but the caller runs in it: no listener
+ * nor bound socket yet, the first sockprobe_dump_some() need not walk. */
+void sockprobe_assume_new(struct sockprobe *p);
 void sockprobe_free(struct sockprobe *p); /* accepts NULL */
 /* Ask every later dump for struct tcp_info too (it costs a socket lock
  * per socket, so only cases that read it ask). */

@@ -264,12 +264,112 @@ static void test_time_wait_seen(void **state)
 	close(ns);
 }
 
+/* sockprobe_dump_some(): without walking, listeners and bound sockets in
+ * CLOSE are those of the last walk, in the same order a walk gives; with
+ * a walk (or tcp_info asked for), as they are now. */
+static bool same_socks(const struct sock_info *a, size_t na, const struct sock_info *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].state != b[i].state || a[i].sport != b[i].sport || a[i].dport != b[i].dport)
+			return false;
+	return true;
+}
+
+static int listener_at(int ns, uint16_t port, bool listening)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = netns_socket(ns, AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (listening)
+		assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+static void test_outside_as_last_walked(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(TEST_PORT + 3),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sock_info *walked = NULL, *v = NULL;
+	size_t nwalked = 0, n = 0;
+	struct sockprobe *p = NULL;
+	char err[FW_ERRLEN] = "";
+	int ns, bfd, lfd, l2fd, cfd, sfd;
+	bool bound_seen;
+
+	(void)state;
+	ns = netns_create();
+	assert_true(ns >= 0);
+	lo_up(ns);
+	assert_int_equal(sockprobe_open(&p, ns, err, sizeof(err)), 0);
+	bfd = listener_at(ns, TEST_PORT + 2, false); /* bound, never used: CLOSE (Linux 6.8+) */
+	lfd = listener_at(ns, TEST_PORT + 3, true);
+	cfd = netns_socket(ns, AF_INET, SOCK_STREAM, 0);
+	assert_true(cfd >= 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sfd = accept(lfd, NULL, NULL);
+	assert_true(sfd >= 0);
+
+	assert_int_equal(sockprobe_dump_some(p, true, &walked, &nwalked, err, sizeof(err)), 0);
+	assert_non_null(find_sock(walked, nwalked, 10, TEST_PORT + 3, 0));
+	assert_non_null(find_sock(walked, nwalked, 1, TEST_PORT + 3, 0));
+	bound_seen = find_sock(walked, nwalked, 7, TEST_PORT + 2, 0) != NULL;
+	/* nothing changed: the same sockets in the same order */
+	assert_int_equal(sockprobe_dump_some(p, false, &v, &n, err, sizeof(err)), 0);
+	assert_true(same_socks(v, n, walked, nwalked));
+	free(v);
+	v = NULL;
+
+	/* a new listener, the bound socket closed: not until the next walk */
+	l2fd = listener_at(ns, TEST_PORT + 4, true);
+	close(bfd);
+	assert_int_equal(sockprobe_dump_some(p, false, &v, &n, err, sizeof(err)), 0);
+	assert_true(same_socks(v, n, walked, nwalked));
+	free(v);
+	v = NULL;
+	assert_int_equal(sockprobe_dump_some(p, true, &v, &n, err, sizeof(err)), 0);
+	assert_non_null(find_sock(v, n, 10, TEST_PORT + 4, 0));
+	assert_null(find_sock(v, n, 7, TEST_PORT + 2, 0));
+	assert_int_equal(n, nwalked + 1 - (bound_seen ? 1 : 0));
+	free(v);
+	v = NULL;
+
+	/* reading tcp_info walks every time: a listener's counts its queue */
+	close(l2fd);
+	sockprobe_want_info(p, true);
+	assert_int_equal(sockprobe_dump_some(p, false, &v, &n, err, sizeof(err)), 0);
+	assert_null(find_sock(v, n, 10, TEST_PORT + 4, 0));
+	free(v);
+
+	/* sockprobe_dump() always walks */
+	sockprobe_want_info(p, false);
+	l2fd = listener_at(ns, TEST_PORT + 4, true);
+	assert_int_equal(sockprobe_dump(p, &v, &n, err, sizeof(err)), 0);
+	assert_non_null(find_sock(v, n, 10, TEST_PORT + 4, 0));
+	free(v);
+
+	free(walked);
+	sockprobe_free(p);
+	close(l2fd);
+	close(sfd);
+	close(cfd);
+	close(lfd);
+	close(ns);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_table),
 		cmocka_unit_test(test_free_null_and_bad_ns),
 		cmocka_unit_test(test_time_wait_seen),
+		cmocka_unit_test(test_outside_as_last_walked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
