@@ -340,6 +340,25 @@ static const struct topo_end *l3_peer(const struct topo_desc *d, size_t i, int b
 	return NULL;
 }
 
+/* A node's own IPv6 addresses, usable as destinations (nl_v6_wait_local()). */
+static int topo_v6_wait_local(const struct topo_desc *d, const char *node, struct nl *nl,
+			      char *err, size_t errlen)
+{
+	const char *addrs[2 * TOPO_MAX_LINKS];
+	size_t i, n = 0;
+
+	for (i = 0; i < d->nlinks; i++) {
+		const struct topo_end *ends[2] = { &d->links[i].a, &d->links[i].b };
+		int e;
+
+		for (e = 0; e < 2; e++)
+			if (ends[e]->v6 && ends[e]->node && strcmp(ends[e]->node, node) == 0)
+				addrs[n++] = ends[e]->v6;
+	}
+	return nl_v6_wait_local(nl, addrs, n, fw_now_ns() + TOPO_LINKS_UP_S * FW_NS_PER_SEC, err,
+				errlen);
+}
+
 /* Links up, then addresses, then routes: IPv4 only installs the prefix route
  * of an address on a link that is up, and the routes need their gateways
  * reachable through those prefix routes. */
@@ -604,6 +623,8 @@ int topo_build_ext(struct topo **out, const struct topo_desc *d, const char *con
 	for (h = 0; ret == 0 && h < d->nnodes; h++)
 		ret = nl_links_wait_up(&nl[h], fw_now_ns() + TOPO_LINKS_UP_S * FW_NS_PER_SEC, err,
 				       errlen);
+	for (h = 0; ret == 0 && h < d->nnodes; h++)
+		ret = topo_v6_wait_local(d, d->nodes[h].name, &nl[h], err, errlen);
 	if (ret < 0)
 		goto out;
 	*out = t;

@@ -90,6 +90,8 @@ int nl_veth_create(struct nl *nl, const char *name, int index, const char *peer_
 			  int peer_ns, int peer_index, char *err, size_t errlen);
 int nl_link_up(struct nl *nl, const char *name, int *ifindex, char *err, size_t errlen);
 int nl_links_wait_up(struct nl *nl, int64_t deadline, char *err, size_t errlen);
+int nl_v6_wait_local(struct nl *nl, const char *const *addrs, size_t n, int64_t deadline,
+		     char *err, size_t errlen);
 int nl_bridge_create(struct nl *nl, const char *name, const char *const ports[2], char *err,
 		     size_t errlen);
 int nl_link_move(struct nl *nl, const char *name, int to_ns, const char *to, char *err,

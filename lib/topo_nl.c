@@ -525,3 +525,92 @@ int nl_links_wait_up(struct nl *nl, int64_t deadline, char *err, size_t errlen)
 	mnl_socket_setsockopt(nl->sock, NETLINK_DROP_MEMBERSHIP, &group, sizeof(group));
 	return ret;
 }
+
+/* How many of the addresses are not yet local routes: an RTM_GETROUTE for
+ * each, answered RTN_LOCAL once the kernel delivers to it. */
+static void nl_route_type_reply(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	unsigned char *type = data;
+
+	if (nlh->nlmsg_type == RTM_NEWROUTE && mnl_nlmsg_get_payload_len(nlh) >= sizeof(*rtm))
+		*type = rtm->rtm_type;
+}
+
+static int nl_v6_not_local(struct nl *nl, const char *const *addrs, size_t n, const char **first,
+			   char *err, size_t errlen)
+{
+	size_t i;
+	int ret, pending = 0;
+
+	for (i = 0; i < n; i++) {
+		struct nlmsghdr *nlh = nl_msg(nl, RTM_GETROUTE, 0);
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+		unsigned char type = RTN_UNSPEC;
+		uint8_t bytes[16];
+		char what[128];
+
+		if (addr_parse(AF_INET6, addrs[i], bytes) < 0)
+			return fw_err(err, errlen, -EINVAL, "%s: bad address", addrs[i]);
+		rtm->rtm_family = AF_INET6;
+		rtm->rtm_dst_len = 128;
+		mnl_attr_put(nlh, RTA_DST, sizeof(bytes), bytes);
+		snprintf(what, sizeof(what), "look up the route to %s in the %s namespace", addrs[i],
+			 nl->host);
+		ret = nl_talk(nl, nl_route_type_reply, &type, what, err, errlen);
+		if (ret < 0 && ret != -ENETUNREACH && ret != -EHOSTUNREACH)
+			return ret;
+		if (type != RTN_LOCAL && !pending++)
+			*first = addrs[i];
+	}
+	return pending;
+}
+
+/* Until the node's own IPv6 addresses are local routes. IFA_F_NODAD spares
+ * the second of DAD, but the kernel still finishes an address on its
+ * "ipv6_addrconf" work queue (addrconf_dad_work -> addrconf_dad_completed),
+ * one queue for the whole machine, and only then inserts the address's
+ * route in the local table: until that work runs, a segment to the address
+ * is routed as if it were another host's and dropped (ip6_forward,
+ * IP_INADDRERRORS). Under load that lost a case's first SYN to the server
+ * (1 in 120-300 IPv6 runs beside stress-ng --cpu 4: the SYN captured at the
+ * server, no SYN-ACK, the RTO 1 s later). IPv4 inserts its local routes at
+ * once. Each insertion is announced (RTNLGRP_IPV6_ROUTE): look again on
+ * each, up to the deadline. */
+int nl_v6_wait_local(struct nl *nl, const char *const *addrs, size_t n, int64_t deadline,
+		     char *err, size_t errlen)
+{
+	unsigned group = RTNLGRP_IPV6_ROUTE;
+	const char *first = NULL;
+	int ret;
+
+	if (!n)
+		return 0;
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
+		return fw_err(err, errlen, -errno, "watch routes in the %s namespace: %s",
+			      nl->host, errstr(errno));
+	for (;;) {
+		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl->sock), .events = POLLIN };
+		int64_t left;
+
+		ret = nl_v6_not_local(nl, addrs, n, &first, err, errlen);
+		if (ret <= 0)
+			break;
+		left = deadline - fw_now_ns();
+		if (left <= 0) {
+			ret = fw_err(err, errlen, -ETIMEDOUT,
+				     "address %s in the %s namespace is not a local route within %d s "
+				     "(the kernel's ipv6_addrconf work did not run)",
+				     first, nl->host, TOPO_LINKS_UP_S);
+			break;
+		}
+		/* a notification: a route changed, look again; what it says is
+		 * read (and skipped) by the next exchange */
+		if (poll(&pfd, 1, (int)(left / FW_NS_PER_MS) + 1) < 0 && errno != EINTR) {
+			ret = fw_err(err, errlen, -errno, "watch routes: %s", errstr(errno));
+			break;
+		}
+	}
+	mnl_socket_setsockopt(nl->sock, NETLINK_DROP_MEMBERSHIP, &group, sizeof(group));
+	return ret;
+}
