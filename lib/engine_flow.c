@@ -387,14 +387,38 @@ static const struct sock_info *sock_lookup(const struct sock_info **idx, size_t 
 	return NULL;
 }
 
-/* Whether a socket of the last dump is not in this one. */
-static bool probe_any_gone(const struct host_snapshot *old, const struct sock_info **now_idx,
-			   size_t n)
+/* Whether si is a socket the case has closed (an orphan, freed when it
+ * leaves: never left behind in the bind table) and none of its open ones.
+ * Anything else (an open socket, a group's, a connection still in a
+ * listener's queue, a program's) may stay bound in CLOSE. */
+static bool sock_orphaned(const struct engine *E, enum fw_host h, const struct sock_info *si)
 {
+	bool closed = false;
+	size_t i;
+
+	for (i = 0; i < E->nsocks; i++) {
+		const struct esock *s = &E->socks[i];
+
+		if (s->host != h || !s->has_tuple || s->listener || s->lport != si->sport ||
+		    s->rport != si->dport)
+			continue;
+		if (s->fd >= 0 || s->n)
+			return false;
+		closed = true;
+	}
+	return closed;
+}
+
+/* Whether a socket of the last dump that may be held open is not in this
+ * one. */
+static bool probe_any_gone(const struct engine *E, enum fw_host h,
+			   const struct sock_info **now_idx, size_t n)
+{
+	const struct host_snapshot *old = &E->snap[h];
 	size_t i;
 
 	for (i = 0; i < old->n; i++)
-		if (!sock_lookup(now_idx, n, &old->socks[i]))
+		if (!sock_lookup(now_idx, n, &old->socks[i]) && !sock_orphaned(E, h, &old->socks[i]))
 			return true;
 	return false;
 }
@@ -432,7 +456,7 @@ static int probe_host_dump(struct engine *E, enum fw_host h)
 			free(now_socks);
 			goto out;
 		}
-		if (walk || !probe_any_gone(old, now_idx, n))
+		if (walk || !probe_any_gone(E, h, now_idx, n))
 			break;
 		/* A socket left the established hash, perhaps into the bind
 		 * table (held open in CLOSE) before its event came: walk it. */
@@ -567,9 +591,10 @@ static void events_on(void *ctx, const struct sockev_ev *ev)
 	if (ev->newstate == FW_TCP_CLOSE) {
 		/* Gone, in TIME_WAIT or still held open in CLOSE: sock_diag says
 		 * which (events_drain() reads it once the batch is in), walking
-		 * the bind table for the last (and the listening one: a listener
-		 * closes this way too). */
-		E->outside_known[h] = false;
+		 * the bind table for the last unless the case closed it (and
+		 * the listening one: a listener closes this way too). */
+		if (!sock_orphaned(E, h, &key))
+			E->outside_known[h] = false;
 		if (E->nclose_hints < ENGINE_MAX_CLOSE_HINTS) {
 			E->close_hint[E->nclose_hints].h = h;
 			E->close_hint[E->nclose_hints].key = key;
