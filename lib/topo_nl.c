@@ -448,6 +448,47 @@ int nl_route_add(struct nl *nl, int family, const char *dst, const char *gw, cha
 
 /* ---- operational state --------------------------------------------------- */
 
+/* Until check() says done (0), re-run on every notification of the
+ * namespace's multicast group, up to deadline: each change is announced, so
+ * nothing is polled. check() returns > 0 while not done (then timed_out()
+ * writes the error at the deadline), or -errno. */
+typedef int nl_check_fn(struct nl *nl, void *ctx, char *err, size_t errlen);
+typedef void nl_timeout_fn(struct nl *nl, void *ctx, char *err, size_t errlen);
+
+static int nl_wait_until(struct nl *nl, unsigned group, nl_check_fn *check,
+			 nl_timeout_fn *timed_out, void *ctx, int64_t deadline, char *err,
+			 size_t errlen)
+{
+	int ret;
+
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
+		return fw_err(err, errlen, -errno, "watch the %s namespace: %s", nl->host,
+			      errstr(errno));
+	for (;;) {
+		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl->sock), .events = POLLIN };
+		int64_t left;
+
+		ret = check(nl, ctx, err, errlen);
+		if (ret <= 0)
+			break;
+		left = deadline - fw_now_ns();
+		if (left <= 0) {
+			timed_out(nl, ctx, err, errlen);
+			ret = -ETIMEDOUT;
+			break;
+		}
+		/* a notification: something changed, look again; what it says is
+		 * read (and skipped) by the next exchange */
+		if (poll(&pfd, 1, (int)(left / FW_NS_PER_MS) + 1) < 0 && errno != EINTR) {
+			ret = fw_err(err, errlen, -errno, "watch the %s namespace: %s", nl->host,
+				     errstr(errno));
+			break;
+		}
+	}
+	mnl_socket_setsockopt(nl->sock, NETLINK_DROP_MEMBERSHIP, &group, sizeof(group));
+	return ret;
+}
+
 struct links_down {
 	int n;           /* links not operational yet */
 	char name[IFNAMSIZ]; /* one of them, for the error */
@@ -477,57 +518,48 @@ static void nl_link_state_reply(const struct nlmsghdr *nlh, void *data)
 	d->state = state;
 }
 
+static int nl_links_down(struct nl *nl, void *ctx, char *err, size_t errlen)
+{
+	struct links_down *d = ctx;
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	char what[96];
+	int ret;
+
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	memset(d, 0, sizeof(*d));
+	snprintf(what, sizeof(what), "list the links of the %s namespace", nl->host);
+	ret = nl_talk(nl, nl_link_state_reply, d, what, err, errlen);
+	return ret < 0 ? ret : d->n;
+}
+
+static void nl_links_timed_out(struct nl *nl, void *ctx, char *err, size_t errlen)
+{
+	const struct links_down *d = ctx;
+
+	fw_err(err, errlen, -ETIMEDOUT,
+	       "link %s in the %s namespace is not operational (RFC 2863 state %u; no carrier?) "
+	       "within %d s",
+	       d->name, nl->host, d->state, TOPO_LINKS_UP_S);
+}
+
 /* Until every link of the namespace is operational: a veth's carrier comes
  * on at once, but its queueing discipline is attached later, by linkwatch
  * work the kernel schedules; until then what it sends goes to noop_qdisc
  * and is dropped. Under load that took long enough to lose a case's first
  * SYN (7 of 120 runs through a box at load 6-10), moving its RTO and every
- * timer after it. Each change of a link's state is announced (RTM_NEWLINK
- * to RTNLGRP_LINK): re-read the links on each, up to the deadline. */
+ * timer after it. Each change of a link's state is announced (RTNLGRP_LINK). */
 int nl_links_wait_up(struct nl *nl, int64_t deadline, char *err, size_t errlen)
 {
-	unsigned group = RTNLGRP_LINK;
 	struct links_down d;
-	int ret;
 
-	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
-		return fw_err(err, errlen, -errno, "watch links in the %s namespace: %s", nl->host,
-			      errstr(errno));
-	for (;;) {
-		struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
-		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl->sock), .events = POLLIN };
-		int64_t left;
-		char what[96];
-
-		ifi->ifi_family = AF_UNSPEC;
-		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-		memset(&d, 0, sizeof(d));
-		snprintf(what, sizeof(what), "list the links of the %s namespace", nl->host);
-		ret = nl_talk(nl, nl_link_state_reply, &d, what, err, errlen);
-		if (ret < 0 || d.n == 0)
-			break;
-		left = deadline - fw_now_ns();
-		if (left <= 0) {
-			ret = fw_err(err, errlen, -ETIMEDOUT,
-				     "link %s in the %s namespace is not operational (RFC 2863 state "
-				     "%u; no carrier?) within %d s",
-				     d.name, nl->host, d.state, TOPO_LINKS_UP_S);
-			break;
-		}
-		/* a notification: something changed, look again; what it says is
-		 * read (and skipped) by the next exchange */
-		if (poll(&pfd, 1, (int)(left / FW_NS_PER_MS) + 1) < 0 && errno != EINTR) {
-			ret = fw_err(err, errlen, -errno, "watch links: %s", errstr(errno));
-			break;
-		}
-	}
-	mnl_socket_setsockopt(nl->sock, NETLINK_DROP_MEMBERSHIP, &group, sizeof(group));
-	return ret;
+	return nl_wait_until(nl, RTNLGRP_LINK, nl_links_down, nl_links_timed_out, &d, deadline,
+			     err, errlen);
 }
 
-/* How many of the addresses are not yet local routes: an RTM_GETROUTE for
- * each, answered RTN_LOCAL once the kernel delivers to it. */
+/* The type of the route an RTM_GETROUTE answered: RTN_LOCAL once the kernel
+ * delivers to the address. */
 static void nl_route_type_reply(const struct nlmsghdr *nlh, void *data)
 {
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
@@ -537,33 +569,50 @@ static void nl_route_type_reply(const struct nlmsghdr *nlh, void *data)
 		*type = rtm->rtm_type;
 }
 
-static int nl_v6_not_local(struct nl *nl, const char *const *addrs, size_t n, const char **first,
-			   char *err, size_t errlen)
+/* The addresses not yet local routes, the first of them for the error. */
+struct v6_pending {
+	const char *const *addrs;
+	size_t n;
+	const char *first;
+};
+
+static int nl_v6_not_local(struct nl *nl, void *ctx, char *err, size_t errlen)
 {
+	struct v6_pending *p = ctx;
 	size_t i;
 	int ret, pending = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < p->n; i++) {
 		struct nlmsghdr *nlh = nl_msg(nl, RTM_GETROUTE, 0);
 		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 		unsigned char type = RTN_UNSPEC;
 		uint8_t bytes[16];
 		char what[128];
 
-		if (addr_parse(AF_INET6, addrs[i], bytes) < 0)
-			return fw_err(err, errlen, -EINVAL, "%s: bad address", addrs[i]);
+		if (addr_parse(AF_INET6, p->addrs[i], bytes) < 0)
+			return fw_err(err, errlen, -EINVAL, "%s: bad address", p->addrs[i]);
 		rtm->rtm_family = AF_INET6;
 		rtm->rtm_dst_len = 128;
 		mnl_attr_put(nlh, RTA_DST, sizeof(bytes), bytes);
-		snprintf(what, sizeof(what), "look up the route to %s in the %s namespace", addrs[i],
-			 nl->host);
+		snprintf(what, sizeof(what), "look up the route to %s in the %s namespace",
+			 p->addrs[i], nl->host);
 		ret = nl_talk(nl, nl_route_type_reply, &type, what, err, errlen);
 		if (ret < 0 && ret != -ENETUNREACH && ret != -EHOSTUNREACH)
 			return ret;
 		if (type != RTN_LOCAL && !pending++)
-			*first = addrs[i];
+			p->first = p->addrs[i];
 	}
 	return pending;
+}
+
+static void nl_v6_timed_out(struct nl *nl, void *ctx, char *err, size_t errlen)
+{
+	const struct v6_pending *p = ctx;
+
+	fw_err(err, errlen, -ETIMEDOUT,
+	       "address %s in the %s namespace is not a local route within %d s (the kernel's "
+	       "ipv6_addrconf work did not run)",
+	       p->first, nl->host, TOPO_LINKS_UP_S);
 }
 
 /* Until the node's own IPv6 addresses are local routes. IFA_F_NODAD spares
@@ -572,45 +621,16 @@ static int nl_v6_not_local(struct nl *nl, const char *const *addrs, size_t n, co
  * one queue for the whole machine, and only then inserts the address's
  * route in the local table: until that work runs, a segment to the address
  * is routed as if it were another host's and dropped (ip6_forward,
- * IP_INADDRERRORS). Under load that lost a case's first SYN to the server
+ * IP_INADDRERRORS). Under load that lost a case's first SYN or SYN-ACK
  * (1 in 120-300 IPv6 runs beside stress-ng --cpu 4: the SYN captured at the
- * server, no SYN-ACK, the RTO 1 s later). IPv4 inserts its local routes at
- * once. Each insertion is announced (RTNLGRP_IPV6_ROUTE): look again on
- * each, up to the deadline. */
+ * server, no answer, the RTO 1 s later). IPv4 inserts its local routes at
+ * once. Each insertion is announced (RTNLGRP_IPV6_ROUTE). */
 int nl_v6_wait_local(struct nl *nl, const char *const *addrs, size_t n, int64_t deadline,
 		     char *err, size_t errlen)
 {
-	unsigned group = RTNLGRP_IPV6_ROUTE;
-	const char *first = NULL;
-	int ret;
+	struct v6_pending p = { .addrs = addrs, .n = n };
 
-	if (!n)
-		return 0;
-	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
-		return fw_err(err, errlen, -errno, "watch routes in the %s namespace: %s",
-			      nl->host, errstr(errno));
-	for (;;) {
-		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl->sock), .events = POLLIN };
-		int64_t left;
-
-		ret = nl_v6_not_local(nl, addrs, n, &first, err, errlen);
-		if (ret <= 0)
-			break;
-		left = deadline - fw_now_ns();
-		if (left <= 0) {
-			ret = fw_err(err, errlen, -ETIMEDOUT,
-				     "address %s in the %s namespace is not a local route within %d s "
-				     "(the kernel's ipv6_addrconf work did not run)",
-				     first, nl->host, TOPO_LINKS_UP_S);
-			break;
-		}
-		/* a notification: a route changed, look again; what it says is
-		 * read (and skipped) by the next exchange */
-		if (poll(&pfd, 1, (int)(left / FW_NS_PER_MS) + 1) < 0 && errno != EINTR) {
-			ret = fw_err(err, errlen, -errno, "watch routes: %s", errstr(errno));
-			break;
-		}
-	}
-	mnl_socket_setsockopt(nl->sock, NETLINK_DROP_MEMBERSHIP, &group, sizeof(group));
-	return ret;
+	return n ? nl_wait_until(nl, RTNLGRP_IPV6_ROUTE, nl_v6_not_local, nl_v6_timed_out, &p,
+				 deadline, err, errlen)
+		 : 0;
 }
