@@ -162,8 +162,11 @@ static void intercept_timer_arm(struct intercept *ic)
 	/* An all-zero it_value disarms; an absolute time already past fires at once. */
 	memset(&its, 0, sizeof(its));
 	if (ic->nheld) {
-		its.it_value.tv_sec = ic->held[0].release_ns / FW_NS_PER_SEC;
-		its.it_value.tv_nsec = ic->held[0].release_ns % FW_NS_PER_SEC;
+		int64_t at = ic->held[0].release_ns - INTERCEPT_SPIN_NS;
+
+		at = at > 0 ? at : 1; /* 0 would disarm */
+		its.it_value.tv_sec = at / FW_NS_PER_SEC;
+		its.it_value.tv_nsec = at % FW_NS_PER_SEC;
 	}
 	if (timerfd_settime(ic->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 && !ic->cb_err)
 		ic->cb_err = -errno;
