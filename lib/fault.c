@@ -303,11 +303,6 @@ unsigned fault_set_gso_cut(const struct fault_set *fs)
 	return cut;
 }
 
-bool fault_set_gso_safe(const struct fault_set *fs)
-{
-	return fault_set_gso_cut(fs) == 0;
-}
-
 bool fault_rule_released_by_segment(const struct fault_rule *r, enum fw_host from,
 				    const struct seg *s)
 {

@@ -134,18 +134,16 @@ unsigned fault_set_fired(const struct fault_set *fs, size_t idx);   /* segments 
 bool fault_set_needs_state(const struct fault_set *fs);
 /* Does some rule need whole packets (duplicate, rewrite), not headers only? */
 bool fault_set_needs_payload(const struct fault_set *fs);
-/* May the kernel queue a GSO packet whole (NFQA_CFG_F_GSO) instead of cutting
- * it into segments first? Only when no rule could tell the two apart: every
- * rule either never matches a GSO packet (it wants SYN, RST, no ACK or no
- * payload) or passes every such segment alike (no count, nth, seq or
- * FIN/PSH/URG/ECE/CWR test, which differ between the cut segments). */
-bool fault_set_gso_safe(const struct fault_set *fs);
-/* Which GSO packets must be cut before the rules see them: 0 none
- * (fault_set_gso_safe()), FAULT_GSO_CUT_ALL every one, else the TCP flags
- * (SEG_*) of those to cut, a packet carrying any of them. A rule that needs
- * FIN (PSH, URG, ECE, CWR) set matches no GSO packet without it, so only
- * those carrying it need cutting, which gives the flag to one segment as on
- * the wire; the others, a bulk transfer's data, may come whole. */
+/* Which GSO packets must be cut into segments before the rules see them
+ * (the others the kernel may queue whole, NFQA_CFG_F_GSO): 0 none, when no
+ * rule could tell a whole packet from its pieces (every rule either never
+ * matches a GSO packet: it wants SYN, RST, no ACK or no payload; or passes
+ * every such segment alike: no count, nth, seq or FIN/PSH/URG/ECE/CWR test);
+ * FAULT_GSO_CUT_ALL every one; else the TCP flags (SEG_*) of those to cut, a
+ * packet carrying any of them. A rule that needs FIN (PSH, URG, ECE, CWR)
+ * set matches no GSO packet without it, so only those carrying it need
+ * cutting, which gives the flag to one segment as on the wire; the others,
+ * a bulk transfer's data, may come whole. */
 #define FAULT_GSO_CUT_ALL 0x100u
 unsigned fault_set_gso_cut(const struct fault_set *fs);
 
