@@ -353,8 +353,8 @@ void intercept_free(struct intercept *ic)
 	if (!ic)
 		return;
 	/* The rules would outlive us in a namespace the caller keeps, and a queue
-	 * with no listener drops what they match: take them out (a -D costs
-	 * ~12 ms with the nft backend) unless the namespace dies with us. Stop
+	 * with no listener drops what they match: take them out (deleting our
+	 * tables costs ~15 ms) unless the namespace dies with us. Stop
 	 * queueing first, then let through what is queued or held: a destroyed
 	 * queue would drop them. */
 	if (!ic->namespace_dies)
@@ -365,10 +365,16 @@ void intercept_free(struct intercept *ic)
 		intercept_drain(ic);
 	if (ic->qh)
 		intercept_release_due(ic, 0, true);
-	if (ic->qh_cut)
-		nfq_destroy_queue(ic->qh_cut);
-	if (ic->qh)
-		nfq_destroy_queue(ic->qh);
+	/* Unbinding a queue reads the kernel's answer, and a packet message still
+	 * in the socket, or the non-blocking socket having none yet, makes the
+	 * first try fail (EAGAIN; libnetfilter_queue then keeps the handle, which
+	 * leaked): try again, bounded. */
+	for (i = 0; ic->qh_cut && i < INTERCEPT_UNBIND_TRIES; i++)
+		if (nfq_destroy_queue(ic->qh_cut) == 0)
+			ic->qh_cut = NULL;
+	for (i = 0; ic->qh && i < INTERCEPT_UNBIND_TRIES; i++)
+		if (nfq_destroy_queue(ic->qh) == 0)
+			ic->qh = NULL;
 	if (ic->h)
 		nfq_close(ic->h);
 	if (ic->timer_fd >= 0)

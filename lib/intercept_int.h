@@ -46,6 +46,8 @@
  * to its time: waking from a timer on this VM takes 0.05-0.3 ms, and more
  * on a busy machine, which was most of a 100 ms delay's error. */
 #define INTERCEPT_SPIN_NS (200 * 1000)
+/* Attempts at unbinding a queue at free time (intercept_free()). */
+#define INTERCEPT_UNBIND_TRIES 4
 /* Datagrams handled per intercept_process() call, so a flood cannot starve
  * the rest of the event loop; the fd stays readable for the next round. */
 #define INTERCEPT_RECV_BATCH 1024

@@ -316,6 +316,8 @@ int intercept_filters_install(struct intercept *ic, char *err, size_t errlen)
 	ret = rules_batch_send(ic->ns_fd, rb, err, errlen);
 	ic->rules_installed = ret == 0;
 out:
+	if (rb->b)
+		mnl_nlmsg_batch_stop(rb->b);
 	free(rb);
 	return ret;
 }
@@ -339,6 +341,7 @@ void intercept_filters_remove(struct intercept *ic)
 	if (rules_batch_send(ic->ns_fd, rb, err, sizeof(err)) == 0)
 		ic->rules_installed = false;
 out:
+	mnl_nlmsg_batch_stop(rb->b);
 	free(rb);
 }
 
