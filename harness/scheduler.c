@@ -658,8 +658,11 @@ static int sched_fill_slots(struct sched_run_state *r)
 		slot_go(&r->slots[i], r->cases[idx % r->n]);
 		active++;
 	}
-	/* the next runs in order get ready while these run */
-	while (r->nahead < SCHED_AHEAD && r->next < r->total) {
+	/* the next runs in order get ready while these run; not a run on an
+	 * external box's interfaces: prepared, it would hold them (one case at
+	 * a time) while a retry started meanwhile waits for them */
+	while (r->nahead < SCHED_AHEAD && r->next < r->total &&
+	       !r->cases[r->order[r->next].index % r->n]->dut.interfaces[0][0]) {
 		size_t idx = r->order[r->next].index;
 
 		ret = slot_start(&r->ahead[r->nahead], r->cases[idx % r->n], idx);
