@@ -16,7 +16,8 @@
 
 /* Enough for a few thousand headers-only records between two dispatches;
  * a teardown case moves a handful of segments, bulk cases must not pin MiBs
- * per interface when many cases run at once. */
+ * per interface when many cases run at once. The default of
+ * capture_open_begin()'s bufsize. */
 #define CAPTURE_BUFSIZE (2 * 1024 * 1024)
 /* BPF "tcp" matches TCP over both IPv4 and IPv6. VLAN-tagged frames would
  * need "vlan and tcp"; the topology never tags, so plain "tcp" it is. */
@@ -56,7 +57,8 @@ static int capture_pcap_errno(int status)
 }
 
 /* Create and activate ifname in the current namespace. */
-static int capture_activate(struct capture *c, const char *ifname, char *err, size_t errlen)
+static int capture_activate(struct capture *c, const char *ifname, size_t bufsize, char *err,
+			    size_t errlen)
 {
 	char pe[PCAP_ERRBUF_SIZE] = "";
 	int ret = 0, st;
@@ -68,7 +70,7 @@ static int capture_activate(struct capture *c, const char *ifname, char *err, si
 	}
 	if ((st = pcap_set_snaplen(c->pcap, CAPTURE_SNAPLEN)) != 0 ||
 	    (st = pcap_set_immediate_mode(c->pcap, 1)) != 0 ||
-	    (st = pcap_set_buffer_size(c->pcap, CAPTURE_BUFSIZE)) != 0 ||
+	    (st = pcap_set_buffer_size(c->pcap, (int)bufsize)) != 0 ||
 	    (st = pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_NANO)) != 0) {
 		ret = fw_err(err, errlen, capture_pcap_errno(st), "capture %s: setting options: %s",
 			     ifname, pcap_statustostr(st));
@@ -86,7 +88,8 @@ out:
 	return ret;
 }
 
-int capture_open(struct capture **out, int ns_fd, const char *ifname, char *err, size_t errlen)
+static int capture_open_sized(struct capture **out, int ns_fd, const char *ifname, size_t bufsize,
+			      char *err, size_t errlen)
 {
 	char pe[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
@@ -111,7 +114,7 @@ int capture_open(struct capture **out, int ns_fd, const char *ifname, char *err,
 		fw_err(err, errlen, ret, "capture %s: entering namespace: %s", ifname, strerror(-ret));
 		goto out;
 	}
-	ret = capture_activate(c, ifname, err, errlen);
+	ret = capture_activate(c, ifname, bufsize ? bufsize : CAPTURE_BUFSIZE, err, errlen);
 	lret = netns_leave(saved);
 	if (ret < 0)
 		goto out;
@@ -159,6 +162,11 @@ out:
 		pcap_freecode(&prog);
 	capture_free(c);
 	return ret;
+}
+
+int capture_open(struct capture **out, int ns_fd, const char *ifname, char *err, size_t errlen)
+{
+	return capture_open_sized(out, ns_fd, ifname, 0, err, errlen);
 }
 
 int capture_fd(const struct capture *c)
@@ -223,6 +231,7 @@ struct capture_job {
 	struct capture **out;
 	int ns_fd;
 	const char *ifname;
+	size_t bufsize;
 	int ret;
 	char err[FW_ERRLEN];
 };
@@ -231,7 +240,8 @@ static void *capture_open_job(void *arg)
 {
 	struct capture_job *j = arg;
 
-	j->ret = capture_open(j->out, j->ns_fd, j->ifname, j->err, sizeof(j->err));
+	j->ret = capture_open_sized(j->out, j->ns_fd, j->ifname, j->bufsize, j->err,
+				    sizeof(j->err));
 	return NULL;
 }
 
@@ -271,7 +281,8 @@ struct capture_opening {
 };
 
 int capture_open_begin(struct capture_opening **op, struct capture **out, const int *ns_fds,
-		       const char *const *ifnames, size_t n, char *err, size_t errlen)
+		       const char *const *ifnames, size_t n, size_t bufsize, char *err,
+		       size_t errlen)
 {
 	struct capture_opening *o;
 	size_t i;
@@ -288,7 +299,7 @@ int capture_open_begin(struct capture_opening **op, struct capture **out, const 
 	for (i = 0; i < n; i++) {
 		out[i] = NULL;
 		o->jobs[i] = (struct capture_job){ .out = &out[i], .ns_fd = ns_fds[i],
-						   .ifname = ifnames[i] };
+						   .ifname = ifnames[i], .bufsize = bufsize };
 		/* without a thread it opens in capture_open_end() */
 		o->started[i] = pthread_create(&o->th[i], NULL, capture_open_job, &o->jobs[i]) == 0;
 	}
@@ -331,7 +342,7 @@ int capture_open_all(struct capture **out, const int *ns_fds, const char *const 
 	struct capture_opening *o;
 	int ret;
 
-	ret = capture_open_begin(&o, out, ns_fds, ifnames, n, err, errlen);
+	ret = capture_open_begin(&o, out, ns_fds, ifnames, n, 0, err, errlen);
 	if (ret == 0)
 		ret = capture_open_end(o, err, errlen);
 	return ret;

@@ -212,6 +212,33 @@ static int engine_intercept_open(struct engine *E, enum fault_leg leg)
 	return 0;
 }
 
+/* A ring of this size holds some 700 headers-only frames: ample for a case
+ * whose steps send a few segments' worth, at a fraction of the 2 MiB ring's
+ * cost (the kernel allocates and zeroes every page of it, 1.8 ms of a
+ * case's CPU). Cases that may move many segments keep the default: a box
+ * or a program of their own (traffic the steps do not say), connection
+ * groups, or a send of more than ENGINE_SMALL_SEND bytes. A ring that
+ * overflowed anyway fails the run as the harness's (check_capture_drops()). */
+#define ENGINE_SMALL_RING (256 * 1024)
+#define ENGINE_SMALL_SEND (64 * 1024)
+
+static size_t engine_ring_size(const struct engine *E)
+{
+	size_t i;
+
+	if (E->c->dut.present)
+		return 0;
+	for (i = 0; i < E->c->nsteps; i++) {
+		const struct fw_step *st = &E->c->steps[i];
+
+		if (st->kind == STEP_START || st->kind == STEP_FORK ||
+		    ((st->kind == STEP_CONNECT || st->kind == STEP_ACCEPT) && st->connections > 1) ||
+		    (st->kind == STEP_SEND && st->bytes > ENGINE_SMALL_SEND))
+			return 0;
+	}
+	return ENGINE_SMALL_RING;
+}
+
 /* Capture on each endpoint's interface and, with a box, where each wire
  * meets it: what went into the box and what left it, on both sides. The
  * handles open on threads of their own (mostly waiting for the kernel's RCU
@@ -240,7 +267,8 @@ static int engine_captures_begin(struct engine *E, struct capture_opening **open
 		n = ENGINE_CAPS;
 	}
 	E->ncaps = n;
-	return capture_open_begin(opening, E->cap, ns_fds, ifnames, n, E->err, sizeof(E->err));
+	return capture_open_begin(opening, E->cap, ns_fds, ifnames, n, engine_ring_size(E), E->err,
+				  sizeof(E->err));
 }
 
 /* ret: how the rest of the setup went (its error, in E->err, comes first). */
@@ -540,6 +568,31 @@ static void check_queue_drops(struct engine *E)
 	if (E->res->status == CASE_FAIL)
 		fail_explained(E, "the interceptor's queue overflowed (segments lost that no "
 				  "fault dropped)");
+}
+
+/* A capture ring that overflowed (engine_ring_size()): the timeline lacks
+ * segments the expectations were judged on. The same verdict as a queue
+ * that overflowed: failed, the harness to blame. */
+static void check_capture_drops(struct engine *E)
+{
+	unsigned total = 0;
+	size_t i;
+
+	for (i = 0; i < E->ncaps; i++)
+		total += capture_dropped(E->cap[i]);
+	if (!total)
+		return;
+	add_event(E, EV_STEP, fw_now_ns(), HOST_WIRE,
+		  "a capture ring overflowed: %u segment(s) not recorded", total);
+	if (E->res->status == CASE_PASS) {
+		E->res->status = CASE_FAIL;
+		snprintf(E->res->message, sizeof(E->res->message),
+			 "%s: every expectation passed, but the capture missed %u segment(s) "
+			 "(its ring overflowed)",
+			 E->c->path, total);
+	}
+	if (E->res->status == CASE_FAIL)
+		fail_explained(E, "a capture ring overflowed (segments not recorded)");
 }
 
 
@@ -878,6 +931,7 @@ void engine_go(struct engine *E)
 	}
 	if (res->status == CASE_PASS || res->status == CASE_FAIL) {
 		check_queue_drops(E);
+		check_capture_drops(E);
 		check_events_missed(E);
 	}
 out:

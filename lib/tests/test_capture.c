@@ -508,11 +508,57 @@ static void test_open_all(void **state)
 			 -EINVAL);
 }
 
+/* Refused connects (a SYN and its RST each) into a ring opened with the
+ * given size and never read: what did not fit is counted as dropped. */
+static unsigned refused_into_ring(struct topo_state *t, size_t bufsize, int connects)
+{
+	const int ns_fds[1] = { t->ns_a };
+	const char *const ifs[1] = { IF_A };
+	struct capture_opening *o = NULL;
+	struct capture *c[1] = { NULL };
+	struct sockaddr_storage ss;
+	char err[FW_ERRLEN] = "";
+	socklen_t sl = sockaddr_make(AF_INET, ADDR4_B, 9, &ss);
+	int i, fd, soerr = 0;
+	unsigned dropped;
+
+	assert_int_equal(capture_open_begin(&o, c, ns_fds, ifs, 1, bufsize, err, sizeof(err)), 0);
+	assert_int_equal(capture_open_end(o, err, sizeof(err)), 0);
+	for (i = 0; i < connects; i++) {
+		fd = netns_socket(t->ns_a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(fd >= 0);
+		assert_int_equal(connect(fd, (struct sockaddr *)&ss, sl), -1);
+		assert_int_equal(errno, EINPROGRESS);
+		wait_fd(fd, POLLOUT); /* the RST came back: both segments passed IF_A */
+		sl = sizeof(soerr);
+		assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl), 0);
+		assert_int_equal(soerr, ECONNREFUSED);
+		sl = sockaddr_make(AF_INET, ADDR4_B, 9, &ss);
+		close(fd);
+	}
+	dropped = capture_dropped(c[0]);
+	capture_free_all(c, 1);
+	return dropped;
+}
+
+static void test_ring_size(void **state)
+{
+	struct topo_state *t = *state;
+
+	if (!t)
+		skip();
+	/* 400 segments: far more than a 16 KiB ring's 44 frames, far fewer
+	 * than the default's thousands */
+	assert_true(refused_into_ring(t, 16 * 1024, 200) > 0);
+	assert_int_equal(refused_into_ring(t, 0, 200), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_errors, topo_setup, topo_teardown),
 		cmocka_unit_test_setup_teardown(test_open_all, topo_setup, topo_teardown),
+		cmocka_unit_test_setup_teardown(test_ring_size, topo_setup, topo_teardown),
 		cmocka_unit_test_setup_teardown(test_handshake_ipv4, topo_setup, topo_teardown),
 		cmocka_unit_test_setup_teardown(test_handshake_ipv6, topo_setup, topo_teardown),
 	};
