@@ -541,11 +541,25 @@ static void check_faults_fired(struct engine *E)
 	}
 }
 
+/* n segments the harness lost (said in the timeline): whatever the run
+ * concluded, it is not the kernels' verdict: failed, with the harness to
+ * blame, so it is run again and ends INCONCLUSIVE if it keeps happening. */
+static void fail_segments_lost(struct engine *E, unsigned long n, const char *event,
+			       const char *passed, const char *why)
+{
+	add_event(E, EV_STEP, fw_now_ns(), HOST_WIRE, "%s: %lu segment(s)", event, n);
+	if (E->res->status == CASE_PASS) {
+		E->res->status = CASE_FAIL;
+		snprintf(E->res->message, sizeof(E->res->message),
+			 "%s: every expectation passed, but %s: %lu segment(s)", E->c->path, passed,
+			 n);
+	}
+	if (E->res->status == CASE_FAIL)
+		fail_explained(E, why);
+}
+
 /* The kernel drops what it cannot queue to us (a full queue or socket
- * buffer): a loss no fault asked for, which changes what the endpoints saw.
- * Whatever the run concluded, it is not the kernels' verdict: failed, with
- * the harness to blame, so it is run again and ends INCONCLUSIVE if it keeps
- * happening. */
+ * buffer): a loss no fault asked for, which changes what the endpoints saw. */
 static void check_queue_drops(struct engine *E)
 {
 	unsigned long dropped, total = 0;
@@ -554,20 +568,12 @@ static void check_queue_drops(struct engine *E)
 	for (leg = 0; leg < FAULT_LEG_COUNT; leg++)
 		if (E->ic[leg] && intercept_dropped(E->ic[leg], &dropped) == 0)
 			total += dropped;
-	if (!total)
-		return;
-	add_event(E, EV_STEP, fw_now_ns(), HOST_WIRE,
-		  "the interceptor's queue overflowed: the kernel dropped %lu segment(s)", total);
-	if (E->res->status == CASE_PASS) {
-		E->res->status = CASE_FAIL;
-		snprintf(E->res->message, sizeof(E->res->message),
-			 "%s: every expectation passed, but the kernel dropped %lu segment(s) "
-			 "it could not queue to the interceptor",
-			 E->c->path, total);
-	}
-	if (E->res->status == CASE_FAIL)
-		fail_explained(E, "the interceptor's queue overflowed (segments lost that no "
-				  "fault dropped)");
+	if (total)
+		fail_segments_lost(E, total,
+				   "the interceptor's queue overflowed: the kernel dropped",
+				   "the kernel dropped what it could not queue to the interceptor",
+				   "the interceptor's queue overflowed (segments lost that no "
+				   "fault dropped)");
 }
 
 /* A capture ring that overflowed (engine_ring_size()): the timeline lacks
@@ -575,26 +581,16 @@ static void check_queue_drops(struct engine *E)
  * that overflowed: failed, the harness to blame. */
 static void check_capture_drops(struct engine *E)
 {
-	unsigned total = 0;
+	unsigned long total = 0;
 	size_t i;
 
 	for (i = 0; i < E->ncaps; i++)
 		total += capture_dropped(E->cap[i]);
-	if (!total)
-		return;
-	add_event(E, EV_STEP, fw_now_ns(), HOST_WIRE,
-		  "a capture ring overflowed: %u segment(s) not recorded", total);
-	if (E->res->status == CASE_PASS) {
-		E->res->status = CASE_FAIL;
-		snprintf(E->res->message, sizeof(E->res->message),
-			 "%s: every expectation passed, but the capture missed %u segment(s) "
-			 "(its ring overflowed)",
-			 E->c->path, total);
-	}
-	if (E->res->status == CASE_FAIL)
-		fail_explained(E, "a capture ring overflowed (segments not recorded)");
+	if (total)
+		fail_segments_lost(E, total, "a capture ring overflowed: not recorded",
+				   "the capture missed what its ring could not hold",
+				   "a capture ring overflowed (segments not recorded)");
 }
-
 
 /* A socket event the kernel skipped (sockev_missed()) may be this run's: a
  * retransmission not counted, a state never seen. A failure then is not
