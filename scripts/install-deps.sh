@@ -52,6 +52,7 @@ test_packages=(
   valgrind               # scripts/valgrind.sh: the catalog under memcheck
   stress-ng              # scripts/stability.sh and scripts/load-proof.sh: the catalog under CPU load
   iproute2               # e2e: the cleanup test compares the host's links, routes and rules before and after
+  iptables               # unit: nft prints the interceptor's xt NFQUEUE rule as "queue num N" only with iptables' extensions; e2e: the cleanup test's iptables-save of the host
   procps                 # e2e: pgrep/ps find what a harness run left running
   debootstrap            # scripts/fresh-machine.sh: a minimal Debian 12 root to prove the quick start on a fresh machine
 )
