@@ -1479,7 +1479,8 @@ static void bench_overhead(const struct bench_opts *o)
 	int rounds = o->rounds_given ? o->rounds : o->quick ? 2 : 5, r;
 	/* per run, and per round: the median over the cases of one round, so
 	 * that the spread over rounds says how much the figure moves */
-	static int64_t all_cpu[OVERHEAD_MAX_RUNS], all_fixed[OVERHEAD_MAX_RUNS], all_prep[OVERHEAD_MAX_RUNS],
+	static int64_t all_cpu[OVERHEAD_MAX_RUNS], all_fixed[OVERHEAD_MAX_RUNS],
+		all_prep[OVERHEAD_MAX_RUNS],
 		all_setup[OVERHEAD_MAX_RUNS], all_down[OVERHEAD_MAX_RUNS],
 		all_rel[OVERHEAD_MAX_RUNS], all_total[OVERHEAD_MAX_RUNS];
 	int64_t round_fixed[16], round_cpu[16], round_total[16];

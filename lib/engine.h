@@ -33,9 +33,9 @@ int engine_run_keep(const struct fw_case *c, struct case_result *res, struct eng
  * others run: engine_prepare() builds the namespaces and opens every handle
  * (the slow part of a setup is waiting for the kernel's RCU grace periods),
  * engine_go() runs the steps, and the case's clock (its timeline, its
- * duration) starts there; what the setup recorded is dated 0. A setup that failed leaves res an ERROR that
- * engine_go() keeps. Returns -ENOMEM, with *out NULL, only when nothing
- * could be allocated. */
+ * duration) starts there; what the setup recorded is dated 0. A setup that
+ * failed leaves res an ERROR that engine_go() keeps. Returns -ENOMEM, with
+ * *out NULL, only when nothing could be allocated. */
 int engine_prepare(const struct fw_case *c, struct case_result *res, struct engine **out);
 void engine_go(struct engine *E);
 void engine_release(struct engine *rest);

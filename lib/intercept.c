@@ -365,10 +365,10 @@ void intercept_free(struct intercept *ic)
 		intercept_drain(ic);
 	if (ic->qh)
 		intercept_release_due(ic, 0, true);
-	/* Unbinding a queue reads the kernel's answer, and a packet message still
-	 * in the socket, or the non-blocking socket having none yet, makes the
-	 * first try fail (EAGAIN; libnetfilter_queue then keeps the handle, which
-	 * leaked): try again, bounded. */
+	/* The first unbind of a handle here fails with EAGAIN (seen on 6.18,
+	 * with one queue or two, the socket blocking or not; the cause was not
+	 * found), and libnetfilter_queue then keeps the handle, which leaked:
+	 * try again, bounded (the second try succeeds). */
 	for (i = 0; ic->qh_cut && i < INTERCEPT_UNBIND_TRIES; i++)
 		if (nfq_destroy_queue(ic->qh_cut) == 0)
 			ic->qh_cut = NULL;

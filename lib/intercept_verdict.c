@@ -2,7 +2,8 @@
  * copied or rewritten segments are let go on time. */
 #include "intercept_int.h"
 
-static void intercept_verdict(struct intercept *ic, const struct intercept_held *h, uint32_t verdict);
+static void intercept_verdict(struct intercept *ic, const struct intercept_held *h,
+			      uint32_t verdict);
 
 /* ---- verdicts ---- */
 

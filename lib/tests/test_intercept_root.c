@@ -1029,7 +1029,8 @@ static void test_fin_rule_takes_data_whole(void **state)
 	assert_int_equal(sent, total);
 	assert_int_equal(shutdown(c.cli, SHUT_WR), 0);
 	assert_true(test_pump(&c, UNTIL_EOF, 0)); /* after the FIN's retransmission */
-	printf("# fin rule, 1 MiB of data: %zu segment(s) passed, the longest %u bytes; %u FIN(s) dropped\n",
+	printf("# fin rule, 1 MiB of data: %zu segment(s) passed, the longest %u bytes; "
+	       "%u FIN(s) dropped\n",
 	       c.passed, c.max_passed_len, fault_set_fired(fs, 0));
 	assert_int_equal(c.srv_err, 0);
 	assert_int_equal(c.srv_rx, 5 + total);
